@@ -1,0 +1,5 @@
+"""Vectora Inbox shared package: names, environments, config loading, storage, snapshot engine.
+
+Shipped as the ``vectora-inbox-vectora-core-{env}`` Lambda layer and imported by the operations
+scripts and the CDK app alike. It never imports aws_cdk.
+"""
