@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from vectora_core.naming import ENV_NAMES, EnvName, check_env
+from vectora_core.naming import EnvName, check_env
 
 MAIN_REGION: Final = "eu-west-3"
 
@@ -44,6 +44,9 @@ class EnvConfig:
     snapshot_keep_newest: int | None
     # Move snapshots to Glacier after this many days; None never does.
     snapshot_glacier_after_days: int | None
+    # Days a snapshot removed by retention stays recoverable (noncurrent version in the backups
+    # bucket); None: noncurrent versions never expire (prod deletes no snapshot anyway).
+    backups_noncurrent_days: int | None
     log_retention_days: int
     lambda_memory_mb: int
     lambda_timeout_seconds: int
@@ -77,6 +80,7 @@ ENVIRONMENTS: Final[dict[EnvName, EnvConfig]] = {
         snapshot_failure_fails_update=False,
         snapshot_keep_newest=7,
         snapshot_glacier_after_days=None,
+        backups_noncurrent_days=7,
         log_retention_days=14,
         lambda_memory_mb=512,
         lambda_timeout_seconds=300,
@@ -91,6 +95,7 @@ ENVIRONMENTS: Final[dict[EnvName, EnvConfig]] = {
         snapshot_failure_fails_update=True,
         snapshot_keep_newest=30,
         snapshot_glacier_after_days=None,
+        backups_noncurrent_days=30,
         log_retention_days=30,
         lambda_memory_mb=1024,
         lambda_timeout_seconds=600,
@@ -105,12 +110,12 @@ ENVIRONMENTS: Final[dict[EnvName, EnvConfig]] = {
         snapshot_failure_fails_update=True,
         snapshot_keep_newest=None,
         snapshot_glacier_after_days=90,
+        backups_noncurrent_days=None,
         log_retention_days=90,
         lambda_memory_mb=1024,
         lambda_timeout_seconds=900,
     ),
 }
-assert tuple(ENVIRONMENTS) == ENV_NAMES, "every environment has exactly one config"
 
 
 def get_env_config(env: str) -> EnvConfig:

@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""The Vectora Inbox CDK app: ``cdk synth|diff|deploy -c env=dev|stage|prod|all``."""
+
+import sys
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks import build_environment
+from stacks.context import ContextError, parse_extra_env, resolve_environments
+
+app = cdk.App()
+try:
+    configs = resolve_environments(app.node.try_get_context("env"))
+    extra_environment = parse_extra_env(app.node.try_get_context("extra_env"), configs)
+except ContextError as error:
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(2)
+
+for config in configs:
+    build_environment(app, config, extra_environment=extra_environment)
+
+# Security rules run on every synth; acknowledgements (each with its reason) live beside the
+# resources they concern.
+cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+app.synth()

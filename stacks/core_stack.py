@@ -1,0 +1,94 @@
+"""S0-core: the environment's buckets."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.base import VectoraStack
+from vectora_constructs.secure_bucket import SecureBucket
+from vectora_core.environments import EnvConfig
+from vectora_core.naming import Bucket, Stack, resource_name
+
+# Stable logical IDs, forever: changing one makes CloudFormation replace the bucket.
+LOGICAL_IDS = {
+    Bucket.CONFIG: "ConfigBucket",
+    Bucket.DATA: "DataBucket",
+    Bucket.NEWSLETTERS: "NewslettersBucket",
+    Bucket.LAMBDA_CODE: "LambdaCodeBucket",
+    Bucket.BACKUPS: "BackupsBucket",
+    Bucket.ACCESS_LOGS: "AccessLogsBucket",
+}
+# Versioned: client configs and canonical files are promoted by exact object version, and a
+# snapshot deleted by retention stays recoverable as a noncurrent version.
+VERSIONED = frozenset({Bucket.CONFIG, Bucket.BACKUPS})
+SNAPSHOTS_PREFIX = "snapshots/"
+
+
+def backups_lifecycle(config: EnvConfig) -> list[s3.LifecycleRule]:
+    """Count-based retention is the snapshot engine's; the bucket adds the age-based parts."""
+    rules = [
+        s3.LifecycleRule(
+            id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7)
+        )
+    ]
+    if config.snapshot_glacier_after_days is not None:
+        rules.append(
+            s3.LifecycleRule(
+                id="snapshots-to-glacier",
+                prefix=SNAPSHOTS_PREFIX,
+                transitions=[
+                    s3.Transition(
+                        storage_class=s3.StorageClass.GLACIER,
+                        transition_after=Duration.days(config.snapshot_glacier_after_days),
+                    )
+                ],
+            )
+        )
+    if config.backups_noncurrent_days is not None:
+        # Snapshots removed by retention linger as noncurrent versions for a grace period.
+        rules.append(
+            s3.LifecycleRule(
+                id="expire-removed-snapshots",
+                prefix=SNAPSHOTS_PREFIX,
+                noncurrent_version_expiration=Duration.days(config.backups_noncurrent_days),
+            )
+        )
+    return rules
+
+
+class CoreStack(VectoraStack):
+    """Buckets ``vectora-inbox-{config,data,newsletters,lambda-code,backups}-{env}``.
+
+    Every bucket writes its server access logs to ``vectora-inbox-access-logs-{env}``.
+    """
+
+    def __init__(self, scope: Construct, *, config: EnvConfig) -> None:
+        super().__init__(
+            scope, component=Stack.CORE, config=config, description="Vectora Inbox S0-core: buckets"
+        )
+        access_logs = SecureBucket(
+            self,
+            "AccessLogs",
+            bucket_name=resource_name(Bucket.ACCESS_LOGS, config.name),
+            logical_id=LOGICAL_IDS[Bucket.ACCESS_LOGS],
+            versioned=False,
+            retain=config.retain_stateful,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(config.log_retention_days))
+            ],
+        ).bucket
+        self.buckets: dict[str, s3.Bucket] = {Bucket.ACCESS_LOGS: access_logs}
+        for component in (Bucket.CONFIG, Bucket.DATA, Bucket.NEWSLETTERS, Bucket.LAMBDA_CODE, Bucket.BACKUPS):
+            self.buckets[component] = SecureBucket(
+                self,
+                LOGICAL_IDS[component].removesuffix("Bucket"),
+                bucket_name=resource_name(component, config.name),
+                logical_id=LOGICAL_IDS[component],
+                versioned=component in VERSIONED,
+                retain=config.retain_stateful,
+                lifecycle_rules=backups_lifecycle(config) if component == Bucket.BACKUPS else (),
+                server_access_logs_bucket=access_logs,
+                server_access_logs_prefix=f"{component}/",
+            ).bucket

@@ -1,0 +1,188 @@
+"""S0-iam: one least-privilege execution role per pipeline function.
+
+Statements are written out rather than produced by ``bucket.grant_*``, whose action lists carry
+wildcards (``s3:GetObject*``, ``s3:List*``); every action here is named and every resource is the
+narrowest the function needs. Buckets are referred to by their conventional names, not by
+cross-stack exports (exports would lock S0-core against updates).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Aws
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.base import VectoraStack
+from vectora_constructs.nag import acknowledge
+from vectora_core.environments import EnvConfig
+from vectora_core.naming import (
+    Bucket,
+    Function,
+    Stack,
+    log_group_name,
+    pubmed_api_key_param,
+    resource_name,
+    role_name,
+)
+
+# Key prefixes of the config and data buckets (the pipeline's data layout).
+CONFIG_PREFIXES = ("clients/", "canonical/")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Access:
+    """What one function may touch: (bucket component, key prefix) pairs, and optional services."""
+
+    reads: tuple[tuple[str, str], ...]
+    writes: tuple[tuple[str, str], ...]
+    bedrock: bool = False
+    pubmed_key: bool = False
+
+
+ACCESS: dict[str, Access] = {
+    Function.INGEST: Access(
+        reads=tuple((Bucket.CONFIG, p) for p in CONFIG_PREFIXES),
+        writes=((Bucket.DATA, "raw/"),),
+        pubmed_key=True,
+    ),
+    Function.NORMALIZE_SCORE: Access(
+        reads=(*((Bucket.CONFIG, p) for p in CONFIG_PREFIXES), (Bucket.DATA, "raw/")),
+        writes=((Bucket.DATA, "curated/"),),
+        bedrock=True,
+    ),
+    Function.NEWSLETTER: Access(
+        reads=(*((Bucket.CONFIG, p) for p in CONFIG_PREFIXES), (Bucket.DATA, "curated/")),
+        writes=((Bucket.NEWSLETTERS, ""),),
+        bedrock=True,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Arn:
+    """An ARN template with ``{partition}`` and ``{account}`` slots.
+
+    ``value`` is what goes into the policy; ``nag`` is how cdk-nag prints the same ARN, so the
+    acknowledgement of a wildcard is derived from the very resource it acknowledges.
+    """
+
+    template: str
+
+    @property
+    def value(self) -> str:
+        return self.template.format(partition=Aws.PARTITION, account=Aws.ACCOUNT_ID)
+
+    @property
+    def nag(self) -> str:
+        return self.template.format(partition="<AWS::Partition>", account="<AWS::AccountId>")
+
+    @property
+    def wildcard(self) -> bool:
+        return "*" in self.template
+
+
+def object_arn(component: str, env: str, prefix: str) -> Arn:
+    return Arn(f"arn:{{partition}}:s3:::{resource_name(component, env)}/{prefix}*")
+
+
+class IamStack(VectoraStack):
+    """Roles ``vectora-inbox-{function}-role-{env}`` for the three pipeline functions."""
+
+    def __init__(self, scope: Construct, *, config: EnvConfig) -> None:
+        super().__init__(
+            scope, component=Stack.IAM, config=config, description="Vectora Inbox S0-iam: execution roles"
+        )
+        self.roles: dict[str, iam.Role] = {
+            function: self._role(function, access) for function, access in ACCESS.items()
+        }
+
+    def _role(self, function: str, access: Access) -> iam.Role:
+        env = self.config.name
+        role = iam.Role(
+            self,
+            f"{''.join(part.title() for part in function.split('-'))}Role",
+            role_name=role_name(function, env),
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {resource_name(function, env)}",
+        )
+        statements: list[tuple[str, list[str], list[Arn], dict | None]] = [
+            (
+                "WriteOwnLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [
+                    Arn(
+                        f"arn:{{partition}}:logs:{self.region}:{{account}}:log-group:"
+                        f"{log_group_name(function, env)}:log-stream:*"
+                    )
+                ],
+                None,
+            )
+        ]
+        if access.reads:
+            statements.append(
+                ("ReadObjects", ["s3:GetObject"], [object_arn(b, env, p) for b, p in access.reads], None)
+            )
+            for index, component in enumerate(sorted({b for b, _ in access.reads})):
+                prefixes = [f"{p}*" for b, p in access.reads if b == component]
+                statements.append(
+                    (
+                        f"ListReadPrefixes{index}",
+                        ["s3:ListBucket"],
+                        [Arn(f"arn:{{partition}}:s3:::{resource_name(component, env)}")],
+                        {"StringLike": {"s3:prefix": prefixes}},
+                    )
+                )
+        if access.writes:
+            statements.append(
+                ("WriteObjects", ["s3:PutObject"], [object_arn(b, env, p) for b, p in access.writes], None)
+            )
+        if access.bedrock:
+            statements.append(
+                (
+                    "InvokeConfiguredModel",
+                    ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                    self._bedrock_resources(),
+                    None,
+                )
+            )
+        if access.pubmed_key:
+            parameter = pubmed_api_key_param(env)  # starts with "/": the ARN has "parameter/rag-lai/..."
+            statements.append(
+                (
+                    "ReadPubmedApiKey",
+                    ["ssm:GetParameter"],
+                    [Arn(f"arn:{{partition}}:ssm:{self.region}:{{account}}:parameter{parameter}")],
+                    None,
+                )
+            )
+        for sid, actions, resources, conditions in statements:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid=sid, actions=actions, resources=[r.value for r in resources], conditions=conditions
+                )
+            )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "Wildcards are confined to names that cannot be known in advance: the log streams Lambda "
+            "creates inside this function's own log group, and object keys (per client and run date) "
+            "under the key prefixes this function owns in one bucket.",
+            findings=[
+                f"Resource::{r.nag}" for _, _, resources, _ in statements for r in resources if r.wildcard
+            ],
+        )
+        return role
+
+    def _bedrock_resources(self) -> list[Arn]:
+        """The configured inference profile and the foundation models it routes to, nothing else."""
+        cfg = self.config
+        model = cfg.bedrock_foundation_model_id
+        if not cfg.is_inference_profile:
+            return [Arn(f"arn:{{partition}}:bedrock:{cfg.bedrock_region}::foundation-model/{model}")]
+        profile = Arn(
+            f"arn:{{partition}}:bedrock:{cfg.bedrock_region}:{{account}}:inference-profile/{cfg.bedrock_model_id}"
+        )
+        regions = cfg.bedrock_destination_regions
+        return [profile, *(Arn(f"arn:{{partition}}:bedrock:{r}::foundation-model/{model}") for r in regions)]

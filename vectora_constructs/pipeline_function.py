@@ -1,0 +1,108 @@
+"""One pipeline Lambda: function, explicit log group with retention, JSON logs, optional alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from vectora_constructs.nag import acknowledge
+from vectora_constructs.paths import ASSET_EXCLUDES
+from vectora_core.environments import EnvConfig
+from vectora_core.naming import log_group_name, resource_name
+
+# Log retention in days -> the enum CDK wants (only the values an EnvConfig may use).
+_RETENTION = {
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    90: logs.RetentionDays.THREE_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+class PipelineFunction(Construct):
+    """A pipeline function wired the same way in every environment; differences come from ``config``."""
+
+    HANDLER = "handler.handler"
+    ARCHITECTURE = lambda_.Architecture.X86_64
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvConfig,
+        function: str,
+        code_dir: Path,
+        runtime: lambda_.Runtime,
+        role: iam.IRole,
+        layers: Sequence[lambda_.ILayerVersion],
+        environment: Mapping[str, str],
+        alarm_topic: sns.ITopic | None,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.function_name = resource_name(function, config.name)
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=log_group_name(function, config.name),
+            retention=_RETENTION[config.log_retention_days],
+            removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
+        )
+        log_level = lambda_.ApplicationLogLevel[config.log_level]
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=self.function_name,
+            runtime=runtime,
+            architecture=self.ARCHITECTURE,
+            handler=self.HANDLER,
+            code=lambda_.Code.from_asset(str(code_dir), exclude=ASSET_EXCLUDES),
+            role=role,
+            layers=list(layers),
+            environment=dict(environment),
+            memory_size=config.lambda_memory_mb,
+            timeout=Duration.seconds(config.lambda_timeout_seconds),
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=log_level,
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
+            description=f"Vectora Inbox {function} ({config.name})",
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            "python3.13 is the newest runtime that the project's Docker-free local AWS can run with a "
+            "matching interpreter (its machines have CPython up to 3.13); Lambda supports it until 2029.",
+        )
+        self.alarms: list[cloudwatch.Alarm] = []
+        if alarm_topic is not None:
+            self._add_alarms(alarm_topic)
+
+    def _add_alarms(self, topic: sns.ITopic) -> None:
+        metrics = {
+            "Errors": self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            "Throttles": self.function.metric_throttles(period=Duration.minutes(5), statistic="Sum"),
+        }
+        for label, metric in metrics.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                f"{label}Alarm",
+                alarm_name=f"{self.function_name}-{label.lower()}",
+                metric=metric,
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(cw_actions.SnsAction(topic))
+            self.alarms.append(alarm)
