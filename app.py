@@ -4,10 +4,10 @@
 import sys
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
 
 from stacks import build_environment
 from stacks.context import ContextError, parse_extra_env, resolve_environments
+from vectora_constructs.nag import add_security_checks
 
 app = cdk.App()
 try:
@@ -22,5 +22,5 @@ for config in configs:
 
 # Security rules run on every synth; acknowledgements (each with its reason) live beside the
 # resources they concern.
-cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+add_security_checks(app)
 app.synth()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, App, Validations
+from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 
@@ -16,3 +17,8 @@ def acknowledge(scope: IConstruct, rule: str, reason: str, findings: Iterable[st
     """
     ids = [f"{rule}[{finding}]" for finding in findings] or [rule]
     Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id in ids))
+
+
+def add_security_checks(app: App) -> None:
+    """Run the AWS Solutions rules on every synth: an unacknowledged finding fails synthesis."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -1,0 +1,53 @@
+"""One real ``cdk synth -c env=all`` per test session, shared by every template test."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Template
+
+from tests.support.cdk_cli import run_cdk
+from vectora_core.naming import ENV_NAMES, Stack, resource_name
+
+
+@dataclass(frozen=True)
+class CloudAssembly:
+    directory: Path
+    manifest: dict
+    templates: dict[str, dict]  # stack name -> template JSON
+
+    def template(self, component: str, env: str) -> Template:
+        return Template.from_json(self.templates[resource_name(component, env)])
+
+    def artifact(self, stack_name: str) -> dict:
+        return self.manifest["artifacts"][stack_name]
+
+
+def load_assembly(directory: Path) -> CloudAssembly:
+    manifest = json.loads((directory / "manifest.json").read_text())
+    templates = {
+        name: json.loads((directory / artifact["properties"]["templateFile"]).read_text())
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+    return CloudAssembly(directory=directory, manifest=manifest, templates=templates)
+
+
+@pytest.fixture(scope="session")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
+    out = tmp_path_factory.mktemp("cdk-out-all")
+    # The real CLI and the real app.py: cdk-nag runs as a validation plugin, so a finding that is
+    # not acknowledged makes this synth (and every test using it) fail.
+    run_cdk(["synth", "-c", "env=all", "--quiet", "--output", str(out)])
+    return load_assembly(out)
+
+
+@pytest.fixture(params=ENV_NAMES)
+def env(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+ALL_STACKS = [(component, env) for env in ENV_NAMES for component in Stack.ALL]

@@ -1,0 +1,56 @@
+"""cdk-nag and cfn-lint over the synthesized templates."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+
+from stacks import build_environment
+from tests.infra.conftest import CloudAssembly
+from tests.support.cdk_cli import REPO_ROOT
+from vectora_constructs.nag import add_security_checks
+from vectora_core.environments import get_env_config
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(assembly: CloudAssembly) -> None:
+    # The session synth ran app.py with the AwsSolutions plugin: it would have failed on any finding.
+    report = (assembly.directory / "validation-report.json").read_text()
+    assert '"pluginReports": []' in report
+
+
+def test_a_new_wildcard_is_not_covered_by_existing_acknowledgements(tmp_path: Path) -> None:
+    # given the real dev stacks with the app's security checks
+    feature_flags = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    app = cdk.App(outdir=str(tmp_path), context=feature_flags)
+    stacks = build_environment(app, get_env_config("dev"))
+    add_security_checks(app)
+    # when a role gains one more wildcard resource than was acknowledged
+    role = stacks.iam.roles["ingest-v2"]
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::other-bucket/*"]))
+    # then synthesis fails and names that very finding
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = (tmp_path / "validation-report.json").read_text()
+    assert "AwsSolutions-IAM5[Resource::arn:aws:s3:::other-bucket/*]" in report
+    assert "vectora-inbox-config-dev" not in report  # the acknowledged wildcards stay acknowledged
+
+
+def test_cfn_lint_finds_no_error_in_any_template(assembly: CloudAssembly) -> None:
+    templates = sorted(str(assembly.directory / a["properties"]["templateFile"]) for a in (
+        assembly.manifest["artifacts"][name] for name in assembly.templates
+    ))
+    assert len(templates) == 9
+    # W3005 (redundant DependsOn) is raised by the DependsOn CDK itself writes; nothing else is ignored.
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "--regions", "eu-west-3", "--ignore-checks", "W3005", "--", *templates],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,379 @@
+"""Template assertions: names, dependencies, env variables, per-env differences, security."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from stacks.core_stack import LOGICAL_IDS
+from tests.infra.conftest import CloudAssembly
+from vectora_core.environments import get_env_config
+from vectora_core.naming import (
+    ENV_NAMES,
+    PROJECT_NAME,
+    Bucket,
+    EnvVar,
+    Function,
+    Layer,
+    Stack,
+    pubmed_api_key_param,
+    resource_name,
+)
+
+NAME_PROPERTIES = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Lambda::LayerVersion": "LayerName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+}
+
+
+def resources_of(assembly: CloudAssembly, component: str, env: str, type_: str) -> dict[str, dict]:
+    template = assembly.templates[resource_name(component, env)]
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+# --- stacks and dependencies -----------------------------------------------------------------
+
+
+def test_env_all_synthesizes_exactly_the_nine_stacks(assembly: CloudAssembly) -> None:
+    expected = {resource_name(c, e) for e in ENV_NAMES for c in Stack.ALL}
+    assert set(assembly.templates) == expected
+
+
+def test_stacks_depend_on_each_other_in_the_spec_order(assembly: CloudAssembly, env: str) -> None:
+    def deps(component: str) -> set[str]:
+        declared = assembly.artifact(resource_name(component, env)).get("dependencies", [])
+        return {d for d in declared if not d.endswith(".assets")}
+
+    assert deps(Stack.CORE) == set()
+    assert deps(Stack.IAM) == {resource_name(Stack.CORE, env)}
+    assert deps(Stack.RUNTIME) == {resource_name(Stack.CORE, env), resource_name(Stack.IAM, env)}
+
+
+def test_stacks_share_nothing_through_exports(assembly: CloudAssembly) -> None:
+    # Exports lock the producing stack against updates; stacks refer to each other by name.
+    for name, template in assembly.templates.items():
+        text = json.dumps(template)
+        assert "Fn::ImportValue" not in text, name
+        assert all("Export" not in o for o in template.get("Outputs", {}).values()), name
+
+
+def test_termination_protection_follows_the_environment(assembly: CloudAssembly, env: str) -> None:
+    expected = get_env_config(env).termination_protection
+    for component in Stack.ALL:
+        artifact = assembly.artifact(resource_name(component, env))
+        assert artifact["properties"].get("terminationProtection", False) is expected
+    assert expected is (env != "dev")
+
+
+def test_stacks_target_the_main_region_without_pinning_an_account(assembly: CloudAssembly) -> None:
+    for name in assembly.templates:
+        assert assembly.artifact(name)["environment"] == "aws://unknown-account/eu-west-3"
+
+
+# --- naming ------------------------------------------------------------------------------------
+
+
+def test_every_physical_name_follows_base_dash_env(assembly: CloudAssembly, env: str) -> None:
+    pattern = re.compile(rf"^(/aws/lambda/)?{PROJECT_NAME}-[a-z0-9-]+-{env}(-[a-z]+)?$")
+    seen = 0
+    for component in Stack.ALL:
+        template = assembly.templates[resource_name(component, env)]
+        for logical_id, resource in template["Resources"].items():
+            prop = NAME_PROPERTIES.get(resource["Type"])
+            if prop is None:
+                continue
+            name = resource["Properties"][prop]
+            seen += 1
+            assert isinstance(name, str) and pattern.match(name), f"{logical_id}: {name}"
+            # Alarms append their metric after the function name; everything else ends with -{env}.
+            if resource["Type"] != "AWS::CloudWatch::Alarm":
+                assert name.endswith(f"-{env}"), f"{logical_id}: {name}"
+    assert seen >= 6 + 3 + 3 + 2 + 3  # buckets, roles, functions, layers, log groups
+
+
+def test_core_stack_has_the_spec_buckets_with_stable_logical_ids(assembly: CloudAssembly, env: str) -> None:
+    buckets = resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket")
+    assert {lid: b["Properties"]["BucketName"] for lid, b in buckets.items()} == {
+        LOGICAL_IDS[c]: resource_name(c, env) for c in Bucket.ALL
+    }
+    for spec_bucket in ("config", "data", "newsletters", "lambda-code", "backups"):
+        assert f"vectora-inbox-{spec_bucket}-{env}" in {b["Properties"]["BucketName"] for b in buckets.values()}
+
+
+def test_runtime_stack_has_the_layers_and_functions(assembly: CloudAssembly, env: str) -> None:
+    template = assembly.template(Stack.RUNTIME, env)
+    for layer in Layer.ALL:
+        template.has_resource_properties(
+            "AWS::Lambda::LayerVersion",
+            {"LayerName": resource_name(layer, env), "CompatibleRuntimes": ["python3.13"]},
+        )
+    functions = resources_of(assembly, Stack.RUNTIME, env, "AWS::Lambda::Function")
+    assert sorted(f["Properties"]["FunctionName"] for f in functions.values()) == sorted(
+        resource_name(f, env) for f in Function.ALL
+    )
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Handler"] == "handler.handler"
+        assert props["Runtime"] == "python3.13"
+        assert len(props["Layers"]) == 2
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert props["LoggingConfig"]["ApplicationLogLevel"] == get_env_config(env).log_level
+        # The role is S0-iam's, found by its conventional name.
+        assert f":role/vectora-inbox-{props['FunctionName'].removeprefix('vectora-inbox-').removesuffix(f'-{env}')}-role-{env}" in json.dumps(props["Role"])
+
+
+# --- Lambda environment variables ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", Function.ALL)
+def test_function_environment_variables(assembly: CloudAssembly, env: str, function: str) -> None:
+    config = get_env_config(env)
+    expected = {
+        EnvVar.ENV: env,
+        EnvVar.PROJECT_NAME: "vectora-inbox",
+        EnvVar.CONFIG_BUCKET: f"vectora-inbox-config-{env}",
+        EnvVar.DATA_BUCKET: f"vectora-inbox-data-{env}",
+        EnvVar.LOG_LEVEL: {"dev": "DEBUG", "stage": "INFO", "prod": "INFO"}[env],
+        EnvVar.DEBUG: {"dev": "true", "stage": "true", "prod": "false"}[env],
+    }
+    if function == Function.INGEST:
+        expected[EnvVar.PUBMED_API_KEY_PARAM] = f"/rag-lai/{env}/pubmed/api-key"
+    if function in (Function.NORMALIZE_SCORE, Function.NEWSLETTER):
+        expected[EnvVar.BEDROCK_MODEL_ID] = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        expected[EnvVar.BEDROCK_REGION] = config.bedrock_region
+    if function == Function.NEWSLETTER:
+        expected[EnvVar.NEWSLETTERS_BUCKET] = f"vectora-inbox-newsletters-{env}"
+    assembly.template(Stack.RUNTIME, env).has_resource_properties(
+        "AWS::Lambda::Function",
+        {"FunctionName": resource_name(function, env), "Environment": {"Variables": expected}},
+    )
+
+
+# --- per-environment differences (ARCHITECTURE.md table) ---------------------------------------
+
+
+def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(assembly: CloudAssembly, env: str) -> None:
+    expected = "Delete" if env == "dev" else "Retain"
+    stateful = [
+        *resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket").values(),
+        *resources_of(assembly, Stack.RUNTIME, env, "AWS::Logs::LogGroup").values(),
+    ]
+    assert len(stateful) == 6 + 3
+    assert {r["DeletionPolicy"] for r in stateful} == {expected}
+    assert {r["UpdateReplacePolicy"] for r in stateful} == {expected}
+
+
+def test_alarms_and_topic_only_in_stage_and_prod(assembly: CloudAssembly, env: str) -> None:
+    alarms = resources_of(assembly, Stack.RUNTIME, env, "AWS::CloudWatch::Alarm")
+    topics = resources_of(assembly, Stack.RUNTIME, env, "AWS::SNS::Topic")
+    if env == "dev":
+        assert alarms == {} and topics == {}
+        return
+    assert [t["Properties"]["TopicName"] for t in topics.values()] == [f"vectora-inbox-alarms-{env}"]
+    (topic_id,) = topics
+    assert len(alarms) == 2 * len(Function.ALL)  # errors and throttles per function
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+        assert alarm["Properties"]["Threshold"] == 1
+
+
+def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str) -> None:
+    groups = resources_of(assembly, Stack.RUNTIME, env, "AWS::Logs::LogGroup")
+    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {get_env_config(env).log_retention_days}
+    assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == sorted(
+        f"/aws/lambda/{resource_name(f, env)}" for f in Function.ALL
+    )
+
+
+def test_backups_lifecycle_glacier_only_in_prod_and_prod_never_expires(assembly: CloudAssembly, env: str) -> None:
+    buckets = resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket")
+    rules = buckets["BackupsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    transitions = [t for r in rules for t in r.get("Transitions", [])]
+    expirations = [r for r in rules if "ExpirationInDays" in r or "NoncurrentVersionExpiration" in r]
+    if env == "prod":
+        assert transitions == [{"StorageClass": "GLACIER", "TransitionInDays": 90}]
+        assert expirations == []
+    else:
+        assert transitions == []
+        # Snapshots deleted by retention stay recoverable for a grace period, then go.
+        assert [r["NoncurrentVersionExpiration"]["NoncurrentDays"] for r in expirations] == [
+            get_env_config(env).backups_noncurrent_days
+        ]
+
+
+# --- security ------------------------------------------------------------------------------------
+
+
+def test_every_bucket_is_encrypted_private_and_versioned_where_needed(assembly: CloudAssembly, env: str) -> None:
+    for logical_id, bucket in resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket").items():
+        props = bucket["Properties"]
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
+            "SSEAlgorithm"
+        ] in {"AES256", "aws:kms"}, logical_id
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }, logical_id
+        versioned = props.get("VersioningConfiguration", {}).get("Status") == "Enabled"
+        assert versioned is (logical_id in {"ConfigBucket", "BackupsBucket"}), logical_id
+        if logical_id != "AccessLogsBucket":
+            assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
+
+
+def test_every_bucket_denies_requests_without_tls(assembly: CloudAssembly, env: str) -> None:
+    template = assembly.templates[resource_name(Stack.CORE, env)]
+    policies = resources_of(assembly, Stack.CORE, env, "AWS::S3::BucketPolicy")
+    protected = set()
+    for policy in policies.values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}:
+                assert statement["Effect"] == "Deny" and statement["Action"] == "s3:*"
+                protected.add(policy["Properties"]["Bucket"]["Ref"])
+    buckets = {k for k, v in template["Resources"].items() if v["Type"] == "AWS::S3::Bucket"}
+    assert protected == buckets
+
+
+def _statements(assembly: CloudAssembly, env: str) -> dict[str, list[dict]]:
+    roles = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Role")
+    policies = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Policy")
+    by_role: dict[str, list[dict]] = {}
+    for policy in policies.values():
+        (role_ref,) = policy["Properties"]["Roles"]
+        role_name = roles[role_ref["Ref"]]["Properties"]["RoleName"]
+        by_role.setdefault(role_name, []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return by_role
+
+
+def _listify(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_iam_has_one_role_per_function_and_no_wildcard_action_or_bare_star(assembly: CloudAssembly, env: str) -> None:
+    statements = _statements(assembly, env)
+    assert sorted(statements) == sorted(f"vectora-inbox-{f}-role-{env}" for f in Function.ALL)
+    for role, role_statements in statements.items():
+        for statement in role_statements:
+            assert statement["Effect"] == "Allow"
+            for action in _listify(statement["Action"]):
+                assert "*" not in action, f"{role}: {action}"
+            assert "*" not in _listify(statement["Resource"]), role
+    roles = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Role")
+    for role in roles.values():
+        assert "ManagedPolicyArns" not in role["Properties"]  # no broad AWS managed policies
+        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+            "Service": "lambda.amazonaws.com"
+        }
+
+
+def _resolved_resources(statement: dict) -> list[str]:
+    """Render Fn::Join ARNs as text (pseudo parameters shown as ${Name}) for comparison."""
+    out = []
+    for resource in _listify(statement["Resource"]):
+        if isinstance(resource, dict) and "Fn::Join" in resource:
+            sep, parts = resource["Fn::Join"]
+            out.append(sep.join(p if isinstance(p, str) else "${" + p["Ref"] + "}" for p in parts))
+        else:
+            out.append(resource)
+    return out
+
+
+def test_bedrock_access_is_limited_to_the_configured_profile_and_its_models(assembly: CloudAssembly, env: str) -> None:
+    config = get_env_config(env)
+    statements = _statements(assembly, env)
+    for function in Function.ALL:
+        bedrock = [s for s in statements[f"vectora-inbox-{function}-role-{env}"] if "bedrock" in json.dumps(s["Action"])]
+        if function == Function.INGEST:
+            assert bedrock == []
+            continue
+        (statement,) = bedrock
+        assert set(_resolved_resources(statement)) == {
+            "arn:${AWS::Partition}:bedrock:eu-west-3:${AWS::AccountId}:inference-profile/"
+            "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            *(
+                f"arn:${{AWS::Partition}}:bedrock:{region}::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
+                for region in config.bedrock_destination_regions
+            ),
+        }
+
+
+def test_ssm_read_is_limited_to_the_pubmed_key_of_the_environment(assembly: CloudAssembly, env: str) -> None:
+    statements = _statements(assembly, env)
+    ssm = [
+        (role, s)
+        for role, role_statements in statements.items()
+        for s in role_statements
+        if any(a.startswith("ssm:") for a in _listify(s["Action"]))
+    ]
+    assert [role for role, _ in ssm] == [f"vectora-inbox-ingest-v2-role-{env}"]
+    (_, statement) = ssm[0]
+    assert statement["Action"] == "ssm:GetParameter"
+    assert _resolved_resources(statement) == [
+        f"arn:${{AWS::Partition}}:ssm:eu-west-3:${{AWS::AccountId}}:parameter{pubmed_api_key_param(env)}"
+    ]
+
+
+def test_s3_access_is_scoped_to_each_functions_prefixes(assembly: CloudAssembly, env: str) -> None:
+    statements = _statements(assembly, env)
+
+    def s3_resources(function: str, action: str) -> set[str]:
+        return {
+            r
+            for s in statements[f"vectora-inbox-{function}-role-{env}"]
+            if action in _listify(s["Action"])
+            for r in _resolved_resources(s)
+        }
+
+    config = f"arn:${{AWS::Partition}}:s3:::vectora-inbox-config-{env}"
+    data = f"arn:${{AWS::Partition}}:s3:::vectora-inbox-data-{env}"
+    assert s3_resources(Function.INGEST, "s3:PutObject") == {f"{data}/raw/*"}
+    assert s3_resources(Function.NORMALIZE_SCORE, "s3:PutObject") == {f"{data}/curated/*"}
+    assert s3_resources(Function.NEWSLETTER, "s3:PutObject") == {
+        f"arn:${{AWS::Partition}}:s3:::vectora-inbox-newsletters-{env}/*"
+    }
+    assert s3_resources(Function.NEWSLETTER, "s3:GetObject") == {
+        f"{config}/clients/*",
+        f"{config}/canonical/*",
+        f"{data}/curated/*",
+    }
+    # Nobody may touch the backups bucket or delete anything.
+    everything = json.dumps(statements)
+    assert "backups" not in everything and "s3:DeleteObject" not in everything
+
+
+# --- tags -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("component", "type_"),
+    [
+        (Stack.CORE, "AWS::S3::Bucket"),
+        (Stack.IAM, "AWS::IAM::Role"),
+        (Stack.RUNTIME, "AWS::Lambda::Function"),
+        (Stack.RUNTIME, "AWS::Logs::LogGroup"),
+    ],
+)
+def test_resources_are_tagged_with_project_and_environment(
+    assembly: CloudAssembly, env: str, component: str, type_: str
+) -> None:
+    resources = resources_of(assembly, component, env, type_)
+    assert resources
+    for logical_id, resource in resources.items():
+        tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+        assert tags.get("Project") == "vectora-inbox", logical_id
+        assert tags.get("Environment") == env, logical_id
+
+
+def test_validation_report_has_no_finding(assembly: CloudAssembly) -> None:
+    report = json.loads((assembly.directory / "validation-report.json").read_text())
+    assert report.get("pluginReports") == [] or all(
+        r.get("summary", {}).get("status") == "success" for r in report["pluginReports"]
+    )
+

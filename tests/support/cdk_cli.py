@@ -1,0 +1,40 @@
+"""Runs the project's pinned CDK CLI (node_modules) the way a user does: ``npx cdk ...``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CDK_BIN = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+
+
+def cdk_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    # Node 20 is what these machines have; jsii's end-of-life banner would drown the output.
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    env["CDK_DISABLE_VERSION_CHECK"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def run_cdk(
+    args: Sequence[str], *, extra_env: Mapping[str, str] | None = None, timeout: float = 600, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cdk <args>`` from the repo root; on failure, raise with the CLI's own output."""
+    result = subprocess.run(
+        [str(CDK_BIN), *args],
+        cwd=REPO_ROOT,
+        env=cdk_env(extra_env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"cdk {' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
