@@ -20,5 +20,9 @@ def acknowledge(scope: IConstruct, rule: str, reason: str, findings: Iterable[st
 
 
 def add_security_checks(app: App) -> None:
-    """Run the AWS Solutions rules on every synth: an unacknowledged finding fails synthesis."""
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    """Run the AWS Solutions rules on every synth: an unacknowledged finding fails synthesis.
+
+    No scope is passed: cdk-nag 3 uses it only to add an aspect that copies acknowledgements into
+    template metadata (v2 compatibility), which we do not use and which costs synth time.
+    """
+    Validations.of(app).add_plugins(AwsSolutionsChecks())

@@ -1,0 +1,58 @@
+# The few commands people use. Each installs what it needs first (pinned, into .venv and
+# node_modules), so they work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+ENV ?= dev
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+
+.PHONY: install local local-down test test-fast lint synth diff summary bench snapshot-update clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Main job: deploy the dev environment to the embedded local AWS and run it.
+local: install
+	$(PY) -m local_aws deploy --env dev
+
+local-down: install
+	$(PY) -m local_aws down
+
+## Whole test suite (what CI runs).
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+synth: install
+	$(CDK) synth -c env=$(ENV) --quiet
+	$(PY) scripts/deploy/synth_summary.py cdk.out
+
+diff: install
+	$(CDK) diff -c env=$(ENV) --method=template
+
+summary: install
+	$(PY) scripts/deploy/synth_summary.py cdk.out
+
+bench: install
+	$(PY) benchmarks/bench_synth.py
+
+snapshot-update: install
+	$(PY) -m pytest tests/infra/test_template_snapshots.py --snapshot-update
+
+clean:
+	rm -rf cdk.out .build .pytest_cache

@@ -1,0 +1,73 @@
+"""Synth time of the whole app (``cdk synth -c env=all``) against a one-bucket CDK app.
+
+Both are synthesized the same way (the pinned CLI, the same venv, the same feature flags, a fresh
+output folder each run); the ratio is what the project adds on top of jsii/CLI start-up.
+Target: ratio <= 1.5. Run: ``make bench`` (or ``.venv/bin/python benchmarks/bench_synth.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CDK = REPO / "node_modules" / ".bin" / "cdk"
+TARGET_RATIO = 1.5
+
+MINIMAL_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+
+app = cdk.App()
+stack = cdk.Stack(app, "bench-one-bucket")
+s3.Bucket(stack, "Bucket")
+app.synth()
+"""
+
+
+def synth_seconds(app_dir: Path, args: list[str], runs: int) -> list[float]:
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_VERSION_CHECK": "1"}
+    times = []
+    for _ in range(runs):
+        out = Path(tempfile.mkdtemp(prefix="bench-synth-"))
+        try:
+            start = time.perf_counter()
+            subprocess.run([str(CDK), "synth", *args, "--quiet", "--output", str(out)], cwd=app_dir, env=env,
+                           check=True, capture_output=True)  # fmt: skip
+            times.append(time.perf_counter() - start)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="synths per app (median is compared)")
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory(prefix="bench-minimal-app-") as tmp:
+        minimal = Path(tmp)
+        (minimal / "app.py").write_text(MINIMAL_APP)
+        feature_flags = json.loads((REPO / "cdk.json").read_text())["context"]
+        (minimal / "cdk.json").write_text(json.dumps({"app": f"{sys.executable} app.py", "context": feature_flags}))
+        # One warm-up each: the layer build cache and the OS file cache, as in day-to-day use.
+        synth_seconds(REPO, ["-c", "env=all"], 1)
+        synth_seconds(minimal, [], 1)
+        ours = synth_seconds(REPO, ["-c", "env=all"], runs)
+        base = synth_seconds(minimal, [], runs)
+    ratio = statistics.median(ours) / statistics.median(base)
+    print(f"cdk synth -c env=all (9 stacks): median {statistics.median(ours):.2f} s  runs {[round(t, 2) for t in ours]}")
+    print(f"one-bucket app            : median {statistics.median(base):.2f} s  runs {[round(t, 2) for t in base]}")
+    print(f"ratio {ratio:.2f} (target <= {TARGET_RATIO}) -> {'OK' if ratio <= TARGET_RATIO else 'OVER TARGET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
