@@ -1,0 +1,129 @@
+"""Run the pinned CDK CLI (``npx cdk``, node_modules of the repo) against a local AWS.
+
+Every run is bounded; a run that fails or times out raises ``CdkCommandError`` carrying the
+CLI's output and the tail of the emulator's log, so a hung or failed deploy explains itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from local_aws import settings
+from local_aws.server import LocalAws
+
+DEFAULT_TIMEOUT_S = 300.0  # "a hung deploy must fail within a few minutes"
+CDK_CLI_VERSION = "2.1148.1"
+
+
+class CdkCommandError(RuntimeError):
+    def __init__(self, message: str, *, output: str, emulator_log: str) -> None:
+        super().__init__(
+            f"{message}\n--- CDK CLI output (tail) ---\n{_tail(output, 60)}"
+            f"\n--- local AWS log (tail) ---\n{emulator_log}"
+        )
+        self.output = output
+        self.emulator_log = emulator_log
+
+
+@dataclass(frozen=True)
+class CdkResult:
+    args: tuple[str, ...]
+    output: str
+    seconds: float
+
+
+def _tail(text: str, lines: int) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def cdk_env(aws: LocalAws, region: str = settings.DEFAULT_REGION) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # no real-account leftovers
+    env.update(aws.client_env(region))
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    env["CDK_DISABLE_CLI_TELEMETRY"] = "true"  # no network here, and nothing to report
+    env.setdefault("CI", "true")
+    return env
+
+
+def run_cdk(
+    aws: LocalAws,
+    args: Sequence[str],
+    *,
+    app: str | None = None,
+    output_dir: Path | None = None,
+    cwd: Path = settings.REPO_ROOT,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    region: str = settings.DEFAULT_REGION,
+    check: bool = True,
+) -> CdkResult:
+    """``npx cdk <args>`` against ``aws``; ``app``/``output_dir`` become ``--app``/``--output``."""
+    import time
+
+    command = ["npx", "--no-install", "cdk", *args]
+    if app is not None:
+        command += ["--app", app]
+    if output_dir is not None:
+        command += ["--output", str(output_dir)]
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(  # noqa: S603  # fixed executable, arguments from our callers
+            command,
+            cwd=cwd,
+            env=cdk_env(aws, region),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as expired:
+        output = (
+            (expired.stdout or b"").decode("utf-8", errors="replace")
+            if isinstance(expired.stdout, bytes)
+            else str(expired.stdout or "")
+        )
+        raise CdkCommandError(
+            f"`cdk {shlex.join(args)}` did not finish within {timeout_s:.0f} s",
+            output=output,
+            emulator_log=aws.log_tail(),
+        ) from None
+    output = completed.stdout.decode("utf-8", errors="replace")
+    if check and completed.returncode != 0:
+        raise CdkCommandError(
+            f"`cdk {shlex.join(args)}` exited with status {completed.returncode}",
+            output=output,
+            emulator_log=aws.log_tail(),
+        )
+    return CdkResult(args=tuple(args), output=output, seconds=time.monotonic() - started)
+
+
+def python_app(app_file: Path) -> str:
+    """An ``--app`` command running ``app_file`` with this interpreter (the venv's)."""
+    return f"{shlex.quote(sys.executable)} {shlex.quote(str(app_file))}"
+
+
+def bootstrap(
+    aws: LocalAws,
+    *,
+    app: str | None = None,
+    output_dir: Path | None = None,
+    context: Sequence[str] = (),
+    region: str = settings.DEFAULT_REGION,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> CdkResult:
+    """``cdk bootstrap`` of the emulator's account/region (the CLI synthesizes the app first, so
+    an app that requires context, like ours, needs its ``-c`` flags: ``context``)."""
+    return run_cdk(
+        aws,
+        ["bootstrap", f"aws://{settings.ACCOUNT_ID}/{region}", "--ci", *context],
+        app=app,
+        output_dir=output_dir,
+        region=region,
+        timeout_s=timeout_s,
+    )

@@ -1,0 +1,216 @@
+"""Run a moto ``LambdaFunction`` without Docker: unzip, pick the interpreter, run the bootstrap.
+
+The handler runs in a subprocess of the runtime's Python (``python3.13`` for ``python3.13``) with
+``-I -S``: it sees the function code, its layers' ``python/`` folders and the runtime SDK (boto3,
+botocore, s3transfer, jmespath, dateutil, urllib3, six - the venv's pinned, pure-Python copies),
+nothing else of the venv. Its environment is the function's variables plus what the AWS runtime
+sets, with ``AWS_ENDPOINT_URL`` pointing back at the emulator and dummy credentials.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local_aws import settings
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+# Interpreter start-up and imports are not part of the function's own timeout on AWS either.
+START_GRACE_S = 10.0
+# Distributions the AWS Python runtime ships (the "runtime SDK"), as importable top-level names.
+RUNTIME_SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+_unzip_lock = threading.Lock()
+
+
+class RuntimeNotFoundError(RuntimeError):
+    """No interpreter on this machine matches the function's runtime."""
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    payload: str  # the JSON the handler returned, or the AWS-style error document
+    errored: bool
+    logs: str
+
+
+def find_interpreter(runtime: str) -> Path:
+    """The interpreter for a ``pythonX.Y`` runtime: ``LOCAL_AWS_PYTHON_X_Y``, PATH, then pyenv."""
+    match = re.fullmatch(r"python(3\.\d+)", runtime or "")
+    if not match:
+        raise RuntimeNotFoundError(f"runtime {runtime!r} is not supported locally (only pythonX.Y runtimes)")
+    version = match.group(1)
+    override = os.environ.get(f"LOCAL_AWS_PYTHON_{version.replace('.', '_')}")
+    candidates: list[str] = [override] if override else []
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(on_path)
+    pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
+    for root in dict.fromkeys([pyenv_root, "/root/.pyenv"]):
+        candidates += sorted(glob.glob(f"{root}/versions/{version}*/bin/python{version}"), reverse=True)
+    candidates += [f"/usr/local/bin/python{version}", f"/usr/bin/python{version}"]
+    for candidate in candidates:
+        path = Path(candidate)
+        if path.is_file() and os.access(path, os.X_OK) and "/shims/" not in candidate:
+            return path
+    raise RuntimeNotFoundError(
+        f"no python{version} interpreter found for runtime {runtime} "
+        f"(install it, e.g. `pyenv install {version}`, or set LOCAL_AWS_PYTHON_{version.replace('.', '_')})"
+    )
+
+
+def runtime_sdk_dir(state_dir: Path) -> Path:
+    """A folder holding only the runtime SDK: links to the venv's pinned pure-Python copies."""
+    target = state_dir / "runtime-sdk"
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    with _unzip_lock:
+        if marker.exists():
+            return target
+        target.mkdir(parents=True, exist_ok=True)
+        for name in RUNTIME_SDK_MODULES:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.origin is None:
+                raise RuntimeNotFoundError(f"runtime SDK module {name} is not installed in {sys.prefix}")
+            origin = Path(spec.origin)
+            source = origin.parent if origin.name == "__init__.py" else origin
+            link = target / source.name
+            if not link.exists():
+                link.symlink_to(source)
+        marker.write_text("boto3 and friends from the venv\n")
+    return target
+
+
+def unzip_cached(data: bytes, state_dir: Path) -> Path:
+    """Extract a zip once per content hash (functions and layers share the cache)."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = state_dir / "unzipped" / digest
+    if target.exists():
+        return target
+    with _unzip_lock:
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".tmp-"))
+        with tempfile.TemporaryFile() as buffer:
+            buffer.write(data)
+            buffer.seek(0)
+            with zipfile.ZipFile(buffer) as archive:
+                archive.extractall(staging)  # noqa: S202  # zips come from our own deploys
+        staging.rename(target)
+    return target
+
+
+def _layer_paths(fn: Any, state_dir: Path) -> list[str]:
+    from moto.awslambda.models import lambda_backends
+
+    backend = lambda_backends[fn.account_id][fn.region]
+    paths: list[str] = []
+    # Later layers override earlier ones when AWS merges them into /opt: they go first here.
+    for layer in reversed(fn.layers):
+        version = backend.layers_versions_by_arn(layer["Arn"])
+        if version is None:
+            raise RuntimeNotFoundError(f"layer version {layer['Arn']} of {fn.function_name} does not exist")
+        root = unzip_cached(bytes(version.code_bytes), state_dir)
+        major_minor = (fn.run_time or "python3").removeprefix("python")
+        for sub in (f"python/lib/python{major_minor}/site-packages", "python"):
+            if (root / sub).is_dir():
+                paths.append(str(root / sub))
+    return paths
+
+
+def _function_env(fn: Any, task_root: Path, request_id: str) -> dict[str, str]:
+    server = settings.current()
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "_HANDLER": str(fn.handler),
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
+        "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": str(fn.version if fn.version != 1 else "$LATEST"),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.function_name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"local/{request_id}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
+    # Set last: a function variable cannot point the handler away from the emulator.
+    env.update(settings.client_env(server.port, fn.region))
+    env.pop("CDK_DEFAULT_ACCOUNT")
+    env.pop("CDK_DEFAULT_REGION")
+    env["AWS_SESSION_TOKEN"] = "test"  # noqa: S105  # dummy, like the role credentials on AWS
+    return env
+
+
+def invoke(fn: Any, event: Any) -> InvocationResult:
+    """Invoke ``fn`` (a moto LambdaFunction) with ``event``; bounded by the function's timeout."""
+    state_dir = settings.current().state_dir / "lambda"
+    request_id = str(uuid.uuid4())
+    interpreter = find_interpreter(fn.run_time)
+    task_root = unzip_cached(bytes(fn.code_bytes), state_dir)
+    sys_path = [str(task_root), *_layer_paths(fn, state_dir), str(runtime_sdk_dir(state_dir))]
+    timeout_s = float(fn.timeout or 3)
+    with tempfile.TemporaryDirectory(prefix="invoke-", dir=state_dir) as work:
+        spec_path, result_path = Path(work) / "spec.json", Path(work) / "result.json"
+        spec = {
+            "handler": fn.handler,
+            "event": event,
+            "sys_path": sys_path,
+            "task_root": str(task_root),
+            "result_path": str(result_path),
+            "function_name": fn.function_name,
+            "function_arn": fn.function_arn,
+            "memory_size": fn.memory_size,
+            "timeout": timeout_s,
+            "request_id": request_id,
+        }
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        try:
+            completed = subprocess.run(  # noqa: S603  # our own bootstrap, fixed argv
+                [str(interpreter), "-I", "-S", str(BOOTSTRAP), str(spec_path)],
+                env=_function_env(fn, task_root, request_id),
+                cwd=work,
+                capture_output=True,
+                timeout=timeout_s + START_GRACE_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as expired:
+            logs = _decode(expired.stdout) + _decode(expired.stderr)
+            error = {
+                "errorMessage": f"Task timed out after {timeout_s:.2f} seconds",
+                "errorType": "TimeoutError",
+            }
+            return InvocationResult(json.dumps(error), True, logs)
+        logs = _decode(completed.stdout) + _decode(completed.stderr)
+        if result_path.exists():
+            payload = result_path.read_text(encoding="utf-8")
+        else:
+            payload = json.dumps(
+                {
+                    "errorMessage": f"Runtime exited with status {completed.returncode} before answering",
+                    "errorType": "Runtime.ExitError",
+                }
+            )
+        return InvocationResult(payload, completed.returncode != 0, logs)
+
+
+def _decode(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    return data if isinstance(data, str) else data.decode("utf-8", errors="replace")

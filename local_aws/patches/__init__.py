@@ -1,0 +1,53 @@
+"""The project's fixes to moto 5.2.5, one module per patch.
+
+Every module has a docstring with the symptom, the cause and the fix, and an ``apply()`` that
+installs it. ``apply_all()`` is called once by the server process before it serves requests;
+the order matters only where a later patch builds on an earlier one (noted in its docstring).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Final
+
+import moto
+
+EXPECTED_MOTO_VERSION: Final = "5.2.5"
+
+# (module, one-line summary) - also the list printed by `python -m local_aws patches`.
+PATCHES: Final[tuple[tuple[str, str], ...]] = (
+    ("lambda_runner", "Lambda Invoke runs the handler in a local pythonX.Y subprocess instead of Docker"),
+    ("lambda_layers", "function Layers from templates; LayerVersion name, Ref, update and delete"),
+    ("lambda_code_location", "Code.Location / Content.Location are downloadable URLs on the emulator"),
+    (
+        "cfn_change_set_api",
+        "change sets looked up per stack; unknown: Delete succeeds, Describe says ChangeSetNotFound",
+    ),
+    ("cfn_get_stack_output", "Fn::GetStackOutput (aws-cdk-lib's cross-stack references) resolves"),
+    ("cloudtrail_lookup_events", "CloudTrail LookupEvents answers [] (the CLI queries it after a failure)"),
+    ("cfn_parameters", "UsePreviousValue for defaulted parameters and SSM-typed parameters"),
+    (
+        "cfn_custom_resources",
+        "custom resources get Create/Update/Delete, a reachable ResponseURL, FAILED honoured",
+    ),
+    (
+        "cfn_engine",
+        "dependency-ordered create/update/delete, async execution, failure status, outputs and exports",
+    ),
+)
+
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the version these patches were written and tested against."""
+
+
+def apply_all() -> list[str]:
+    """Install every patch (idempotent); returns the names applied."""
+    if moto.__version__ != EXPECTED_MOTO_VERSION:
+        raise MotoVersionError(
+            f"local_aws patches target moto=={EXPECTED_MOTO_VERSION}, found {moto.__version__}: "
+            "re-check each patch against the new version before changing the pin"
+        )
+    for name, _summary in PATCHES:
+        importlib.import_module(f"local_aws.patches.{name}").apply()
+    return [name for name, _ in PATCHES]

@@ -1,0 +1,270 @@
+"""Run the emulator (``serve``, in this process) or manage it as a background process (``LocalAws``).
+
+``LocalAws`` is what the CLI, the pytest fixtures and any other tooling use: it starts the server
+process on a port (a free one if asked), waits until it answers, and stops it by its own pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from local_aws import settings
+
+STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+STATE_FILE = "server.json"
+LOG_FILE = "server.log"
+
+
+class LocalAwsError(RuntimeError):
+    """The emulator could not be started, reached or stopped."""
+
+
+def serve(port: int, state_dir: Path) -> None:
+    """Apply the patches and serve moto + the emulator's own paths on 127.0.0.1:port (blocking)."""
+    # moto reads these for the URLs it builds itself.
+    os.environ["MOTO_PORT"] = str(port)
+    os.environ.setdefault("AWS_DEFAULT_REGION", settings.DEFAULT_REGION)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.configure(settings.ServerSettings(port=port, state_dir=state_dir))
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from local_aws import patches
+    from local_aws.wsgi import LocalAwsApp
+
+    applied = patches.apply_all()
+    logging.getLogger("local_aws").info("patches applied: %s", ", ".join(applied))
+    app = LocalAwsApp(DomainDispatcherApplication(create_backend_app))
+    server = make_server(settings.BIND_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        # shutdown() waits for serve_forever to return: call it off the main thread.
+        import threading
+
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logging.getLogger("local_aws").info(
+        "serving on %s (bound to %s)", settings.endpoint_url(port), settings.BIND_HOST
+    )
+    server.serve_forever()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((settings.BIND_HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(port: int, timeout_s: float = 1.0) -> bool:
+    url = f"{settings.endpoint_url(port)}{settings.INTERNAL_PREFIX}/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310  # http://localhost only
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class LocalAws:
+    """The emulator as a background process: ``with LocalAws(port=0) as aws: ...``.
+
+    ``port=None`` means ``LOCAL_AWS_PORT`` or 4566; ``port=0`` picks a free port. ``start()``
+    re-uses a server already running from the same ``state_dir`` (that is what makes a second
+    ``make local`` update the stacks in place); ``stop()`` stops it only if this object started it,
+    unless ``force=True``.
+    """
+
+    port: int | None = None
+    state_dir: Path = settings.DEFAULT_STATE_DIR
+    startup_timeout_s: float = STARTUP_TIMEOUT_S
+    _process: subprocess.Popen[bytes] | None = None
+    _started_here: bool = False
+
+    def __post_init__(self) -> None:
+        self.state_dir = Path(self.state_dir).resolve()
+
+    # --- where -------------------------------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / STATE_FILE
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / LOG_FILE
+
+    @property
+    def endpoint_url(self) -> str:
+        return settings.endpoint_url(self._require_port())
+
+    def _require_port(self) -> int:
+        if not self.port:
+            raise LocalAwsError("the local AWS is not started")
+        return self.port
+
+    def client_env(self, region: str = settings.DEFAULT_REGION) -> dict[str, str]:
+        """Variables to add to a subprocess environment so that it talks to this emulator."""
+        return settings.client_env(self._require_port(), region)
+
+    def client(self, service: str, region: str = settings.DEFAULT_REGION) -> Any:
+        """A boto3 client for this emulator (same settings any script would use)."""
+        import boto3
+
+        env = self.client_env(region)
+        return boto3.client(
+            service,  # type: ignore[call-overload]  # any service name
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=region,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def log_tail(self, lines: int = 80) -> str:
+        if not self.log_path.exists():
+            return "(no emulator log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def running(self) -> dict[str, int] | None:
+        """``{"pid", "port"}`` of the server recorded in ``state_dir`` if it is up and answering."""
+        try:
+            recorded = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return None
+        pid, port = int(recorded.get("pid", 0)), int(recorded.get("port", 0))
+        if pid and _alive(pid) and _healthy(port):
+            return {"pid": pid, "port": port}
+        return None
+
+    def start(self) -> LocalAws:
+        existing = self.running()
+        if existing is not None:
+            if self.port not in (None, 0, existing["port"]):
+                raise LocalAwsError(
+                    f"a local AWS already runs from {self.state_dir} on port {existing['port']}, "
+                    f"not {self.port}: stop it first (python -m local_aws down)"
+                )
+            self.port = existing["port"]
+            return self
+        if self.port is None:
+            self.port = settings.port_from_env()
+        elif self.port == 0:
+            self.port = free_port()
+        if _healthy(self.port):
+            raise LocalAwsError(
+                f"port {self.port} already answers: another emulator runs there (set LOCAL_AWS_PORT)"
+            )
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(settings.REPO_ROOT), os.environ.get("PYTHONPATH")])
+            ),
+        }
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(  # noqa: S603  # our own module, fixed argv
+                [
+                    sys.executable,
+                    "-m",
+                    "local_aws",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--state-dir",
+                    str(self.state_dir),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=settings.REPO_ROOT,
+                env=env,
+                start_new_session=True,  # survives the launching shell, as `make local` requires
+            )
+        self._started_here = True
+        deadline = time.monotonic() + self.startup_timeout_s
+        while not _healthy(self.port):
+            if self._process.poll() is not None:
+                raise LocalAwsError(
+                    f"the local AWS exited with status {self._process.returncode}:\n{self.log_tail(40)}"
+                )
+            if time.monotonic() > deadline:
+                self._kill(self._process.pid)
+                raise LocalAwsError(
+                    f"the local AWS did not answer within {self.startup_timeout_s:.0f} s:\n"
+                    f"{self.log_tail(40)}"
+                )
+            time.sleep(0.2)
+        self.state_file.write_text(json.dumps({"pid": self._process.pid, "port": self.port}))
+        return self
+
+    def stop(self, *, force: bool = False) -> bool:
+        """Stop the server (this object's, or with ``force`` the one recorded in state_dir)."""
+        pid: int | None = None
+        if self._process is not None and self._started_here:
+            pid = self._process.pid
+        elif force:
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(json.loads(self.state_file.read_text()).get("pid", 0)) or None
+        if pid is None:
+            return False
+        self._kill(pid)
+        with contextlib.suppress(FileNotFoundError):
+            self.state_file.unlink()
+        self._process = None
+        self._started_here = False
+        return True
+
+    def _kill(self, pid: int) -> None:
+        if not _alive(pid):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.pid == pid:
+                if self._process.poll() is not None:
+                    return
+            elif not _alive(pid):
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+        if self._process is not None and self._process.pid == pid:
+            self._process.wait(timeout=STOP_TIMEOUT_S)
+
+    def __enter__(self) -> LocalAws:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

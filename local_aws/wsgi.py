@@ -1,0 +1,88 @@
+"""WSGI front of the emulator: the few paths it serves itself, then moto for everything else.
+
+Served here (under ``/_local_aws/``):
+- ``health``: readiness probe of the launcher;
+- ``cfn-response/<request id>`` (PUT): custom-resource answers (see ``cfn_responses``);
+- ``lambda-code/<region>/<function>`` and ``layer-content/<region>/<layer>/<version>`` (GET): the
+  zips behind GetFunction ``Code.Location`` and GetLayerVersion ``Content.Location``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote
+
+from local_aws import cfn_responses, settings
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def lambda_code_path(region: str, function_name: str) -> str:
+    return f"{settings.INTERNAL_PREFIX}/lambda-code/{region}/{function_name}"
+
+
+def layer_content_path(region: str, layer_name: str, version: int) -> str:
+    return f"{settings.INTERNAL_PREFIX}/layer-content/{region}/{layer_name}/{version}"
+
+
+def _reply(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _json(start_response: StartResponse, status: str, payload: Any) -> list[bytes]:
+    return _reply(start_response, status, json.dumps(payload).encode(), "application/json")
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def _zip_for(parts: list[str]) -> bytes | None:
+    # Imported lazily: moto's backends are heavy and only needed once the server runs.
+    from moto.awslambda.models import lambda_backends
+
+    if parts[0] == "lambda-code" and len(parts) == 3:
+        _, region, name = parts
+        backend = lambda_backends[settings.ACCOUNT_ID][region]
+        fn = backend.get_function(name)
+        return bytes(fn.code_bytes)
+    if parts[0] == "layer-content" and len(parts) == 4:
+        _, region, name, version = parts
+        backend = lambda_backends[settings.ACCOUNT_ID][region]
+        return bytes(backend.get_layer_version(name, version).code_bytes)
+    return None
+
+
+class LocalAwsApp:
+    """Routes ``/_local_aws/...`` to the emulator's own handlers and the rest to moto."""
+
+    def __init__(self, moto_app: WsgiApp) -> None:
+        self._moto_app = moto_app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if not path.startswith(settings.INTERNAL_PREFIX + "/"):
+            return self._moto_app(environ, start_response)
+        parts = [unquote(p) for p in path[len(settings.INTERNAL_PREFIX) + 1 :].split("/") if p]
+        method = environ.get("REQUEST_METHOD", "GET")
+        if parts == ["health"]:
+            return _json(start_response, "200 OK", {"status": "running", "port": settings.current().port})
+        if parts and parts[0] == "cfn-response" and len(parts) == 2 and method in ("PUT", "POST"):
+            try:
+                cfn_responses.record(parts[1], _read_body(environ))
+            except ValueError as err:
+                return _json(start_response, "400 Bad Request", {"error": str(err)})
+            return _reply(start_response, "200 OK", b"", "text/plain")
+        if parts and method == "GET":
+            try:
+                data = _zip_for(parts)
+            except Exception as err:  # noqa: BLE001  # any lookup failure is a 404 for the caller
+                return _json(start_response, "404 Not Found", {"error": str(err)})
+            if data is not None:
+                return _reply(start_response, "200 OK", data, "application/zip")
+        return _json(start_response, "404 Not Found", {"error": f"no such local_aws path: {path}"})
