@@ -1,0 +1,141 @@
+"""Session fixtures shared by every test tier that needs AWS: the project's local AWS.
+
+- ``local_aws``: an emulator (moto server + the project's patches, ``local_aws/``) started on a
+  free port for this test session, in its own state folder, and stopped at the end.
+- ``deployed_dev``: the same emulator after ``cdk bootstrap`` and
+  ``cdk deploy -c env=dev --all -c extra_env={"BEDROCK_MODE":"offline"}`` with the real, pinned
+  CDK CLI (deployed once per session); ``.deploy(extra_env=..., env=...)`` redeploys.
+
+Every wait is bounded (server start-up, each CDK command). When a test that uses one of these
+fixtures fails, the tail of the emulator's log is attached to the report ("local AWS log").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_aws import cdk as local_cdk
+from local_aws.server import LocalAws
+
+# A CDK command that takes longer than this is hung: the failure then carries the emulator log.
+CDK_TIMEOUT_S = float(os.environ.get("LOCAL_AWS_CDK_TIMEOUT_S", "300"))
+DEV_BASE_EXTRA_ENV: dict[str, str] = {"BEDROCK_MODE": "offline"}  # Bedrock is not emulated
+LOG_TAIL_LINES = 120
+
+
+class LocalAwsSession:
+    """What the fixtures hand to tests: where the emulator is and how to talk to it."""
+
+    def __init__(self, server: LocalAws, work_dir: Path) -> None:
+        self._server = server
+        self.work_dir = work_dir
+        # Each session synthesizes into its own folder: several test runs (or a developer's own
+        # `cdk synth`) in one checkout must not fight over ./cdk.out's lock.
+        self.cdk_out = work_dir / "cdk.out"
+        self.timings: dict[str, float] = {}
+
+    @property
+    def port(self) -> int:
+        assert self._server.port is not None
+        return self._server.port
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._server.endpoint_url
+
+    @property
+    def client_env(self) -> dict[str, str]:
+        """Variables to add to a subprocess's environment: endpoint, dummy credentials, region."""
+        return self._server.client_env()
+
+    @property
+    def state_dir(self) -> Path:
+        return self._server.state_dir
+
+    def client(self, service_name: str) -> Any:
+        return self._server.client(service_name)
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        return self._server.log_tail(lines)
+
+    def subprocess_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``os.environ`` without real-account ``AWS_*`` leftovers, plus ``client_env`` and ``extra``."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(self.client_env)
+        env.update(extra or {})
+        return env
+
+    def cdk(self, *args: str, timeout_s: float = CDK_TIMEOUT_S, check: bool = True) -> local_cdk.CdkResult:
+        """Run the pinned CDK CLI (repo app) against this emulator; raises with both logs on failure."""
+        return local_cdk.run_cdk(
+            self._server, list(args), output_dir=self.cdk_out, timeout_s=timeout_s, check=check
+        )
+
+    def bootstrap(self) -> None:
+        started = time.monotonic()
+        local_cdk.bootstrap(
+            self._server, output_dir=self.cdk_out, context=["-c", "env=dev"], timeout_s=CDK_TIMEOUT_S
+        )
+        self.timings["bootstrap"] = time.monotonic() - started
+
+    def deploy(self, extra_env: Mapping[str, str] | None = None, env: str = "dev") -> local_cdk.CdkResult:
+        """``cdk deploy -c env=<env> --all``; in dev with ``BEDROCK_MODE=offline`` plus ``extra_env``.
+
+        stage and prod take no extra variables (the app refuses them), so ``extra_env`` must be
+        empty there.
+        """
+        args = ["deploy", "-c", f"env={env}", "--all", "--require-approval", "never"]
+        if env == "dev":
+            merged = {**DEV_BASE_EXTRA_ENV, **(extra_env or {})}
+            args += ["-c", f"extra_env={json.dumps(merged, sort_keys=True)}"]
+        elif extra_env:
+            raise ValueError(f"extra_env is only allowed for dev, not {env}")
+        started = time.monotonic()
+        result = self.cdk(*args)
+        self.timings.setdefault(f"deploy {env} (first)", time.monotonic() - started)
+        self.timings[f"deploy {env} (last)"] = time.monotonic() - started
+        return result
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> Iterator[LocalAwsSession]:
+    """A fresh local AWS on a free port, for the whole test session."""
+    work_dir = Path(tempfile.mkdtemp(prefix="vectora-local-aws-"))
+    server = LocalAws(port=0, state_dir=work_dir / "state")
+    started = time.monotonic()
+    server.start()
+    session = LocalAwsSession(server, work_dir)
+    session.timings["server start"] = time.monotonic() - started
+    try:
+        yield session
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def deployed_dev(local_aws: LocalAwsSession) -> LocalAwsSession:
+    """``local_aws`` with the dev environment bootstrapped and deployed by the real CDK CLI."""
+    local_aws.bootstrap()
+    local_aws.deploy()
+    return local_aws
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {}) or {}
+    for value in funcargs.values():
+        if isinstance(value, LocalAwsSession):
+            report.sections.append(("local AWS log (tail)", value.log_tail()))
+            break
