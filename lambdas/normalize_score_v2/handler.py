@@ -1,19 +1,60 @@
-"""normalize-score-v2: Lambda entry point (thin adapter; the pipeline logic lives in the vectora_core layer)."""
+"""normalize-score-v2: normalize raw items (Bedrock Converse, or BEDROCK_MODE=offline rules) and score them.
+
+Thin adapter: settings and clients at cold start, the work in ``vectora_core.pipeline.normalize``.
+Event: ``{"client_id": "lai_weekly", "run_date": "YYYY-MM-DD"}`` (run_date optional: today, UTC).
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
-from vectora_core.naming import PROJECT_NAME, EnvVar, check_env
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-LOGGER = logging.getLogger("normalize-score-v2")
-LOGGER.setLevel(os.environ.get(EnvVar.LOG_LEVEL, "INFO"))
-# Resolved once, at cold start: a function deployed without a valid ENV must fail loudly.
-ENV = check_env(os.environ.get(EnvVar.ENV, ""))
+from vectora_core.config.loading import S3Store, load_client_bundle
+from vectora_core.naming import Function
+from vectora_core.pipeline.bedrock import make_client
+from vectora_core.pipeline.normalize import (
+    BedrockNormalizer,
+    Normalizer,
+    OfflineNormalizer,
+    run_normalize_score,
+)
+from vectora_core.pipeline.runtime import PipelineEvent, bedrock_json, debug_info
+from vectora_core.pipeline.settings import load_settings
+
+SETTINGS = load_settings(
+    os.environ,
+    required=("config_bucket", "data_bucket")
+    if os.environ.get("BEDROCK_MODE", "").lower() == "offline"
+    else ("config_bucket", "data_bucket", "bedrock_model_id"),
+)
+logger = Logger(service=Function.NORMALIZE_SCORE, level=SETTINGS.log_level)
+copy_config_to_registered_loggers(source_logger=logger, include={"vectora_core"})
+S3 = boto3.client("s3")
+# No Bedrock client at all in offline mode: nothing can reach Bedrock by accident.
+BEDROCK = None if SETTINGS.offline else make_client(SETTINGS.bedrock_region)
+if SETTINGS.offline:
+    logger.warning("BEDROCK_MODE=offline: items are normalized by rules, not by Bedrock")
 
 
+@logger.inject_lambda_context(log_event=SETTINGS.debug)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    LOGGER.info("invoked", extra={"env": ENV, "event_keys": sorted(event)})
-    return {"function": "normalize-score-v2", "env": ENV, "project": os.environ.get(EnvVar.PROJECT_NAME, PROJECT_NAME)}
+    request = PipelineEvent.parse(event)
+    bundle = load_client_bundle(S3Store(S3, SETTINGS.config_bucket), request.client_id)
+    normalizer: Normalizer = (
+        OfflineNormalizer(bundle)
+        if SETTINGS.offline
+        else BedrockNormalizer(bundle, bedrock_json(SETTINGS, BEDROCK))
+    )
+    result = run_normalize_score(
+        bundle,
+        s3=S3,
+        data_bucket=SETTINGS.data_bucket,
+        normalizer=normalizer,
+        run_date=request.date_or_today(),
+    )
+    logger.info("normalize-score done", extra=result)
+    return {**result, "debug": debug_info(SETTINGS)} if SETTINGS.debug else result

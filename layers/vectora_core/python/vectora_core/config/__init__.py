@@ -1,0 +1,1 @@
+"""Client configs and canonical files: schema, validation, loading, migration, publication."""
