@@ -6,19 +6,23 @@ CLI's output and the tail of the emulator's log, so a hung or failed deploy expl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from local_aws import settings
 from local_aws.server import LocalAws
 
 DEFAULT_TIMEOUT_S = 300.0  # "a hung deploy must fail within a few minutes"
-CDK_CLI_VERSION = "2.1148.1"
 
 
 class CdkCommandError(RuntimeError):
@@ -36,6 +40,7 @@ class CdkResult:
     args: tuple[str, ...]
     output: str
     seconds: float
+    returncode: int = 0
 
 
 def _tail(text: str, lines: int) -> str:
@@ -51,6 +56,12 @@ def cdk_env(aws: LocalAws, region: str = settings.DEFAULT_REGION) -> dict[str, s
     return env
 
 
+def _cdk_command() -> list[str]:
+    # The pinned CLI of package-lock.json; `npx --no-install` only if node_modules is elsewhere.
+    local = settings.REPO_ROOT / "node_modules" / ".bin" / "cdk"
+    return [str(local)] if local.exists() else ["npx", "--no-install", "cdk"]
+
+
 def run_cdk(
     aws: LocalAws,
     args: Sequence[str],
@@ -61,46 +72,64 @@ def run_cdk(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     region: str = settings.DEFAULT_REGION,
     check: bool = True,
+    echo: TextIO | None = None,
 ) -> CdkResult:
-    """``npx cdk <args>`` against ``aws``; ``app``/``output_dir`` become ``--app``/``--output``."""
-    import time
+    """``cdk <args>`` against ``aws``; ``app``/``output_dir`` become ``--app``/``--output``.
 
-    command = ["npx", "--no-install", "cdk", *args]
+    The output is collected (and copied line by line to ``echo`` if given). After ``timeout_s``
+    the CLI and its children (the synthesizing app) are killed and ``CdkCommandError`` raised.
+    """
+    command = [*_cdk_command(), *args]
     if app is not None:
         command += ["--app", app]
     if output_dir is not None:
         command += ["--output", str(output_dir)]
     started = time.monotonic()
+    process = subprocess.Popen(  # noqa: S603  # the pinned CLI, arguments from our callers
+        command,
+        cwd=cwd,
+        env=cdk_env(aws, region),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: a timeout kills the CLI and the app it runs
+    )
+    lines: list[str] = []
+    stdout = process.stdout  # a pipe: stdout=PIPE above
+
+    def pump() -> None:
+        for raw in stdout or ():
+            line = raw.decode("utf-8", errors="replace")
+            lines.append(line)
+            if echo is not None:
+                echo.write(line)
+                echo.flush()
+
+    reader = threading.Thread(target=pump, name="cdk-output", daemon=True)
+    reader.start()
     try:
-        completed = subprocess.run(  # noqa: S603  # fixed executable, arguments from our callers
-            command,
-            cwd=cwd,
-            env=cdk_env(aws, region),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as expired:
-        output = (
-            (expired.stdout or b"").decode("utf-8", errors="replace")
-            if isinstance(expired.stdout, bytes)
-            else str(expired.stdout or "")
-        )
+        returncode = process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        reader.join(timeout=5)
         raise CdkCommandError(
             f"`cdk {shlex.join(args)}` did not finish within {timeout_s:.0f} s",
-            output=output,
+            output="".join(lines),
             emulator_log=aws.log_tail(),
         ) from None
-    output = completed.stdout.decode("utf-8", errors="replace")
-    if check and completed.returncode != 0:
+    reader.join(timeout=10)
+    output = "".join(lines)
+    if check and returncode != 0:
         raise CdkCommandError(
-            f"`cdk {shlex.join(args)}` exited with status {completed.returncode}",
+            f"`cdk {shlex.join(args)}` exited with status {returncode}",
             output=output,
             emulator_log=aws.log_tail(),
         )
-    return CdkResult(args=tuple(args), output=output, seconds=time.monotonic() - started)
+    return CdkResult(
+        args=tuple(args), output=output, seconds=time.monotonic() - started, returncode=returncode
+    )
 
 
 def python_app(app_file: Path) -> str:
@@ -116,6 +145,7 @@ def bootstrap(
     context: Sequence[str] = (),
     region: str = settings.DEFAULT_REGION,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    echo: TextIO | None = None,
 ) -> CdkResult:
     """``cdk bootstrap`` of the emulator's account/region (the CLI synthesizes the app first, so
     an app that requires context, like ours, needs its ``-c`` flags: ``context``)."""
@@ -126,4 +156,5 @@ def bootstrap(
         output_dir=output_dir,
         region=region,
         timeout_s=timeout_s,
+        echo=echo,
     )
