@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from aws_cdk import Environment, Stack, Tags
-from constructs import Construct
+from collections.abc import Sequence
 
+from aws_cdk import Environment, Stack, Tags
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct, IConstruct
+
+from vectora_constructs.pre_update_snapshot import PreUpdateSnapshot
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import PROJECT_NAME, resource_name
+
+# Every Python function of the project (pipeline and pre-update snapshot) runs this runtime.
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
 
 
 class VectoraStack(Stack):
@@ -25,5 +32,22 @@ class VectoraStack(Stack):
             termination_protection=config.termination_protection,
         )
         self.config = config
+        self.component = component
         Tags.of(self).add("Project", PROJECT_NAME)
         Tags.of(self).add("Environment", config.name)
+
+    def add_pre_update_snapshot(self, *, prerequisites: Sequence[IConstruct] = ()) -> PreUpdateSnapshot:
+        """The custom resource that snapshots the environment before anything else here changes.
+
+        Call it once, at the end of the stack's constructor; ``prerequisites`` are what it needs
+        to exist before it runs (they are then not guarded by it).
+        """
+        self.pre_update_snapshot = PreUpdateSnapshot(
+            self,
+            "PreUpdateSnapshot",
+            config=self.config,
+            stack_component=self.component,
+            runtime=LAMBDA_RUNTIME,
+            prerequisites=prerequisites,
+        )
+        return self.pre_update_snapshot

@@ -68,7 +68,7 @@ class CoreStack(VectoraStack):
         super().__init__(
             scope, component=Stack.CORE, config=config, description="Vectora Inbox S0-core: buckets"
         )
-        access_logs = SecureBucket(
+        access_logs_construct = SecureBucket(
             self,
             "AccessLogs",
             bucket_name=resource_name(Bucket.ACCESS_LOGS, config.name),
@@ -78,10 +78,12 @@ class CoreStack(VectoraStack):
             lifecycle_rules=[
                 s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(config.log_retention_days))
             ],
-        ).bucket
+        )
+        access_logs = access_logs_construct.bucket
         self.buckets: dict[str, s3.Bucket] = {Bucket.ACCESS_LOGS: access_logs}
+        secure: dict[str, SecureBucket] = {Bucket.ACCESS_LOGS: access_logs_construct}
         for component in (Bucket.CONFIG, Bucket.DATA, Bucket.NEWSLETTERS, Bucket.LAMBDA_CODE, Bucket.BACKUPS):
-            self.buckets[component] = SecureBucket(
+            secure[component] = SecureBucket(
                 self,
                 LOGICAL_IDS[component].removesuffix("Bucket"),
                 bucket_name=resource_name(component, config.name),
@@ -91,4 +93,11 @@ class CoreStack(VectoraStack):
                 lifecycle_rules=backups_lifecycle(config) if component == Bucket.BACKUPS else (),
                 server_access_logs_bucket=access_logs,
                 server_access_logs_prefix=f"{component}/",
-            ).bucket
+            )
+            self.buckets[component] = secure[component].bucket
+        # The snapshot writes to the backups bucket, which logs to the access-logs bucket: both must
+        # exist before it runs. The access-logs bucket *policy* names every bucket that logs to it,
+        # so it cannot come first; it is guarded like the other buckets.
+        self.add_pre_update_snapshot(
+            prerequisites=[secure[Bucket.BACKUPS], access_logs.node.default_child]  # type: ignore[list-item]  # CfnBucket
+        )

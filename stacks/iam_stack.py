@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.base import VectoraStack
+from vectora_constructs.arns import Arn, object_arn
 from vectora_constructs.nag import acknowledge
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import (
@@ -60,33 +60,6 @@ ACCESS: dict[str, Access] = {
 }
 
 
-@dataclass(frozen=True)
-class Arn:
-    """An ARN template with ``{partition}`` and ``{account}`` slots.
-
-    ``value`` is what goes into the policy; ``nag`` is how cdk-nag prints the same ARN, so the
-    acknowledgement of a wildcard is derived from the very resource it acknowledges.
-    """
-
-    template: str
-
-    @property
-    def value(self) -> str:
-        return self.template.format(partition=Aws.PARTITION, account=Aws.ACCOUNT_ID)
-
-    @property
-    def nag(self) -> str:
-        return self.template.format(partition="<AWS::Partition>", account="<AWS::AccountId>")
-
-    @property
-    def wildcard(self) -> bool:
-        return "*" in self.template
-
-
-def object_arn(component: str, env: str, prefix: str) -> Arn:
-    return Arn(f"arn:{{partition}}:s3:::{resource_name(component, env)}/{prefix}*")
-
-
 class IamStack(VectoraStack):
     """Roles ``vectora-inbox-{function}-role-{env}`` for the three pipeline functions."""
 
@@ -97,6 +70,7 @@ class IamStack(VectoraStack):
         self.roles: dict[str, iam.Role] = {
             function: self._role(function, access) for function, access in ACCESS.items()
         }
+        self.add_pre_update_snapshot()
 
     def _role(self, function: str, access: Access) -> iam.Role:
         env = self.config.name

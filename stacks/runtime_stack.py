@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.base import VectoraStack
+from stacks.base import LAMBDA_RUNTIME, VectoraStack
 from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
 from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.python_layers import requirements_layer, source_layer
@@ -27,7 +27,7 @@ from vectora_core.naming import (
     role_name,
 )
 
-RUNTIME = lambda_.Runtime.PYTHON_3_13
+RUNTIME = LAMBDA_RUNTIME
 
 
 def function_environment(config: EnvConfig, function: str, extra: Mapping[str, str]) -> dict[str, str]:
@@ -107,3 +107,4 @@ class RuntimeStack(VectoraStack):
                 environment=function_environment(config, function, extra_environment),
                 alarm_topic=self.alarm_topic,
             )
+        self.add_pre_update_snapshot()

@@ -51,3 +51,26 @@ def env(request: pytest.FixtureRequest) -> str:
 
 
 ALL_STACKS = [(component, env) for env in ENV_NAMES for component in Stack.ALL]
+
+
+# The one extra env variable that dev-only synths add (a typical "one setting changed" deploy).
+EXTRA_ENV = {"BEDROCK_MODE": "offline"}
+
+
+@pytest.fixture(scope="session")
+def dev_with_extra_env(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
+    """dev synthesized with ``-c extra_env``: the same app with one Lambda env variable added."""
+    out = tmp_path_factory.mktemp("cdk-out-dev-extra-env")
+    run_cdk(
+        [
+            "synth",
+            "-c",
+            "env=dev",
+            "-c",
+            f"extra_env={json.dumps(EXTRA_ENV)}",
+            "--quiet",
+            "--output",
+            str(out),
+        ]
+    )
+    return load_assembly(out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import filecmp
-import json
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,16 @@ from stacks.context import ContextError, parse_extra_env, resolve_environments
 from tests.infra.conftest import CloudAssembly, load_assembly
 from tests.support.cdk_cli import run_cdk
 from vectora_core.environments import ENVIRONMENTS
+from vectora_core.naming import Function, Stack, resource_name
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "error: missing -c env=<name>: pass -c env=dev, stage or prod (allowed: dev, stage, prod, or all)"),
+        (
+            [],
+            "error: missing -c env=<name>: pass -c env=dev, stage or prod (allowed: dev, stage, prod, or all)",
+        ),
         (["-c", "env=qa"], "error: unknown -c env=qa: allowed values are dev, stage, prod (or all)"),
         (
             ["-c", "env=prod", "-c", 'extra_env={"BEDROCK_MODE": "offline"}'],
@@ -53,10 +56,14 @@ def test_two_synths_of_the_same_commit_are_byte_identical(assembly: CloudAssembl
     assert second.templates == assembly.templates
 
 
-def test_extra_env_reaches_every_function_in_dev(tmp_path: Path) -> None:
-    run_cdk(["synth", "-c", "env=dev", "-c", 'extra_env={"BEDROCK_MODE": "offline"}', "--quiet", "--output", str(tmp_path)])
-    template = json.loads((tmp_path / "vectora-inbox-s1-runtime-dev.template.json").read_text())
-    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+def test_extra_env_reaches_every_function_in_dev(dev_with_extra_env: CloudAssembly) -> None:
+    template = dev_with_extra_env.templates[resource_name(Stack.RUNTIME, "dev")]
+    names = {resource_name(f, "dev") for f in Function.ALL}
+    functions = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["FunctionName"] in names
+    ]
     assert len(functions) == 3
     assert {f["Properties"]["Environment"]["Variables"]["BEDROCK_MODE"] for f in functions} == {"offline"}
 

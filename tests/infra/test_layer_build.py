@@ -30,7 +30,9 @@ def test_key_depends_on_requirements_and_runtime_only(tmp_path: Path) -> None:
     assert key != requirements_build_key(reqs, RUNTIME)
 
 
-def test_builds_once_then_reuses_the_cache(tmp_path: Path, build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_builds_once_then_reuses_the_cache(
+    tmp_path: Path, build_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("six==1.16.0\n")
     # first build: real pip, real wheel for the Lambda platform

@@ -32,7 +32,9 @@ def test_a_new_wildcard_is_not_covered_by_existing_acknowledgements(tmp_path: Pa
     add_security_checks(app)
     # when a role gains one more wildcard resource than was acknowledged
     role = stacks.iam.roles["ingest-v2"]
-    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::other-bucket/*"]))
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::other-bucket/*"])
+    )
     # then synthesis fails and names that very finding
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
@@ -42,13 +44,22 @@ def test_a_new_wildcard_is_not_covered_by_existing_acknowledgements(tmp_path: Pa
 
 
 def test_cfn_lint_finds_no_error_in_any_template(assembly: CloudAssembly) -> None:
-    templates = sorted(str(assembly.directory / a["properties"]["templateFile"]) for a in (
-        assembly.manifest["artifacts"][name] for name in assembly.templates
-    ))
+    templates = sorted(
+        str(assembly.directory / a["properties"]["templateFile"])
+        for a in (assembly.manifest["artifacts"][name] for name in assembly.templates)
+    )
     assert len(templates) == 9
     # W3005 (redundant DependsOn) is raised by the DependsOn CDK itself writes; nothing else is ignored.
     result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "--regions", "eu-west-3", "--ignore-checks", "W3005", "--", *templates],
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--regions",
+            "eu-west-3",
+            "--ignore-checks",
+            "W3005",
+            "--",
+            *templates,
+        ],
         capture_output=True,
         text=True,
         check=False,

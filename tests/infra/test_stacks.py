@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+
 from stacks.core_stack import LOGICAL_IDS
 from tests.infra.conftest import CloudAssembly
 from vectora_core.environments import get_env_config
@@ -35,6 +36,13 @@ NAME_PROPERTIES = {
 def resources_of(assembly: CloudAssembly, component: str, env: str, type_: str) -> dict[str, dict]:
     template = assembly.templates[resource_name(component, env)]
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def pipeline_functions(assembly: CloudAssembly, env: str) -> dict[str, dict]:
+    """The three pipeline functions (S1-runtime also holds its pre-update snapshot function)."""
+    names = {resource_name(f, env) for f in Function.ALL}
+    functions = resources_of(assembly, Stack.RUNTIME, env, "AWS::Lambda::Function")
+    return {k: v for k, v in functions.items() if v["Properties"]["FunctionName"] in names}
 
 
 # --- stacks and dependencies -----------------------------------------------------------------
@@ -103,7 +111,9 @@ def test_core_stack_has_the_spec_buckets_with_stable_logical_ids(assembly: Cloud
         LOGICAL_IDS[c]: resource_name(c, env) for c in Bucket.ALL
     }
     for spec_bucket in ("config", "data", "newsletters", "lambda-code", "backups"):
-        assert f"vectora-inbox-{spec_bucket}-{env}" in {b["Properties"]["BucketName"] for b in buckets.values()}
+        assert f"vectora-inbox-{spec_bucket}-{env}" in {
+            b["Properties"]["BucketName"] for b in buckets.values()
+        }
 
 
 def test_runtime_stack_has_the_layers_and_functions(assembly: CloudAssembly, env: str) -> None:
@@ -113,7 +123,7 @@ def test_runtime_stack_has_the_layers_and_functions(assembly: CloudAssembly, env
             "AWS::Lambda::LayerVersion",
             {"LayerName": resource_name(layer, env), "CompatibleRuntimes": ["python3.13"]},
         )
-    functions = resources_of(assembly, Stack.RUNTIME, env, "AWS::Lambda::Function")
+    functions = pipeline_functions(assembly, env)
     assert sorted(f["Properties"]["FunctionName"] for f in functions.values()) == sorted(
         resource_name(f, env) for f in Function.ALL
     )
@@ -125,7 +135,10 @@ def test_runtime_stack_has_the_layers_and_functions(assembly: CloudAssembly, env
         assert props["LoggingConfig"]["LogFormat"] == "JSON"
         assert props["LoggingConfig"]["ApplicationLogLevel"] == get_env_config(env).log_level
         # The role is S0-iam's, found by its conventional name.
-        assert f":role/vectora-inbox-{props['FunctionName'].removeprefix('vectora-inbox-').removesuffix(f'-{env}')}-role-{env}" in json.dumps(props["Role"])
+        assert (
+            f":role/vectora-inbox-{props['FunctionName'].removeprefix('vectora-inbox-').removesuffix(f'-{env}')}-role-{env}"
+            in json.dumps(props["Role"])
+        )
 
 
 # --- Lambda environment variables ----------------------------------------------------------------
@@ -158,13 +171,16 @@ def test_function_environment_variables(assembly: CloudAssembly, env: str, funct
 # --- per-environment differences (ARCHITECTURE.md table) ---------------------------------------
 
 
-def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(assembly: CloudAssembly, env: str) -> None:
+def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(
+    assembly: CloudAssembly, env: str
+) -> None:
     expected = "Delete" if env == "dev" else "Retain"
     stateful = [
         *resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket").values(),
-        *resources_of(assembly, Stack.RUNTIME, env, "AWS::Logs::LogGroup").values(),
+        *(g for c in Stack.ALL for g in resources_of(assembly, c, env, "AWS::Logs::LogGroup").values()),
     ]
-    assert len(stateful) == 6 + 3
+    # six buckets, a log group per pipeline function, a log group per pre-update snapshot function
+    assert len(stateful) == 6 + 3 + 3
     assert {r["DeletionPolicy"] for r in stateful} == {expected}
     assert {r["UpdateReplacePolicy"] for r in stateful} == {expected}
 
@@ -185,13 +201,17 @@ def test_alarms_and_topic_only_in_stage_and_prod(assembly: CloudAssembly, env: s
 
 def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str) -> None:
     groups = resources_of(assembly, Stack.RUNTIME, env, "AWS::Logs::LogGroup")
-    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {get_env_config(env).log_retention_days}
+    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {
+        get_env_config(env).log_retention_days
+    }
     assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == sorted(
-        f"/aws/lambda/{resource_name(f, env)}" for f in Function.ALL
+        f"/aws/lambda/{resource_name(f, env)}" for f in (*Function.ALL, f"{Stack.RUNTIME}-snapshot")
     )
 
 
-def test_backups_lifecycle_glacier_only_in_prod_and_prod_never_expires(assembly: CloudAssembly, env: str) -> None:
+def test_backups_lifecycle_glacier_only_in_prod_and_prod_never_expires(
+    assembly: CloudAssembly, env: str
+) -> None:
     buckets = resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket")
     rules = buckets["BackupsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     transitions = [t for r in rules for t in r.get("Transitions", [])]
@@ -210,12 +230,14 @@ def test_backups_lifecycle_glacier_only_in_prod_and_prod_never_expires(assembly:
 # --- security ------------------------------------------------------------------------------------
 
 
-def test_every_bucket_is_encrypted_private_and_versioned_where_needed(assembly: CloudAssembly, env: str) -> None:
+def test_every_bucket_is_encrypted_private_and_versioned_where_needed(
+    assembly: CloudAssembly, env: str
+) -> None:
     for logical_id, bucket in resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket").items():
         props = bucket["Properties"]
-        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"][
-            "SSEAlgorithm"
-        ] in {"AES256", "aws:kms"}, logical_id
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]["SSEAlgorithm"] in {"AES256", "aws:kms"}, logical_id
         assert props["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True,
             "BlockPublicPolicy": True,
@@ -242,21 +264,32 @@ def test_every_bucket_denies_requests_without_tls(assembly: CloudAssembly, env: 
 
 
 def _statements(assembly: CloudAssembly, env: str) -> dict[str, list[dict]]:
-    roles = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Role")
+    """Policy statements of the pipeline roles, by role name (the snapshot role is tested apart)."""
+    roles = pipeline_roles(assembly, env)
     policies = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Policy")
     by_role: dict[str, list[dict]] = {}
     for policy in policies.values():
         (role_ref,) = policy["Properties"]["Roles"]
+        if role_ref["Ref"] not in roles:
+            continue
         role_name = roles[role_ref["Ref"]]["Properties"]["RoleName"]
         by_role.setdefault(role_name, []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
     return by_role
+
+
+def pipeline_roles(assembly: CloudAssembly, env: str) -> dict[str, dict]:
+    names = {f"vectora-inbox-{f}-role-{env}" for f in Function.ALL}
+    roles = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Role")
+    return {k: v for k, v in roles.items() if v["Properties"]["RoleName"] in names}
 
 
 def _listify(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def test_iam_has_one_role_per_function_and_no_wildcard_action_or_bare_star(assembly: CloudAssembly, env: str) -> None:
+def test_iam_has_one_role_per_function_and_no_wildcard_action_or_bare_star(
+    assembly: CloudAssembly, env: str
+) -> None:
     statements = _statements(assembly, env)
     assert sorted(statements) == sorted(f"vectora-inbox-{f}-role-{env}" for f in Function.ALL)
     for role, role_statements in statements.items():
@@ -265,7 +298,7 @@ def test_iam_has_one_role_per_function_and_no_wildcard_action_or_bare_star(assem
             for action in _listify(statement["Action"]):
                 assert "*" not in action, f"{role}: {action}"
             assert "*" not in _listify(statement["Resource"]), role
-    roles = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Role")
+    roles = pipeline_roles(assembly, env)
     for role in roles.values():
         assert "ManagedPolicyArns" not in role["Properties"]  # no broad AWS managed policies
         assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
@@ -285,11 +318,17 @@ def _resolved_resources(statement: dict) -> list[str]:
     return out
 
 
-def test_bedrock_access_is_limited_to_the_configured_profile_and_its_models(assembly: CloudAssembly, env: str) -> None:
+def test_bedrock_access_is_limited_to_the_configured_profile_and_its_models(
+    assembly: CloudAssembly, env: str
+) -> None:
     config = get_env_config(env)
     statements = _statements(assembly, env)
     for function in Function.ALL:
-        bedrock = [s for s in statements[f"vectora-inbox-{function}-role-{env}"] if "bedrock" in json.dumps(s["Action"])]
+        bedrock = [
+            s
+            for s in statements[f"vectora-inbox-{function}-role-{env}"]
+            if "bedrock" in json.dumps(s["Action"])
+        ]
         if function == Function.INGEST:
             assert bedrock == []
             continue
@@ -376,4 +415,3 @@ def test_validation_report_has_no_finding(assembly: CloudAssembly) -> None:
     assert report.get("pluginReports") == [] or all(
         r.get("summary", {}).get("status") == "success" for r in report["pluginReports"]
     )
-

@@ -37,4 +37,8 @@ def test_template_matches_snapshot(
 
 def test_normalization_only_touches_asset_hashes() -> None:
     template = {"S3Key": "a" * 64 + ".zip", "Name": "vectora-inbox-config-dev", "Short": "abc123"}
-    assert normalized(template) == {"S3Key": "<asset-hash>.zip", "Name": "vectora-inbox-config-dev", "Short": "abc123"}
+    assert normalized(template) == {
+        "S3Key": "<asset-hash>.zip",
+        "Name": "vectora-inbox-config-dev",
+        "Short": "abc123",
+    }

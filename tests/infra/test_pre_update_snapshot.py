@@ -1,0 +1,189 @@
+"""The pre-update snapshot resource, asserted on the synthesized templates (issue: snapshot before
+every stack update): one per stack, first in its stack, a fingerprint that follows the stack."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from aws_cdk import App, Environment, Stack
+from aws_cdk import aws_s3 as s3
+
+from stacks.base import LAMBDA_RUNTIME
+from tests.infra.conftest import ALL_STACKS, CloudAssembly
+from vectora_constructs.pre_update_snapshot import RESOURCE_TYPE, PreUpdateSnapshot
+from vectora_core.environments import get_env_config
+from vectora_core.naming import ENV_NAMES, Bucket, Stack as StackName, resource_name
+
+
+def _template(assembly: CloudAssembly, component: str, env: str) -> dict:
+    return assembly.templates[resource_name(component, env)]
+
+
+def _snapshot_resource(template: dict) -> tuple[str, dict]:
+    found = [(k, v) for k, v in template["Resources"].items() if v["Type"] == RESOURCE_TYPE]
+    assert len(found) == 1, f"expected one {RESOURCE_TYPE}, found {len(found)}"
+    return found[0]
+
+
+def _references(value: object) -> set[str]:
+    """Logical IDs a resource refers to through Ref / Fn::GetAtt."""
+    text = json.dumps(value)
+    return set(re.findall(r'"Ref": "([A-Za-z0-9]+)"', text)) | set(
+        re.findall(r'"Fn::GetAtt": \["([A-Za-z0-9]+)"', text)
+    )
+
+
+def _depends_on(resource: dict) -> set[str]:
+    declared = resource.get("DependsOn", [])
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+def _upstream(template: dict, logical_id: str) -> set[str]:
+    """Every resource ``logical_id`` waits for, directly or transitively."""
+    resources = template["Resources"]
+    seen: set[str] = set()
+    todo = [logical_id]
+    while todo:
+        current = resources[todo.pop()]
+        for dep in (_depends_on(current) | _references(current.get("Properties", {}))) & set(resources):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
+@pytest.mark.parametrize(("component", "env"), ALL_STACKS)
+def test_every_other_resource_waits_for_the_snapshot(
+    assembly: CloudAssembly, component: str, env: str
+) -> None:
+    template = _template(assembly, component, env)
+    snapshot_id, snapshot = _snapshot_resource(template)
+    # what the snapshot itself needs (its function, role, policy, log group and, in S0-core, the
+    # backups bucket it writes to) must exist before it, so they cannot wait for it
+    prerequisites = _upstream(template, snapshot_id)
+    if component == StackName.CORE:
+        assert {"BackupsBucket", "AccessLogsBucket"} <= prerequisites
+    assert {"ConfigBucket", "DataBucket"}.isdisjoint(prerequisites)
+    for logical_id, resource in template["Resources"].items():
+        if (
+            logical_id == snapshot_id
+            or logical_id in prerequisites
+            or resource["Type"] == "AWS::CDK::Metadata"
+        ):
+            continue
+        assert snapshot_id in _upstream(template, logical_id), f"{logical_id} does not wait for the snapshot"
+    # and the prerequisites are only the snapshot's own machinery plus the backups bucket's chain
+    functions = {k for k in prerequisites if template["Resources"][k]["Type"] == "AWS::Lambda::Function"}
+    assert len(functions) == 1
+    assert template["Resources"][functions.pop()]["Properties"]["FunctionName"] == resource_name(
+        f"{component}-snapshot", env
+    )
+
+
+@pytest.mark.parametrize(("component", "env"), ALL_STACKS)
+def test_properties_outputs_and_failure_policy(assembly: CloudAssembly, component: str, env: str) -> None:
+    template = _template(assembly, component, env)
+    snapshot_id, snapshot = _snapshot_resource(template)
+    props = snapshot["Properties"]
+    assert props["Env"] == env
+    assert props["StackName"] == resource_name(component, env)
+    assert props["FailurePolicy"] == ("fail" if get_env_config(env).snapshot_failure_fails_update else "warn")
+    assert props["FailurePolicy"] == ("warn" if env == "dev" else "fail")
+    assert re.fullmatch(r"[0-9a-f]{64}", props["Fingerprint"])
+    # the handler answers CloudFormation itself: the service token is the function, no provider
+    assert props["ServiceToken"]["Fn::GetAtt"][1] == "Arn"
+    outputs = [
+        o for o in template["Outputs"].values() if o["Value"] == {"Fn::GetAtt": [snapshot_id, "SnapshotId"]}
+    ]
+    assert len(outputs) == 1
+
+
+def test_fingerprints_differ_between_stacks_and_environments(assembly: CloudAssembly) -> None:
+    fingerprints = [
+        _snapshot_resource(_template(assembly, c, e))[1]["Properties"]["Fingerprint"] for c, e in ALL_STACKS
+    ]
+    assert len(set(fingerprints)) == len(fingerprints)
+
+
+def test_an_env_variable_changes_the_runtime_fingerprint_only(
+    assembly: CloudAssembly, dev_with_extra_env: CloudAssembly
+) -> None:
+    # given the same commit synthesized with and without one more Lambda env variable in dev
+    def fingerprint(a: CloudAssembly, component: str) -> str:
+        return _snapshot_resource(_template(a, component, "dev"))[1]["Properties"]["Fingerprint"]
+
+    # then only S1-runtime's snapshot sees a change; S0-core and S0-iam are not called on deploy
+    assert fingerprint(assembly, StackName.RUNTIME) != fingerprint(dev_with_extra_env, StackName.RUNTIME)
+    for component in (StackName.CORE, StackName.IAM):
+        assert fingerprint(assembly, component) == fingerprint(dev_with_extra_env, component)
+        assert _template(assembly, component, "dev") == _template(dev_with_extra_env, component, "dev")
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_snapshot_role_is_least_privilege(assembly: CloudAssembly, env: str) -> None:
+    for component in StackName.ALL:
+        template = _template(assembly, component, env)
+        role_ids = {
+            k
+            for k, v in template["Resources"].items()
+            if v["Type"] == "AWS::IAM::Role"
+            and v["Properties"]["RoleName"] == resource_name(f"{component}-snapshot-role", env)
+        }
+        assert len(role_ids) == 1
+        role_id = role_ids.pop()
+        statements = [
+            s
+            for v in template["Resources"].values()
+            if v["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in v["Properties"]["Roles"]
+            for s in v["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        actions = {
+            a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        }
+        assert all("*" not in a for a in actions)
+        assert all(s["Resource"] != "*" for s in statements)
+        # writes go to the environment's backups bucket only
+        writes = [
+            s
+            for s in statements
+            if {"s3:PutObject", "s3:DeleteObject"}
+            & set(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        ]
+        assert writes and all(resource_name(Bucket.BACKUPS, env) in json.dumps(s["Resource"]) for s in writes)
+        for s in writes:
+            assert resource_name(Bucket.CONFIG, env) not in json.dumps(s["Resource"])
+        # prod never deletes a snapshot
+        assert ("s3:DeleteObject" in actions) is (get_env_config(env).snapshot_keep_newest is not None)
+        # other environments are out of reach
+        text = json.dumps(statements)
+        for other in ENV_NAMES:
+            if other != env:
+                assert f"-{other}/" not in text and f'-{other}"' not in text and f"-{other}:" not in text
+
+
+# --- the fingerprint itself, on a small in-process stack -----------------------------------------
+
+
+def _fingerprint_of(build) -> str:  # noqa: ANN001  # a callable adding resources to a stack
+    app = App()
+    stack = Stack(app, "vectora-inbox-s0-core-dev", env=Environment(region="eu-west-3"))
+    guard = PreUpdateSnapshot(
+        stack, "Guard", config=get_env_config("dev"), stack_component="s0-core", runtime=LAMBDA_RUNTIME
+    )
+    build(stack)
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    (snapshot,) = [r for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE]
+    assert snapshot["Properties"]["Fingerprint"] == guard.fingerprint()
+    return guard.fingerprint()
+
+
+def test_fingerprint_follows_resources_added_after_it_and_their_properties() -> None:
+    def bucket(versioned: bool):  # noqa: ANN202
+        return lambda stack: s3.Bucket(stack, "B", versioned=versioned)
+
+    empty = _fingerprint_of(lambda stack: None)
+    unversioned = _fingerprint_of(bucket(False))
+    assert _fingerprint_of(bucket(False)) == unversioned  # deterministic
+    assert len({empty, unversioned, _fingerprint_of(bucket(True))}) == 3

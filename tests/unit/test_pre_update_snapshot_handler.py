@@ -1,0 +1,240 @@
+"""The pre-update snapshot handler: each request type, the rollback case, both failure policies,
+and the guarantee that CloudFormation always gets an answer (checked on a real HTTP PUT)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+HANDLER_FILE = Path(__file__).resolve().parents[2] / "lambdas" / "pre_update_snapshot" / "handler.py"
+
+
+def _load_handler() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("pre_update_snapshot_handler", HANDLER_FILE)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+handler_module = _load_handler()
+
+
+class CloudFormationEndpoint:
+    """A stand-in for CloudFormation's pre-signed response URL: records every PUT body."""
+
+    def __init__(self, failures_first: int = 0) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.failures_left = failures_first
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802  # http.server naming
+                length = int(self.headers["Content-Length"])
+                body = json.loads(self.rfile.read(length))
+                if endpoint.failures_left > 0:
+                    endpoint.failures_left -= 1
+                    self.send_response(503)
+                else:
+                    endpoint.bodies.append(body)
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/response?X-Amz-Signature=x"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def cfn() -> Iterator[CloudFormationEndpoint]:
+    endpoint = CloudFormationEndpoint()
+    yield endpoint
+    endpoint.close()
+
+
+class FakeEngine(handler_module.Engine):
+    """Records calls; the engine's own behaviour is tested against the local AWS elsewhere."""
+
+    def __init__(
+        self, *, status: str = "UPDATE_IN_PROGRESS", error: Exception | None = None, delay: float = 0
+    ):
+        self.status, self.error, self.delay = status, error, delay
+        self.snapshots: list[tuple[str, str]] = []
+        self.retention_runs = 0
+
+    def create_snapshot(self, env: str, name: str) -> str:
+        time.sleep(self.delay)
+        if self.error:
+            raise self.error
+        self.snapshots.append((env, name))
+        return f"{name}_20261124_120000"
+
+    def apply_retention(self, env: str) -> list[str]:
+        self.retention_runs += 1
+        return ["old_20260101_000000"]
+
+    def stack_status(self, stack_id: str) -> str:
+        return self.status
+
+
+class Context:
+    def __init__(self, remaining_s: float) -> None:
+        self.deadline = time.monotonic() + remaining_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.deadline - time.monotonic()) * 1000)
+
+
+def event(request_type: str, url: str, policy: str = "fail", **extra: Any) -> dict[str, Any]:
+    return {
+        "RequestType": request_type,
+        "ResponseURL": url,
+        "StackId": "arn:aws:cloudformation:eu-west-3:123456789012:stack/vectora-inbox-s1-runtime-dev/abc",
+        "RequestId": "req-1",
+        "LogicalResourceId": "PreUpdateSnapshot",
+        "ResourceType": "Custom::PreUpdateSnapshot",
+        "ResourceProperties": {
+            "ServiceToken": "arn:aws:lambda:eu-west-3:123456789012:function:x",
+            "Env": "dev",
+            "StackName": "vectora-inbox-s1-runtime-dev",
+            "FailurePolicy": policy,
+            "Fingerprint": "b" * 64,
+        },
+        **extra,
+    }
+
+
+def invoke(ev: dict[str, Any], engine: FakeEngine, remaining_s: float = 300) -> dict[str, Any]:
+    return handler_module.make_handler(lambda: engine)(ev, Context(remaining_s))
+
+
+def test_create_takes_a_baseline_snapshot(cfn: CloudFormationEndpoint) -> None:
+    engine = FakeEngine()
+    invoke(event("Create", cfn.url), engine)
+    assert engine.snapshots == [("dev", "baseline_vectora-inbox-s1-runtime-dev")]
+    (body,) = cfn.bodies
+    assert body["Status"] == "SUCCESS"
+    assert body["Data"] == {"SnapshotId": "baseline_vectora-inbox-s1-runtime-dev_20261124_120000"}
+    assert body["PhysicalResourceId"] == "vectora-inbox-s1-runtime-dev-pre-update-snapshot"
+    assert (body["RequestId"], body["LogicalResourceId"]) == ("req-1", "PreUpdateSnapshot")
+    assert engine.retention_runs == 0
+
+
+def test_update_snapshots_the_state_before_the_update_then_applies_retention(
+    cfn: CloudFormationEndpoint,
+) -> None:
+    engine = FakeEngine()
+    ev = event(
+        "Update",
+        cfn.url,
+        PhysicalResourceId="vectora-inbox-s1-runtime-dev-pre-update-snapshot",
+        OldResourceProperties={"Fingerprint": "a" * 64},
+    )
+    invoke(ev, engine)
+    assert engine.snapshots == [("dev", "pre_deploy_vectora-inbox-s1-runtime-dev")]
+    assert engine.retention_runs == 1
+    (body,) = cfn.bodies
+    assert body["Status"] == "SUCCESS"
+    assert body["Data"]["SnapshotId"].startswith("pre_deploy_vectora-inbox-s1-runtime-dev_")
+    # the physical id never changes, so CloudFormation never replaces (and deletes) the resource
+    assert body["PhysicalResourceId"] == "vectora-inbox-s1-runtime-dev-pre-update-snapshot"
+    assert "retention removed 1" in body["Reason"]
+
+
+def test_update_during_a_rollback_takes_no_snapshot(cfn: CloudFormationEndpoint) -> None:
+    engine = FakeEngine(status="UPDATE_ROLLBACK_IN_PROGRESS")
+    invoke(event("Update", cfn.url, PhysicalResourceId="p"), engine)
+    assert engine.snapshots == [] and engine.retention_runs == 0
+    (body,) = cfn.bodies
+    assert body["Status"] == "SUCCESS" and "rolling back" in body["Reason"]
+
+
+def test_delete_does_nothing_and_succeeds_even_when_the_engine_is_broken(cfn: CloudFormationEndpoint) -> None:
+    engine = FakeEngine(error=RuntimeError("backups bucket gone"))
+    invoke(event("Delete", cfn.url, PhysicalResourceId="p"), engine)
+    assert engine.snapshots == []
+    (body,) = cfn.bodies
+    assert body["Status"] == "SUCCESS" and body["PhysicalResourceId"] == "p"
+
+
+def test_an_unknown_request_type_is_a_clear_failure(cfn: CloudFormationEndpoint) -> None:
+    invoke(event("Replace", cfn.url), FakeEngine(), remaining_s=300)
+    (body,) = cfn.bodies
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == "unknown RequestType 'Replace': expected Create, Update or Delete"
+
+
+@pytest.mark.parametrize(("policy", "status"), [("fail", "FAILED"), ("warn", "SUCCESS")])
+def test_a_failed_snapshot_follows_the_failure_policy(
+    cfn: CloudFormationEndpoint, policy: str, status: str
+) -> None:
+    engine = FakeEngine(error=RuntimeError("bucket vectora-inbox-backups-dev does not exist"))
+    invoke(event("Update", cfn.url, policy=policy, PhysicalResourceId="p"), engine)
+    (body,) = cfn.bodies
+    assert body["Status"] == status
+    assert "bucket vectora-inbox-backups-dev does not exist" in body["Reason"]
+    assert engine.retention_runs == 0
+
+
+def test_it_answers_before_the_lambda_timeout_when_the_snapshot_hangs(cfn: CloudFormationEndpoint) -> None:
+    # given a snapshot that would outlive the function (1 s left after the answer margin)
+    engine = FakeEngine(delay=30)
+    started = time.monotonic()
+    invoke(
+        event("Update", cfn.url, PhysicalResourceId="p"),
+        engine,
+        remaining_s=handler_module.ANSWER_MARGIN_S + 1,
+    )
+    # then CloudFormation hears FAILED within about a second, not after 30 s
+    assert time.monotonic() - started < 5
+    (body,) = cfn.bodies
+    assert body["Status"] == "FAILED" and "did not finish within" in body["Reason"]
+
+
+def test_a_missing_engine_is_an_answer_too(
+    cfn: CloudFormationEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the real Engine imports vectora_core.snapshots lazily: an import error must still answer
+    class BrokenEngine(handler_module.Engine):
+        def create_snapshot(self, env: str, name: str) -> str:
+            raise ImportError("No module named 'vectora_core.snapshots'")
+
+        def stack_status(self, stack_id: str) -> str:
+            return "UPDATE_IN_PROGRESS"
+
+    handler_module.make_handler(BrokenEngine)(event("Update", cfn.url, PhysicalResourceId="p"), Context(300))
+    (body,) = cfn.bodies
+    assert body["Status"] == "FAILED" and "ImportError" in body["Reason"]
+
+
+def test_the_answer_is_retried_on_a_transient_error() -> None:
+    endpoint = CloudFormationEndpoint(failures_first=1)
+    try:
+        assert handler_module.send_response(endpoint.url, {"Status": "SUCCESS"}, attempts=3)
+        assert endpoint.bodies == [{"Status": "SUCCESS"}]
+    finally:
+        endpoint.close()
+
+
+def test_long_reasons_are_truncated_below_cloudformations_limit(cfn: CloudFormationEndpoint) -> None:
+    engine = FakeEngine(error=RuntimeError("x" * 10_000))
+    invoke(event("Create", cfn.url), engine)
+    (body,) = cfn.bodies
+    assert len(json.dumps(body)) < 4096
