@@ -1,0 +1,110 @@
+"""boto3 access for the engine: one session, clients created up front (they are thread-safe, their
+creation is not), a connection pool sized for the copy workers.
+
+Clients honour ``AWS_ENDPOINT_URL`` (botocore reads it), so the same code runs against the local
+AWS and an account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from vectora_core.environments import EnvConfig, get_env_config
+from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
+from vectora_core.snapshots.errors import SnapshotError
+
+DEFAULT_WORKERS: Final = 32
+NOT_FOUND_CODES: Final = frozenset(
+    {"404", "NoSuchBucket", "NoSuchKey", "NotFound", "ResourceNotFoundException", "NoSuchEntity"}
+)
+
+
+def error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def is_not_found(err: ClientError) -> bool:
+    return error_code(err) in NOT_FOUND_CODES
+
+
+def get_layer_version(aws: Aws, arn: str) -> dict[str, Any]:
+    """GetLayerVersion by name and number (GetLayerVersionByArn is not emulated; this works on both)."""
+    layer_arn, _, version = arn.rpartition(":")
+    return dict(
+        aws.lambda_.get_layer_version(LayerName=layer_arn.rsplit(":", 1)[-1], VersionNumber=int(version))
+    )
+
+
+def one_line(err: BaseException) -> str:
+    """An exception as one short line (AWS errors can carry an HTML page)."""
+    text = " ".join(str(err).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def env_config(env: str) -> EnvConfig:
+    try:
+        return get_env_config(env)
+    except UnknownEnvironmentError as err:
+        raise SnapshotError(str(err)) from None
+
+
+@dataclass
+class Aws:
+    """The clients of one environment's operation, and its resource names."""
+
+    env: str
+    session: Any = None
+    workers: int = DEFAULT_WORKERS
+    config: EnvConfig = field(init=False)
+    s3: Any = field(init=False)
+    lambda_: Any = field(init=False)
+    cloudformation: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.config = env_config(self.env)
+        session = self.session or boto3.session.Session()
+        region = session.region_name or self.config.region
+        client_config = Config(
+            max_pool_connections=self.workers + 4,
+            retries={"mode": "standard", "max_attempts": 5},
+        )
+        self.s3 = session.client("s3", region_name=region, config=client_config)
+        self.lambda_ = session.client("lambda", region_name=region, config=client_config)
+        self.cloudformation = session.client("cloudformation", region_name=region, config=client_config)
+
+    def bucket(self, component: str) -> str:
+        return resource_name(component, self.env)
+
+    @property
+    def backups_bucket(self) -> str:
+        return self.bucket(Bucket.BACKUPS)
+
+    def bucket_exists(self, bucket: str) -> bool:
+        try:
+            self.s3.head_bucket(Bucket=bucket)
+        except ClientError as err:
+            if is_not_found(err):
+                return False
+            raise
+        return True
+
+    def require_backups_bucket(self) -> str:
+        bucket = self.backups_bucket
+        if not self.bucket_exists(bucket):
+            raise SnapshotError(
+                f"backups bucket {bucket} does not exist: deploy {resource_name('s0-core', self.env)} first "
+                "(or use --local DIR)"
+            )
+        return bucket
+
+    def list_objects(self, bucket: str, prefix: str) -> list[dict[str, Any]]:
+        """Every object under ``prefix`` (Key, ETag, Size, StorageClass), in key order."""
+        objects: list[dict[str, Any]] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            objects.extend(page.get("Contents", []))
+        return objects

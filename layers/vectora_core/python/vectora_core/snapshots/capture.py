@@ -1,0 +1,449 @@
+"""create_snapshot: copy the state of an environment into ``snapshots/{name}_{YYYYMMDD_HHMMSS}/``.
+
+Order of work: reserve the id (the metadata file, written with ``complete: false`` and a
+create-if-absent condition) → discover what exists → copy everything concurrently → README.md →
+metadata with the SHA-256 of every file and ``complete: true``, last. Any failure leaves the
+metadata at ``complete: false``: such a snapshot is listed but never restored from.
+
+Missing pieces of the environment (stack not deployed yet, function or bucket absent, empty prefix)
+are recorded as absent, not errors: the pre-update custom resource snapshots environments that are
+half deployed. Only the backups bucket is required.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+
+from vectora_core.naming import Bucket, Function, Layer, Stack, resource_name
+from vectora_core.snapshots.aws import DEFAULT_WORKERS, Aws, get_layer_version, is_not_found, one_line
+from vectora_core.snapshots.errors import SnapshotError
+from vectora_core.snapshots.ids import (
+    COMPONENTS,
+    LAMBDA_CODE,
+    LAMBDA_CONFIG,
+    LAYERS,
+    STACKS,
+    check_client,
+    check_components,
+    check_name,
+    make_id,
+)
+from vectora_core.snapshots.metadata import FORMAT_VERSION
+from vectora_core.snapshots.progress import ProgressCallback, Reporter
+from vectora_core.snapshots.scopes import S3_COMPONENTS, client_of, s3_scope
+from vectora_core.snapshots.store import METADATA_FILE, README_FILE, Store, open_store
+
+Clock = Callable[[], datetime]
+MAX_ID_ATTEMPTS: Final = 120
+DOWNLOAD_TIMEOUT_S: Final = 120
+# Configuration fields a rollback puts back with UpdateFunctionConfiguration.
+RESTORABLE_FIELDS: Final = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def lambda_file(function_name: str) -> str:
+    return f"lambda_{function_name}.json"
+
+
+def lambda_zip(function_name: str) -> str:
+    return f"lambda_{function_name}.zip"
+
+
+def layer_file(layer_name: str) -> str:
+    return f"layer_{layer_name}.json"
+
+
+def layer_zip(layer_name: str, version: int) -> str:
+    return f"layer_{layer_name}_{version}.zip"
+
+
+def stack_file(stack_name: str) -> str:
+    return f"stacks/{stack_name}.json"
+
+
+def stack_template_file(stack_name: str) -> str:
+    return f"stacks/{stack_name}.template.json"
+
+
+def layer_name_of(arn: str) -> tuple[str, int]:
+    """``arn:aws:lambda:region:account:layer:NAME:VERSION`` -> (NAME, VERSION)."""
+    parts = arn.split(":")
+    return parts[-2], int(parts[-1])
+
+
+def download(url: str) -> bytes:
+    # Code.Location / Content.Location are pre-signed https URLs (the emulator's are http://localhost).
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:  # noqa: S310  # AWS-issued URL
+        return bytes(response.read())
+
+
+def sha256_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, default=str) + "\n").encode()
+
+
+class _Capture:
+    def __init__(
+        self,
+        aws: Aws,
+        store: Store,
+        snapshot_id: str,
+        components: tuple[str, ...],
+        client: str | None,
+        reporter: Reporter,
+    ) -> None:
+        self.aws, self.store, self.snapshot_id = aws, store, snapshot_id
+        self.components, self.client, self.reporter = components, client, reporter
+        self.files: dict[str, dict[str, Any]] = {}
+        self.contents: dict[str, Any] = {}
+
+    # --- helpers ---------------------------------------------------------------------------
+    def put(self, component: str, rel: str, data: bytes, **extra: Any) -> None:
+        record = self.store.put_bytes(self.snapshot_id, rel, data)
+        self.files[rel] = {"component": component, **record, **extra}
+
+    def run_all(self, step: str, tasks: list[Callable[[], None]]) -> None:
+        """Run tasks on the pool; the first failure cancels the rest and is raised."""
+        self.reporter.start(step, len(tasks))
+        if not tasks:
+            return
+        with ThreadPoolExecutor(max_workers=self.aws.workers) as pool:
+            futures: list[Future[None]] = []
+            for task in tasks:
+                future = pool.submit(task)
+                future.add_done_callback(lambda f: self._advance(step, f))
+                futures.append(future)
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in done if f.exception() is not None), None)
+            if failed is not None:
+                for future in futures:
+                    future.cancel()
+                raise failed.exception()  # type: ignore[misc]  # an exception instance, checked above
+
+    def _advance(self, step: str, future: Future[None]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self.reporter.advance(step)
+
+    # --- discovery ---------------------------------------------------------------------------
+    def discover_s3(self, component: str) -> list[Callable[[], None]]:
+        scope = s3_scope(component, self.client)
+        bucket = self.aws.bucket(scope.bucket_component)
+        summary: dict[str, Any] = {"source": scope.describe(bucket), "client": self.client}
+        self.contents[component] = summary
+        if not self.aws.bucket_exists(bucket):
+            summary.update(absent=True, reason=f"bucket {bucket} does not exist")
+            return []
+        objects = [o for o in self.aws.list_objects(bucket, scope.list_prefix) if scope.matches(o["Key"])]
+        summary.update(absent=not objects, objects=len(objects), bytes=sum(int(o["Size"]) for o in objects))
+        if not objects:
+            summary["reason"] = "no object under the prefix"
+
+        def copy(obj: dict[str, Any]) -> None:
+            record = self.store.copy_in(self.snapshot_id, obj["Key"], bucket, obj["Key"])
+            self.files[obj["Key"]] = {
+                "component": component,
+                "size": int(obj["Size"]),
+                **record,
+                "source": f"s3://{bucket}/{obj['Key']}",
+                "source_etag": obj.get("ETag"),
+            }
+
+        return [lambda obj=obj: copy(obj) for obj in objects]
+
+    def discover_functions(self) -> list[Callable[[], None]]:
+        tasks: list[Callable[[], None]] = []
+        layer_versions: dict[str, dict[int, dict[str, Any]]] = {}
+        functions: dict[str, Any] = {}
+        for function in Function.ALL:
+            name = resource_name(function, self.aws.env)
+            try:
+                response = self.aws.lambda_.get_function(FunctionName=name)
+            except ClientError as err:
+                if not is_not_found(err):
+                    raise
+                functions[name] = "absent"
+                if LAMBDA_CONFIG in self.components or LAMBDA_CODE in self.components:
+                    self.put(
+                        LAMBDA_CONFIG, lambda_file(name), json_bytes({"function_name": name, "absent": True})
+                    )
+                continue
+            config = response["Configuration"]
+            functions[name] = "present"
+            for layer in config.get("Layers", []):
+                layer_name, version = layer_name_of(layer["Arn"])
+                entry = layer_versions.setdefault(layer_name, {}).setdefault(
+                    version, {"arn": layer["Arn"], "used_by": []}
+                )
+                entry["used_by"].append(name)
+            if LAMBDA_CONFIG in self.components or LAMBDA_CODE in self.components:
+                tasks.append(lambda name=name, response=response: self.capture_function(name, response))
+        self.contents["functions"] = functions
+        if LAYERS in self.components:
+            tasks += self.discover_layers(layer_versions)
+        return tasks
+
+    def capture_function(self, name: str, response: dict[str, Any]) -> None:
+        config = response["Configuration"]
+        document: dict[str, Any] = {
+            "function_name": name,
+            "absent": False,
+            "configuration": {k: config[k] for k in RESTORABLE_FIELDS if k in config},
+            "environment": config.get("Environment", {}).get("Variables", {}),
+            "layers": [layer["Arn"] for layer in config.get("Layers", [])],
+            "code_sha256": config.get("CodeSha256"),
+            "code_size": config.get("CodeSize"),
+            "version": config.get("Version"),
+            "last_modified": config.get("LastModified"),
+            "full_configuration": config,
+        }
+        if LAMBDA_CODE in self.components:
+            data = download(response["Code"]["Location"])
+            if sha256_b64(data) != config.get("CodeSha256"):
+                raise SnapshotError(f"downloaded code of {name} does not match its CodeSha256")
+            self.put(LAMBDA_CODE, lambda_zip(name), data)
+            document["code_file"] = lambda_zip(name)
+        self.put(LAMBDA_CONFIG, lambda_file(name), json_bytes(document))
+
+    def discover_layers(self, used: dict[str, dict[int, dict[str, Any]]]) -> list[Callable[[], None]]:
+        tasks: list[Callable[[], None]] = []
+        expected = {resource_name(layer, self.aws.env) for layer in Layer.ALL}
+        summary: dict[str, Any] = {}
+        for layer_name in sorted(expected | set(used)):
+            versions = used.get(layer_name, {})
+            if not versions:
+                summary[layer_name] = "absent"
+                self.put(
+                    LAYERS, layer_file(layer_name), json_bytes({"layer_name": layer_name, "absent": True})
+                )
+                continue
+            summary[layer_name] = sorted(versions)
+            tasks.append(lambda n=layer_name, v=versions: self.capture_layer(n, v))
+        self.contents[LAYERS] = summary
+        return tasks
+
+    def capture_layer(self, layer_name: str, versions: dict[int, dict[str, Any]]) -> None:
+        entries = []
+        for version, usage in sorted(versions.items()):
+            arn, used_by = usage["arn"], usage["used_by"]
+            info = get_layer_version(self.aws, arn)
+            data = download(info["Content"]["Location"])
+            if info["Content"].get("CodeSha256") and sha256_b64(data) != info["Content"]["CodeSha256"]:
+                raise SnapshotError(f"downloaded content of layer {arn} does not match its CodeSha256")
+            self.put(LAYERS, layer_zip(layer_name, version), data)
+            entries.append(
+                {
+                    "arn": arn,
+                    "version": version,
+                    "code_sha256": info["Content"].get("CodeSha256"),
+                    "zip": layer_zip(layer_name, version),
+                    "compatible_runtimes": info.get("CompatibleRuntimes", []),
+                    "compatible_architectures": info.get("CompatibleArchitectures", []),
+                    "description": info.get("Description", ""),
+                    "used_by": sorted(used_by),
+                }
+            )
+        self.put(
+            LAYERS,
+            layer_file(layer_name),
+            json_bytes({"layer_name": layer_name, "absent": False, "versions": entries}),
+        )
+
+    def discover_stacks(self) -> list[Callable[[], None]]:
+        return [lambda s=s: self.capture_stack(resource_name(s, self.aws.env)) for s in Stack.ALL]
+
+    def capture_stack(self, stack_name: str) -> None:
+        try:
+            stacks = self.aws.cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+        except ClientError as err:
+            if "does not exist" not in str(err) and not is_not_found(err):
+                raise
+            stacks = []
+        if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
+            self.put(STACKS, stack_file(stack_name), json_bytes({"stack_name": stack_name, "absent": True}))
+            return
+        stack = stacks[0]
+        body = self.aws.cloudformation.get_template(StackName=stack_name, TemplateStage="Original")[
+            "TemplateBody"
+        ]
+        template_text = body if isinstance(body, str) else json.dumps(body, indent=1)
+        self.put(STACKS, stack_template_file(stack_name), template_text.encode())
+        document = {
+            "stack_name": stack_name,
+            "absent": False,
+            "stack_id": stack.get("StackId"),
+            "status": stack.get("StackStatus"),
+            "parameters": stack.get("Parameters", []),
+            "outputs": stack.get("Outputs", []),
+            "capabilities": stack.get("Capabilities", []),
+            "tags": stack.get("Tags", []),
+            "termination_protection": stack.get("EnableTerminationProtection", False),
+            "template_file": stack_template_file(stack_name),
+            "template": json.loads(template_text)
+            if template_text.lstrip().startswith("{")
+            else template_text,
+        }
+        self.put(STACKS, stack_file(stack_name), json_bytes(document))
+
+    # --- the whole thing -------------------------------------------------------------------
+    def run(self) -> None:
+        tasks: list[Callable[[], None]] = []
+        for component in S3_COMPONENTS:
+            if component in self.components:
+                tasks += self.discover_s3(component)
+        if any(c in self.components for c in (LAMBDA_CONFIG, LAMBDA_CODE, LAYERS)):
+            tasks += self.discover_functions()
+        if STACKS in self.components:
+            tasks += self.discover_stacks()
+        self.run_all("copy", tasks)
+
+
+def _readme(metadata: dict[str, Any]) -> bytes:
+    lines = [
+        f"# Snapshot {metadata['snapshot_id']}",
+        "",
+        f"- environment: {metadata['env']}",
+        f"- client: {metadata['client'] or 'all clients'}",
+        f"- created (UTC): {metadata['created_at']}",
+        f"- components: {', '.join(metadata['components'])}",
+        f"- files: {len(metadata['files'])} (sha256 of each in snapshot_metadata.json)",
+        "",
+        "| component | content |",
+        "|---|---|",
+    ]
+    for component, summary in sorted(metadata["contents"].items()):
+        lines.append(f"| {component} | {json.dumps(summary, sort_keys=True, default=str)} |")
+    lines += [
+        "",
+        "Restore (validates, snapshots the current state as pre_rollback_..., restores, re-checks):",
+        "",
+        "```",
+        "python scripts/maintenance/rollback_snapshot.py "
+        f"--snapshot {metadata['snapshot_id']} --env {metadata['env']}",
+        "```",
+        "",
+    ]
+    return "\n".join(lines).encode()
+
+
+def create_snapshot(
+    env: str,
+    name: str,
+    client: str | None = None,
+    components: list[str] | tuple[str, ...] | str | None = None,
+    session: Any = None,
+    *,
+    local_dir: Path | str | None = None,
+    progress: ProgressCallback | None = None,
+    clock: Clock = utc_now,
+    workers: int = DEFAULT_WORKERS,
+    store: Store | None = None,
+    aws: Aws | None = None,
+) -> str:
+    """Snapshot ``env`` into the backups bucket (or ``local_dir``); returns ``{name}_{YYYYMMDD_HHMMSS}``.
+
+    ``client`` limits client configs and curated data to that client; ``components`` defaults to
+    all of them. Raises SnapshotError (one line) on bad input, a missing backups bucket or a
+    failed copy (the snapshot is then left incomplete: never restored from).
+    """
+    check_name(name)
+    chosen = check_components(components, default=COMPONENTS)
+    if client is not None:
+        check_client(client)
+    aws = aws or Aws(env, session, workers)
+    store = store or open_store(aws, local_dir)
+    reporter = Reporter(progress)
+    if client is not None:
+        _check_client_exists(aws, client)
+
+    created = clock()
+    base: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "name": name,
+        "env": env,
+        "client": client,
+        "components": list(chosen),
+        "created_at": created.astimezone(UTC).isoformat(),
+        "complete": False,
+    }
+    snapshot_id = _reserve(store, name, created, base)
+    base["snapshot_id"] = snapshot_id
+    capture = _Capture(aws, store, snapshot_id, chosen, client, reporter)
+    try:
+        capture.run()
+        metadata = {
+            **base,
+            "location": f"{store.location}{'' if store.location.endswith('/') else '/'}{snapshot_id}/",
+            "contents": capture.contents,
+            "files": dict(sorted(capture.files.items())),
+        }
+        capture.put("readme", README_FILE, _readme(metadata))
+        metadata["files"] = dict(sorted(capture.files.items()))
+        metadata["complete"] = True
+        store.put_bytes(snapshot_id, METADATA_FILE, json_bytes(metadata))
+    except Exception as err:
+        _mark_failed(store, snapshot_id, base, err)
+        if isinstance(err, SnapshotError):
+            raise SnapshotError(f"snapshot {snapshot_id} left incomplete: {err}") from err
+        raise SnapshotError(
+            f"snapshot {snapshot_id} left incomplete (never restored from; cleanup removes it): "
+            f"{type(err).__name__}: {one_line(err)}"
+        ) from err
+    reporter.note(f"snapshot {snapshot_id}: {len(capture.files)} files in {store.location}")
+    return snapshot_id
+
+
+def _reserve(store: Store, name: str, created: datetime, base: dict[str, Any]) -> str:
+    """Take the first free id from ``created`` on: same name in the same second gets the next second."""
+    for offset in range(MAX_ID_ATTEMPTS):
+        snapshot_id = make_id(name, created + timedelta(seconds=offset))
+        if store.reserve(snapshot_id, json_bytes({**base, "snapshot_id": snapshot_id})):
+            return snapshot_id
+    raise SnapshotError(
+        f"no free snapshot id for {name!r} within {MAX_ID_ATTEMPTS} s of {created.isoformat()}"
+    )
+
+
+def _mark_failed(store: Store, snapshot_id: str, base: dict[str, Any], err: BaseException) -> None:
+    # Best effort: the reserved metadata already says complete: false.
+    with contextlib.suppress(Exception):
+        store.put_bytes(
+            snapshot_id,
+            METADATA_FILE,
+            json_bytes(
+                {
+                    **base,
+                    "snapshot_id": snapshot_id,
+                    "complete": False,
+                    "error": f"{type(err).__name__}: {err}",
+                }
+            ),
+        )
+
+
+def _check_client_exists(aws: Aws, client: str) -> None:
+    bucket = aws.bucket(Bucket.CONFIG)
+    if not aws.bucket_exists(bucket):
+        raise SnapshotError(f"unknown client {client!r}: config bucket {bucket} does not exist")
+    known = sorted(filter(None, (client_of(o["Key"]) for o in aws.list_objects(bucket, "clients/"))))
+    if client not in known:
+        raise SnapshotError(
+            f"unknown client {client!r}: no clients/{client}.yaml in {bucket} "
+            f"(known: {', '.join(known) or 'none'})"
+        )

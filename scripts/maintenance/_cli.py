@@ -1,0 +1,141 @@
+"""What the maintenance scripts share: argument parsing with one-line errors, error handling,
+and rendering the engine's progress (a rich bar on a terminal, plain lines otherwise).
+
+Output discipline: results go to stdout (``create_snapshot.py``'s last stdout line is the snapshot
+id), progress and warnings to stderr, every error is one line on stderr with exit status 1
+(2 for a bad command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vectora_core.naming import UnknownEnvironmentError, check_env
+from vectora_core.snapshots import ProgressEvent, SnapshotError
+from vectora_core.snapshots.aws import one_line
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+STEP_LABELS = {
+    "copy": "snapshot",
+    "restore": "restore",
+    "undo": "restore the pre-rollback state",
+    "delete": "delete",
+    "archive": "archive",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad command line gives one line (not usage + error) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def env_type(value: str) -> str:
+    try:
+        return check_env(value)
+    except UnknownEnvironmentError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def days_type(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (a whole number >= 0)")
+    return int(value)
+
+
+def parser(prog: str, description: str) -> OneLineParser:
+    result = OneLineParser(prog=prog, description=description)
+    result.add_argument("--env", required=True, type=env_type, help="environment: dev, stage or prod")
+    return result
+
+
+def add_local(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--local",
+        metavar="DIR",
+        help="read/write snapshots in DIR/snapshots/ on disk instead of the backups bucket",
+    )
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def run(main: Callable[[], int]) -> None:
+    """Run ``main``; turn every expected failure into one line on stderr and a non-zero status."""
+    try:
+        code = main()
+    except SnapshotError as err:
+        fail(str(err))
+    except ClientError as err:
+        fail(f"AWS refused a request: {one_line(err)}")
+    except BotoCoreError as err:
+        # No credentials, endpoint unreachable...: the message names it; the hint covers the local AWS.
+        fail(f"{one_line(err)} (is AWS_ENDPOINT_URL / the AWS profile set?)")
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    raise SystemExit(code)
+
+
+@contextlib.contextmanager
+def progress_display(stream: Any = None) -> Iterator[Callable[[ProgressEvent], None]]:
+    """A progress callback: a live bar when ``stream`` (stderr) is a terminal, plain lines otherwise."""
+    stream = stream or sys.stderr
+    if stream.isatty():
+        console = Console(file=stream)
+        tasks: dict[str, Any] = {}
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+
+            def on_tty(event: ProgressEvent) -> None:
+                if event.message:
+                    bar.console.print(event.message)
+                    return
+                label = STEP_LABELS.get(event.step, event.step)
+                if event.step not in tasks or event.done == 0:
+                    tasks[event.step] = bar.add_task(label, total=event.total or None)
+                bar.update(tasks[event.step], completed=event.done)
+
+            yield on_tty
+        return
+
+    last_tenth: dict[str, int] = {}
+
+    def on_lines(event: ProgressEvent) -> None:
+        if event.message:
+            print(event.message, file=stream, flush=True)
+            return
+        label = STEP_LABELS.get(event.step, event.step)
+        tenth = (10 * event.done // event.total) if event.total else 10
+        # One line at the start, one per 10 %, one at the end: readable in CI logs.
+        if event.done == 0 or tenth > last_tenth.get(event.step, -1):
+            last_tenth[event.step] = tenth
+            print(f"{label}: {event.done}/{event.total}", file=stream, flush=True)
+
+    yield on_lines
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"

@@ -1,0 +1,35 @@
+"""Move old prod snapshots to the Glacier storage class (idempotent; metadata stays readable).
+
+python scripts/maintenance/archive_snapshots.py --env prod --older-than 90 [--dry-run]
+"""
+
+from __future__ import annotations
+
+import _cli
+
+from vectora_core.snapshots import archive_snapshots
+
+
+def main() -> int:
+    p = _cli.parser("archive_snapshots.py", "Move snapshots older than N days to Glacier (prod).")
+    p.add_argument(
+        "--older-than",
+        type=_cli.days_type,
+        metavar="DAYS",
+        help="archive snapshots older than DAYS days (default: the environment's setting, 90 in prod)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print what would move; move nothing")
+    args = p.parse_args()
+    with _cli.progress_display() as progress:
+        moved = archive_snapshots(
+            env=args.env, older_than_days=args.older_than, dry_run=args.dry_run, progress=progress
+        )
+    verb = "would archive" if args.dry_run else "archived"
+    for snapshot_id, files in moved.items():
+        print(f"{verb} {snapshot_id} ({files} files -> GLACIER)")
+    print(f"{len(moved)} snapshot(s) {verb}" + (" (dry run: nothing was changed)" if args.dry_run else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    _cli.run(main)

@@ -1,0 +1,58 @@
+"""List the snapshots of an environment, newest first.
+
+python scripts/maintenance/list_snapshots.py --env dev [--local DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import json
+
+import _cli
+from rich.console import Console
+from rich.table import Table
+
+from vectora_core.snapshots import list_snapshots
+
+
+def main() -> int:
+    p = _cli.parser("list_snapshots.py", "List the snapshots of an environment (newest first).")
+    _cli.add_local(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = p.parse_args()
+    infos = list_snapshots(env=args.env, local_dir=args.local)
+    if args.json:
+        rows = [
+            {
+                "id": i.snapshot_id,
+                "created": i.created.isoformat(),
+                "env": i.env,
+                "client": i.client,
+                "components": list(i.components),
+                "size": i.size,
+                "complete": i.complete,
+                "storage_class": i.storage_class,
+            }
+            for i in infos
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    table = Table(title=f"snapshots of {args.env} ({len(infos)})")
+    for column in ("id", "created (UTC)", "env", "client", "components", "size", "complete", "storage class"):
+        table.add_column(column, overflow="fold")
+    for i in infos:
+        table.add_row(
+            i.snapshot_id,
+            i.created.strftime("%Y-%m-%d %H:%M:%S"),
+            i.env or "?",
+            i.client or "all",
+            ",".join(i.components) or "?",
+            _cli.human_size(i.size),
+            "yes" if i.complete else "NO",
+            i.storage_class,
+        )
+    Console(width=200).print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    _cli.run(main)

@@ -1,0 +1,71 @@
+"""Roll an environment back to a snapshot (spec: "Rollback depuis un Snapshot").
+
+    python scripts/maintenance/rollback_snapshot.py --snapshot "lai_v7_stable_20260130_143022" --env dev
+    python scripts/maintenance/rollback_snapshot.py --snapshot "lai_v7_stable_20260130_143022" --env dev \
+        --components client_config
+
+Validates the snapshot (complete, checksums), snapshots the current state as ``pre_rollback_…``,
+restores, re-reads and compares. On failure the ``pre_rollback_…`` state is put back and the exit
+status is 1. ``--dry-run`` prints the changes and changes nothing. prod needs ``--approve "<who>"``.
+Every rollback is recorded in the backups bucket under ``audit/rollbacks/``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import _cli
+
+from vectora_core.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, RollbackError, rollback_snapshot
+
+
+def main() -> int:
+    p = _cli.parser("rollback_snapshot.py", "Restore an environment from a snapshot.")
+    p.add_argument(
+        "--snapshot",
+        required=True,
+        help="snapshot id {name}_{YYYYMMDD_HHMMSS}, or a pattern such as 'pre_deploy_*' "
+        "(the newest complete match)",
+    )
+    p.add_argument(
+        "--components",
+        help=f"comma-separated subset of {','.join(COMPONENTS)} "
+        f"(default: {','.join(DEFAULT_ROLLBACK_COMPONENTS)})",
+    )
+    p.add_argument("--approve", metavar="WHO", help="who approves this rollback (required in prod; audited)")
+    p.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
+    _cli.add_local(p)
+    args = p.parse_args()
+    try:
+        with _cli.progress_display() as progress:
+            report = rollback_snapshot(
+                env=args.env,
+                snapshot=args.snapshot,
+                components=args.components,
+                approve=args.approve,
+                dry_run=args.dry_run,
+                local_dir=args.local,
+                progress=progress,
+            )
+    except RollbackError as err:
+        _cli.fail(str(err))
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    verb = "would change" if report.dry_run else "changed"
+    print(f"{report.snapshot_id} ({','.join(report.components)}): {len(report.changes)} {verb}")
+    for change in report.changes:
+        print(f"  {change}")
+    for warning in report.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    if report.dry_run:
+        print("dry run: nothing was changed")
+    elif report.changes:
+        print(f"rolled back {args.env} to {report.snapshot_id}; previous state in {report.pre_rollback_id}")
+    else:
+        print(f"{args.env} already matches {report.snapshot_id}: nothing to do")
+    print(f"audit: {report.audit}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    _cli.run(main)

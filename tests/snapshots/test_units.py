@@ -1,0 +1,119 @@
+"""Pure parts of the snapshot engine: ids, components, scopes, plain-line progress."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from vectora_core.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, SnapshotError, make_id, parse_id
+from vectora_core.snapshots.ids import check_client, check_components, check_name
+from vectora_core.snapshots.progress import ProgressEvent
+from vectora_core.snapshots.scopes import client_of, s3_scope
+
+
+def test_id_round_trip_is_utc_and_keeps_underscores_in_the_name() -> None:
+    when = datetime(2026, 1, 30, 14, 30, 22, tzinfo=UTC)
+    snapshot_id = make_id("lai_v7_stable", when)
+    assert snapshot_id == "lai_v7_stable_20260130_143022"
+    assert parse_id(snapshot_id) == ("lai_v7_stable", when)
+
+
+def test_id_of_a_name_that_itself_ends_like_a_timestamp() -> None:
+    # pre_rollback_ snapshots are named after the snapshot they restore.
+    name, when = parse_id("pre_rollback_lai_v7_stable_20260130_143022_20260131_090000")
+    assert name == "pre_rollback_lai_v7_stable_20260130_143022"
+    assert when == datetime(2026, 1, 31, 9, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "lai_v7_stable",
+        "lai_v7_stable_20260130",
+        "lai_20261330_143022",
+        "_20260130_143022",
+        "../x_20260130_143022",
+        "",
+    ],
+)
+def test_malformed_ids_are_one_line_errors_with_an_example(bad: str) -> None:
+    with pytest.raises(SnapshotError) as err:
+        parse_id(bad)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "malformed snapshot id" in message and "lai_v7_stable_20260130_143022" in message
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "x/y", "-x", "é"])
+def test_bad_names_are_refused(bad: str) -> None:
+    with pytest.raises(SnapshotError, match="invalid snapshot name"):
+        check_name(bad)
+
+
+def test_client_ids_are_checked() -> None:
+    assert check_client("lai_weekly") == "lai_weekly"
+    with pytest.raises(SnapshotError, match="invalid client id"):
+        check_client("../etc")
+
+
+def test_components_accept_the_cli_form_keep_canonical_order_and_name_the_allowed_values() -> None:
+    assert check_components("client_config, lambda_config", default=()) == ("lambda_config", "client_config")
+    assert check_components(None, default=DEFAULT_ROLLBACK_COMPONENTS) == DEFAULT_ROLLBACK_COMPONENTS
+    assert "stacks" not in DEFAULT_ROLLBACK_COMPONENTS and "stacks" in COMPONENTS
+    with pytest.raises(SnapshotError) as err:
+        check_components("client_config,lambdas", default=())
+    assert str(err.value) == (
+        "unknown component 'lambdas': allowed values are "
+        "lambda_config, lambda_code, layers, client_config, canonical, curated, stacks"
+    )
+    with pytest.raises(SnapshotError, match="no component given"):
+        check_components(" , ", default=())
+
+
+def test_client_scope_takes_the_client_file_and_folder_only() -> None:
+    scope = s3_scope("client_config", "lai_weekly")
+    assert scope.matches("clients/lai_weekly.yaml")
+    assert scope.matches("clients/lai_weekly/changelog.md")
+    assert not scope.matches("clients/lai_weekly_v2.yaml")
+    assert not scope.matches("clients/other.yaml")
+    assert s3_scope("client_config", None).matches("clients/other.yaml")
+
+
+def test_curated_scope_is_the_curated_items_file_per_client() -> None:
+    everyone, one = s3_scope("curated", None), s3_scope("curated", "lai_weekly")
+    assert everyone.matches("curated/a/curated_items.json") and everyone.matches(
+        "curated/b/curated_items.json"
+    )
+    assert not everyone.matches("curated/a/2026/raw.json")
+    assert one.matches("curated/lai_weekly/curated_items.json")
+    assert not one.matches("curated/other/curated_items.json")
+    assert s3_scope("canonical", "lai_weekly").matches("canonical/prompts/x.yaml")  # shared by all clients
+
+
+def test_client_of_reads_client_ids_from_keys() -> None:
+    assert client_of("clients/lai_weekly.yaml") == "lai_weekly"
+    assert client_of("clients/lai_weekly/notes.yaml") is None
+    assert client_of("canonical/x.yaml") is None
+
+
+def test_plain_progress_prints_start_tenths_and_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts" / "maintenance"))
+    cli = importlib.import_module("_cli")
+    stream = io.StringIO()  # not a terminal: plain lines
+    with cli.progress_display(stream) as progress:
+        progress(ProgressEvent("copy", 0, 100))
+        for done in range(1, 101):
+            progress(ProgressEvent("copy", done, 100))
+        progress(ProgressEvent("note", message="snapshot x: 100 files"))
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "snapshot: 0/100"
+    assert lines[-2] == "snapshot: 100/100"
+    assert lines[-1] == "snapshot x: 100 files"
+    assert len(lines) == 12  # start, ten steps, the note
+    sys.modules.pop("_cli", None)
