@@ -1,0 +1,210 @@
+"""Scoring, the offline normalizer, and the Bedrock normalizer stubbed at the client boundary."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from botocore.stub import Stubber
+
+from scripts.invoke.fixture_feeds import FEEDS_DIR, fixture_catalog, render
+from tests.pipeline.conftest import RUN_DATE
+from tests.pipeline.fake_bedrock import MODEL_ID, FakeBedrock, converse_response, normalization_answer
+from vectora_core.config.schema import Scope, SourceCatalog
+from vectora_core.pipeline.bedrock import BedrockError, BedrockJson, BedrockUnavailableError, extract_json
+from vectora_core.pipeline.normalize import BedrockNormalizer, Normalization, OfflineNormalizer, curate_item
+from vectora_core.pipeline.scoring import ScopeMatcher, score_item
+from vectora_core.pipeline.sources import parse_feed, parse_pubmed_articles
+
+CATALOG = SourceCatalog.model_validate(fixture_catalog("http://127.0.0.1:1/")).by_id()
+
+
+def items() -> dict[str, dict]:
+    """Every fixture item by a short name."""
+    found = []
+    for source in ("fiercepharma", "medincell", "camurus"):
+        found += parse_feed(CATALOG[source], render((FEEDS_DIR / f"{source}.xml").read_text(), RUN_DATE).encode())
+    found += parse_pubmed_articles(CATALOG["pubmed_lai"], render((FEEDS_DIR / "pubmed_efetch.xml").read_text(), RUN_DATE).encode())
+    return {i["title"].split()[0].lower() + "_" + i["title"].split()[1].lower(): i for i in found}
+
+
+ITEMS = items()
+
+
+def matchers(bundle):
+    return [(ScopeMatcher.of(scope), weight) for scope, weight in bundle.scopes]
+
+
+def test_scope_matching_uses_aliases_word_boundaries_and_acronym_case() -> None:
+    scope = Scope.model_validate(
+        {
+            "scope_id": "s",
+            "kind": "keywords",
+            "description": "d",
+            "entries": [{"name": "long-acting injectable", "aliases": ["LAI"]}, {"name": "depot"}],
+        }
+    )
+    matcher = ScopeMatcher.of(scope)
+    assert [e.name for e in matcher.match("A new LAI")] == ["long-acting injectable"]
+    assert matcher.match("Lai is a name; depots and non-depot-like") == []
+    assert [e.name for e in matcher.match("Long-Acting Injectable DEPOT")] == ["long-acting injectable", "depot"]
+
+
+def test_score_adds_capped_scope_points_and_event_weight(bundle) -> None:
+    text = "FDA approves Teva and MedinCell's olanzapine long-acting injectable"
+    score, details = score_item(text, "regulatory", True, matchers(bundle), bundle.config.scoring)
+    # keywords 3.0 x 1.5 + molecules 2.0 x 1.0 + companies (1.5 + 3.0) x 1.0 + regulatory 3.0
+    assert score == 14.0
+    assert details["scopes"]["lai_companies"] == {"matched": ["MedinCell", "Teva"], "points": 4.5}
+    assert details["event_type"] == {"event_type": "regulatory", "points": 3.0}
+    halved, details = score_item(text, "regulatory", False, matchers(bundle), bundle.config.scoring)
+    assert halved == 7.0 and details["not_lai_relevant_factor"] == 0.5
+
+
+def test_offline_normalizer_event_types_entities_and_dates(bundle) -> None:
+    offline = OfflineNormalizer(bundle)
+    expected = {
+        "fda_approves": "regulatory",
+        "camurus_enters": "partnership",
+        "pfizer_reports": "corporate",
+        "medincell_announces": "clinical_trial",
+        "medincell_raises": "financing",
+        "camurus_launches": "product_launch",
+        "pharmacokinetics_of": "scientific_publication",
+        "real-world_persistence": "scientific_publication",
+    }
+    assert {k: offline.normalize(ITEMS[k]).event_type for k in expected} == expected
+    fda = offline.normalize(ITEMS["fda_approves"])
+    assert fda.companies == ["MedinCell", "Teva"]
+    assert fda.molecules == ["olanzapine"] and fda.technologies == ["SteadyTeq"]
+    assert fda.event_date.isoformat() == "2026-11-23" and fda.lai_relevant
+    trial = offline.normalize(ITEMS["medincell_announces"])
+    assert [d.date.isoformat() for d in trial.dates] == ["2027-06-30"]
+    assert not offline.normalize(ITEMS["pfizer_reports"]).lai_relevant
+    assert offline.label["mode"] == "offline" and "BEDROCK_MODE=offline" in offline.label["label"]
+
+
+def test_offline_selection_keeps_lai_news_and_drops_the_rest(bundle) -> None:
+    offline = OfflineNormalizer(bundle)
+    scores = {k: curate_item(i, offline, matchers(bundle), bundle)["score"] for k, i in ITEMS.items()}
+    threshold = bundle.config.scoring.threshold
+    assert scores["pfizer_reports"] < threshold
+    assert all(s >= threshold for k, s in scores.items() if k not in ("pfizer_reports", "alkermes_completes"))
+
+
+def stubbed_bedrock_json(**kwargs) -> tuple[BedrockJson, Stubber]:
+    fake = FakeBedrock(lambda _: "unused")
+    stubber = Stubber(fake.client)
+    return BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None, rng=random.Random(1), **kwargs), stubber
+
+
+def test_bedrock_normalizer_sends_the_canonical_prompt_in_a_converse_request(bundle) -> None:
+    # given: Stubber checks the exact Converse request and returns a real Converse response
+    bedrock, stubber = stubbed_bedrock_json()
+    item = ITEMS["fda_approves"]
+    prompt = bundle.normalization_prompt
+    answer = {
+        "summary": "FDA approved TEV-749.",
+        "companies": ["Teva", "MedinCell"],
+        "molecules": ["olanzapine"],
+        "technologies": ["SteadyTeq"],
+        "event_type": "regulatory",
+        "event_date": "2026-11-23",
+        "dates": [{"date": "2027-01-15", "label": "US launch"}],
+        "lai_relevant": True,
+    }
+    stubber.add_response(
+        "converse",
+        converse_response("```json\n" + json.dumps(answer) + "\n```"),
+        {
+            "modelId": MODEL_ID,
+            "system": [{"text": prompt.system.format(language="en")}],
+            "messages": [{"role": "user", "content": [{"text": pytest.approx_text(item)}]}],
+            "inferenceConfig": {"maxTokens": prompt.max_tokens, "temperature": prompt.temperature},
+        },
+    )
+    with stubber:
+        normalization = BedrockNormalizer(bundle, bedrock).normalize(item)
+    stubber.assert_no_pending_responses()
+    assert normalization.dates[0].label == "US launch" and normalization.event_type == "regulatory"
+
+
+class _UserText:
+    """Matches the rendered user prompt of an item (Stubber compares with ==)."""
+
+    def __init__(self, item: dict) -> None:
+        self.item = item
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, str)
+            and f"Title: {self.item['title']}" in other
+            and f"URL: {self.item['url']}" in other
+            and "companies: MedinCell, Camurus" in other
+        )
+
+
+pytest.approx_text = _UserText  # type: ignore[attr-defined]  # a tiny matcher shared by the tests here
+
+
+def test_throttling_is_retried_with_backoff_then_succeeds(bundle) -> None:
+    calls = {"n": 0}
+
+    def answer(request):
+        calls["n"] += 1
+        return (429, "ThrottlingException") if calls["n"] <= 2 else normalization_answer(request)
+
+    fake = FakeBedrock(answer)
+    waits: list[float] = []
+    bedrock = BedrockJson(fake.client, MODEL_ID, sleep=waits.append, rng=random.Random(7), base_delay_s=1.0)
+    result = BedrockNormalizer(bundle, bedrock).normalize(ITEMS["fda_approves"])
+    assert result.event_type == "regulatory"
+    assert calls["n"] == 3 and bedrock.throttled == 2
+    assert 0 <= waits[0] <= 1.0 and 0 <= waits[1] <= 2.0
+
+
+def test_throttling_that_never_ends_fails_the_item_not_the_run(bundle) -> None:
+    fake = FakeBedrock(lambda _: (429, "ThrottlingException"))
+    bedrock = BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None, max_attempts=3)
+    curated = curate_item(ITEMS["fda_approves"], BedrockNormalizer(bundle, bedrock), matchers(bundle), bundle)
+    assert curated["status"] == "normalization_failed" and curated["score"] == 0.0
+    assert curated["error"].startswith("Bedrock ThrottlingException after 3 attempt(s)")
+    assert len(fake.requests) == 3
+
+
+def test_access_denied_stops_the_run(bundle) -> None:
+    fake = FakeBedrock(lambda _: (403, "AccessDeniedException"))
+    bedrock = BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None)
+    with pytest.raises(BedrockUnavailableError, match="AccessDeniedException"):
+        BedrockNormalizer(bundle, bedrock).normalize(ITEMS["fda_approves"])
+    assert len(fake.requests) == 1
+
+
+def test_an_invalid_answer_gets_one_corrective_turn(bundle) -> None:
+    answers = iter(['{"summary": "x", "event_type": "rumour", "lai_relevant": true}', normalization_answer])
+
+    def answer(request):
+        nxt = next(answers)
+        return nxt(request) if callable(nxt) else nxt
+
+    fake = FakeBedrock(answer)
+    bedrock = BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None)
+    assert BedrockNormalizer(bundle, bedrock).normalize(ITEMS["fda_approves"]).event_type == "regulatory"
+    second = fake.requests[1]["messages"]
+    assert [m["role"] for m in second] == ["user", "assistant", "user"]
+    assert second[2]["content"][0]["text"].startswith("That answer is not valid (")
+
+
+def test_two_invalid_answers_are_an_error() -> None:
+    fake = FakeBedrock(lambda _: "I cannot answer in JSON")
+    bedrock = BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None)
+    with pytest.raises(BedrockError, match="no valid JSON answer after a corrective turn: no JSON object"):
+        bedrock.ask(Normalization, system="s", user="u", max_tokens=100, temperature=0)
+
+
+def test_extract_json_tolerates_fences_and_prose() -> None:
+    assert extract_json('Sure! ```json\n{"a": 1}\n``` done') == {"a": 1}
+    assert extract_json('Here: {"a": {"b": 2}} ok') == {"a": {"b": 2}}
+    with pytest.raises(ValueError, match="no JSON object"):
+        extract_json("nothing")
