@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 from botocore.awsrequest import AWSResponse
@@ -34,7 +35,11 @@ def converse_response(text: str, *, input_tokens: int = 120, output_tokens: int 
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
         "stopReason": "end_turn",
-        "usage": {"inputTokens": input_tokens, "outputTokens": output_tokens, "totalTokens": input_tokens + output_tokens},
+        "usage": {
+            "inputTokens": input_tokens,
+            "outputTokens": output_tokens,
+            "totalTokens": input_tokens + output_tokens,
+        },
         "metrics": {"latencyMs": 200},
     }
 
@@ -59,15 +64,20 @@ class FakeBedrock:
 
     def _send(self, request: Any, **_: Any) -> AWSResponse:
         body = json.loads(request.body)
+        # Converse carries the model id in the path: POST /model/{modelId}/converse
+        model_id = unquote(request.url.split("/model/", 1)[1].removesuffix("/converse"))
         with self._lock:
-            self.requests.append({"url": request.url, **body})
+            self.requests.append({"url": request.url, "modelId": model_id, **body})
         if self.latency_s:
             time.sleep(self.latency_s)
         answer = self.answer(body)
         if isinstance(answer, tuple):
             status, code = answer
             payload = json.dumps({"message": f"{code} (fake)"}).encode()
-            headers = {"x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/", "Content-Type": "application/json"}
+            headers = {
+                "x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/",
+                "Content-Type": "application/json",
+            }
             return AWSResponse(request.url, status, headers, _Raw(payload))
         payload = json.dumps(converse_response(answer)).encode()
         return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, _Raw(payload))
@@ -83,18 +93,26 @@ def normalization_answer(request: dict[str, Any]) -> str:
     title = next(line.removeprefix("Title: ") for line in text.splitlines() if line.startswith("Title: "))
     lowered = title.lower()
     event_type = (
-        "regulatory" if "fda" in lowered
-        else "partnership" if "license" in lowered
-        else "financing" if "raises" in lowered
-        else "clinical_trial" if "phase 3" in lowered
-        else "product_launch" if "launch" in lowered
-        else "scientific_publication" if "pubmed" in text.lower()
+        "regulatory"
+        if "fda" in lowered
+        else "partnership"
+        if "license" in lowered
+        else "financing"
+        if "raises" in lowered
+        else "clinical_trial"
+        if "phase 3" in lowered
+        else "product_launch"
+        if "launch" in lowered
+        else "scientific_publication"
+        if "pubmed" in text.lower()
         else "corporate"
     )
     return json.dumps(
         {
             "summary": f"Summary of: {title}",
-            "companies": [c for c in ("Teva", "MedinCell", "Camurus", "Lilly", "Pfizer") if c.lower() in lowered],
+            "companies": [
+                c for c in ("Teva", "MedinCell", "Camurus", "Lilly", "Pfizer") if c.lower() in lowered
+            ],
             "molecules": [],
             "technologies": [],
             "event_type": event_type,
@@ -108,5 +126,8 @@ def normalization_answer(request: dict[str, Any]) -> str:
 def editorial_answer(request: dict[str, Any]) -> str:
     sections = json.loads(user_text(request).split("(JSON):", 1)[1])
     return json.dumps(
-        {"intro": "BEDROCK-EDITORIAL intro.", "sections": {s["id"]: f"BEDROCK-EDITORIAL {s['id']}" for s in sections}}
+        {
+            "intro": "BEDROCK-EDITORIAL intro.",
+            "sections": {s["id"]: f"BEDROCK-EDITORIAL {s['id']}" for s in sections},
+        }
     )

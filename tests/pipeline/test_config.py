@@ -60,19 +60,46 @@ def test_version_suffix_in_client_id_is_refused_with_the_field_path_and_the_fix(
     ("change", "expected"),
     [
         ({"client_profile__version": "7.0"}, "client_profile.version: must be a semantic version"),
-        ({"client_profile__client_id": "LAI-weekly"}, "client_profile.client_id: 'LAI-weekly' is not allowed"),
-        ({"metadata__config_version": "6.1.0"}, "metadata.config_version: must equal client_profile.version (7.0.0)"),
-        ({"metadata__changelog__0__version": "7.0.1"}, "metadata.changelog[0].version: the newest (first) entry"),
-        ({"metadata__changelog__0__date": "30/01/2026"}, "metadata.changelog[0].date: Input should be a valid date"),
-        ({"metadata__changelog__1__date": "2026-02-01"}, "metadata.changelog[1].date: entries go newest first"),
+        (
+            {"client_profile__client_id": "LAI-weekly"},
+            "client_profile.client_id: 'LAI-weekly' is not allowed",
+        ),
+        (
+            {"metadata__config_version": "6.1.0"},
+            "metadata.config_version: must equal client_profile.version (7.0.0)",
+        ),
+        (
+            {"metadata__changelog__0__version": "7.0.1"},
+            "metadata.changelog[0].version: the newest (first) entry",
+        ),
+        (
+            {"metadata__changelog__0__date": "30/01/2026"},
+            "metadata.changelog[0].date: Input should be a valid date",
+        ),
+        (
+            {"metadata__changelog__1__date": "2026-02-01"},
+            "metadata.changelog[1].date: entries go newest first",
+        ),
         ({"metadata__changelog": []}, "metadata.changelog: List should have at least 1 item"),
         ({"scoring__threshold": KeyError}, "scoring.threshold: required field is missing"),
         ({"scoring__thresold": 5}, "scoring.thresold: unknown key; allowed here: event_rules, scopes"),
-        ({"sources__include": ["fiercepharma", "nope"]}, "sources.include[1]: 'nope' is not in catalog lai_sources"),
+        (
+            {"sources__include": ["fiercepharma", "nope"]},
+            "sources.include[1]: 'nope' is not in catalog lai_sources",
+        ),
         ({"sources__catalog": "other_sources"}, "sources.catalog: no canonical/sources/other_sources.yaml"),
-        ({"scoring__scopes__0__scope": "lai_things"}, "scoring.scopes[0].scope: no canonical/scopes/lai_things.yaml"),
-        ({"prompts__editorial": "normalization"}, "prompts.editorial: normalization is a normalization prompt"),
-        ({"newsletter__sections__0__event_types": ["gossip"]}, "newsletter.sections[0].event_types[0]: Input should be"),
+        (
+            {"scoring__scopes__0__scope": "lai_things"},
+            "scoring.scopes[0].scope: no canonical/scopes/lai_things.yaml",
+        ),
+        (
+            {"prompts__editorial": "normalization"},
+            "prompts.editorial: normalization is a normalization prompt",
+        ),
+        (
+            {"newsletter__sections__0__event_types": ["gossip"]},
+            "newsletter.sections[0].event_types[0]: Input should be",
+        ),
         ({"pipeline__period_days": 0}, "pipeline.period_days: Input should be greater than or equal to 1"),
     ],
 )
@@ -82,7 +109,9 @@ def test_each_violation_names_its_field(index, change: dict, expected: str) -> N
 
 
 def test_every_violation_is_reported_at_once(index) -> None:
-    document = edited(client_profile__client_id="lai_weekly_v7", pipeline__period_days=0, scoring__threshold=-1)
+    document = edited(
+        client_profile__client_id="lai_weekly_v7", pipeline__period_days=0, scoring__threshold=-1
+    )
     problems = problems_of(document, index, expected_id=None)
     assert [p.split(":")[0] for p in problems] == [
         "client_profile.client_id",
@@ -127,7 +156,9 @@ def test_publish_refuses_prod_before_anything_else() -> None:
 
 def test_publish_uploads_nothing_when_one_file_is_invalid() -> None:
     # given: the real files plus one invalid client; an S3 client that fails the test if touched
-    files = repo_files(REPO_ROOT) + [ConfigFile("clients/bad.yaml", "client_profile: {}\n", "clients/bad.yaml")]
+    files = repo_files(REPO_ROOT) + [
+        ConfigFile("clients/bad.yaml", "client_profile: {}\n", "clients/bad.yaml")
+    ]
 
     class Untouchable:
         def put_object(self, **_: object) -> None:
@@ -157,7 +188,10 @@ def test_validate_config_script_reports_every_problem_and_exits_non_zero(tmp_pat
     result = run_script("scripts/config/validate_config.py", str(bad))
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert f"{bad}: client_profile.client_id: must not carry a version suffix ('_v7'); put 7.0.0 in client_profile.version" in lines
+    assert (
+        f"{bad}: client_profile.client_id: must not carry a version suffix ('_v7'); put 7.0.0 in client_profile.version"
+        in lines
+    )
     assert any(line.startswith(f"{bad}: scoring.threshold:") for line in lines)
     assert lines[-1] == "validate_config: 2 problem(s)"
     ok = run_script("scripts/config/validate_config.py", "clients/lai_weekly.yaml")

@@ -42,14 +42,19 @@ def test_version_moves_from_the_id_to_client_profile_and_metadata() -> None:
     assert new["scoring"] == CURRENT["scoring"]
 
 
-@pytest.mark.parametrize(("old_id", "version"), [("x_v7_1", "7.1.0"), ("x_v8", "8.0.0"), ("x_v2.3.4", "2.3.4")])
+@pytest.mark.parametrize(
+    ("old_id", "version"), [("x_v7_1", "7.1.0"), ("x_v8", "8.0.0"), ("x_v2.3.4", "2.3.4")]
+)
 def test_suffix_forms(old_id: str, version: str) -> None:
     new = migrate({"client_id": old_id}, today=date(2026, 1, 1))
     assert (new["client_profile"]["client_id"], new["client_profile"]["version"]) == ("x", version)
 
 
 def test_an_explicit_version_wins_and_missing_information_is_an_error() -> None:
-    assert migrate({"client_id": "x_v7"}, today=date(2026, 1, 1), version="7.2.0")["client_profile"]["version"] == "7.2.0"
+    assert (
+        migrate({"client_id": "x_v7"}, today=date(2026, 1, 1), version="7.2.0")["client_profile"]["version"]
+        == "7.2.0"
+    )
     with pytest.raises(MigrationError, match="has no version suffix and no semantic version: pass --version"):
         migrate({"client_profile": {"client_id": "x"}}, today=date(2026, 1, 1))
     with pytest.raises(MigrationError, match="no client_id found"):
@@ -58,7 +63,11 @@ def test_an_explicit_version_wins_and_missing_information_is_an_error() -> None:
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "scripts/config/migrate_config.py", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "scripts/config/migrate_config.py", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -70,11 +79,17 @@ def test_script_writes_a_valid_config_and_never_overwrites(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"wrote {output} (lai_weekly 7.0.0)\n"
     check = subprocess.run(
-        [sys.executable, "scripts/config/validate_config.py", str(output)], cwd=REPO_ROOT, capture_output=True, text=True
+        [sys.executable, "scripts/config/validate_config.py", str(output)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert check.returncode == 0, check.stderr
     again = run(str(old), "--output", str(output))
-    assert (again.returncode, again.stderr) == (1, f"migrate_config: {output} exists; pass --force to overwrite it\n")
+    assert (again.returncode, again.stderr) == (
+        1,
+        f"migrate_config: {output} exists; pass --force to overwrite it\n",
+    )
 
 
 def test_script_writes_nothing_when_the_result_is_invalid(tmp_path: Path) -> None:

@@ -24,8 +24,12 @@ def items() -> dict[str, dict]:
     """Every fixture item by a short name."""
     found = []
     for source in ("fiercepharma", "medincell", "camurus"):
-        found += parse_feed(CATALOG[source], render((FEEDS_DIR / f"{source}.xml").read_text(), RUN_DATE).encode())
-    found += parse_pubmed_articles(CATALOG["pubmed_lai"], render((FEEDS_DIR / "pubmed_efetch.xml").read_text(), RUN_DATE).encode())
+        found += parse_feed(
+            CATALOG[source], render((FEEDS_DIR / f"{source}.xml").read_text(), RUN_DATE).encode()
+        )
+    found += parse_pubmed_articles(
+        CATALOG["pubmed_lai"], render((FEEDS_DIR / "pubmed_efetch.xml").read_text(), RUN_DATE).encode()
+    )
     return {i["title"].split()[0].lower() + "_" + i["title"].split()[1].lower(): i for i in found}
 
 
@@ -48,7 +52,10 @@ def test_scope_matching_uses_aliases_word_boundaries_and_acronym_case() -> None:
     matcher = ScopeMatcher.of(scope)
     assert [e.name for e in matcher.match("A new LAI")] == ["long-acting injectable"]
     assert matcher.match("Lai is a name; depots and non-depot-like") == []
-    assert [e.name for e in matcher.match("Long-Acting Injectable DEPOT")] == ["long-acting injectable", "depot"]
+    assert [e.name for e in matcher.match("Long-Acting Injectable DEPOT")] == [
+        "long-acting injectable",
+        "depot",
+    ]
 
 
 def test_score_adds_capped_scope_points_and_event_weight(bundle) -> None:

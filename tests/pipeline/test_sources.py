@@ -106,10 +106,13 @@ def test_period_is_the_last_n_days_including_the_run_date() -> None:
 
 
 def test_canonical_url_ignores_tracking_fragment_www_and_trailing_slash() -> None:
-    assert canonical_url("https://WWW.Example.com/a/b/?utm_source=rss&id=3#top") == "https://example.com/a/b?id=3"
-    assert canonical_url("https://example.com/a/b?id=3") == canonical_url("http://example.com/a/b/?id=3").replace(
-        "http:", "https:"
+    assert (
+        canonical_url("https://WWW.Example.com/a/b/?utm_source=rss&id=3#top")
+        == "https://example.com/a/b?id=3"
     )
+    assert canonical_url("https://example.com/a/b?id=3") == canonical_url(
+        "http://example.com/a/b/?id=3"
+    ).replace("http:", "https:")
 
 
 def test_dedup_keeps_the_first_and_records_where_else_it_appeared() -> None:
@@ -156,7 +159,9 @@ def test_fetcher_retries_5xx_and_429_with_backoff(flaky_server) -> None:
 
 def test_fetcher_does_not_retry_a_404_and_reports_it(flaky_server) -> None:
     _Flaky.answers = [404, 200]
-    with pytest.raises(SourceError, match=r"GET http://127\.0\.0\.1:\d+/feed failed after 1 attempt\(s\): HTTP 404"):
+    with pytest.raises(
+        SourceError, match=r"GET http://127\.0\.0\.1:\d+/feed failed after 1 attempt\(s\): HTTP 404"
+    ):
         HttpFetcher(sleep=lambda _: None).get(flaky_server)
 
 

@@ -71,7 +71,9 @@ class S3Store:
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except self.s3.exceptions.NoSuchKey as err:
-            raise NotFoundError(f"s3://{self.bucket}/{key}") from err
+            raise NotFoundError(
+                f"s3://{self.bucket}/{key} (publish it with scripts/config/publish_config.py)"
+            ) from err
         return body.decode("utf-8")
 
 
