@@ -52,7 +52,8 @@ def test_the_repository_config_is_valid(index) -> None:
 def test_version_suffix_in_client_id_is_refused_with_the_field_path_and_the_fix(index) -> None:
     problems = problems_of(edited(client_profile__client_id="lai_weekly_v7"), index, expected_id=None)
     assert problems == [
-        "client_profile.client_id: must not carry a version suffix ('_v7'); put 7.0.0 in client_profile.version"
+        "client_profile.client_id: must not carry a version suffix ('_v7'); "
+        "put 7.0.0 in client_profile.version"
     ]
 
 
@@ -189,8 +190,8 @@ def test_validate_config_script_reports_every_problem_and_exits_non_zero(tmp_pat
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert (
-        f"{bad}: client_profile.client_id: must not carry a version suffix ('_v7'); put 7.0.0 in client_profile.version"
-        in lines
+        f"{bad}: client_profile.client_id: must not carry a version suffix ('_v7'); "
+        "put 7.0.0 in client_profile.version" in lines
     )
     assert any(line.startswith(f"{bad}: scoring.threshold:") for line in lines)
     assert lines[-1] == "validate_config: 2 problem(s)"

@@ -35,7 +35,9 @@ def test_version_moves_from_the_id_to_client_profile_and_metadata() -> None:
     assert new["metadata"]["changelog"][0] == {
         "version": "7.0.0",
         "date": "2026-01-30",
-        "changes": "Migrated from client_id lai_weekly_v7: stable id lai_weekly, version 7.0.0 in client_profile",
+        "changes": (
+            "Migrated from client_id lai_weekly_v7: stable id lai_weekly, version 7.0.0 in client_profile"
+        ),
     }
     # Old entries are kept, their versions made semantic.
     assert new["metadata"]["changelog"][1]["version"] == "6.1.0"

@@ -103,7 +103,13 @@ def test_offline_selection_keeps_lai_news_and_drops_the_rest(bundle) -> None:
 def stubbed_bedrock_json(**kwargs) -> tuple[BedrockJson, Stubber]:
     fake = FakeBedrock(lambda _: "unused")
     stubber = Stubber(fake.client)
-    return BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None, rng=random.Random(1), **kwargs), stubber
+    return BedrockJson(
+        fake.client,
+        MODEL_ID,
+        sleep=lambda _: None,
+        rng=random.Random(1),  # noqa: S311  # seeded jitter for a repeatable test
+        **kwargs,
+    ), stubber
 
 
 def test_bedrock_normalizer_sends_the_canonical_prompt_in_a_converse_request(bundle) -> None:
@@ -164,7 +170,13 @@ def test_throttling_is_retried_with_backoff_then_succeeds(bundle) -> None:
 
     fake = FakeBedrock(answer)
     waits: list[float] = []
-    bedrock = BedrockJson(fake.client, MODEL_ID, sleep=waits.append, rng=random.Random(7), base_delay_s=1.0)
+    bedrock = BedrockJson(
+        fake.client,
+        MODEL_ID,
+        sleep=waits.append,
+        rng=random.Random(7),  # noqa: S311  # seeded jitter for a repeatable test
+        base_delay_s=1.0,
+    )
     result = BedrockNormalizer(bundle, bedrock).normalize(ITEMS["fda_approves"])
     assert result.event_type == "regulatory"
     assert calls["n"] == 3 and bedrock.throttled == 2
