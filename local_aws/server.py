@@ -52,8 +52,13 @@ def serve(port: int, state_dir: Path) -> None:
     from local_aws import patches
     from local_aws.wsgi import LocalAwsApp
 
-    applied = patches.apply_all()
+    disabled = patches.disabled_from_env(os.environ.get(patches.DISABLE_ENV))
+    applied = patches.apply_all(disabled)
     logging.getLogger("local_aws").info("patches applied: %s", ", ".join(applied))
+    if disabled:
+        logging.getLogger("local_aws").warning(
+            "patches DISABLED (tests only): %s", ", ".join(sorted(disabled))
+        )
     app = LocalAwsApp(DomainDispatcherApplication(create_backend_app))
     server = make_server(settings.BIND_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
@@ -109,6 +114,8 @@ class LocalAws:
     port: int | None = None
     state_dir: Path = settings.DEFAULT_STATE_DIR
     startup_timeout_s: float = STARTUP_TIMEOUT_S
+    # Patches to leave out (tests only: proves a patch's test fails without it).
+    disabled_patches: tuple[str, ...] = ()
     _process: subprocess.Popen[bytes] | None = None
     _started_here: bool = False
 
@@ -191,6 +198,7 @@ class LocalAws:
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(settings.REPO_ROOT), os.environ.get("PYTHONPATH")])
             ),
+            "LOCAL_AWS_DISABLE_PATCHES": ",".join(self.disabled_patches),
         }
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603  # our own module, fixed argv

@@ -37,17 +37,34 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
 )
 
 
+# Comma-separated patch names the server leaves out. For the tests only: each patch's test proves
+# it fails without that patch (a server started with it disabled).
+DISABLE_ENV: Final = "LOCAL_AWS_DISABLE_PATCHES"
+
+
 class MotoVersionError(RuntimeError):
     """The installed moto is not the version these patches were written and tested against."""
 
 
-def apply_all() -> list[str]:
-    """Install every patch (idempotent); returns the names applied."""
+def disabled_from_env(raw: str | None) -> frozenset[str]:
+    names = frozenset(n.strip() for n in (raw or "").split(",") if n.strip())
+    unknown = names - {name for name, _ in PATCHES}
+    if unknown:
+        raise ValueError(
+            f"{DISABLE_ENV}: unknown patch(es) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(name for name, _ in PATCHES)}"
+        )
+    return names
+
+
+def apply_all(disabled: frozenset[str] = frozenset()) -> list[str]:
+    """Install every patch but ``disabled`` (once per process); returns the names applied."""
     if moto.__version__ != EXPECTED_MOTO_VERSION:
         raise MotoVersionError(
             f"local_aws patches target moto=={EXPECTED_MOTO_VERSION}, found {moto.__version__}: "
             "re-check each patch against the new version before changing the pin"
         )
-    for name, _summary in PATCHES:
+    applied = [name for name, _ in PATCHES if name not in disabled]
+    for name in applied:
         importlib.import_module(f"local_aws.patches.{name}").apply()
-    return [name for name, _ in PATCHES]
+    return applied
