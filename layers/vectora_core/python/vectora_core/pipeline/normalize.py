@@ -181,6 +181,15 @@ def curate_item(
     }
 
 
+def curate_all(
+    items: list[dict[str, Any]], normalizer: Normalizer, bundle: ClientBundle, workers: int
+) -> list[dict[str, Any]]:
+    """Every item normalized and scored, at most ``workers`` model calls in flight; input order kept."""
+    matchers = [(ScopeMatcher.of(scope), weight) for scope, weight in bundle.scopes]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="normalize") as pool:
+        return list(pool.map(lambda item: curate_item(item, normalizer, matchers, bundle), items))
+
+
 def run_normalize_score(
     bundle: ClientBundle,
     *,
@@ -198,11 +207,8 @@ def run_normalize_score(
         raw_key(config.client_id, run_date.isoformat()),
         hint=f"run ingest-v2 for {config.client_id} and {run_date} first",
     )
-    matchers = [(ScopeMatcher.of(scope), weight) for scope, weight in bundle.scopes]
-    workers = concurrency or config.pipeline.bedrock_concurrency
     items = raw.get("items", [])
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="normalize") as pool:
-        curated = list(pool.map(lambda item: curate_item(item, normalizer, matchers, bundle), items))
+    curated = curate_all(items, normalizer, bundle, concurrency or config.pipeline.bedrock_concurrency)
     failed = sum(1 for item in curated if item["status"] != "ok")
     if items and failed == len(items):
         raise BedrockError(f"none of the {len(items)} items could be normalized; see the function's log")
