@@ -512,7 +512,6 @@ def rollback_snapshot(
         chosen = tuple(c for c in chosen if c in held)
         audit["components"] = list(chosen)
         needed = chosen + ((LAMBDA_CONFIG,) if any(c in LAMBDA_COMPONENTS for c in chosen) else ())
-        reporter.note(f"validating {snapshot_id}")
         verify_files(store, snapshot_id, metadata, needed, aws.workers)
         planner = _Planner(aws, store, snapshot_id, metadata, chosen)
         changes = planner.plan()
