@@ -20,8 +20,10 @@ Cause: ``ResourceMap.create/update/delete`` and ``CloudFormationBackend.execute_
 Fix: one engine for every stack operation. It orders resources by their dependencies (DependsOn,
 Ref, Fn::GetAtt, Fn::Sub), creates/updates them in that order and deletes removed resources
 last, in reverse order; a resource is updated when its template JSON or its resolved properties
-changed. Operations run in a background thread, as on AWS: the API answers at once with
-``*_IN_PROGRESS`` and clients poll. The first failing resource stops the operation: a create ends
+changed. Operations run in a background thread, as on AWS, and clients poll; the API call waits
+for the operation up to ``ANSWER_WAIT_S`` first, so that a client's first poll usually sees the
+final status (the CDK CLI polls every 5 s: without this wait, every stack operation costs 5 s
+more). The first failing resource stops the operation: a create ends
 in ``ROLLBACK_COMPLETE`` (created resources deleted), an update in ``UPDATE_ROLLBACK_COMPLETE``
 with the previous template and parameters kept (resources updated before the failure keep their
 new state: rollback of individual resources is NOT emulated), a delete in ``DELETE_FAILED``.
@@ -51,6 +53,8 @@ logger = logging.getLogger("local_aws.cfn")
 # and moto's models are not written for concurrent mutation.
 _operation_lock = threading.Lock()
 PSEUDO_PREFIX = "AWS::"
+# How long the API call that starts a stack operation waits for it before answering.
+ANSWER_WAIT_S = 20.0
 
 
 class ResourceFailure(Exception):
@@ -411,6 +415,7 @@ def run_operation(
 
     thread = threading.Thread(target=target, name=f"cfn-{stack.name}", daemon=True)
     thread.start()
+    thread.join(timeout=ANSWER_WAIT_S)  # still *_IN_PROGRESS after that: the client polls
     return thread
 
 
