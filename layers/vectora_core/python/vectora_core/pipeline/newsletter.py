@@ -7,7 +7,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -99,8 +99,8 @@ class BedrockEditor:
             Editorial,
             system=prompt.system.format(newsletter_title=bundle.config.newsletter.title, language=language),
             user=prompt.user_template.format(
-                period_start=period["start"][:10],
-                period_end=period["end"][:10],
+                period_start=period_label(period).split(" to ")[0],
+                period_end=period_label(period).split(" to ")[1],
                 sections_json=json.dumps(_section_payload(sections), ensure_ascii=False, indent=1),
             ),
             max_tokens=prompt.max_tokens,
@@ -121,10 +121,12 @@ class OfflineEditor:
     def write(self, sections: list[SectionItems], period: dict[str, str], bundle: ClientBundle) -> Editorial:
         items = [i for s in sections for i in s.items]
         companies = Counter(c for i in items for c in i["normalized"]["companies"])
-        top = ", ".join(name for name, _ in companies.most_common(3)) or "no company in particular"
+        # Ties broken by name: the same items always give the same text.
+        ranked = sorted(companies.items(), key=lambda pair: (-pair[1], pair[0]))
+        top = ", ".join(name for name, _ in ranked[:3]) or "no company in particular"
         intro = (
-            f"{len(items)} item(s) selected in {len(sections)} section(s) for "
-            f"{period['start'][:10]} to {period['end'][:10]}. Most mentioned: {top}."
+            f"{len(items)} item(s) selected in {len(sections)} section(s) for {period_label(period)}. "
+            f"Most mentioned: {top}."
         )
         texts = {}
         for entry in sections:
@@ -136,8 +138,19 @@ class OfflineEditor:
 
 
 def _date_label(item: dict[str, Any]) -> str:
-    stamp = item["normalized"].get("event_date") or (item.get("published_at") or "")[:10]
-    return stamp or "undated"
+    return (item.get("published_at") or "")[:10] or item["normalized"].get("event_date") or "undated"
+
+
+def _milestones(item: dict[str, Any]) -> str:
+    """The dates the normalizer extracted (spec: "extraction dates"), as a short suffix."""
+    dates = item["normalized"].get("dates") or []
+    return "".join(f" · {d['date']}: {d['label']}" for d in dates[:3])
+
+
+def period_label(period: dict[str, str]) -> str:
+    """``start`` to the last day included (the stored ``end`` is exclusive)."""
+    end = (datetime.fromisoformat(period["end"]) - timedelta(days=1)).date().isoformat()
+    return f"{period['start'][:10]} to {end}"
 
 
 def render_markdown(
@@ -158,12 +171,12 @@ def render_markdown(
             lines.append(
                 f"- **[{item['title']}]({item['url']})** — {item['source_name']}, {_date_label(item)}"
             )
-            lines.append(f"  {item['normalized']['summary']}")
+            lines.append(f"  {item['normalized']['summary']}{_milestones(item)}")
         lines.append("")
     lines += [
         "---",
         f"_{config.client_profile.name} · config {config.client_profile.version} · "
-        f"period {meta['period']['start'][:10]} to {meta['period']['end'][:10]} · "
+        f"period {period_label(meta['period'])} · "
         f"normalizer: {meta['normalizer']} · editorial: {meta['editor']}_",
         "",
     ]
@@ -194,7 +207,8 @@ def render_html(
         for item in entry.items:
             parts.append(
                 f'<li><a href="{e(item["url"], quote=True)}"><strong>{e(item["title"])}</strong></a> — '
-                f"{e(item['source_name'])}, {e(_date_label(item))}<br>{e(item['normalized']['summary'])}</li>"
+                f"{e(item['source_name'])}, {e(_date_label(item))}<br>"
+                f"{e(item['normalized']['summary'] + _milestones(item))}</li>"
             )
         parts.append("</ul></section>")
     parts.append(
@@ -229,7 +243,8 @@ def run_newsletter(
     curated = get_json(s3, data_bucket, key, hint=f"run normalize-score-v2 for {config.client_id} first")
     sections, left_out = select_sections(curated, bundle)
     newsletter_date = (run_date or today or datetime.now(UTC).date()).isoformat()
-    period = curated.get("period") or {"start": newsletter_date, "end": newsletter_date}
+    day_after = (date.fromisoformat(newsletter_date) + timedelta(days=1)).isoformat()
+    period = curated.get("period") or {"start": newsletter_date, "end": day_after}
     editorial = editor.write(sections, period, bundle)
     banners = []
     if curated.get("normalizer", {}).get("mode") == "offline" or editor.label.get("mode") == "offline":

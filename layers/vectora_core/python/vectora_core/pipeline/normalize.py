@@ -150,7 +150,9 @@ class OfflineNormalizer:
             molecules=self._entities("molecules", text),
             technologies=self._entities("technologies", text),
             event_type=self._event_type(item),  # type: ignore[arg-type]  # an EventType by construction
-            event_date=found[0] if found else (date.fromisoformat(published[:10]) if published else None),
+            # A date in the text is as often a future milestone as the event itself: the event is
+            # dated by its publication, the text's dates are kept as milestones.
+            event_date=date.fromisoformat(published[:10]) if published else (found[0] if found else None),
             dates=[Milestone(date=d, label="date mentioned in the text") for d in found],
             lai_relevant=relevant,
         )
