@@ -1,0 +1,206 @@
+"""Retention, cleanup and archive with snapshots of chosen ages (the engine's clock is injected).
+
+Runs on stage and prod backups buckets created on the local AWS for the test (nothing else of
+those environments exists: every other component is recorded as absent, which is also what the
+pre-update snapshot of a first deployment sees).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.snapshots.conftest import run_script, session
+from vectora_core.snapshots import (
+    SnapshotError,
+    apply_retention,
+    archive_snapshots,
+    cleanup_snapshots,
+    create_snapshot,
+    list_snapshots,
+)
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def env_of(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for key, value in local_aws.client_env.items():
+        monkeypatch.setenv(key, value)
+    return local_aws
+
+
+def make_bucket(aws: Any, env: str, *, versioned: bool = False) -> Iterator[str]:
+    s3 = aws.client("s3")
+    bucket = f"vectora-inbox-backups-{env}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    if versioned:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    try:
+        yield bucket
+    finally:
+        versions = s3.list_object_versions(Bucket=bucket)
+        for item in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+        s3.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def stage_bucket(env_of: Any) -> Iterator[str]:
+    yield from make_bucket(env_of, "stage")
+
+
+@pytest.fixture
+def prod_bucket(env_of: Any) -> Iterator[str]:
+    yield from make_bucket(env_of, "prod", versioned=True)
+
+
+def snapshot_at(
+    env: str, name: str, age: timedelta, *, fail: bool = False, components: list[str] | None = None
+) -> str:
+    """A snapshot taken ``age`` ago; ``fail`` makes its README write fail, leaving it incomplete."""
+    faulty = session()
+    if fail:
+
+        def hook(params: dict[str, Any], **_: Any) -> None:
+            if str(params.get("Key", "")).endswith("README.md"):
+                raise ConnectionError("injected failure")
+
+        faulty.events.register("before-parameter-build.s3.PutObject", hook)
+    try:
+        return create_snapshot(
+            env, name, components=components or ["canonical"], session=faulty, clock=lambda: NOW - age
+        )
+    except SnapshotError as err:
+        assert fail, err
+        return str(err).split()[1]
+
+
+def ids(env: str) -> list[str]:
+    return [i.snapshot_id for i in list_snapshots(env)]
+
+
+def test_stage_retention_keeps_the_30_newest_and_removes_stale_incomplete_ones(stage_bucket: str) -> None:
+    # given: 32 complete snapshots 0..31 days old, one incomplete 2 h old, one 10 min old
+    complete = [snapshot_at("stage", "r", timedelta(days=d, hours=1)) for d in range(32)]
+    stale = snapshot_at("stage", "broken", timedelta(hours=2), fail=True)
+    fresh = snapshot_at("stage", "inflight", timedelta(minutes=10), fail=True)
+    info = {i.snapshot_id: i for i in list_snapshots("stage")}
+    assert not info[stale].complete and not info[fresh].complete
+    assert info[complete[0]].complete and info[complete[0]].env == "stage"
+    # the absent parts of stage are recorded, not errors
+    metadata = json.loads(
+        session()
+        .client("s3")
+        .get_object(Bucket=stage_bucket, Key=f"snapshots/{complete[0]}/snapshot_metadata.json")["Body"]
+        .read()
+    )
+    assert metadata["contents"]["canonical"]["absent"] is True
+    # when: a dry run, then the real thing
+    planned = apply_retention("stage", dry_run=True, clock=lambda: NOW)
+    assert len(ids("stage")) == 34
+    deleted = apply_retention("stage", clock=lambda: NOW)
+    # then
+    assert deleted == planned == sorted([complete[30], complete[31], stale])
+    assert set(ids("stage")) == set(complete[:30]) | {fresh}
+
+
+def test_cleanup_deletes_by_age_but_never_the_newest_complete_snapshot(
+    env_of: Any, stage_bucket: str
+) -> None:
+    complete = [snapshot_at("stage", "c", timedelta(days=d, hours=1)) for d in range(10)]
+    incomplete = snapshot_at("stage", "c_broken", timedelta(minutes=5), fail=True)
+    # dry run: prints what would go, deletes nothing
+    dry = run_script(env_of, "cleanup_snapshots.py", "--env", "stage", "--older-than", "7", "--dry-run")
+    assert dry.code == 0, dry.stderr
+    assert "3 snapshot(s) would delete (dry run: nothing was changed)" in dry.stdout
+    assert f"would delete {complete[9]} (older than 7 days)" in dry.stdout
+    assert len(ids("stage")) == 11
+    # real run
+    real = run_script(env_of, "cleanup_snapshots.py", "--env", "stage", "--older-than", "7")
+    assert real.code == 0, real.stderr
+    assert set(ids("stage")) == set(complete[:7]) | {incomplete}
+    # everything is older than 0 days: all go except the newest complete snapshot
+    deleted = cleanup_snapshots("stage", older_than_days=0)
+    assert set(deleted) == set(complete[1:7]) | {incomplete}
+    assert ids("stage") == [complete[0]]
+
+
+def test_dev_retention_is_count_based_on_the_environment_setting(env_of: Any, tmp_path: Any) -> None:
+    # --local keeps this off the dev bucket other tests use; same engine, same policy (7 newest).
+    made = [
+        create_snapshot(
+            "dev",
+            "d",
+            components=["canonical"],
+            local_dir=tmp_path,
+            clock=lambda d=d: NOW - timedelta(days=d),
+        )
+        for d in range(9)
+    ]
+    deleted = apply_retention("dev", local_dir=tmp_path)
+    assert deleted == sorted(made[7:])
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == sorted(made[:7])
+
+
+def test_prod_keeps_everything_and_refuses_cleanup(prod_bucket: str) -> None:
+    for days in (400, 200, 1):
+        snapshot_at("prod", "p", timedelta(days=days))
+    assert apply_retention("prod") == []
+    with pytest.raises(SnapshotError, match="cleanup never deletes prod snapshots"):
+        cleanup_snapshots("prod", older_than_days=1)
+    assert len(ids("prod")) == 3
+
+
+def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, prod_bucket: str) -> None:
+    old = [snapshot_at("prod", "a", timedelta(days=d), components=["canonical", "stacks"]) for d in (100, 95)]
+    recent = snapshot_at("prod", "a", timedelta(days=10), components=["canonical", "stacks"])
+    s3 = session().client("s3")
+
+    def classes(snapshot_id: str) -> dict[str, str]:
+        listing = s3.list_objects_v2(Bucket=prod_bucket, Prefix=f"snapshots/{snapshot_id}/")["Contents"]
+        return {o["Key"].rsplit("/", 1)[-1]: o["StorageClass"] for o in listing}
+
+    dry = run_script(env_of, "archive_snapshots.py", "--env", "prod", "--older-than", "90", "--dry-run")
+    assert dry.code == 0, dry.stderr
+    assert "2 snapshot(s) would archive" in dry.stdout
+    assert set(classes(old[0]).values()) == {"STANDARD"}
+    # when
+    first = run_script(env_of, "archive_snapshots.py", "--env", "prod", "--older-than", "90")
+    # then: data files of the old ones are in GLACIER; metadata and README stay readable
+    assert first.code == 0, first.stderr
+    assert "2 snapshot(s) archived" in first.stdout
+    for snapshot_id in old:
+        stored = classes(snapshot_id)
+        assert stored.pop("snapshot_metadata.json") == "STANDARD" and stored.pop("README.md") == "STANDARD"
+        assert set(stored.values()) == {"GLACIER"}
+    assert set(classes(recent).values()) == {"STANDARD"}
+    listed = {i.snapshot_id: i.storage_class for i in list_snapshots("prod")}
+    assert listed == {old[0]: "GLACIER", old[1]: "GLACIER", recent: "STANDARD"}
+    # no STANDARD copy of an archived file left behind as a noncurrent version
+    versions = s3.list_object_versions(Bucket=prod_bucket, Prefix=f"snapshots/{old[0]}/")["Versions"]
+    archived = [v for v in versions if not v["Key"].endswith(("snapshot_metadata.json", "README.md"))]
+    assert archived and all(v["IsLatest"] and v["StorageClass"] == "GLACIER" for v in archived)
+    # idempotent; the default age is the environment's (90 days)
+    again = run_script(env_of, "archive_snapshots.py", "--env", "prod")
+    assert again.code == 0 and "0 snapshot(s) archived" in again.stdout
+    assert archive_snapshots("prod", older_than_days=5) == {recent: len(classes(recent)) - 2}
+    # an archived snapshot is never restored from
+    refused = run_script(
+        env_of,
+        "rollback_snapshot.py",
+        "--env",
+        "prod",
+        "--snapshot",
+        old[0],
+        "--approve",
+        "bob",
+        "--components",
+        "stacks",
+    )
+    assert refused.code == 1
+    assert "is archived in GLACIER: restore the snapshot's objects first" in refused.stderr
