@@ -118,7 +118,9 @@ class OfflineNormalizer:
     """Deterministic rules over the canonical scopes (``BEDROCK_MODE=offline``), labelled as such."""
 
     def __init__(self, bundle: ClientBundle) -> None:
-        self.matchers = {scope.kind: ScopeMatcher.of(scope) for scope, _ in bundle.scopes}
+        self.matchers: dict[str, ScopeMatcher] = {
+            scope.kind: ScopeMatcher.of(scope) for scope, _ in bundle.scopes
+        }
         self.rules = [
             (rule.event_type, tuple(_pattern(k) for k in rule.keywords)) for rule in bundle.event_rules.rules
         ]

@@ -138,9 +138,9 @@ def _item(
 # --- RSS / Atom ------------------------------------------------------------------------------------
 
 
-def parse_feed(source: Source, content: bytes) -> list[dict]:
+def parse_feed(source: Source, document: bytes) -> list[dict]:
     """Entries of an RSS or Atom document; SourceError if it is not a feed at all."""
-    parsed = feedparser.parse(content)
+    parsed = feedparser.parse(document)
     if parsed.bozo and not parsed.entries:
         raise SourceError(f"not an RSS/Atom feed: {parsed.get('bozo_exception')}")
     items = []
@@ -151,8 +151,8 @@ def parse_feed(source: Source, content: bytes) -> list[dict]:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else None
-        content = entry.get("content")
-        text = entry.get("summary") or (content[0].get("value") if content else "")
+        blocks: list[dict[str, str]] = entry.get("content") or []  # Atom <content>, when no summary
+        text = entry.get("summary") or (blocks[0].get("value", "") if blocks else "")
         items.append(_item(source, title=title, url=link, text=text, published=published))
     return items
 
@@ -208,9 +208,10 @@ def parse_pubmed_articles(source: Source, content: bytes) -> list[dict]:
         node = article.find("MedlineCitation/Article")
         if not pmid or node is None:
             continue
-        title = "".join(node.find("ArticleTitle").itertext()) if node.find("ArticleTitle") is not None else ""
+        title_node = node.find("ArticleTitle")
+        title = "".join(title_node.itertext()) if title_node is not None else ""
         abstract = " ".join(
-            ((part.get("Label") + ": ") if part.get("Label") else "") + "".join(part.itertext())
+            (f"{part.get('Label')}: " if part.get("Label") else "") + "".join(part.itertext())
             for part in node.findall("Abstract/AbstractText")
         )
         published = _pubmed_date(node.find("ArticleDate")) or _pubmed_date(
