@@ -204,3 +204,15 @@ def test_handlers_stay_thin() -> None:
     for function in ("ingest_v2", "normalize_score_v2", "newsletter_v2"):
         source = Path(REPO_ROOT / "lambdas" / function / "handler.py").read_text()
         assert "aws_cdk" not in source and len(source.splitlines()) < 70
+
+
+def test_offline_mode_is_refused_in_prod(monkeypatch) -> None:
+    from vectora_core.pipeline.settings import load_settings
+
+    environ = {"ENV": "prod", "CONFIG_BUCKET": "c", "DATA_BUCKET": "d", "BEDROCK_MODE": "offline"}
+    with pytest.raises(
+        SettingsError, match=r"^environment variable BEDROCK_MODE: BEDROCK_MODE=offline is refused in prod"
+    ):
+        load_settings(environ)
+    assert load_settings({**environ, "ENV": "stage"}).offline
+    assert not load_settings({**environ, "BEDROCK_MODE": ""}).offline  # absent means Bedrock

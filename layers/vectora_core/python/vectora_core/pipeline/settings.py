@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from vectora_core.naming import PROJECT_NAME, EnvName, EnvVar, check_env
 
@@ -39,6 +39,13 @@ class Settings(BaseModel):
     @classmethod
     def _env(cls, value: object) -> str:
         return check_env(str(value))
+
+    @model_validator(mode="after")
+    def _offline_never_in_prod(self) -> Settings:
+        # Offline text in a client's real newsletter would be a silent quality drop.
+        if self.bedrock_mode == "offline" and self.env == "prod":
+            raise ValueError("BEDROCK_MODE=offline is refused in prod (allowed in dev and stage)")
+        return self
 
     @property
     def offline(self) -> bool:
@@ -78,7 +85,7 @@ def load_settings(environ: Mapping[str, str], *, required: tuple[str, ...] = ())
         settings = Settings.model_validate(values)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
-        field = str(first["loc"][0]) if first["loc"] else ""
+        field = str(first["loc"][0]) if first["loc"] else "bedrock_mode"  # the only model-level rule
         name = next((n for n, f in _FIELDS.items() if f == field), field)
         message = str(first["msg"]).removeprefix("Value error, ")
         if first["type"] == "missing":
