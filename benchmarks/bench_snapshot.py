@@ -1,0 +1,136 @@
+"""create_snapshot against ``aws s3 sync`` of the same prefixes, on one local AWS.
+
+The benchmark starts its own local AWS (a free port, a temporary state folder), creates the
+dev buckets with 1,000 config/canonical objects and a 20 MB curated file, then times:
+- ``create_snapshot(env="dev", ...)``: every component (functions and stacks are absent here, so
+  they cost their lookups only), server-side concurrent copies, checksums, metadata;
+- ``aws s3 sync`` of ``clients/``, ``canonical/`` and ``curated/`` to another bucket on the same
+  emulator (three commands, as a shell script would run them; each also copies server-side).
+Both run ``--runs`` times, alternating, into fresh destinations; medians are compared.
+Target: ratio <= 1.0 (we should beat a plain sync). Run:
+``.venv/bin/python benchmarks/bench_snapshot.py``. The CLI start-up time (``aws --version``) is
+printed too, since every sync command pays it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # local_aws runs from the checkout
+
+from local_aws import LocalAws  # noqa: E402  # needs the path above
+from vectora_core.naming import Bucket, resource_name  # noqa: E402
+from vectora_core.snapshots import create_snapshot  # noqa: E402
+from vectora_core.snapshots.aws import DEFAULT_WORKERS  # noqa: E402
+
+ENV = "dev"
+TARGET_RATIO = 1.0
+CONFIG_OBJECTS = 1000
+CURATED_BYTES = 20 * 1024 * 1024
+SYNC_BUCKET = "bench-sync-target"
+AWS_CLI = Path(sys.executable).with_name("aws")
+
+
+def seed(aws: LocalAws) -> None:
+    s3 = aws.client("s3")
+    for bucket in (
+        *(resource_name(b, ENV) for b in (Bucket.CONFIG, Bucket.DATA, Bucket.BACKUPS)),
+        SYNC_BUCKET,
+    ):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    config = resource_name(Bucket.CONFIG, ENV)
+    keys = [f"clients/client_{i:03d}.yaml" for i in range(100)]
+    keys += [
+        f"canonical/{kind}/{kind}_{i:03d}.yaml"
+        for kind in ("scopes", "prompts", "sources")
+        for i in range(300)
+    ]
+    if len(keys) != CONFIG_OBJECTS:
+        raise SystemExit(f"seed made {len(keys)} objects, not {CONFIG_OBJECTS}")
+
+    def put(index_key: tuple[int, str]) -> None:
+        index, key = index_key
+        s3.put_object(Bucket=config, Key=key, Body=(f"id: {index}\n" + "x: 0123456789abcdef\n" * 60).encode())
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(put, enumerate(keys)))
+    curated = (b'{"item": "' + b"a" * 100 + b'"},\n') * (CURATED_BYTES // 114 + 1)
+    s3.put_object(
+        Bucket=resource_name(Bucket.DATA, ENV),
+        Key="curated/lai_weekly/curated_items.json",
+        Body=curated[:CURATED_BYTES],
+    )
+
+
+def time_snapshot(run: int, workers: int) -> float:
+    start = time.perf_counter()
+    create_snapshot(ENV, f"bench_{run}", workers=workers)
+    return time.perf_counter() - start
+
+
+def time_sync(run: int, env: dict[str, str]) -> float:
+    config, data = resource_name(Bucket.CONFIG, ENV), resource_name(Bucket.DATA, ENV)
+    commands = [
+        ["s3", "sync", f"s3://{config}/clients/", f"s3://{SYNC_BUCKET}/run{run}/clients/"],
+        ["s3", "sync", f"s3://{config}/canonical/", f"s3://{SYNC_BUCKET}/run{run}/canonical/"],
+        ["s3", "sync", f"s3://{data}/curated/", f"s3://{SYNC_BUCKET}/run{run}/curated/"],
+    ]
+    start = time.perf_counter()
+    for command in commands:
+        subprocess.run([str(AWS_CLI), *command, "--only-show-errors"], env=env, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each (medians are compared)")
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="create_snapshot's concurrent copies"
+    )
+    args = parser.parse_args()
+    runs = args.runs
+    if not AWS_CLI.exists():
+        print(f"error: {AWS_CLI} not found: run `make install` (awscli is pinned in requirements-dev.txt)")
+        return 1
+    state = Path(tempfile.mkdtemp(prefix="bench-snapshot-"))
+    aws = LocalAws(port=0, state_dir=state / "state")
+    try:
+        aws.start()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | aws.client_env()
+        os.environ.update(aws.client_env())
+        seed(aws)
+        start = time.perf_counter()
+        subprocess.run([str(AWS_CLI), "--version"], env=env, check=True, capture_output=True)
+        cli_startup = time.perf_counter() - start
+        snapshot_times, sync_times = [], []
+        for run in range(runs):
+            snapshot_times.append(time_snapshot(run, args.workers))
+            sync_times.append(time_sync(run, env))
+    finally:
+        aws.stop()
+        shutil.rmtree(state, ignore_errors=True)
+    ours, base = statistics.median(snapshot_times), statistics.median(sync_times)
+    ratio = ours / base
+    print(f"data: {CONFIG_OBJECTS} config/canonical objects + one {CURATED_BYTES // 2**20} MB curated file")
+    print(f"create_snapshot : median {ours:.2f} s  runs {[round(t, 2) for t in snapshot_times]}"
+          f"  ({args.workers} concurrent copies)")  # fmt: skip
+    print(f"aws s3 sync x3  : median {base:.2f} s  runs {[round(t, 2) for t in sync_times]}"
+          f"  (CLI start-up {cli_startup:.2f} s per command)")  # fmt: skip
+    print(
+        f"ratio {ratio:.2f} (target <= {TARGET_RATIO}) -> {'OK' if ratio <= TARGET_RATIO else 'OVER TARGET'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
