@@ -348,27 +348,6 @@ def test_unknown_client_is_one_line_and_creates_nothing(aws_env: Any) -> None:
     assert {i.snapshot_id for i in list_snapshots(ENV)} == before
 
 
-def test_snapshot_engine_has_no_third_party_imports() -> None:
-    # The pre-update Lambda bundles the engine with only boto3 available.
-    import ast
-    from pathlib import Path
-
-    import vectora_core.snapshots as package
-
-    allowed = {"boto3", "botocore", "vectora_core"}
-    for path in Path(package.__file__).parent.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            for name in names:
-                top = name.split(".")[0]
-                assert top in allowed or top in __import__("sys").stdlib_module_names, f"{path.name}: {name}"
-
-
 def test_create_snapshot_api_error_for_a_bad_name(aws_env: Any) -> None:
     with pytest.raises(SnapshotError, match="invalid snapshot name"):
         create_snapshot(ENV, "bad name", session=session())

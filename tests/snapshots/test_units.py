@@ -117,3 +117,24 @@ def test_plain_progress_prints_start_tenths_and_end(monkeypatch: pytest.MonkeyPa
     assert lines[-1] == "snapshot x: 100 files"
     assert len(lines) == 12  # start, ten steps, the note
     sys.modules.pop("_cli", None)
+
+
+def test_snapshot_engine_has_no_third_party_imports() -> None:
+    # The pre-update Lambda bundles the engine with only boto3 available.
+    import ast
+    from pathlib import Path
+
+    import vectora_core.snapshots as package
+
+    allowed = {"boto3", "botocore", "vectora_core"}
+    for path in Path(package.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed or top in __import__("sys").stdlib_module_names, f"{path.name}: {name}"
