@@ -208,3 +208,18 @@ def test_publish_config_script_refuses_prod_in_one_line() -> None:
     unknown = run_script("scripts/config/publish_config.py", "--env", "qa")
     assert unknown.returncode == 2
     assert unknown.stderr == "publish_config: unknown environment 'qa': allowed values are dev, stage, prod\n"
+
+
+def test_prompt_placeholders_are_checked_when_publishing() -> None:
+    text = (REPO_ROOT / "canonical" / "prompts" / "normalization.yaml").read_text()
+    assert validate_canonical_text("prompts", "normalization", text)[1] == []
+    typo = text.replace("{title}", "{titel}")
+    assert validate_canonical_text("prompts", "normalization", typo)[1] == [
+        "<document>: user_template: unknown placeholder(s) {titel}; "
+        "allowed: {known_entities}, {published_at}, {source_name}, {text}, {title}, {url}"
+    ]
+    brace = text.replace('{{"date"', '{"date"')
+    assert validate_canonical_text("prompts", "normalization", brace)[1] == [
+        "<document>: system: not a valid template (Single '}' encountered in format string); "
+        "write literal braces as {{ and }}"
+    ]

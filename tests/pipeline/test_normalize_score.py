@@ -132,7 +132,7 @@ def test_bedrock_normalizer_sends_the_canonical_prompt_in_a_converse_request(bun
         converse_response("```json\n" + json.dumps(answer) + "\n```"),
         {
             "modelId": MODEL_ID,
-            "system": [{"text": prompt.system.format(language="en")}],
+            "system": [{"text": prompt.system.format(language="English")}],
             "messages": [{"role": "user", "content": [{"text": pytest.approx_text(item)}]}],
             "inferenceConfig": {"maxTokens": prompt.max_tokens, "temperature": prompt.temperature},
         },

@@ -7,6 +7,7 @@ pipeline functions alike: a config the pipeline would refuse never reaches a buc
 from __future__ import annotations
 
 import re
+import string
 from datetime import date
 from typing import Annotated, Literal
 
@@ -224,6 +225,20 @@ class SourceCatalog(_Strict):
         return {s.id: s for s in self.sources}
 
 
+LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+# The placeholders each prompt may use (str.format fields), filled by the pipeline.
+PROMPT_FIELDS: dict[str, dict[str, frozenset[str]]] = {
+    "normalization": {
+        "system": frozenset({"language"}),
+        "user_template": frozenset({"source_name", "published_at", "url", "title", "text", "known_entities"}),
+    },
+    "editorial": {
+        "system": frozenset({"newsletter_title", "language"}),
+        "user_template": frozenset({"period_start", "period_end", "sections_json"}),
+    },
+}
+
+
 class Prompt(_Strict):
     prompt_id: Identifier
     purpose: Literal["normalization", "editorial"]
@@ -232,3 +247,29 @@ class Prompt(_Strict):
     user_template: str = Field(min_length=1, description="str.format template")
     max_tokens: int = Field(default=1024, ge=64, le=8192)
     temperature: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Prompt:
+        # A typo in a placeholder would fail every item at run time: catch it when publishing.
+        problems = []
+        for part, allowed in PROMPT_FIELDS[self.purpose].items():
+            try:
+                used = {
+                    name
+                    for _, name, _, _ in string.Formatter().parse(getattr(self, part))
+                    if name is not None
+                }
+            except ValueError as err:
+                problems.append(
+                    f"{part}: not a valid template ({err}); write literal braces as {{{{ and }}}}"
+                )
+                continue
+            unknown = sorted(used - allowed)
+            if unknown:
+                problems.append(
+                    f"{part}: unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}; "
+                    f"allowed: {', '.join('{' + a + '}' for a in sorted(allowed))}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

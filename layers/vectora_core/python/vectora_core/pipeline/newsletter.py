@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from vectora_core.config.loading import ClientBundle
-from vectora_core.config.schema import Section
+from vectora_core.config.schema import LANGUAGE_NAMES, Section
 from vectora_core.pipeline.bedrock import BedrockJson
 from vectora_core.pipeline.settings import OFFLINE_LABEL
 from vectora_core.pipeline.storage import (
@@ -94,7 +94,7 @@ class BedrockEditor:
 
     def write(self, sections: list[SectionItems], period: dict[str, str], bundle: ClientBundle) -> Editorial:
         prompt = bundle.editorial_prompt
-        language = {"en": "English", "fr": "French"}[bundle.config.client_profile.language]
+        language = LANGUAGE_NAMES[bundle.config.client_profile.language]
         answer, _usage = self.bedrock.ask(
             Editorial,
             system=prompt.system.format(newsletter_title=bundle.config.newsletter.title, language=language),

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vectora_core.config.loading import ClientBundle
-from vectora_core.config.schema import EventType
+from vectora_core.config.schema import LANGUAGE_NAMES, EventType
 from vectora_core.pipeline.bedrock import BedrockError, BedrockJson
 from vectora_core.pipeline.scoring import ScopeMatcher, _pattern, score_item
 from vectora_core.pipeline.settings import OFFLINE_LABEL
@@ -69,7 +69,7 @@ class BedrockNormalizer:
     def __init__(self, bundle: ClientBundle, bedrock: BedrockJson) -> None:
         self.prompt = bundle.normalization_prompt
         self.bedrock = bedrock
-        self.language = bundle.config.client_profile.language
+        self.language = LANGUAGE_NAMES[bundle.config.client_profile.language]
         self.entities = known_entities(bundle)
         self.label = {
             "mode": "bedrock",
