@@ -112,6 +112,38 @@ def test_pipeline_on_the_local_aws_puts_the_expected_items_in_the_expected_secti
     }
 
 
+def test_run_pipeline_script_prints_where_the_newsletter_is(published, deployed_dev) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "scripts/invoke/run_pipeline.py",
+            "--env",
+            "dev",
+            "--client-id",
+            CLIENT,
+            "--run-date",
+            "2026-11-24",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=deployed_dev.subprocess_env(),
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:3]] == [
+        Function.INGEST,
+        Function.NORMALIZE_SCORE,
+        Function.NEWSLETTER,
+    ]
+    assert lines[-2:] == [
+        f"newsletter (markdown): s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.md",
+        f"newsletter (html):     s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.html",
+    ]
+
+
 def test_invoke_script_reports_a_function_error_in_one_line(published, deployed_dev) -> None:
     result = subprocess.run(
         [
