@@ -216,3 +216,27 @@ def test_local_demo_refuses_anything_but_the_local_dev() -> None:
     )
     dev = subprocess.run([*run, "dev"], cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False)
     assert dev.returncode == 2 and dev.stderr.startswith("local_demo.py: AWS_ENDPOINT_URL is not set")
+
+
+def test_publish_config_script_uploads_the_repository_files(deployed_dev) -> None:
+    s3 = deployed_dev.client("s3")
+    before = keys(s3, CONFIG, "")
+    try:
+        result = subprocess.run(
+            [sys.executable, "scripts/config/publish_config.py", "--env", "dev", "--client", "lai_weekly"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env=deployed_dev.subprocess_env(),
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[0] == f"s3://{CONFIG}/clients/lai_weekly.yaml"
+        body = s3.get_object(Bucket=CONFIG, Key="clients/lai_weekly.yaml")["Body"].read()
+        assert body == (REPO_ROOT / "clients" / "lai_weekly.yaml").read_bytes()
+        expected = {f"canonical/{p.parent.name}/{p.name}" for p in (REPO_ROOT / "canonical").glob("*/*.yaml")}
+        assert expected <= keys(s3, CONFIG, "canonical/")
+    finally:
+        for key in keys(s3, CONFIG, "") - before:
+            s3.delete_object(Bucket=CONFIG, Key=key)
