@@ -59,7 +59,7 @@ def test_a_document_that_is_not_a_feed_is_a_source_error() -> None:
         parse_feed(CATALOG["fiercepharma"], b"<html><body>Maintenance</body>")
 
 
-def test_pubmed_articles_use_the_electronic_date_and_link_to_pubmed() -> None:
+def test_pubmed_articles_are_dated_by_their_entry_in_pubmed_and_link_to_it() -> None:
     items = parse_pubmed_articles(CATALOG["pubmed_lai"], fixture("pubmed_efetch.xml"))
     assert [(i["pmid"], i["url"], i["published_at"][:10]) for i in items] == [
         ("41000001", "https://pubmed.ncbi.nlm.nih.gov/41000001/", "2026-11-22"),
@@ -67,6 +67,8 @@ def test_pubmed_articles_use_the_electronic_date_and_link_to_pubmed() -> None:
     ]
     assert items[0]["text"].startswith("BACKGROUND: Lenacapavir is a capsid inhibitor")
     assert items[0]["journal"] == "Clinical pharmacokinetics"
+    # Article 1: Entrez date (2 days ago) wins over its older ArticleDate; article 2 has no history.
+    assert (items[0]["article_date"], items[1]["article_date"]) == ("2026-11-12", "2026-11-23")
 
 
 def test_pubmed_medline_dates_and_bad_xml() -> None:

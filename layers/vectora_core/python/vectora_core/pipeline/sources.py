@@ -214,9 +214,12 @@ def parse_pubmed_articles(source: Source, content: bytes) -> list[dict]:
             (f"{part.get('Label')}: " if part.get("Label") else "") + "".join(part.itertext())
             for part in node.findall("Abstract/AbstractText")
         )
-        published = _pubmed_date(node.find("ArticleDate")) or _pubmed_date(
+        article_date = _pubmed_date(node.find("ArticleDate")) or _pubmed_date(
             node.find("Journal/JournalIssue/PubDate")
         )
+        # The week's news is what entered PubMed this week (the Entrez date esearch selected on),
+        # even when the article itself is dated earlier.
+        entrez = _pubmed_date(article.find("PubmedData/History/PubMedPubDate[@PubStatus='entrez']"))
         journal = node.findtext("Journal/Title") or ""
         items.append(
             _item(
@@ -224,9 +227,10 @@ def parse_pubmed_articles(source: Source, content: bytes) -> list[dict]:
                 title=title,
                 url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
                 text=abstract,
-                published=published,
+                published=entrez or article_date,
                 pmid=pmid,
                 journal=journal,
+                article_date=article_date.date().isoformat() if article_date else None,
             )
         )
     return items
@@ -255,9 +259,7 @@ def fetch_pubmed(
     }
     if api_key:
         params["api_key"] = api_key
-    items = parse_pubmed_articles(source, fetcher.get(urljoin(base, "efetch.fcgi"), params))
-    # esearch selected by Entrez date: an article dated (ArticleDate) earlier is still this week's news.
-    return items
+    return parse_pubmed_articles(source, fetcher.get(urljoin(base, "efetch.fcgi"), params))
 
 
 def fetch_source(
