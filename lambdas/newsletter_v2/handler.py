@@ -21,12 +21,8 @@ from vectora_core.pipeline.newsletter import BedrockEditor, Editor, OfflineEdito
 from vectora_core.pipeline.runtime import PipelineEvent, bedrock_json, debug_info
 from vectora_core.pipeline.settings import load_settings
 
-_REQUIRED = ("config_bucket", "data_bucket", "newsletters_bucket")
 SETTINGS = load_settings(
-    os.environ,
-    required=_REQUIRED
-    if os.environ.get("BEDROCK_MODE", "").lower() == "offline"
-    else (*_REQUIRED, "bedrock_model_id"),
+    os.environ, required=("config_bucket", "data_bucket", "newsletters_bucket"), uses_bedrock=True
 )
 logger = Logger(service=Function.NEWSLETTER, level=SETTINGS.log_level)
 copy_config_to_registered_loggers(source_logger=logger, include={"vectora_core"})

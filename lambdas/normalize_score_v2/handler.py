@@ -25,12 +25,7 @@ from vectora_core.pipeline.normalize import (
 from vectora_core.pipeline.runtime import PipelineEvent, bedrock_json, debug_info
 from vectora_core.pipeline.settings import load_settings
 
-SETTINGS = load_settings(
-    os.environ,
-    required=("config_bucket", "data_bucket")
-    if os.environ.get("BEDROCK_MODE", "").lower() == "offline"
-    else ("config_bucket", "data_bucket", "bedrock_model_id"),
-)
+SETTINGS = load_settings(os.environ, required=("config_bucket", "data_bucket"), uses_bedrock=True)
 logger = Logger(service=Function.NORMALIZE_SCORE, level=SETTINGS.log_level)
 copy_config_to_registered_loggers(source_logger=logger, include={"vectora_core"})
 S3 = boto3.client("s3")

@@ -74,8 +74,14 @@ _FIELDS = {
 }
 
 
-def load_settings(environ: Mapping[str, str], *, required: tuple[str, ...] = ()) -> Settings:
-    """Settings from ``environ``; SettingsError names the first bad variable and what it allows."""
+def load_settings(
+    environ: Mapping[str, str], *, required: tuple[str, ...] = (), uses_bedrock: bool = False
+) -> Settings:
+    """Settings from ``environ``; SettingsError names the first bad variable and what it allows.
+
+    ``uses_bedrock``: the function calls Bedrock unless BEDROCK_MODE=offline, so it then needs
+    BEDROCK_MODEL_ID (a missing model id never means "offline").
+    """
     values = {field: environ[name] for name, field in _FIELDS.items() if environ.get(name, "") != ""}
     if "bedrock_mode" in values:
         values["bedrock_mode"] = values["bedrock_mode"].lower()
@@ -92,4 +98,6 @@ def load_settings(environ: Mapping[str, str], *, required: tuple[str, ...] = ())
             message = "is required"
         raise SettingsError(f"environment variable {name}: {message}") from None
     settings.require(*required)
+    if uses_bedrock and not settings.offline:
+        settings.require("bedrock_model_id")
     return settings
