@@ -10,11 +10,27 @@ snapshot id, so a deploy script can capture it: ``id=$(... | tail -1)``.
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 
 import _cli
 
-from vectora_core.snapshots import COMPONENTS, apply_retention, create_snapshot
+from vectora_core.snapshots import COMPONENTS, apply_retention, create_snapshot, preview_snapshot
+
+
+def dry_run(args: argparse.Namespace) -> int:
+    preview = preview_snapshot(
+        env=args.env, name=args.name, client=args.client, components=args.components, local_dir=args.local
+    )
+    print(f"would write {args.name}_<YYYYMMDD_HHMMSS>/ in {preview['location']} ({preview['copies']} files)")
+    for component, summary in sorted(preview["contents"].items()):
+        print(f"  {component}: {json.dumps(summary, sort_keys=True)}")
+    if not args.no_retention:
+        for old in apply_retention(env=args.env, local_dir=args.local, dry_run=True, pending=1):
+            print(f"retention would delete {old}")
+    print("dry run: nothing was changed")
+    return 0
 
 
 def main() -> int:
@@ -32,8 +48,13 @@ def main() -> int:
         help=f"comma-separated subset of {','.join(COMPONENTS)} (default: all)",
     )
     p.add_argument("--no-retention", action="store_true", help="do not apply the retention policy afterwards")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print what would be captured and what retention would delete"
+    )
     _cli.add_local(p)
     args = p.parse_args()
+    if args.dry_run:
+        return dry_run(args)
     with _cli.progress_display() as progress:
         snapshot_id = create_snapshot(
             env=args.env,

@@ -11,7 +11,7 @@ import _cli
 from rich.console import Console
 from rich.table import Table
 
-from vectora_core.snapshots import list_snapshots
+from vectora_core.snapshots import COMPONENTS, list_snapshots
 
 
 def main() -> int:
@@ -45,7 +45,7 @@ def main() -> int:
             i.created.strftime("%Y-%m-%d %H:%M:%S"),
             i.env or "?",
             i.client or "all",
-            ",".join(i.components) or "?",
+            "all" if set(i.components) == set(COMPONENTS) else ",".join(i.components) or "?",
             _cli.human_size(i.size),
             "yes" if i.complete else "NO",
             i.storage_class,

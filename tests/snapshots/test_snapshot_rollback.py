@@ -337,6 +337,29 @@ def test_list_snapshots_shows_a_table_newest_first(aws_env: Any) -> None:
     )
 
 
+def test_create_dry_run_previews_and_writes_nothing(dev_state: DevState, aws_env: Any) -> None:
+    seed_client(dev_state)
+    before = {i.snapshot_id for i in list_snapshots(ENV)}
+    result = run_script(
+        aws_env,
+        "create_snapshot.py",
+        "--env",
+        ENV,
+        "--name",
+        "preview",
+        "--client",
+        dev_state.client_id,
+        "--dry-run",
+    )
+    assert result.code == 0, result.stderr
+    assert (
+        "would write preview_<YYYYMMDD_HHMMSS>/ in s3://vectora-inbox-backups-dev/snapshots/" in result.stdout
+    )
+    assert f'"source": "s3://vectora-inbox-config-dev/clients/{dev_state.client_id}.yaml"' in result.stdout
+    assert result.last_line == "dry run: nothing was changed"
+    assert {i.snapshot_id for i in list_snapshots(ENV)} == before
+
+
 def test_unknown_client_is_one_line_and_creates_nothing(aws_env: Any) -> None:
     before = {i.snapshot_id for i in list_snapshots(ENV)}
     result = run_script(

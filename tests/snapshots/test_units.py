@@ -98,6 +98,26 @@ def test_client_of_reads_client_ids_from_keys() -> None:
     assert client_of("canonical/x.yaml") is None
 
 
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_progress_draws_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts" / "maintenance"))
+    import importlib
+
+    cli = importlib.import_module("_cli")
+    stream = FakeTerminal()
+    with cli.progress_display(stream) as progress:
+        progress(ProgressEvent("copy", 0, 12))
+        progress(ProgressEvent("copy", 12, 12))
+    text = stream.getvalue()
+    assert "snapshot" in text and "12/12" in text and "━" in text
+
+
 def test_plain_progress_prints_start_tenths_and_end(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
     import sys

@@ -8,7 +8,7 @@ validation libraries: progress goes to an optional callback that the caller rend
     deleted = apply_retention(env="dev")
 """
 
-from vectora_core.snapshots.capture import create_snapshot
+from vectora_core.snapshots.capture import create_snapshot, preview_snapshot
 from vectora_core.snapshots.errors import RollbackError, SnapshotError
 from vectora_core.snapshots.ids import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, make_id, parse_id
 from vectora_core.snapshots.progress import ProgressCallback, ProgressEvent
@@ -37,5 +37,6 @@ __all__ = [
     "list_snapshots",
     "make_id",
     "parse_id",
+    "preview_snapshot",
     "rollback_snapshot",
 ]

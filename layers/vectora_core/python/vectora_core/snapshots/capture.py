@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import urllib.request
@@ -165,7 +166,7 @@ class _Capture:
                 "source_etag": obj.get("ETag"),
             }
 
-        return [lambda obj=obj: copy(obj) for obj in objects]
+        return [functools.partial(copy, obj) for obj in objects]
 
     def discover_functions(self) -> list[Callable[[], None]]:
         tasks: list[Callable[[], None]] = []
@@ -193,7 +194,7 @@ class _Capture:
                 )
                 entry["used_by"].append(name)
             if LAMBDA_CONFIG in self.components or LAMBDA_CODE in self.components:
-                tasks.append(lambda name=name, response=response: self.capture_function(name, response))
+                tasks.append(functools.partial(self.capture_function, name, response))
         self.contents["functions"] = functions
         if LAYERS in self.components:
             tasks += self.discover_layers(layer_versions)
@@ -234,7 +235,7 @@ class _Capture:
                 )
                 continue
             summary[layer_name] = sorted(versions)
-            tasks.append(lambda n=layer_name, v=versions: self.capture_layer(n, v))
+            tasks.append(functools.partial(self.capture_layer, layer_name, versions))
         self.contents[LAYERS] = summary
         return tasks
 
@@ -266,7 +267,7 @@ class _Capture:
         )
 
     def discover_stacks(self) -> list[Callable[[], None]]:
-        return [lambda s=s: self.capture_stack(resource_name(s, self.aws.env)) for s in Stack.ALL]
+        return [functools.partial(self.capture_stack, resource_name(s, self.aws.env)) for s in Stack.ALL]
 
     def capture_stack(self, stack_name: str) -> None:
         try:
@@ -302,7 +303,8 @@ class _Capture:
         self.put(STACKS, stack_file(stack_name), json_bytes(document))
 
     # --- the whole thing -------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, *, execute: bool = True) -> int:
+        """Discover, then copy (unless ``execute`` is false); returns the number of copy tasks."""
         tasks: list[Callable[[], None]] = []
         for component in S3_COMPONENTS:
             if component in self.components:
@@ -311,7 +313,9 @@ class _Capture:
             tasks += self.discover_functions()
         if STACKS in self.components:
             tasks += self.discover_stacks()
-        self.run_all("copy", tasks)
+        if execute:
+            self.run_all("copy", tasks)
+        return len(tasks)
 
 
 def _readme(metadata: dict[str, Any]) -> bytes:
@@ -340,6 +344,47 @@ def _readme(metadata: dict[str, Any]) -> bytes:
         "",
     ]
     return "\n".join(lines).encode()
+
+
+class _NullStore:
+    """Discovery without writes, for previews: every write is only counted."""
+
+    supports_storage_class = False
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> dict[str, Any]:
+        return {"sha256": "", "size": len(data), "etag": ""}
+
+
+def preview_snapshot(
+    env: str,
+    name: str,
+    client: str | None = None,
+    components: list[str] | tuple[str, ...] | str | None = None,
+    session: Any = None,
+    *,
+    local_dir: Path | str | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> dict[str, Any]:
+    """What ``create_snapshot`` would capture (per-component sources and counts), writing nothing."""
+    check_name(name)
+    chosen = check_components(components, default=COMPONENTS)
+    if client is not None:
+        check_client(client)
+    aws = Aws(env, session, workers)
+    store = open_store(aws, local_dir)
+    if client is not None:
+        _check_client_exists(aws, client)
+    capture = _Capture(aws, _NullStore(store.location), "preview", chosen, client, Reporter(None))  # type: ignore[arg-type]  # only put_bytes is used
+    copies = capture.run(execute=False)
+    return {
+        "location": store.location,
+        "components": list(chosen),
+        "contents": capture.contents,
+        "copies": copies + len(capture.files),
+    }
 
 
 def create_snapshot(
@@ -431,7 +476,7 @@ def _mark_failed(store: Store, snapshot_id: str, base: dict[str, Any], err: Base
                     **base,
                     "snapshot_id": snapshot_id,
                     "complete": False,
-                    "error": f"{type(err).__name__}: {err}",
+                    "error": f"{type(err).__name__}: {one_line(err)}",
                 }
             ),
         )

@@ -14,6 +14,7 @@ the ``stacks`` component instead redeploys the snapshot's templates through Clou
 from __future__ import annotations
 
 import fnmatch
+import functools
 import getpass
 import json
 import threading
@@ -67,7 +68,7 @@ class Change:
     component: str
     target: str
     action: str
-    apply: Callable[[], None] = field(repr=False)
+    apply: Callable[[], object] = field(repr=False)
     # Changes of one group run one after the other (Lambda refuses concurrent updates of a function).
     group: str | None = None
 
@@ -164,7 +165,7 @@ class _Planner:
                     component,
                     f"s3://{bucket}/{rel}",
                     action,
-                    lambda rel=rel: self.store.restore_to_s3(self.snapshot_id, rel, bucket, rel),
+                    functools.partial(self.store.restore_to_s3, self.snapshot_id, rel, bucket, rel),
                 )
             )
         for key in sorted(set(current) - set(wanted)):
@@ -173,7 +174,7 @@ class _Planner:
                     component,
                     f"s3://{bucket}/{key}",
                     "delete (not in snapshot)",
-                    lambda key=key: self.aws.s3.delete_object(Bucket=bucket, Key=key),
+                    functools.partial(self.aws.s3.delete_object, Bucket=bucket, Key=key),
                 )
             )
         return changes
@@ -349,7 +350,7 @@ class _Planner:
                     STACKS,
                     name,
                     "redeploy the snapshot's template and parameters",
-                    lambda document=document: self.update_stack(document),
+                    functools.partial(self.update_stack, document),
                     f"stack:{name}",
                 )
             )

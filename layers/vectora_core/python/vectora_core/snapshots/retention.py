@@ -98,11 +98,14 @@ def _newest_complete(infos: list[SnapshotInfo]) -> str | None:
     return next((i.snapshot_id for i in infos if i.complete), None)
 
 
-def _retention_victims(infos: list[SnapshotInfo], keep: int | None, now: datetime) -> dict[str, str]:
+def _retention_victims(
+    infos: list[SnapshotInfo], keep: int | None, now: datetime, pending: int = 0
+) -> dict[str, str]:
+    """``pending``: complete snapshots about to be added (newer than all of ``infos``)."""
     victims: dict[str, str] = {}
     if keep is None:
         return victims
-    for info in [i for i in infos if i.complete][keep:]:
+    for info in [i for i in infos if i.complete][max(keep - pending, 0) :]:
         victims[info.snapshot_id] = f"beyond the {keep} newest"
     for info in infos:
         if not info.complete and info.age(now) > INCOMPLETE_GRACE:
@@ -131,11 +134,13 @@ def apply_retention(
     workers: int = DEFAULT_WORKERS,
     store: Store | None = None,
     aws: Aws | None = None,
+    pending: int = 0,
 ) -> list[str]:
     """Delete what the count-based retention of ``env`` does not keep; returns the deleted ids.
 
     A no-op in environments that keep everything (prod): the pre-update custom resource calls
-    this after every snapshot in every environment.
+    this after every snapshot in every environment. ``pending`` (with ``dry_run``) counts
+    snapshots about to be taken, for previews.
     """
     aws = aws or Aws(env, session, workers)
     keep = aws.config.snapshot_keep_newest
@@ -143,7 +148,7 @@ def apply_retention(
         return []
     store = store or open_store(aws, local_dir)
     infos = _list(store, aws.workers)
-    victims = _retention_victims(infos, keep, clock())
+    victims = _retention_victims(infos, keep, clock(), pending)
     victims.pop(_newest_complete(infos) or "", None)
     if not dry_run:
         _delete(store, victims, Reporter(progress), aws.workers)
