@@ -53,7 +53,7 @@ from vectora_core.snapshots.ids import (
 from vectora_core.snapshots.metadata import load_complete, read_metadata, verify_files
 from vectora_core.snapshots.progress import ProgressCallback, Reporter
 from vectora_core.snapshots.scopes import S3_COMPONENTS, s3_scope
-from vectora_core.snapshots.store import Store, open_store
+from vectora_core.snapshots.store import Store, b64_to_hex, open_store
 
 # Environments where a rollback needs a named approver (recorded in the audit log).
 APPROVAL_REQUIRED_ENVS: Final = ("prod",)
@@ -139,6 +139,20 @@ class _Planner:
         return changes
 
     # --- S3 data ---------------------------------------------------------------------------
+    def same_content(self, bucket: str, live: dict[str, Any], record: dict[str, Any]) -> bool:
+        """ETag first (free, from the listing); else the SHA-256 S3 stores with the object, when it has one.
+
+        ETags are content MD5s for SSE-S3 single-part objects only; a KMS-encrypted or multipart
+        object has another ETag for the same bytes, so the checksum decides then.
+        """
+        if live.get("ETag") in {record.get("source_etag"), record.get("etag")}:
+            return True
+        if int(live.get("Size", -1)) != int(record.get("size", -2)):
+            return False
+        head = self.aws.s3.head_object(Bucket=bucket, Key=live["Key"], ChecksumMode="ENABLED")
+        checksum = head.get("ChecksumSHA256")
+        return bool(checksum) and "-" not in checksum and b64_to_hex(checksum) == record.get("sha256")
+
     def plan_s3(self, component: str) -> list[Change]:
         scope = s3_scope(component, self.metadata.get("client"))
         bucket = self.aws.bucket(scope.bucket_component)
@@ -157,7 +171,7 @@ class _Planner:
         changes: list[Change] = []
         for rel, record in wanted.items():
             live = current.get(rel)
-            if live is not None and live.get("ETag") in {record.get("source_etag"), record.get("etag")}:
+            if live is not None and self.same_content(bucket, live, record):
                 continue
             action = "put (changed)" if live is not None else "put (missing)"
             changes.append(
