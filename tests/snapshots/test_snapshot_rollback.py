@@ -103,29 +103,43 @@ def test_create_snapshot_writes_the_layout_with_a_checksum_per_file(
 
 
 def test_same_name_in_the_same_second_never_collides(aws_env: Any) -> None:
-    # given: a clock stopped on one second, and four snapshots of one name at once
+    # given: a clock stopped on one second
+    frozen = datetime(2026, 1, 30, 14, 30, 22, tzinfo=UTC)
+    # when: three snapshots of one name (the id is reserved by a conditional write in S3)
+    ids = [create_snapshot(ENV, "collide", components=["canonical"], clock=lambda: frozen) for _ in range(3)]
+    # then: three distinct, well-formed, complete snapshots, in the following seconds
+    assert ids == ["collide_20260130_143022", "collide_20260130_143023", "collide_20260130_143024"]
+    complete = {i.snapshot_id: i.complete for i in list_snapshots(ENV)}
+    assert all(complete[i] for i in ids)
+
+
+def test_concurrent_snapshots_of_one_name_never_collide(aws_env: Any, tmp_path: Any) -> None:
+    # Truly concurrent, on disk (an atomic mkdir reserves the id). In S3 the conditional write is
+    # atomic too; the emulator's If-None-Match check is not, so S3 is tested sequentially above.
     frozen = datetime(2026, 1, 30, 14, 30, 22, tzinfo=UTC)
     ids: list[str] = []
     errors: list[BaseException] = []
 
     def take() -> None:
         try:
-            ids.append(create_snapshot(ENV, "collide", components=["canonical"], clock=lambda: frozen))
+            ids.append(
+                create_snapshot(
+                    ENV, "collide", components=["canonical"], clock=lambda: frozen, local_dir=tmp_path
+                )
+            )
         except BaseException as err:  # noqa: BLE001  # surfaced by the assertion below
             errors.append(err)
 
-    # when
-    threads = [threading.Thread(target=take) for _ in range(4)]
+    threads = [threading.Thread(target=take) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    # then: four distinct, well-formed, complete snapshots
     assert not errors
-    assert len(set(ids)) == 4
-    assert sorted(ids)[0] == "collide_20260130_143022"
-    complete = {i.snapshot_id: i.complete for i in list_snapshots(ENV)}
-    assert all(complete[i] for i in ids)
+    assert sorted(ids) == [f"collide_20260130_1430{s}" for s in range(22, 28)]
+    for snapshot_id in ids:
+        metadata = json.loads((tmp_path / "snapshots" / snapshot_id / "snapshot_metadata.json").read_text())
+        assert metadata["complete"] is True and metadata["snapshot_id"] == snapshot_id
 
 
 def test_full_rollback_restores_config_env_and_code_and_pre_rollback_holds_the_changed_state(
