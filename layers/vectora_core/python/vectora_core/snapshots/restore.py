@@ -530,8 +530,9 @@ def rollback_snapshot(
         verify_files(store, snapshot_id, metadata, needed, aws.workers)
         planner = _Planner(aws, store, snapshot_id, metadata, chosen)
         changes = planner.plan()
-    except SnapshotError as err:
-        record("refused", error=str(err))
+    except Exception as err:
+        # Validation and planning only read: whatever failed, nothing was changed.
+        record("refused", error=str(err) if isinstance(err, SnapshotError) else one_line(err))
         raise
     report = RollbackReport(snapshot_id, env, chosen, dry_run, [str(c) for c in changes], planner.notes)
     if dry_run or not changes:
