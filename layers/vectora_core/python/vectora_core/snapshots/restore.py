@@ -564,7 +564,7 @@ def rollback_snapshot(
         if remaining:
             raise SnapshotError(f"verification failed: {remaining[0]} still differs from the snapshot")
         report.verified = True
-    except Exception as err:
+    except (Exception, KeyboardInterrupt) as err:  # an interrupted restore is undone too
         reason = str(err) if isinstance(err, SnapshotError) else f"{type(err).__name__}: {one_line(err)}"
         try:
             pre_metadata = load_complete(store, pre_id, env)
