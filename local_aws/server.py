@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,13 @@ class LocalAws:
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
+
+    def invocations(self, function_name: str | None = None) -> list[dict[str, Any]]:
+        """What the last Lambda invocations ran with (layers, sys.path, environment), newest last."""
+        query = f"?function={urllib.parse.quote(function_name)}" if function_name else ""
+        url = f"{self.endpoint_url}{settings.INTERNAL_PREFIX}/invocations{query}"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310  # http://localhost only
+            return list(json.loads(response.read()))
 
     def log_tail(self, lines: int = 80) -> str:
         if not self.log_path.exists():

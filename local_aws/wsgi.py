@@ -2,6 +2,8 @@
 
 Served here (under ``/_local_aws/``):
 - ``health``: readiness probe of the launcher;
+- ``invocations[?function=<name>]`` (GET): what the last Lambda invocations ran with (layers,
+  sys.path, environment), newest last;
 - ``cfn-response/<request id>`` (PUT): custom-resource answers (see ``cfn_responses``);
 - ``lambda-code/<region>/<function>`` and ``layer-content/<region>/<layer>/<version>`` (GET): the
   zips behind GetFunction ``Code.Location`` and GetLayerVersion ``Content.Location``.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from local_aws import cfn_responses, settings
 
@@ -40,6 +42,13 @@ def _json(start_response: StartResponse, status: str, payload: Any) -> list[byte
 def _read_body(environ: dict[str, Any]) -> bytes:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     return environ["wsgi.input"].read(length) if length else b""
+
+
+def _invocations(query: str) -> list[dict[str, Any]]:
+    from local_aws.lambda_runtime.runner import RECENT_INVOCATIONS
+
+    wanted = parse_qs(query).get("function")
+    return [r for r in list(RECENT_INVOCATIONS) if not wanted or r["function_name"] in wanted]
 
 
 def _zip_for(parts: list[str]) -> bytes | None:
@@ -72,6 +81,8 @@ class LocalAwsApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if parts == ["health"]:
             return _json(start_response, "200 OK", {"status": "running", "port": settings.current().port})
+        if parts == ["invocations"] and method == "GET":
+            return _json(start_response, "200 OK", _invocations(environ.get("QUERY_STRING", "")))
         if parts and parts[0] == "cfn-response" and len(parts) == 2 and method in ("PUT", "POST"):
             try:
                 cfn_responses.record(parts[1], _read_body(environ))

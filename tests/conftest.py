@@ -66,6 +66,10 @@ class LocalAwsSession:
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         return self._server.log_tail(lines)
 
+    def invocations(self, function_name: str | None = None) -> list[dict[str, Any]]:
+        """What the emulator's last Lambda invocations ran with (layers, sys.path, environment)."""
+        return self._server.invocations(function_name)
+
     def subprocess_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """``os.environ`` without real-account ``AWS_*`` leftovers, plus ``client_env`` and ``extra``."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

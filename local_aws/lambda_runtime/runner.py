@@ -20,8 +20,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 import zipfile
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,9 @@ START_GRACE_S = 10.0
 # Distributions the AWS Python runtime ships (the "runtime SDK"), as importable top-level names.
 RUNTIME_SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _unzip_lock = threading.Lock()
+# What the last invocations ran with (served at /_local_aws/invocations): lets a test or a
+# developer check which layers and variables a function really saw, whatever its handler returns.
+RECENT_INVOCATIONS: deque[dict[str, Any]] = deque(maxlen=200)
 
 
 class RuntimeNotFoundError(RuntimeError):
@@ -164,9 +169,47 @@ def invoke(fn: Any, event: Any) -> InvocationResult:
     request_id = str(uuid.uuid4())
     interpreter = find_interpreter(fn.run_time)
     task_root = unzip_cached(bytes(fn.code_bytes), state_dir)
-    sys_path = [str(task_root), *_layer_paths(fn, state_dir), str(runtime_sdk_dir(state_dir))]
+    layer_paths = _layer_paths(fn, state_dir)
+    sys_path = [str(task_root), *layer_paths, str(runtime_sdk_dir(state_dir))]
+    env = _function_env(fn, task_root, request_id)
+    record: dict[str, Any] = {
+        "function_name": fn.function_name,
+        "request_id": request_id,
+        "interpreter": str(interpreter),
+        "layers": [layer["Arn"] for layer in fn.layers],
+        "layer_paths": layer_paths,
+        "sys_path": sys_path,
+        "environment": {k: v for k, v in env.items() if k != "AWS_SECRET_ACCESS_KEY"},
+        "started": time.time(),
+    }
+    result = _run(
+        fn,
+        event,
+        interpreter=interpreter,
+        task_root=task_root,
+        sys_path=sys_path,
+        env=env,
+        work_parent=state_dir,
+        request_id=request_id,
+    )
+    record.update(errored=result.errored, duration_s=round(time.time() - record["started"], 3))
+    RECENT_INVOCATIONS.append(record)
+    return result
+
+
+def _run(
+    fn: Any,
+    event: Any,
+    *,
+    interpreter: Path,
+    task_root: Path,
+    sys_path: list[str],
+    env: dict[str, str],
+    work_parent: Path,
+    request_id: str,
+) -> InvocationResult:
     timeout_s = float(fn.timeout or 3)
-    with tempfile.TemporaryDirectory(prefix="invoke-", dir=state_dir) as work:
+    with tempfile.TemporaryDirectory(prefix="invoke-", dir=work_parent) as work:
         spec_path, result_path = Path(work) / "spec.json", Path(work) / "result.json"
         spec = {
             "handler": fn.handler,
@@ -184,7 +227,7 @@ def invoke(fn: Any, event: Any) -> InvocationResult:
         try:
             completed = subprocess.run(  # noqa: S603  # our own bootstrap, fixed argv
                 [str(interpreter), "-I", "-S", str(BOOTSTRAP), str(spec_path)],
-                env=_function_env(fn, task_root, request_id),
+                env=env,
                 cwd=work,
                 capture_output=True,
                 timeout=timeout_s + START_GRACE_S,

@@ -26,6 +26,7 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
     ("cfn_get_stack_output", "Fn::GetStackOutput (aws-cdk-lib's cross-stack references) resolves"),
     ("cloudtrail_lookup_events", "CloudTrail LookupEvents answers [] (the CLI queries it after a failure)"),
     ("cfn_termination_protection", "UpdateTerminationProtection works; a protected stack cannot be deleted"),
+    ("cfn_s3_bucket_delete", "deleting a stack's non-empty bucket fails (DELETE_FAILED), as on AWS"),
     ("cfn_parameters", "UsePreviousValue for defaulted parameters and SSM-typed parameters"),
     (
         "cfn_custom_resources",

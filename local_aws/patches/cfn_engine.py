@@ -165,6 +165,8 @@ def resource_event(
 
 def stack_event(stack: Stack, status: str, reason: str | None = None) -> None:
     stack.status = status
+    # DescribeStacks' StackStatusReason (moto's serializer reads the snake_case attribute).
+    stack.stack_status_reason = reason
     logger.info("stack %s: %s%s", stack.name, status, f" ({reason})" if reason else "")
     resource_event(stack, stack.name, "AWS::CloudFormation::Stack", status, stack.stack_id, reason)
 

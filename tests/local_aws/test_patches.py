@@ -491,3 +491,30 @@ def check_engine_order_failure_and_outputs(aws: LocalAws) -> None:
 
 def test_engine_dependency_order_failure_and_change_set_outputs(patched_aws, aws_without):
     assert_patch_needed("cfn_engine", check_engine_order_failure_and_outputs, patched_aws, aws_without)
+
+
+# --- cfn_s3_bucket_delete ----------------------------------------------------------------------
+
+
+def check_bucket_delete(aws: LocalAws) -> None:
+    u = uid()
+    name, bucket = f"bucket-stack-{u}", f"not-empty-{u}"
+    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}}}}
+    assert deploy_with_change_set(aws, name, template)["StackStatus"] == "CREATE_COMPLETE"
+    s3, cfn = client(aws, "s3"), client(aws, "cloudformation")
+    s3.put_object(Bucket=bucket, Key="data.json", Body=b"{}")
+    # a bucket that still holds objects stops the delete, as on AWS
+    cfn.delete_stack(StackName=name)
+    stack = wait_stack(aws, name)
+    assert stack["StackStatus"] == "DELETE_FAILED", stack
+    assert "not empty" in stack.get("StackStatusReason", ""), stack
+    s3.head_bucket(Bucket=bucket)
+    # once emptied, the stack and its bucket go
+    s3.delete_object(Bucket=bucket, Key="data.json")
+    cfn.delete_stack(StackName=name)
+    assert wait_stack(aws, name)["StackStatus"] == "DELETE_COMPLETE"
+    assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_deleting_a_non_empty_bucket_fails_the_stack_delete(patched_aws, aws_without):
+    assert_patch_needed("cfn_s3_bucket_delete", check_bucket_delete, patched_aws, aws_without)

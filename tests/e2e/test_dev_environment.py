@@ -1,0 +1,206 @@
+"""The dev environment deployed by the real CDK CLI on the local AWS: every resource by name, each
+function run with its variables and layers, an env-variable change redeployed and shown by
+``cdk diff``, and a destroy (on an emulator of its own, so the shared one stays deployed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_aws import cdk
+from local_aws.server import LocalAws
+from vectora_core.environments import get_env_config
+from vectora_core.naming import (
+    PROJECT_NAME,
+    Bucket,
+    EnvVar,
+    Function,
+    Layer,
+    Stack,
+    resource_name,
+    role_name,
+)
+
+pytestmark = pytest.mark.e2e
+
+ENV = "dev"
+MARKER = "LOCAL_AWS_E2E_MARKER"
+# A client no test publishes: handlers get past their imports and settings, then stop at once on
+# the missing config (no network, no pipeline work): enough to see what they ran with.
+UNKNOWN_CLIENT_EVENT = {"client_id": "local_aws_e2e_unknown"}
+IMPORT_ERRORS = {"Runtime.ImportModuleError", "ModuleNotFoundError", "ImportError"}
+
+
+def _expected_variables(function: str) -> dict[str, str]:
+    config = get_env_config(ENV)
+    expected = {
+        EnvVar.ENV: ENV,
+        EnvVar.PROJECT_NAME: PROJECT_NAME,
+        EnvVar.CONFIG_BUCKET: resource_name(Bucket.CONFIG, ENV),
+        EnvVar.DATA_BUCKET: resource_name(Bucket.DATA, ENV),
+        EnvVar.LOG_LEVEL: config.log_level,
+        EnvVar.BEDROCK_MODE: "offline",  # the fixture's extra_env
+    }
+    if function == Function.NEWSLETTER:
+        expected[EnvVar.NEWSLETTERS_BUCKET] = resource_name(Bucket.NEWSLETTERS, ENV)
+    return expected
+
+
+def _latest_layer_arns(session: Any) -> dict[str, str]:
+    lambda_ = session.client("lambda")
+    arns = {}
+    for layer in Layer.ALL:
+        versions = lambda_.list_layer_versions(LayerName=resource_name(layer, ENV))["LayerVersions"]
+        assert versions, f"layer {resource_name(layer, ENV)} has no version"
+        arns[layer] = max(versions, key=lambda v: v["Version"])["LayerVersionArn"]
+    return arns
+
+
+def _invoke(session: Any, function: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(decoded payload, the emulator's record of what the invocation ran with)."""
+    name = resource_name(function, ENV)
+    response = session.client("lambda").invoke(
+        FunctionName=name, Payload=json.dumps(UNKNOWN_CLIENT_EVENT).encode()
+    )
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        # It may fail on the unknown client, never on what it imports or reads at cold start.
+        assert payload.get("errorType") not in IMPORT_ERRORS, payload
+    records = session.invocations(name)
+    assert records, f"the emulator recorded no invocation of {name}"
+    return payload, records[-1]
+
+
+def test_every_resource_of_dev_exists_by_name(deployed_dev):
+    cfn, s3, iam, lambda_ = (deployed_dev.client(s) for s in ("cloudformation", "s3", "iam", "lambda"))
+    for stack in Stack.ALL:
+        status = cfn.describe_stacks(StackName=resource_name(stack, ENV))["Stacks"][0]["StackStatus"]
+        assert status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"), (stack, status)
+    for bucket in Bucket.ALL:
+        s3.head_bucket(Bucket=resource_name(bucket, ENV))
+    for function in Function.ALL:
+        role = iam.get_role(RoleName=role_name(function, ENV))["Role"]
+        config = lambda_.get_function_configuration(FunctionName=resource_name(function, ENV))
+        assert config["Role"] == role["Arn"]  # each function runs with its own role
+        assert config["Runtime"] == "python3.13"
+    layer_arns = _latest_layer_arns(deployed_dev)
+    assert set(layer_arns) == set(Layer.ALL)
+
+
+@pytest.mark.parametrize("function", Function.ALL)
+def test_each_function_runs_with_its_variables_and_layers(deployed_dev, function):
+    config = deployed_dev.client("lambda").get_function_configuration(
+        FunctionName=resource_name(function, ENV)
+    )
+    layer_arns = _latest_layer_arns(deployed_dev)
+    assert sorted(layer["Arn"] for layer in config["Layers"]) == sorted(layer_arns.values())
+
+    _payload, record = _invoke(deployed_dev, function)
+
+    # the handler ran with the function's variables (and the endpoint back to the emulator)
+    seen = record["environment"]
+    for name, value in _expected_variables(function).items():
+        assert seen.get(name) == value, (name, seen.get(name))
+    assert seen["AWS_ENDPOINT_URL"] == deployed_dev.endpoint_url
+    # and with both layers' python/ folders on its path, before the runtime SDK
+    assert sorted(record["layers"]) == sorted(layer_arns.values())
+    paths = [Path(p) for p in record["layer_paths"]]
+    assert any((p / "vectora_core" / "naming.py").is_file() for p in paths), paths
+    assert any((p / "pydantic").is_dir() for p in paths), paths
+    sys_path = record["sys_path"]
+    assert sys_path.index(record["layer_paths"][0]) < sys_path.index(sys_path[-1])
+    assert record["interpreter"].endswith("python3.13")
+
+
+def test_env_variable_change_is_redeployed_and_shown_by_diff(deployed_dev):
+    lambda_ = deployed_dev.client("lambda")
+    ingest = resource_name(Function.INGEST, ENV)
+    try:
+        # when dev is redeployed with one more variable
+        deployed_dev.deploy(extra_env={MARKER: "v2"})
+        # then every function has it, and the handler sees it
+        for function in Function.ALL:
+            variables = lambda_.get_function_configuration(FunctionName=resource_name(function, ENV))[
+                "Environment"
+            ]["Variables"]
+            assert variables.get(MARKER) == "v2", function
+        _, record = _invoke(deployed_dev, Function.INGEST)
+        assert record["environment"].get(MARKER) == "v2"
+
+        # and `cdk diff --method=template` against the emulator shows the next change
+        extra = json.dumps({"BEDROCK_MODE": "offline", MARKER: "v3"}, sort_keys=True)
+        diff = deployed_dev.cdk("diff", "-c", f"env={ENV}", "--method=template", "-c", f"extra_env={extra}")
+        runtime_section = diff.output.split(f"Stack {resource_name(Stack.RUNTIME, ENV)}", 1)[-1]
+        changed = re.findall(rf"\.{MARKER}:\s*\n\s*\S+ \[-\] v2\s*\n\s*\S+ \[\+\] v3", runtime_section)
+        assert len(changed) == len(Function.ALL), diff.output
+    finally:
+        # put dev back as the fixture deployed it (other tests share it)
+        deployed_dev.deploy()
+    variables = lambda_.get_function_configuration(FunctionName=ingest)["Environment"]["Variables"]
+    assert MARKER not in variables
+
+
+def _empty_bucket(s3: Any, bucket: str) -> None:
+    """Every object version and delete marker (config and backups are versioned)."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+
+
+def test_dev_destroys_once_its_buckets_are_empty():
+    """On an emulator of its own: the session's stays deployed for the other tests."""
+    work = Path(tempfile.mkdtemp(prefix="vectora-destroy-"))
+    with LocalAws(port=0, state_dir=work / "state") as aws:
+        out = work / "cdk.out"
+        cdk.bootstrap(aws, output_dir=out, context=["-c", f"env={ENV}"])
+        extra = json.dumps({"BEDROCK_MODE": "offline"})
+        deploy = [
+            "deploy",
+            "-c",
+            f"env={ENV}",
+            "--all",
+            "--require-approval",
+            "never",
+            "-c",
+            f"extra_env={extra}",
+        ]
+        cdk.run_cdk(aws, deploy, output_dir=out)
+        destroy = ["destroy", "-c", f"env={ENV}", "--all", "--force"]
+        s3, cfn = aws.client("s3"), aws.client("cloudformation")
+        core = resource_name(Stack.CORE, ENV)
+
+        # given data in dev's buckets (the baseline snapshots are in backups already), when
+        # destroyed: refused as on AWS (dev buckets are destroyed once empty), the core stack stays
+        s3.put_object(Bucket=resource_name(Bucket.DATA, ENV), Key="raw/x.json", Body=b"{}")
+        refused = cdk.run_cdk(aws, destroy, output_dir=out, check=False)
+        assert refused.returncode != 0, refused.output
+        stack = cfn.describe_stacks(StackName=core)["Stacks"][0]
+        assert stack["StackStatus"] == "DELETE_FAILED"
+        assert "not empty" in stack.get("StackStatusReason", ""), stack
+
+        # once emptied, destroy removes every stack, function, layer and bucket of dev
+        remaining = {b["Name"] for b in s3.list_buckets()["Buckets"]}  # the empty ones are gone
+        assert resource_name(Bucket.DATA, ENV) in remaining
+        for bucket in remaining & {resource_name(b, ENV) for b in Bucket.ALL}:
+            _empty_bucket(s3, bucket)
+        started = time.monotonic()
+        cdk.run_cdk(aws, destroy, output_dir=out)
+        destroy_s = time.monotonic() - started
+
+        live = {
+            s["StackName"]
+            for s in cfn.list_stacks()["StackSummaries"]
+            if s["StackStatus"] != "DELETE_COMPLETE"
+        }
+        assert not live & {resource_name(s, ENV) for s in Stack.ALL}, live
+        functions = {f["FunctionName"] for f in aws.client("lambda").list_functions()["Functions"]}
+        assert not functions & {resource_name(f, ENV) for f in Function.ALL}, functions
+        buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+        assert not buckets & {resource_name(b, ENV) for b in Bucket.ALL}, buckets
+        assert destroy_s < 120
