@@ -5,7 +5,7 @@ one clear line, exit status != 0, nothing changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -275,12 +275,12 @@ def test_a_snapshot_of_another_environment_is_refused(dev_state: DevState, tmp_p
 
 
 @pytest.fixture
-def prod_backups(dev_state: DevState) -> Callable[[], None]:
+def prod_backups(dev_state: DevState) -> Iterator[None]:
     """A prod backups bucket on the emulator (nothing else of prod), removed afterwards."""
     s3 = dev_state.s3
     bucket = "vectora-inbox-backups-prod"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
-    yield lambda: None
+    yield
     for key in dev_state.keys("", bucket):
         s3.delete_object(Bucket=bucket, Key=key)
     s3.delete_bucket(Bucket=bucket)
