@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="say whether it runs, and where")
     logs = sub.add_parser("logs", help="print the end of its log")
     logs.add_argument("-n", "--lines", type=int, default=100)
+    logs.add_argument("--all", action="store_true", help="include successful requests' access-log lines")
     deploy = sub.add_parser(
         "deploy", help="start, bootstrap, deploy all stacks, publish config, invoke functions"
     )
@@ -82,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"AWS_ENDPOINT_URL={settings.endpoint_url(running['port'])}")
         return 0
     if args.command == "logs":
-        print(aws.log_tail(args.lines))
+        print(aws.log_tail(args.lines, successful_requests=args.all))
         return 0
     if args.command == "deploy":
         from local_aws.deploy import deploy_environment

@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,6 +29,8 @@ from local_aws import settings
 STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 STATE_FILE = "server.json"
+# werkzeug's access-log line of a 2xx/3xx answer: `... "GET /path HTTP/1.1" 200 -`
+_SUCCESSFUL_REQUEST = re.compile(r' werkzeug: .*" [23]\d\d -$')
 LOG_FILE = "server.log"
 
 
@@ -43,6 +46,7 @@ def serve(port: int, state_dir: Path) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.configure(settings.ServerSettings(port=port, state_dir=state_dir))
 
+    import werkzeug.serving
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -53,6 +57,8 @@ def serve(port: int, state_dir: Path) -> None:
     from local_aws import patches
     from local_aws.wsgi import LocalAwsApp
 
+    # The log is a file: no ANSI colours in its access-log lines.
+    werkzeug.serving._log_add_style = False  # type: ignore[attr-defined]  # werkzeug's own switch
     disabled = patches.disabled_from_env(os.environ.get(patches.DISABLE_ENV))
     applied = patches.apply_all(disabled)
     logging.getLogger("local_aws").info("patches applied: %s", ", ".join(applied))
@@ -165,10 +171,15 @@ class LocalAws:
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310  # http://localhost only
             return list(json.loads(response.read()))
 
-    def log_tail(self, lines: int = 80) -> str:
+    def log_tail(self, lines: int = 80, *, successful_requests: bool = False) -> str:
+        """The end of the emulator's log; by default without the access-log lines of successful
+        requests, which would otherwise fill the tail with polling and hide what went wrong."""
         if not self.log_path.exists():
             return "(no emulator log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        kept = self.log_path.read_text(errors="replace").splitlines()
+        if not successful_requests:
+            kept = [line for line in kept if not _SUCCESSFUL_REQUEST.search(line)]
+        return "\n".join(kept[-lines:])
 
     # --- lifecycle ---------------------------------------------------------------------------
     def running(self) -> dict[str, int] | None:
