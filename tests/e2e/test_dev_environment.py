@@ -1,20 +1,16 @@
-"""The dev environment deployed by the real CDK CLI on the local AWS: every resource by name, each
-function run with its variables and layers, an env-variable change redeployed and shown by
-``cdk diff``, and a destroy (on an emulator of its own, so the shared one stays deployed)."""
+"""The dev environment deployed by the real CDK CLI on the local AWS (the session's ``deployed_dev``):
+every resource by name, each function run with its variables and layers, an env-variable change
+redeployed and shown by ``cdk diff``. ``make local`` and destroy: ``test_make_local.py``."""
 
 from __future__ import annotations
 
 import json
 import re
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local_aws import cdk
-from local_aws.server import LocalAws
 from vectora_core.environments import get_env_config
 from vectora_core.naming import (
     PROJECT_NAME,
@@ -144,63 +140,3 @@ def test_env_variable_change_is_redeployed_and_shown_by_diff(deployed_dev):
         deployed_dev.deploy()
     variables = lambda_.get_function_configuration(FunctionName=ingest)["Environment"]["Variables"]
     assert MARKER not in variables
-
-
-def _empty_bucket(s3: Any, bucket: str) -> None:
-    """Every object version and delete marker (config and backups are versioned)."""
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
-
-
-def test_dev_destroys_once_its_buckets_are_empty():
-    """On an emulator of its own: the session's stays deployed for the other tests."""
-    work = Path(tempfile.mkdtemp(prefix="vectora-destroy-"))
-    with LocalAws(port=0, state_dir=work / "state") as aws:
-        out = work / "cdk.out"
-        cdk.bootstrap(aws, output_dir=out, context=["-c", f"env={ENV}"])
-        extra = json.dumps({"BEDROCK_MODE": "offline"})
-        deploy = [
-            "deploy",
-            "-c",
-            f"env={ENV}",
-            "--all",
-            "--require-approval",
-            "never",
-            "-c",
-            f"extra_env={extra}",
-        ]
-        cdk.run_cdk(aws, deploy, output_dir=out)
-        destroy = ["destroy", "-c", f"env={ENV}", "--all", "--force"]
-        s3, cfn = aws.client("s3"), aws.client("cloudformation")
-        core = resource_name(Stack.CORE, ENV)
-
-        # given data in dev's buckets (the baseline snapshots are in backups already), when
-        # destroyed: refused as on AWS (dev buckets are destroyed once empty), the core stack stays
-        s3.put_object(Bucket=resource_name(Bucket.DATA, ENV), Key="raw/x.json", Body=b"{}")
-        refused = cdk.run_cdk(aws, destroy, output_dir=out, check=False)
-        assert refused.returncode != 0, refused.output
-        stack = cfn.describe_stacks(StackName=core)["Stacks"][0]
-        assert stack["StackStatus"] == "DELETE_FAILED"
-        assert "not empty" in stack.get("StackStatusReason", ""), stack
-
-        # once emptied, destroy removes every stack, function, layer and bucket of dev
-        remaining = {b["Name"] for b in s3.list_buckets()["Buckets"]}  # the empty ones are gone
-        assert resource_name(Bucket.DATA, ENV) in remaining
-        for bucket in remaining & {resource_name(b, ENV) for b in Bucket.ALL}:
-            _empty_bucket(s3, bucket)
-        started = time.monotonic()
-        cdk.run_cdk(aws, destroy, output_dir=out)
-        destroy_s = time.monotonic() - started
-
-        live = {
-            s["StackName"]
-            for s in cfn.list_stacks()["StackSummaries"]
-            if s["StackStatus"] != "DELETE_COMPLETE"
-        }
-        assert not live & {resource_name(s, ENV) for s in Stack.ALL}, live
-        functions = {f["FunctionName"] for f in aws.client("lambda").list_functions()["Functions"]}
-        assert not functions & {resource_name(f, ENV) for f in Function.ALL}, functions
-        buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-        assert not buckets & {resource_name(b, ENV) for b in Bucket.ALL}, buckets
-        assert destroy_s < 120
