@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -122,6 +123,14 @@ def local_aws() -> Iterator[LocalAwsSession]:
         yield session
     finally:
         server.stop()
+        remove_caches(work_dir)
+
+
+def remove_caches(work_dir: Path) -> None:
+    """Drop the bulky parts of a test emulator's folder (unzipped code, synth output: ~50 MB);
+    its ``server.log`` stays for a post-mortem."""
+    for path in list(work_dir.glob("**/lambda")) + list(work_dir.glob("**/cdk.out")):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import pytest
 from local_aws import cdk
 from local_aws.deploy import deploy_environment
 from local_aws.server import LocalAws
+from tests.conftest import remove_caches
 from vectora_core.naming import Bucket, Function, Layer, Stack, resource_name
 
 pytestmark = pytest.mark.e2e
@@ -100,3 +101,4 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
         assert not buckets & {resource_name(b, ENV) for b in Bucket.ALL}, buckets
     finally:
         aws.stop()
+        remove_caches(work)

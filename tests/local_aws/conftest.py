@@ -10,11 +10,17 @@ import pytest
 
 from local_aws.patches import PATCHES
 from local_aws.server import LocalAws
+from tests.conftest import remove_caches
 
 
 def _start(disabled: tuple[str, ...] = ()) -> LocalAws:
     state_dir = Path(tempfile.mkdtemp(prefix="local-aws-test-"))
     return LocalAws(port=0, state_dir=state_dir, disabled_patches=disabled).start()
+
+
+def _stop(aws: LocalAws) -> None:
+    aws.stop()
+    remove_caches(aws.state_dir)
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +30,7 @@ def patched_aws() -> Iterator[LocalAws]:
     try:
         yield aws
     finally:
-        aws.stop()
+        _stop(aws)
 
 
 @pytest.fixture(scope="session")
@@ -43,4 +49,4 @@ def aws_without() -> Iterator[Callable[[str], LocalAws]]:
         yield get
     finally:
         for aws in started.values():
-            aws.stop()
+            _stop(aws)
