@@ -5,6 +5,7 @@ update, a failing update, diff and destroy."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,7 @@ def _greeting(aws: LocalAws) -> str:
     return str(config["Environment"]["Variables"]["GREETING"])
 
 
+@pytest.mark.e2e
 def test_cli_deploys_updates_diffs_and_destroys(fixture_cli: FixtureCli) -> None:
     aws = fixture_cli.aws
     # given the fixture app deployed by the CLI
@@ -111,3 +113,53 @@ def test_cli_deploys_updates_diffs_and_destroys(fixture_cli: FixtureCli) -> None
     assert not names & {RUNTIME_STACK, "LocalAwsFixtureBuckets"}
     functions = [f["FunctionName"] for f in client(aws, "lambda").list_functions()["Functions"]]
     assert MAIN_FUNCTION not in functions
+
+
+def test_a_hung_cdk_command_is_killed_and_explained(patched_aws: LocalAws, tmp_path: Path) -> None:
+    # given a bound shorter than the fixture app's synthesis alone (the CLI appears hung)
+    output_dir = tmp_path / "hung-cdk-out"
+    seen: list[int] = []  # how many processes of this run existed, sampled while it ran
+    running = threading.Event()
+    running.set()
+
+    def sample() -> None:
+        while running.is_set():
+            seen.append(len(_processes_mentioning(str(output_dir))))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with pytest.raises(cdk.CdkCommandError) as raised:
+        cdk.run_cdk(
+            patched_aws,
+            ["deploy", "--all", "--require-approval", "never"],
+            app=cdk.python_app(FIXTURE_APP),
+            output_dir=output_dir,
+            timeout_s=3,
+        )
+    running.clear()
+    sampler.join()
+    assert max(seen) >= 2, seen  # the CLI and the app it synthesizes were both running
+    # then the failure says so and carries the emulator's log
+    message = str(raised.value)
+    assert "did not finish within 3 s" in message
+    assert "--- local AWS log (tail) ---" in message
+    assert "serving on http://localhost" in raised.value.emulator_log
+    # and neither the CLI nor the app it was synthesizing is left running
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(output_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(output_dir)) == []
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Processes whose command line (the CLI's --output) or environment (the app's CDK_OUTDIR)
+    contains ``text``."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if text.encode() in (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:  # the process ended meanwhile
+            continue
+    return found
