@@ -11,6 +11,7 @@ python -m local_aws patches       the project's fixes to moto, one line each
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -64,7 +65,10 @@ def _run(args: argparse.Namespace) -> int:
         for name, summary in PATCHES:
             print(f"{name:24} {summary}")
         return 0
-    aws = LocalAws(port=None, state_dir=args.state_dir)
+    # An explicit LOCAL_AWS_PORT must match a running emulator (start() says so); unset: re-use
+    # whatever port the running one has, else 4566.
+    port = settings.port_from_env() if settings.PORT_ENV in os.environ else None
+    aws = LocalAws(port=port, state_dir=args.state_dir)
     if args.command == "up":
         aws.start()
         print(f"local AWS running (log: {aws.log_path})")

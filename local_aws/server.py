@@ -261,9 +261,13 @@ class LocalAws:
         if self._process is not None and self._started_here:
             pid = self._process.pid
         elif force:
-            with contextlib.suppress(OSError, ValueError):
-                pid = int(json.loads(self.state_file.read_text()).get("pid", 0)) or None
+            # Only a recorded pid that is alive AND whose port answers our health probe: a stale
+            # state file (after a reboot, the pid may be another program's) must not kill anything.
+            recorded = self.running()
+            pid = recorded["pid"] if recorded else None
         if pid is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.state_file.unlink()  # stale, if anything
             return False
         self._kill(pid)
         with contextlib.suppress(FileNotFoundError):
