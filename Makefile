@@ -50,6 +50,8 @@ summary: install
 
 bench: install
 	$(PY) benchmarks/bench_synth.py
+	$(PY) benchmarks/bench_snapshot.py
+	$(PY) benchmarks/bench_normalize_score.py
 
 snapshot-update: install
 	$(PY) -m pytest tests/infra/test_template_snapshots.py --snapshot-update
