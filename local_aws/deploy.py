@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -140,7 +141,7 @@ def invoke_functions(aws: LocalAws, env: str, out: TextIO) -> list[str]:
     return failed
 
 
-def _table(out: TextIO, title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(out: TextIO, title: str, header: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
     widths = [max(len(str(v)) for v in column) for column in zip(header, *rows, strict=False)]
     out.write(f"\n{title}\n")
     for row in (header, *rows):

@@ -78,7 +78,8 @@ def _request(
         event["PhysicalResourceId"] = physical_id
     if old_properties is not None:
         event["OldResourceProperties"] = old_properties
-    payload, errored, logs = fn._invoke_lambda(event)
+    # Typed `str | None` in moto, but the runner patch takes the event object itself.
+    payload, errored, logs = fn._invoke_lambda(event)  # type: ignore[arg-type]
     answer = cfn_responses.pop(request_id) or cfn_responses.wait_for(request_id, ANSWER_GRACE_S)
     if answer is None:
         detail = f"handler error {payload}" if errored else "handler returned without answering"

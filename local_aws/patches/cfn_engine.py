@@ -166,7 +166,7 @@ def resource_event(
 def stack_event(stack: Stack, status: str, reason: str | None = None) -> None:
     stack.status = status
     # DescribeStacks' StackStatusReason (moto's serializer reads the snake_case attribute).
-    stack.stack_status_reason = reason
+    stack.stack_status_reason = reason  # type: ignore[attr-defined]  # not in moto: added here
     logger.info("stack %s: %s%s", stack.name, status, f" ({reason})" if reason else "")
     resource_event(stack, stack.name, "AWS::CloudFormation::Stack", status, stack.stack_id, reason)
 
@@ -469,7 +469,7 @@ def _create_stack(
 ) -> Stack:
     if any(stack.name == name for stack in self.stacks.values()):
         raise AlreadyExistsException(f"Stack [{name}] already exists")
-    stack = Stack(
+    stack = Stack(  # type: ignore[abstract]  # moto instantiates it too; the abstract bits are unused
         stack_id=generate_stack_id(name, self.region_name, self.account_id),
         name=name,
         template={},
