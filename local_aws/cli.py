@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -76,6 +77,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "down":
         stopped = aws.stop(force=True)
+        # AWS state is in memory and gone with the server: so is the point of its unzipped code.
+        shutil.rmtree(aws.state_dir / "lambda", ignore_errors=True)
         print("local AWS stopped" if stopped else "local AWS was not running")
         return 0
     if args.command == "status":
