@@ -19,7 +19,8 @@ from vectora_core.naming import Function, Stack, resource_name
     [
         (
             [],
-            "error: missing -c env=<name>: pass -c env=dev, stage or prod (allowed: dev, stage, prod, or all)",
+            "error: missing -c env=<name>: pass -c env=dev, stage or prod "
+            "(allowed: dev, stage, prod, or all)",
         ),
         (["-c", "env=qa"], "error: unknown -c env=qa: allowed values are dev, stage, prod (or all)"),
         (

@@ -14,7 +14,8 @@ from stacks.base import LAMBDA_RUNTIME
 from tests.infra.conftest import ALL_STACKS, CloudAssembly
 from vectora_constructs.pre_update_snapshot import RESOURCE_TYPE, PreUpdateSnapshot
 from vectora_core.environments import get_env_config
-from vectora_core.naming import ENV_NAMES, Bucket, Stack as StackName, resource_name
+from vectora_core.naming import ENV_NAMES, Bucket, resource_name
+from vectora_core.naming import Stack as StackName
 
 
 def _template(assembly: CloudAssembly, component: str, env: str) -> dict:

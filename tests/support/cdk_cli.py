@@ -21,7 +21,11 @@ def cdk_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run_cdk(
-    args: Sequence[str], *, extra_env: Mapping[str, str] | None = None, timeout: float = 600, check: bool = True
+    args: Sequence[str],
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``cdk <args>`` from the repo root; on failure, raise with the CLI's own output."""
     result = subprocess.run(
@@ -35,6 +39,7 @@ def run_cdk(
     )
     if check and result.returncode != 0:
         raise AssertionError(
-            f"cdk {' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            f"cdk {' '.join(args)} exited {result.returncode}"
+            f"\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
     return result

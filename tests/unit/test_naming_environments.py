@@ -24,7 +24,9 @@ def test_resource_names_follow_base_dash_env() -> None:
     assert resource_name(Function.INGEST, "dev") == "vectora-inbox-ingest-v2-dev"
     assert resource_name(Bucket.CONFIG, "prod") == "vectora-inbox-config-prod"
     assert role_name(Function.NEWSLETTER, "stage") == "vectora-inbox-newsletter-v2-role-stage"
-    assert log_group_name(Function.NORMALIZE_SCORE, "dev") == "/aws/lambda/vectora-inbox-normalize-score-v2-dev"
+    assert (
+        log_group_name(Function.NORMALIZE_SCORE, "dev") == "/aws/lambda/vectora-inbox-normalize-score-v2-dev"
+    )
     assert pubmed_api_key_param("prod") == "/rag-lai/prod/pubmed/api-key"
 
 
