@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from botocore.config import Config
+
 from local_aws import cdk, settings
 from local_aws.server import LocalAws
 from vectora_core.naming import (
@@ -40,6 +42,7 @@ BOOTSTRAP_STACK = "CDKToolkit"
 PUBLISH_SCRIPT = settings.REPO_ROOT / "scripts" / "config" / "publish_config.py"
 DEMO_SCRIPT = settings.REPO_ROOT / "scripts" / "invoke" / "local_demo.py"
 SCRIPT_TIMEOUT_S = 300.0
+INVOKE_READ_TIMEOUT_S = 960  # the longest function timeout of any environment (900 s), plus margin
 DONE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
 
 
@@ -125,7 +128,11 @@ def _first_client_id() -> str | None:
 
 def invoke_functions(aws: LocalAws, env: str, out: TextIO) -> list[str]:
     """Invoke each pipeline function once; returns the names of those that failed."""
-    lambda_ = aws.client("lambda")
+    # A synchronous Invoke lasts as long as the function (up to its timeout): no read timeout
+    # below that, and no retry (botocore would invoke again after a read timeout).
+    lambda_ = aws.client(
+        "lambda", config=Config(read_timeout=INVOKE_READ_TIMEOUT_S, retries={"max_attempts": 1})
+    )
     client_id = _first_client_id()
     event: dict[str, Any] = {"client_id": client_id} if client_id else {}
     failed = []

@@ -156,7 +156,7 @@ class LocalAws:
         """Variables to add to a subprocess environment so that it talks to this emulator."""
         return settings.client_env(self._require_port(), region)
 
-    def client(self, service: str, region: str = settings.DEFAULT_REGION) -> Any:
+    def client(self, service: str, region: str = settings.DEFAULT_REGION, config: Any = None) -> Any:
         """A boto3 client for this emulator (same settings any script would use)."""
         import boto3
 
@@ -167,6 +167,7 @@ class LocalAws:
             region_name=region,
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            config=config,
         )
 
     def invocations(self, function_name: str | None = None) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.config import Config
 
 from local_aws import cdk as local_cdk
 from local_aws.server import LocalAws
@@ -30,6 +31,7 @@ from local_aws.server import LocalAws
 CDK_TIMEOUT_S = float(os.environ.get("LOCAL_AWS_CDK_TIMEOUT_S", "300"))
 DEV_BASE_EXTRA_ENV: dict[str, str] = {"BEDROCK_MODE": "offline"}  # Bedrock is not emulated
 LOG_TAIL_LINES = 120
+CLIENT_READ_TIMEOUT_S = 960  # the longest function timeout of any environment (900 s), plus margin
 
 
 class LocalAwsSession:
@@ -62,7 +64,9 @@ class LocalAwsSession:
         return self._server.state_dir
 
     def client(self, service_name: str) -> Any:
-        return self._server.client(service_name)
+        # A synchronous Lambda Invoke lasts as long as the handler: botocore's 60 s read timeout
+        # would cut a long one and (retrying) invoke it a second time.
+        return self._server.client(service_name, config=Config(read_timeout=CLIENT_READ_TIMEOUT_S))
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         return self._server.log_tail(lines)
