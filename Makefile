@@ -9,7 +9,7 @@ ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install local local-down test test-fast lint synth diff summary bench snapshot-update clean
+.PHONY: install local local-down local-logs test test-fast lint synth diff summary bench snapshot-update clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -30,9 +30,16 @@ local: install
 local-down: install
 	$(PY) -m local_aws down
 
+local-logs: install
+	$(PY) -m local_aws logs
+
 ## Whole test suite (what CI runs).
 test: install
 	$(PY) -m pytest
+
+## Everything but the end-to-end tiers (no local AWS deploys): a quick loop while editing.
+test-fast: install
+	$(PY) -m pytest -m "not e2e"
 
 lint: install
 	$(PY) -m ruff check .

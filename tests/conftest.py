@@ -156,3 +156,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if isinstance(value, LocalAwsSession):
             report.sections.append(("local AWS log (tail)", value.log_tail()))
             break
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the deployed dev environment is end to end, marked or not."""
+    for item in items:
+        if "deployed_dev" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
