@@ -14,19 +14,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from vectora_constructs.log_retention import retention_days
 from vectora_constructs.nag import acknowledge
 from vectora_constructs.paths import ASSET_EXCLUDES
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import log_group_name, resource_name
-
-# Log retention in days -> the enum CDK wants (only the values an EnvConfig may use).
-_RETENTION = {
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    90: logs.RetentionDays.THREE_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-}
 
 
 class PipelineFunction(Construct):
@@ -55,7 +47,7 @@ class PipelineFunction(Construct):
             self,
             "LogGroup",
             log_group_name=log_group_name(function, config.name),
-            retention=_RETENTION[config.log_retention_days],
+            retention=retention_days(config.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
         )
         log_level = lambda_.ApplicationLogLevel[config.log_level]

@@ -40,6 +40,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from vectora_constructs.arns import Arn, bucket_arn, object_arn
+from vectora_constructs.log_retention import retention_days
 from vectora_constructs.nag import acknowledge
 from vectora_constructs.paths import BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR
 from vectora_core.environments import EnvConfig
@@ -54,12 +55,6 @@ CORE_FILES = ("__init__.py", "naming.py", "environments.py", "snapshots")
 # CloudFormation-internal resources that must not wait for the snapshot (or cannot).
 UNGUARDED_TYPES = frozenset({"AWS::CDK::Metadata"})
 _BUNDLE_FORMAT = "1"  # bump when the bundle recipe below changes
-_RETENTION = {
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    90: logs.RetentionDays.THREE_MONTHS,
-}
 
 
 def _bundle_sources() -> list[tuple[str, Path]]:
@@ -152,7 +147,7 @@ class PreUpdateSnapshot(Construct):
             self,
             "LogGroup",
             log_group_name=f"/aws/lambda/{self.function_name}",
-            retention=_RETENTION[config.log_retention_days],
+            retention=retention_days(config.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
         )
         self.role = iam.Role(
