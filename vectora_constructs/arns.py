@@ -8,6 +8,10 @@ from aws_cdk import Aws
 
 from vectora_core.naming import resource_name
 
+# Read once: each read of these jsii statics is a round trip to the CDK process.
+_PARTITION = Aws.PARTITION
+_ACCOUNT_ID = Aws.ACCOUNT_ID
+
 
 @dataclass(frozen=True)
 class Arn:
@@ -21,7 +25,7 @@ class Arn:
 
     @property
     def value(self) -> str:
-        return self.template.format(partition=Aws.PARTITION, account=Aws.ACCOUNT_ID)
+        return self.template.format(partition=_PARTITION, account=_ACCOUNT_ID)
 
     @property
     def nag(self) -> str:

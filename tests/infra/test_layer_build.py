@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,18 @@ def test_a_failed_build_names_the_requirements_and_leaves_no_cache(tmp_path: Pat
     with pytest.raises(LayerBuildError, match="pip could not build the layer from .*requirements.txt"):
         build_requirements_layer(reqs, RUNTIME)
     assert not (build_dir / "layers").exists()
+
+
+def test_the_layer_asset_is_one_reproducible_zip(tmp_path: Path, build_dir: Path) -> None:
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("six==1.16.0\n")
+    folder, _ = build_requirements_layer(reqs, RUNTIME)
+    archive = folder / python_layers.LAYER_ZIP
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+        assert "python/six.py" in names and names == sorted(names)
+        assert {info.date_time for info in opened.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    first = archive.read_bytes()
+    # rebuilt from the same files (e.g. on another machine): the very same bytes
+    archive.unlink()
+    assert python_layers.write_layer_zip(folder).read_bytes() == first
