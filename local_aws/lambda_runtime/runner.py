@@ -64,8 +64,7 @@ def find_interpreter(runtime: str) -> Path:
     if on_path:
         candidates.append(on_path)
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    for root in dict.fromkeys([pyenv_root, "/root/.pyenv"]):
-        candidates += sorted(glob.glob(f"{root}/versions/{version}*/bin/python{version}"), reverse=True)
+    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}*/bin/python{version}"), reverse=True)
     candidates += [f"/usr/local/bin/python{version}", f"/usr/bin/python{version}"]
     for candidate in candidates:
         path = Path(candidate)
