@@ -64,7 +64,10 @@ def find_interpreter(runtime: str) -> Path:
     if on_path:
         candidates.append(on_path)
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv_root}/versions/{version}*/bin/python{version}"), reverse=True)
+    # pyenv's root, and the folder of versions that holds the interpreter running us (a venv made
+    # from a pyenv Python, whatever HOME is)
+    for versions in dict.fromkeys([f"{pyenv_root}/versions", str(Path(sys.base_prefix).parent)]):
+        candidates += sorted(glob.glob(f"{versions}/{version}*/bin/python{version}"), reverse=True)
     candidates += [f"/usr/local/bin/python{version}", f"/usr/bin/python{version}"]
     for candidate in candidates:
         path = Path(candidate)
