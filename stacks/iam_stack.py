@@ -14,8 +14,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.base import VectoraStack
-from vectora_constructs.arns import Arn, object_arn
-from vectora_constructs.nag import acknowledge
+from vectora_constructs.arns import Arn, Statement, attach_statements, bucket_arn, log_streams_arn, object_arn
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import (
     Bucket,
@@ -81,16 +80,11 @@ class IamStack(VectoraStack):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Execution role of {resource_name(function, env)}",
         )
-        statements: list[tuple[str, list[str], list[Arn], dict | None]] = [
+        statements: list[Statement] = [
             (
                 "WriteOwnLogs",
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [
-                    Arn(
-                        f"arn:{{partition}}:logs:{self.region}:{{account}}:log-group:"
-                        f"{log_group_name(function, env)}:log-stream:*"
-                    )
-                ],
+                [log_streams_arn(self.region, log_group_name(function, env))],
                 None,
             )
         ]
@@ -104,7 +98,7 @@ class IamStack(VectoraStack):
                     (
                         f"ListReadPrefixes{index}",
                         ["s3:ListBucket"],
-                        [Arn(f"arn:{{partition}}:s3:::{resource_name(component, env)}")],
+                        [bucket_arn(component, env)],
                         {"StringLike": {"s3:prefix": prefixes}},
                     )
                 )
@@ -131,21 +125,12 @@ class IamStack(VectoraStack):
                     None,
                 )
             )
-        for sid, actions, resources, conditions in statements:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid=sid, actions=actions, resources=[r.value for r in resources], conditions=conditions
-                )
-            )
-        acknowledge(
+        attach_statements(
             role,
-            "AwsSolutions-IAM5",
-            "Wildcards are confined to names that cannot be known in advance: the log streams Lambda "
-            "creates inside this function's own log group, and object keys (per client and run date) "
-            "under the key prefixes this function owns in one bucket.",
-            findings=[
-                f"Resource::{r.nag}" for _, _, resources, _ in statements for r in resources if r.wildcard
-            ],
+            statements,
+            wildcard_reason="Wildcards are confined to names that cannot be known in advance: the log "
+            "streams Lambda creates inside this function's own log group, and object keys (per client and "
+            "run date) under the key prefixes this function owns in one bucket.",
         )
         return role
 

@@ -1,11 +1,15 @@
-"""ARN templates shared by the IAM policies of the project's roles."""
+"""ARN templates and the explicit-statement policies of the project's roles, defined once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Aws
+from aws_cdk import aws_iam as iam
 
+from vectora_constructs.nag import acknowledge
 from vectora_core.naming import resource_name
 
 # Read once: each read of these jsii statics is a round trip to the CDK process.
@@ -42,3 +46,32 @@ def object_arn(component: str, env: str, prefix: str) -> Arn:
 
 def bucket_arn(component: str, env: str) -> Arn:
     return Arn(f"arn:{{partition}}:s3:::{resource_name(component, env)}")
+
+
+def log_streams_arn(region: str, log_group: str) -> Arn:
+    """The log streams Lambda creates in ``log_group`` (names unknown in advance)."""
+    return Arn(f"arn:{{partition}}:logs:{region}:{{account}}:log-group:{log_group}:log-stream:*")
+
+
+# (sid, actions, resources, conditions): every action named, every resource explicit.
+Statement = tuple[str, list[str], list[Arn], dict[str, Any] | None]
+
+
+def attach_statements(role: iam.Role, statements: Sequence[Statement], *, wildcard_reason: str) -> None:
+    """Add ``statements`` to ``role`` and acknowledge exactly their wildcard resources (cdk-nag IAM5).
+
+    The acknowledgement is derived from the very resources it covers, finding by finding, so a
+    wildcard added later is reported rather than silently accepted.
+    """
+    for sid, actions, resources, conditions in statements:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid=sid, actions=actions, resources=[r.value for r in resources], conditions=conditions
+            )
+        )
+    acknowledge(
+        role,
+        "AwsSolutions-IAM5",
+        wildcard_reason,
+        findings=[f"Resource::{r.nag}" for _, _, resources, _ in statements for r in resources if r.wildcard],
+    )

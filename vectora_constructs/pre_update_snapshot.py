@@ -13,6 +13,7 @@ needs to exist already (in S0-core: the backups bucket it writes to and that buc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
@@ -39,12 +40,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from vectora_constructs.arns import Arn, bucket_arn, object_arn
+from vectora_constructs.arns import Arn, Statement, attach_statements, bucket_arn, log_streams_arn, object_arn
 from vectora_constructs.log_retention import retention_days
 from vectora_constructs.nag import acknowledge
 from vectora_constructs.paths import BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR
 from vectora_core.environments import EnvConfig
-from vectora_core.naming import Bucket, Function, Layer, resource_name
+from vectora_core.naming import Bucket, EnvVar, Function, Layer, log_group_name, resource_name
 from vectora_core.naming import Stack as StackName
 
 RESOURCE_TYPE = "Custom::PreUpdateSnapshot"
@@ -71,6 +72,7 @@ def _bundle_sources() -> list[tuple[str, Path]]:
     return sorted(files)
 
 
+@functools.cache
 def bundle_handler() -> Path:
     """Handler + the engine's part of vectora_core, copied into ``.build/`` under a content key.
 
@@ -145,10 +147,11 @@ class PreUpdateSnapshot(Construct):
         self._stack = stack
         self._excluded_paths = (self.node.path, *(p.node.path for p in prerequisites))
         self.function_name = resource_name(f"{stack_component}-snapshot", env)
+        self.log_group_name = log_group_name(f"{stack_component}-snapshot", env)
         log_group = logs.LogGroup(
             self,
             "LogGroup",
-            log_group_name=f"/aws/lambda/{self.function_name}",
+            log_group_name=self.log_group_name,
             retention=retention_days(config.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
         )
@@ -173,7 +176,7 @@ class PreUpdateSnapshot(Construct):
             timeout=Duration.minutes(15),  # the handler answers CloudFormation before this hits
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            environment={"ENV": env, "LOG_LEVEL": config.log_level},
+            environment={EnvVar.ENV: env, EnvVar.LOG_LEVEL: config.log_level},
             description=f"Snapshot of {env} before each update of {stack.stack_name}",
         )
         acknowledge(
@@ -247,16 +250,11 @@ class PreUpdateSnapshot(Construct):
     def _grant(self, config: EnvConfig, stack: Stack) -> None:
         env, region = config.name, stack.region
         backups = Bucket.BACKUPS
-        statements: list[tuple[str, list[str], list[Arn], dict | None]] = [
+        statements: list[Statement] = [
             (
                 "WriteOwnLogs",
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [
-                    Arn(
-                        f"arn:{{partition}}:logs:{region}:{{account}}:log-group:/aws/lambda/"
-                        f"{self.function_name}:log-stream:*"
-                    )
-                ],
+                [log_streams_arn(region, self.log_group_name)],
                 None,
             ),
             (
@@ -317,22 +315,13 @@ class PreUpdateSnapshot(Construct):
             statements.append(
                 ("ApplyRetention", ["s3:DeleteObject"], [object_arn(backups, env, "snapshots/")], None)
             )
-        for sid, actions, resources, conditions in statements:
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    sid=sid, actions=actions, resources=[r.value for r in resources], conditions=conditions
-                )
-            )
-        acknowledge(
+        attach_statements(
             self.role,
-            "AwsSolutions-IAM5",
-            "Wildcards are confined to names unknown in advance: log streams in this function's own log "
-            "group, version numbers of the environment's two layers, stack ids of its three stacks, and "
-            "object keys under the prefixes a snapshot copies (clients/, canonical/, curated/) or writes "
-            "(snapshots/ in the environment's backups bucket).",
-            findings=[
-                f"Resource::{r.nag}" for _, _, resources, _ in statements for r in resources if r.wildcard
-            ],
+            statements,
+            wildcard_reason="Wildcards are confined to names unknown in advance: log streams in this "
+            "function's own log group, version numbers of the environment's two layers, stack ids of its "
+            "three stacks, and object keys under the prefixes a snapshot copies (clients/, canonical/, "
+            "curated/) or writes (snapshots/ in the environment's backups bucket).",
         )
 
 
