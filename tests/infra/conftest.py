@@ -10,7 +10,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from tests.support.cdk_cli import run_cdk
-from vectora_core.naming import ENV_NAMES, Stack, resource_name
+from vectora_core.naming import ENV_NAMES, Function, Stack, resource_name
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,18 @@ def load_assembly(directory: Path) -> CloudAssembly:
         if artifact["type"] == "aws:cloudformation:stack"
     }
     return CloudAssembly(directory=directory, manifest=manifest, templates=templates)
+
+
+def resources_of(assembly: CloudAssembly, component: str, env: str, type_: str) -> dict[str, dict]:
+    template = assembly.templates[resource_name(component, env)]
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def pipeline_functions(assembly: CloudAssembly, env: str) -> dict[str, dict]:
+    """The three pipeline functions (S1-runtime also holds its pre-update snapshot function)."""
+    names = {resource_name(f, env) for f in Function.ALL}
+    functions = resources_of(assembly, Stack.RUNTIME, env, "AWS::Lambda::Function")
+    return {k: v for k, v in functions.items() if v["Properties"]["FunctionName"] in names}
 
 
 @pytest.fixture(scope="session")

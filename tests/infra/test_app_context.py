@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from stacks.context import ContextError, parse_extra_env, resolve_environments
-from tests.infra.conftest import CloudAssembly, load_assembly
+from tests.infra.conftest import CloudAssembly, load_assembly, pipeline_functions
 from tests.support.cdk_cli import run_cdk
 from vectora_core.environments import ENVIRONMENTS
-from vectora_core.naming import Function, Stack, resource_name
 
 
 @pytest.mark.parametrize(
@@ -58,13 +57,7 @@ def test_two_synths_of_the_same_commit_are_byte_identical(assembly: CloudAssembl
 
 
 def test_extra_env_reaches_every_function_in_dev(dev_with_extra_env: CloudAssembly) -> None:
-    template = dev_with_extra_env.templates[resource_name(Stack.RUNTIME, "dev")]
-    names = {resource_name(f, "dev") for f in Function.ALL}
-    functions = [
-        r
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["FunctionName"] in names
-    ]
+    functions = pipeline_functions(dev_with_extra_env, "dev").values()
     assert len(functions) == 3
     assert {f["Properties"]["Environment"]["Variables"]["BEDROCK_MODE"] for f in functions} == {"offline"}
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from stacks.core_stack import LOGICAL_IDS
-from tests.infra.conftest import CloudAssembly
+from tests.infra.conftest import CloudAssembly, pipeline_functions, resources_of
 from vectora_core.environments import get_env_config
 from vectora_core.naming import (
     ENV_NAMES,
@@ -31,18 +31,6 @@ NAME_PROPERTIES = {
     "AWS::SNS::Topic": "TopicName",
     "AWS::CloudWatch::Alarm": "AlarmName",
 }
-
-
-def resources_of(assembly: CloudAssembly, component: str, env: str, type_: str) -> dict[str, dict]:
-    template = assembly.templates[resource_name(component, env)]
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
-
-
-def pipeline_functions(assembly: CloudAssembly, env: str) -> dict[str, dict]:
-    """The three pipeline functions (S1-runtime also holds its pre-update snapshot function)."""
-    names = {resource_name(f, env) for f in Function.ALL}
-    functions = resources_of(assembly, Stack.RUNTIME, env, "AWS::Lambda::Function")
-    return {k: v for k, v in functions.items() if v["Properties"]["FunctionName"] in names}
 
 
 # --- stacks and dependencies -----------------------------------------------------------------
