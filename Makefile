@@ -44,6 +44,9 @@ test-fast: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy app.py stacks vectora_constructs local_aws scripts layers/vectora_core/python/vectora_core
+	# Each handler is its own top-level module "handler": one mypy run per function folder.
+	for handler in lambdas/*/handler.py; do $(PY) -m mypy "$$handler" || exit 1; done
 
 synth: install
 	$(CDK) synth -c env=$(ENV) --quiet

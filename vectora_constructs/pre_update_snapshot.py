@@ -235,7 +235,10 @@ class PreUpdateSnapshot(Construct):
                     "Properties": node._cfn_properties,  # noqa: SLF001  # jsii-exposed protected API
                     "DeletionPolicy": str(options.deletion_policy),
                     "UpdateReplacePolicy": str(options.update_replace_policy),
-                    "DependsOn": [d.logical_id for d in node.obtain_dependencies()],
+                    # Dependencies on other stacks are the stacks' own business, not this template's.
+                    "DependsOn": [
+                        d.logical_id for d in node.obtain_dependencies() if isinstance(d, CfnResource)
+                    ],
                 }
             )
         # One resolve for the whole stack: each jsii round trip costs, and there are ~15 resources.
