@@ -8,6 +8,8 @@ CDK := node_modules/.bin/cdk
 ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
+# Same as local_aws.settings.CDK_CLI_QUIET_ENV (the AWS SDK's Node-version notice on every command).
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
 .PHONY: install local local-down local-logs test test-fast lint synth diff summary bench snapshot-update clean
 

@@ -19,6 +19,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # local_aws runs from the checkout
+
+from local_aws.settings import CDK_CLI_QUIET_ENV  # noqa: E402  # needs the path above
+
 CDK = REPO / "node_modules" / ".bin" / "cdk"
 TARGET_RATIO = 1.5
 
@@ -34,11 +38,7 @@ app.synth()
 
 
 def synth_seconds(app_dir: Path, args: list[str], runs: int) -> list[float]:
-    env = {
-        **os.environ,
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "CDK_DISABLE_VERSION_CHECK": "1",
-    }
+    env = {**os.environ, **CDK_CLI_QUIET_ENV}
     times = []
     for _ in range(runs):
         out = Path(tempfile.mkdtemp(prefix="bench-synth-"))

@@ -50,7 +50,7 @@ def _tail(text: str, lines: int) -> str:
 def cdk_env(aws: LocalAws, region: str = settings.DEFAULT_REGION) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # no real-account leftovers
     env.update(aws.client_env(region))
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    env.update(settings.CDK_CLI_QUIET_ENV)
     env["CDK_DISABLE_CLI_TELEMETRY"] = "true"  # no network here, and nothing to report
     env.setdefault("CI", "true")
     return env

@@ -19,6 +19,14 @@ REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR: Final = REPO_ROOT / ".local-aws"
 # Every path the emulator serves itself (not moto) starts with this prefix.
 INTERNAL_PREFIX: Final = "/_local_aws"
+# What every run of the pinned CDK CLI gets (the Makefile exports the same): Node 20 is what these
+# machines have, and jsii's end-of-life banner and the AWS SDK's Node-version notice would repeat
+# on every command, drowning its output; there is no network to check for a newer CLI.
+CDK_CLI_QUIET_ENV: Final = {
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true",
+    "CDK_DISABLE_VERSION_CHECK": "1",
+}
 
 
 def endpoint_url(port: int) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,8 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
         status, output = _make_local(aws)
         assert status == 0, output
         assert output.rstrip().splitlines()[-1] == f"AWS_ENDPOINT_URL={aws.endpoint_url}"
+        # the CLI's output is not drowned by Node 20 notices (jsii's banner, the AWS SDK's warning)
+        assert "end-of-life" not in output and "NodeVersionSupportWarning" not in output
         for stack in Stack.ALL:  # the summary table: one row per stack with its status
             assert re.search(rf"^\s+{resource_name(stack, ENV)}\s+CREATE_COMPLETE$", output, re.MULTILINE), (
                 output
@@ -88,9 +89,7 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
         assert resource_name(Bucket.CONFIG, ENV) in remaining
         for bucket in remaining & {resource_name(b, ENV) for b in Bucket.ALL}:
             _empty_bucket(s3, bucket)
-        started = time.monotonic()
-        cdk.run_cdk(aws, destroy, output_dir=out_dir)
-        assert time.monotonic() - started < 120
+        cdk.run_cdk(aws, destroy, output_dir=out_dir)  # bounded by run_cdk's own timeout
 
         summaries = cfn.list_stacks()["StackSummaries"]
         live = {s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE"}

@@ -7,15 +7,14 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from local_aws.settings import CDK_CLI_QUIET_ENV
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_BIN = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 
 
 def cdk_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    # Node 20 is what these machines have; jsii's end-of-life banner would drown the output.
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    env["CDK_DISABLE_VERSION_CHECK"] = "1"
+    env = {**os.environ, **CDK_CLI_QUIET_ENV}
     env.update(extra or {})
     return env
 
