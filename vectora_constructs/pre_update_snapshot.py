@@ -113,16 +113,21 @@ class _Fingerprint:
 
 @jsii.implements(IAspect)
 class _RunsFirst:
-    """Makes every guarded resource of the stack depend on the snapshot resource."""
+    """Makes every guarded resource of the stack depend on the snapshot resource.
+
+    Aspects run at synth, once every construct exists, so resources added to the stack after the
+    snapshot construct are guarded too. It is added to the snapshot construct, not to the stack:
+    CDK calls an aspect once per construct of its scope (a jsii callback each, ~0.25 s of synth
+    over the nine stacks), and one visit is all the wiring needs.
+    """
 
     def __init__(self, guard: PreUpdateSnapshot) -> None:
         self._guard = guard
 
     def visit(self, node: IConstruct) -> None:
-        # isinstance, not CfnResource.is_cfn_resource: a jsii round trip per construct costs ~0.3 s
-        # of synth; every L1 reaches Python as an instance of its (CfnResource) class.
-        if isinstance(node, CfnResource) and self._guard.guards(node):
-            node.add_resource_dependency(self._guard.resource.node.default_child)  # type: ignore[union-attr, arg-type]  # checked above
+        # isinstance is plain Python (no jsii round trip); the snapshot's own children pass by.
+        if isinstance(node, PreUpdateSnapshot):
+            self._guard.wire()
 
 
 class PreUpdateSnapshot(Construct):
@@ -145,6 +150,8 @@ class PreUpdateSnapshot(Construct):
         stack = Stack.of(self)
         env = config.name
         self._stack = stack
+        # The guarded resources, fixed once the aspect has made them depend on the snapshot.
+        self._wired: list[CfnResource] | None = None
         self._excluded_paths = (self.node.path, *(p.node.path for p in prerequisites))
         self.function_name = resource_name(f"{stack_component}-snapshot", env)
         self.log_group_name = log_group_name(f"{stack_component}-snapshot", env)
@@ -207,7 +214,7 @@ class PreUpdateSnapshot(Construct):
             value=self.snapshot_id,
             description="Snapshot taken by the last deployment that changed this stack",
         )
-        Aspects.of(stack).add(_RunsFirst(self))
+        Aspects.of(self).add(_RunsFirst(self))
 
     # -- what it guards ------------------------------------------------------------------------
     def guards(self, resource: CfnResource) -> bool:
@@ -221,12 +228,30 @@ class PreUpdateSnapshot(Construct):
             return False
         return resource.cfn_resource_type not in UNGUARDED_TYPES
 
+    def guarded_resources(self) -> list[CfnResource]:
+        """Every resource of the stack that waits for the snapshot.
+
+        Fixed by ``wire`` (the aspect, at synth, once every construct exists), so the dependencies
+        and the fingerprint cover the very same resources; before that, found anew on each call.
+        """
+        if self._wired is not None:
+            return self._wired
+        nodes = self._stack.node.find_all()
+        return [node for node in nodes if isinstance(node, CfnResource) and self.guards(node)]
+
+    def wire(self) -> None:
+        """Make every guarded resource depend on the snapshot resource (once)."""
+        if self._wired is not None:
+            return
+        own = self.resource.node.default_child
+        self._wired = self.guarded_resources()
+        for node in self._wired:
+            node.add_resource_dependency(own)  # type: ignore[arg-type]  # the custom resource's CfnResource
+
     def fingerprint(self) -> str:
         stack = self._stack
         documents = []
-        for node in stack.node.find_all():
-            if not (isinstance(node, CfnResource) and self.guards(node)):
-                continue
+        for node in self.guarded_resources():
             options = node.cfn_options
             documents.append(
                 {

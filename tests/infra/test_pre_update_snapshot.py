@@ -188,3 +188,18 @@ def test_fingerprint_follows_resources_added_after_it_and_their_properties() -> 
     unversioned = _fingerprint_of(bucket(False))
     assert _fingerprint_of(bucket(False)) == unversioned  # deterministic
     assert len({empty, unversioned, _fingerprint_of(bucket(True))}) == 3
+
+
+def test_resources_added_after_it_wait_for_it() -> None:
+    # given a stack whose bucket is created after the snapshot construct
+    app = App()
+    stack = Stack(app, "vectora-inbox-s0-core-dev", env=Environment(region="eu-west-3"))
+    PreUpdateSnapshot(
+        stack, "Guard", config=get_env_config("dev"), stack_component="s0-core", runtime=LAMBDA_RUNTIME
+    )
+    s3.Bucket(stack, "Late")
+    # when synthesized, then the late bucket depends on the snapshot resource
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    (snapshot_id,) = [k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE]
+    (late,) = [r for k, r in template["Resources"].items() if k.startswith("Late")]
+    assert snapshot_id in _depends_on(late)
