@@ -44,6 +44,8 @@ def test_create_snapshot_writes_the_layout_with_a_checksum_per_file(
     # given: two clients; the snapshot is limited to one of them
     seed_client(dev_state)
     dev_state.put("clients/snaptest_other_client.yaml", b"client_id: other\n")
+    other_curated = "curated/snaptest_other_client/curated_items.json"
+    dev_state.s3.put_object(Bucket="vectora-inbox-data-dev", Key=other_curated, Body=b"[]")
     try:
         # when
         result = run_script(
@@ -60,6 +62,7 @@ def test_create_snapshot_writes_the_layout_with_a_checksum_per_file(
         dev_state.s3.delete_object(
             Bucket="vectora-inbox-config-dev", Key="clients/snaptest_other_client.yaml"
         )
+        dev_state.s3.delete_object(Bucket="vectora-inbox-data-dev", Key=other_curated)
     # then
     assert result.code == 0, result.stderr
     snapshot_id = result.last_line
@@ -84,6 +87,7 @@ def test_create_snapshot_writes_the_layout_with_a_checksum_per_file(
     }
     assert expected <= set(files)
     assert "clients/snaptest_other_client.yaml" not in files  # --client limits client configs
+    assert other_curated not in files  # and curated data (the other client's exists in the bucket)
     assert not any(k.startswith("curated/") and dev_state.client_id not in k for k in files)
     assert any(re.match(r"layer_vectora-inbox-common-deps-dev_\d+\.zip$", k) for k in files)
     # every file is there with the recorded sha256
