@@ -8,7 +8,7 @@ from aws_cdk import Environment, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
-from vectora_constructs.pre_update_snapshot import PreUpdateSnapshot
+from vectora_constructs.pre_update_snapshot import PreUpdateSnapshot, SnapshotFingerprintSynthesizer
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import PROJECT_NAME, resource_name
 
@@ -30,6 +30,8 @@ class VectoraStack(Stack):
             # synth needs no credentials and makes no AWS call.
             env=Environment(account=config.account, region=config.region),
             termination_protection=config.termination_protection,
+            # The default synthesizer, plus the pre-update snapshot's fingerprint (see there).
+            synthesizer=SnapshotFingerprintSynthesizer(),
         )
         self.config = config
         self.component = component

@@ -14,7 +14,14 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.base import VectoraStack
-from vectora_constructs.arns import Arn, Statement, attach_statements, bucket_arn, log_streams_arn, object_arn
+from vectora_constructs.arns import (
+    Arn,
+    Statement,
+    bucket_arn,
+    least_privilege_role,
+    log_streams_arn,
+    object_arn,
+)
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import (
     Bucket,
@@ -73,13 +80,6 @@ class IamStack(VectoraStack):
 
     def _role(self, function: str, access: Access) -> iam.Role:
         env = self.config.name
-        role = iam.Role(
-            self,
-            f"{''.join(part.title() for part in function.split('-'))}Role",
-            role_name=role_name(function, env),
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Execution role of {resource_name(function, env)}",
-        )
         statements: list[Statement] = [
             (
                 "WriteOwnLogs",
@@ -125,14 +125,16 @@ class IamStack(VectoraStack):
                     None,
                 )
             )
-        attach_statements(
-            role,
-            statements,
+        return least_privilege_role(
+            self,
+            f"{''.join(part.title() for part in function.split('-'))}Role",
+            role_name=role_name(function, env),
+            description=f"Execution role of {resource_name(function, env)}",
+            statements=statements,
             wildcard_reason="Wildcards are confined to names that cannot be known in advance: the log "
             "streams Lambda creates inside this function's own log group, and object keys (per client and "
             "run date) under the key prefixes this function owns in one bucket.",
         )
-        return role
 
     def _bedrock_resources(self) -> list[Arn]:
         """The configured inference profile and the foundation models it routes to, nothing else."""

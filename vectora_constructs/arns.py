@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
+from constructs import Construct
 
 from vectora_constructs.nag import acknowledge
 from vectora_core.naming import resource_name
@@ -57,21 +58,53 @@ def log_streams_arn(region: str, log_group: str) -> Arn:
 Statement = tuple[str, list[str], list[Arn], dict[str, Any] | None]
 
 
-def attach_statements(role: iam.Role, statements: Sequence[Statement], *, wildcard_reason: str) -> None:
-    """Add ``statements`` to ``role`` and acknowledge exactly their wildcard resources (cdk-nag IAM5).
+INLINE_POLICY_NAME = "LeastPrivilege"
 
-    The acknowledgement is derived from the very resources it covers, finding by finding, so a
-    wildcard added later is reported rather than silently accepted.
+
+def least_privilege_role(
+    scope: Construct,
+    id_: str,
+    *,
+    role_name: str,
+    description: str,
+    statements: Sequence[Statement],
+    wildcard_reason: str,
+) -> iam.Role:
+    """A Lambda execution role whose one inline policy is exactly ``statements``.
+
+    Inline (``AWS::IAM::Role`` ``Policies``) rather than a separate ``AWS::IAM::Policy``: the
+    permissions exist as soon as the role does, and the whole document crosses to the CDK process
+    in one call rather than two per statement. cdk-nag IAM5 is acknowledged for exactly the
+    wildcard resources listed, finding by finding, so a wildcard added later is reported rather
+    than silently accepted.
     """
-    for sid, actions, resources, conditions in statements:
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid=sid, actions=actions, resources=[r.value for r in resources], conditions=conditions
-            )
-        )
+    document = iam.PolicyDocument.from_json(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Action": actions,
+                    "Resource": [r.value for r in resources],
+                    **({"Condition": conditions} if conditions else {}),
+                }
+                for sid, actions, resources, conditions in statements
+            ],
+        }
+    )
+    role = iam.Role(
+        scope,
+        id_,
+        role_name=role_name,
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=description,
+        inline_policies={INLINE_POLICY_NAME: document},
+    )
     acknowledge(
         role,
         "AwsSolutions-IAM5",
         wildcard_reason,
         findings=[f"Resource::{r.nag}" for _, _, resources, _ in statements for r in resources if r.wildcard],
     )
+    return role

@@ -1,10 +1,12 @@
 """The pre-update snapshot: a custom resource that runs before anything else of its stack changes.
 
 CloudFormation calls a custom resource only when its properties change, so the resource carries a
-*fingerprint* of every other resource of its stack (type, properties - asset hashes included -,
-policies and dependencies), computed at synth time from the resolved template content: any change
-elsewhere in the stack changes the fingerprint and makes CloudFormation call the handler first;
-an unchanged stack leaves it untouched. No clock, no randomness: two synths are byte-identical.
+*fingerprint* of every resource of its stack that waits for it: the sha256 of those resources as
+the template renders them (type, properties - asset hashes included -, policies, dependencies;
+not the CDK path metadata). ``SnapshotFingerprintSynthesizer`` computes it from the template file
+it has just written, so any change there changes the fingerprint and makes CloudFormation call the
+handler first; an unchanged stack leaves it untouched. No clock, no randomness: two synths are
+byte-identical.
 
 Every other resource of the stack depends on it (an aspect adds the dependency to resources
 created later, too), except its own function, role and log group and the ``prerequisites`` it
@@ -18,8 +20,9 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import jsii
 from aws_cdk import (
@@ -27,20 +30,26 @@ from aws_cdk import (
     CfnOutput,
     CfnResource,
     CustomResource,
+    DefaultStackSynthesizer,
     Duration,
+    FileAssetSource,
     IAspect,
-    IResolveContext,
-    IStableStringProducer,
-    Lazy,
+    ISynthesisSession,
     RemovalPolicy,
     Stack,
 )
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from vectora_constructs.arns import Arn, Statement, attach_statements, bucket_arn, log_streams_arn, object_arn
+from vectora_constructs.arns import (
+    Arn,
+    Statement,
+    bucket_arn,
+    least_privilege_role,
+    log_streams_arn,
+    object_arn,
+)
 from vectora_constructs.log_retention import retention_days
 from vectora_constructs.nag import acknowledge
 from vectora_constructs.paths import BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR
@@ -55,6 +64,8 @@ CORE_PACKAGE = LAYERS_DIR / "vectora_core" / "python" / "vectora_core"
 CORE_FILES = ("__init__.py", "naming.py", "environments.py", "snapshots")
 # CloudFormation-internal resources that must not wait for the snapshot (or cannot).
 UNGUARDED_TYPES = frozenset({"AWS::CDK::Metadata"})
+# Written into the template at construction, replaced by the synthesizer once the template exists.
+FINGERPRINT_PLACEHOLDER = "vectora:pre-update-snapshot:fingerprint-pending"
 _BUNDLE_FORMAT = "1"  # bump when the bundle recipe below changes
 
 
@@ -100,15 +111,73 @@ def bundle_handler() -> Path:
     return target
 
 
-@jsii.implements(IStableStringProducer)
-class _Fingerprint:
-    """Produces the sha256 of every resource the snapshot guards, resolved, in logical-ID order."""
+class FingerprintError(RuntimeError):
+    """The fingerprint of a pre-update snapshot could not be filled in."""
 
-    def __init__(self, guard: PreUpdateSnapshot) -> None:
-        self._guard = guard
 
-    def produce(self, context: IResolveContext | None = None) -> str | None:  # noqa: ARG002  # jsii API
-        return self._guard.fingerprint()
+def fingerprint(template: dict[str, Any], snapshot_logical_id: str) -> str:
+    """sha256 of the resources of ``template`` that wait for ``snapshot_logical_id``, as rendered.
+
+    Exactly the resources that depend on the snapshot are counted (the wiring decides, nothing is
+    listed twice); CDK metadata is left out, so the value does not depend on how synth was called
+    (``--path-metadata``, in-process tests).
+    """
+    guarded = []
+    for logical_id, resource in sorted(template.get("Resources", {}).items()):
+        depends_on = resource.get("DependsOn", [])
+        depends_on = sorted([depends_on] if isinstance(depends_on, str) else depends_on)
+        if snapshot_logical_id not in depends_on:
+            continue
+        rendered = {k: v for k, v in resource.items() if k != "Metadata"}
+        guarded.append({"LogicalId": logical_id, **rendered, "DependsOn": depends_on})
+    canonical = json.dumps(guarded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class SnapshotFingerprintSynthesizer(DefaultStackSynthesizer):
+    """The default synthesizer, which also fills in the stack's pre-update snapshot fingerprint.
+
+    Once the stack's template file is written, the snapshot resource's ``Fingerprint`` placeholder
+    is replaced by ``fingerprint()`` of that very file, and the template's asset hash is computed
+    again from the final bytes. One synthesizer per stack: the default one is shared by cloning it
+    for each stack (``reusableBind``), and a clone would not reach this Python override.
+    """
+
+    def reusable_bind(self, stack: Stack) -> SnapshotFingerprintSynthesizer:
+        self.bind(stack)
+        return self
+
+    def _synthesize_template(
+        self,
+        session: ISynthesisSession,
+        lookup_role_arn: str | None = None,
+        lookup_role_external_id: str | None = None,
+        lookup_role_additional_options: Mapping[str, Any] | None = None,
+    ) -> FileAssetSource:
+        source = super()._synthesize_template(
+            session, lookup_role_arn, lookup_role_external_id, lookup_role_additional_options
+        )
+        path = Path(session.outdir) / source.file_name
+        text = path.read_text(encoding="utf-8")
+        placeholder = json.dumps(FINGERPRINT_PLACEHOLDER)
+        count = text.count(placeholder)
+        if count == 0:
+            return source  # no pre-update snapshot in this stack
+        template = json.loads(text)
+        owners = [
+            logical_id
+            for logical_id, resource in template.get("Resources", {}).items()
+            if resource.get("Properties", {}).get("Fingerprint") == FINGERPRINT_PLACEHOLDER
+        ]
+        if count != 1 or len(owners) != 1:
+            raise FingerprintError(f"{path.name}: expected one pre-update snapshot, found {count}")
+        text = text.replace(placeholder, json.dumps(fingerprint(template, owners[0])))
+        path.write_text(text, encoding="utf-8")
+        return FileAssetSource(
+            file_name=source.file_name,
+            packaging=source.packaging,
+            source_hash=hashlib.sha256(text.encode()).hexdigest(),
+        )
 
 
 @jsii.implements(IAspect)
@@ -148,10 +217,14 @@ class PreUpdateSnapshot(Construct):
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
+        if not isinstance(stack.synthesizer, SnapshotFingerprintSynthesizer):
+            raise TypeError(
+                f"{stack.stack_name}: a PreUpdateSnapshot needs its stack created with "
+                "synthesizer=SnapshotFingerprintSynthesizer() (it fills in the fingerprint)"
+            )
         env = config.name
         self._stack = stack
-        # The guarded resources, fixed once the aspect has made them depend on the snapshot.
-        self._wired: list[CfnResource] | None = None
+        self._wired = False  # set once the aspect has made the guarded resources depend on it
         self._excluded_paths = (self.node.path, *(p.node.path for p in prerequisites))
         self.function_name = resource_name(f"{stack_component}-snapshot", env)
         self.log_group_name = log_group_name(f"{stack_component}-snapshot", env)
@@ -162,14 +235,17 @@ class PreUpdateSnapshot(Construct):
             retention=retention_days(config.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
         )
-        self.role = iam.Role(
+        self.role = least_privilege_role(
             self,
             "Role",
             role_name=resource_name(f"{stack_component}-snapshot-role", env),
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Pre-update snapshot of {stack.stack_name}: reads the environment, writes backups",
+            statements=self._statements(config, stack),
+            wildcard_reason="Wildcards are confined to names unknown in advance: log streams in this "
+            "function's own log group, version numbers of the environment's two layers, stack ids of its "
+            "three stacks, and object keys under the prefixes a snapshot copies (clients/, canonical/, "
+            "curated/) or writes (snapshots/ in the environment's backups bucket).",
         )
-        self._grant(config, stack)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -201,7 +277,7 @@ class PreUpdateSnapshot(Construct):
                 "Env": env,
                 "StackName": stack.stack_name,
                 "FailurePolicy": "fail" if config.snapshot_failure_fails_update else "warn",
-                "Fingerprint": Lazy.string(_Fingerprint(self)),
+                "Fingerprint": FINGERPRINT_PLACEHOLDER,  # see SnapshotFingerprintSynthesizer
             },
             removal_policy=RemovalPolicy.DESTROY,  # Delete does nothing: snapshots outlive stacks
         )
@@ -218,7 +294,7 @@ class PreUpdateSnapshot(Construct):
 
     # -- what it guards ------------------------------------------------------------------------
     def guards(self, resource: CfnResource) -> bool:
-        """Whether ``resource`` must wait for the snapshot (and counts in its fingerprint).
+        """Whether ``resource`` must wait for the snapshot (and so counts in its fingerprint).
 
         By construct path: jsii may hand back a new Python proxy for the same construct, so
         identity cannot tell the snapshot's own resources apart.
@@ -229,53 +305,23 @@ class PreUpdateSnapshot(Construct):
         return resource.cfn_resource_type not in UNGUARDED_TYPES
 
     def guarded_resources(self) -> list[CfnResource]:
-        """Every resource of the stack that waits for the snapshot.
-
-        Fixed by ``wire`` (the aspect, at synth, once every construct exists), so the dependencies
-        and the fingerprint cover the very same resources; before that, found anew on each call.
-        """
-        if self._wired is not None:
-            return self._wired
+        """Every resource of the stack that must wait for the snapshot."""
         nodes = self._stack.node.find_all()
         return [node for node in nodes if isinstance(node, CfnResource) and self.guards(node)]
 
     def wire(self) -> None:
-        """Make every guarded resource depend on the snapshot resource (once)."""
-        if self._wired is not None:
+        """Make every guarded resource depend on the snapshot resource (once, from the aspect at
+        synth, when every construct exists). The fingerprint then counts exactly these resources:
+        it reads the dependencies back from the template."""
+        if self._wired:
             return
+        self._wired = True
         own = self.resource.node.default_child
-        self._wired = self.guarded_resources()
-        for node in self._wired:
+        for node in self.guarded_resources():
             node.add_resource_dependency(own)  # type: ignore[arg-type]  # the custom resource's CfnResource
 
-    def fingerprint(self) -> str:
-        stack = self._stack
-        documents = []
-        for node in self.guarded_resources():
-            options = node.cfn_options
-            documents.append(
-                {
-                    "LogicalId": node.logical_id,
-                    "Type": node.cfn_resource_type,
-                    "Properties": node._cfn_properties,  # noqa: SLF001  # jsii-exposed protected API
-                    "DeletionPolicy": str(options.deletion_policy),
-                    "UpdateReplacePolicy": str(options.update_replace_policy),
-                    # Dependencies on other stacks are the stacks' own business, not this template's.
-                    "DependsOn": [
-                        d.logical_id for d in node.obtain_dependencies() if isinstance(d, CfnResource)
-                    ],
-                }
-            )
-        # One resolve for the whole stack: each jsii round trip costs, and there are ~15 resources.
-        resolved = stack.resolve(documents)
-        for document in resolved:
-            document["DependsOn"] = sorted(document["DependsOn"])
-        resolved.sort(key=lambda doc: doc["LogicalId"])
-        canonical = json.dumps(resolved, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
     # -- least privilege -----------------------------------------------------------------------
-    def _grant(self, config: EnvConfig, stack: Stack) -> None:
+    def _statements(self, config: EnvConfig, stack: Stack) -> list[Statement]:
         env, region = config.name, stack.region
         backups = Bucket.BACKUPS
         statements: list[Statement] = [
@@ -343,14 +389,14 @@ class PreUpdateSnapshot(Construct):
             statements.append(
                 ("ApplyRetention", ["s3:DeleteObject"], [object_arn(backups, env, "snapshots/")], None)
             )
-        attach_statements(
-            self.role,
-            statements,
-            wildcard_reason="Wildcards are confined to names unknown in advance: log streams in this "
-            "function's own log group, version numbers of the environment's two layers, stack ids of its "
-            "three stacks, and object keys under the prefixes a snapshot copies (clients/, canonical/, "
-            "curated/) or writes (snapshots/ in the environment's backups bucket).",
-        )
+        return statements
 
 
-__all__ = ["RESOURCE_TYPE", "PreUpdateSnapshot", "StackName", "bundle_handler"]
+__all__ = [
+    "RESOURCE_TYPE",
+    "PreUpdateSnapshot",
+    "SnapshotFingerprintSynthesizer",
+    "StackName",
+    "bundle_handler",
+    "fingerprint",
+]

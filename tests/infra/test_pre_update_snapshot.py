@@ -3,6 +3,7 @@ every stack update): one per stack, first in its stack, a fingerprint that follo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -12,7 +13,13 @@ from aws_cdk import aws_s3 as s3
 
 from stacks.base import LAMBDA_RUNTIME
 from tests.infra.conftest import ALL_STACKS, CloudAssembly
-from vectora_constructs.pre_update_snapshot import RESOURCE_TYPE, PreUpdateSnapshot
+from vectora_constructs.pre_update_snapshot import (
+    FINGERPRINT_PLACEHOLDER,
+    RESOURCE_TYPE,
+    PreUpdateSnapshot,
+    SnapshotFingerprintSynthesizer,
+    fingerprint,
+)
 from vectora_core.environments import get_env_config
 from vectora_core.naming import ENV_NAMES, Bucket, resource_name
 from vectora_core.naming import Stack as StackName
@@ -126,19 +133,17 @@ def test_an_env_variable_changes_the_runtime_fingerprint_only(
 def test_snapshot_role_is_least_privilege(assembly: CloudAssembly, env: str) -> None:
     for component in StackName.ALL:
         template = _template(assembly, component, env)
-        role_ids = {
-            k
-            for k, v in template["Resources"].items()
+        roles = [
+            v
+            for v in template["Resources"].values()
             if v["Type"] == "AWS::IAM::Role"
             and v["Properties"]["RoleName"] == resource_name(f"{component}-snapshot-role", env)
-        }
-        assert len(role_ids) == 1
-        role_id = role_ids.pop()
+        ]
+        assert len(roles) == 1
+        # every permission is inline: a separate AWS::IAM::Policy would escape these checks
+        assert not [v for v in template["Resources"].values() if v["Type"] == "AWS::IAM::Policy"]
         statements = [
-            s
-            for v in template["Resources"].values()
-            if v["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in v["Properties"]["Roles"]
-            for s in v["Properties"]["PolicyDocument"]["Statement"]
+            s for policy in roles[0]["Properties"]["Policies"] for s in policy["PolicyDocument"]["Statement"]
         ]
         actions = {
             a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
@@ -167,17 +172,27 @@ def test_snapshot_role_is_least_privilege(assembly: CloudAssembly, env: str) -> 
 # --- the fingerprint itself, on a small in-process stack -----------------------------------------
 
 
-def _fingerprint_of(build) -> str:  # noqa: ANN001  # a callable adding resources to a stack
-    app = App()
-    stack = Stack(app, "vectora-inbox-s0-core-dev", env=Environment(region="eu-west-3"))
-    guard = PreUpdateSnapshot(
+def _guarded_stack(app: App) -> Stack:
+    stack = Stack(
+        app,
+        "vectora-inbox-s0-core-dev",
+        env=Environment(region="eu-west-3"),
+        synthesizer=SnapshotFingerprintSynthesizer(),
+    )
+    PreUpdateSnapshot(
         stack, "Guard", config=get_env_config("dev"), stack_component="s0-core", runtime=LAMBDA_RUNTIME
     )
+    return stack
+
+
+def _fingerprint_of(build) -> str:  # noqa: ANN001  # a callable adding resources to a stack
+    app = App()
+    stack = _guarded_stack(app)
     build(stack)
     template = app.synth().get_stack_by_name(stack.stack_name).template
-    (snapshot,) = [r for r in template["Resources"].values() if r["Type"] == RESOURCE_TYPE]
-    assert snapshot["Properties"]["Fingerprint"] == guard.fingerprint()
-    return guard.fingerprint()
+    snapshot_id, snapshot = _snapshot_resource(template)
+    assert snapshot["Properties"]["Fingerprint"] == fingerprint(template, snapshot_id)
+    return snapshot["Properties"]["Fingerprint"]
 
 
 def test_fingerprint_follows_resources_added_after_it_and_their_properties() -> None:
@@ -193,13 +208,56 @@ def test_fingerprint_follows_resources_added_after_it_and_their_properties() -> 
 def test_resources_added_after_it_wait_for_it() -> None:
     # given a stack whose bucket is created after the snapshot construct
     app = App()
-    stack = Stack(app, "vectora-inbox-s0-core-dev", env=Environment(region="eu-west-3"))
-    PreUpdateSnapshot(
-        stack, "Guard", config=get_env_config("dev"), stack_component="s0-core", runtime=LAMBDA_RUNTIME
-    )
+    stack = _guarded_stack(app)
     s3.Bucket(stack, "Late")
     # when synthesized, then the late bucket depends on the snapshot resource
     template = app.synth().get_stack_by_name(stack.stack_name).template
     (snapshot_id,) = [k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE]
     (late,) = [r for k, r in template["Resources"].items() if k.startswith("Late")]
     assert snapshot_id in _depends_on(late)
+
+
+def test_fingerprint_counts_exactly_what_waits_and_ignores_cdk_metadata() -> None:
+    template = {
+        "Resources": {
+            "Snap": {"Type": RESOURCE_TYPE, "Properties": {"Fingerprint": FINGERPRINT_PLACEHOLDER}},
+            "Own": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 1024}},
+            "Guarded": {"Type": "AWS::S3::Bucket", "Properties": {"A": 1}, "DependsOn": "Snap"},
+        }
+    }
+    base = fingerprint(template, "Snap")
+    changed_own = json.loads(json.dumps(template))
+    changed_own["Resources"]["Own"]["Properties"]["MemorySize"] = 2048
+    with_metadata = json.loads(json.dumps(template))
+    with_metadata["Resources"]["Guarded"]["Metadata"] = {"aws:cdk:path": "x/y"}
+    as_list = json.loads(json.dumps(template))
+    as_list["Resources"]["Guarded"]["DependsOn"] = ["Snap"]
+    changed_guarded = json.loads(json.dumps(template))
+    changed_guarded["Resources"]["Guarded"]["DeletionPolicy"] = "Retain"
+    # what does not wait for the snapshot, metadata and DependsOn's spelling do not count
+    assert fingerprint(changed_own, "Snap") == fingerprint(with_metadata, "Snap") == base
+    assert fingerprint(as_list, "Snap") == base
+    # any rendered attribute of a guarded resource does
+    assert fingerprint(changed_guarded, "Snap") != base
+
+
+def test_the_template_asset_is_the_file_with_the_fingerprint(assembly: CloudAssembly) -> None:
+    # the CLI uploads the template by its asset hash: it must be the hash of the final file
+    for name, template in assembly.templates.items():
+        text = (assembly.directory / f"{name}.template.json").read_text()
+        assert FINGERPRINT_PLACEHOLDER not in text
+        assets = json.loads((assembly.directory / f"{name}.assets.json").read_text())["files"]
+        (template_hash,) = [h for h, a in assets.items() if a["source"]["path"] == f"{name}.template.json"]
+        assert template_hash == hashlib.sha256(text.encode()).hexdigest()
+        assert _snapshot_resource(template)[1]["Properties"]["Fingerprint"] == fingerprint(
+            template, _snapshot_resource(template)[0]
+        )
+
+
+def test_a_stack_without_the_fingerprint_synthesizer_is_refused() -> None:
+    # the placeholder would otherwise ship, and the snapshot would never run again
+    stack = Stack(App(), "plain", env=Environment(region="eu-west-3"))
+    with pytest.raises(TypeError, match="SnapshotFingerprintSynthesizer"):
+        PreUpdateSnapshot(
+            stack, "Guard", config=get_env_config("dev"), stack_component="s0-core", runtime=LAMBDA_RUNTIME
+        )

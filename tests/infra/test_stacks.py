@@ -253,16 +253,16 @@ def test_every_bucket_denies_requests_without_tls(assembly: CloudAssembly, env: 
 
 def _statements(assembly: CloudAssembly, env: str) -> dict[str, list[dict]]:
     """Policy statements of the pipeline roles, by role name (the snapshot role is tested apart)."""
-    roles = pipeline_roles(assembly, env)
-    policies = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Policy")
-    by_role: dict[str, list[dict]] = {}
-    for policy in policies.values():
-        (role_ref,) = policy["Properties"]["Roles"]
-        if role_ref["Ref"] not in roles:
-            continue
-        role_name = roles[role_ref["Ref"]]["Properties"]["RoleName"]
-        by_role.setdefault(role_name, []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return by_role
+    # every permission is inline: a separate AWS::IAM::Policy would escape these checks
+    assert not resources_of(assembly, Stack.IAM, env, "AWS::IAM::Policy")
+    return {
+        role["Properties"]["RoleName"]: [
+            statement
+            for policy in role["Properties"]["Policies"]
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+        for role in pipeline_roles(assembly, env).values()
+    }
 
 
 def pipeline_roles(assembly: CloudAssembly, env: str) -> dict[str, dict]:
