@@ -156,4 +156,5 @@ def dev_state(aws_env: Any) -> Iterator[DevState]:
     finally:
         state.restore_function()
         state.delete_prefix(f"clients/{state.client_id}")
+        state.delete_prefix(f"canonical/scopes/{state.client_id}")
         state.delete_prefix(f"curated/{state.client_id}/", DATA_BUCKET)

@@ -17,7 +17,16 @@ from typing import Any
 
 import pytest
 
-from tests.snapshots.conftest import BACKUPS_BUCKET, DATA_BUCKET, ENV, INGEST, DevState, run_script, session
+from tests.snapshots.conftest import (
+    BACKUPS_BUCKET,
+    CONFIG_BUCKET,
+    DATA_BUCKET,
+    ENV,
+    INGEST,
+    DevState,
+    run_script,
+    session,
+)
 from vectora_core.naming import Function, Layer, Stack, resource_name
 from vectora_core.snapshots import SnapshotError, create_snapshot, list_snapshots
 
@@ -158,6 +167,10 @@ def test_full_rollback_restores_config_env_and_code_and_pre_rollback_holds_the_c
     snapshot_id = taken.last_line
     dev_state.put(dev_state.client_key, b"client_id: changed\nversion: 2.0.0\n")
     dev_state.put(f"clients/{dev_state.client_id}/added_later.yaml", b"new: true\n")
+    canonical_added = f"canonical/scopes/{dev_state.client_id}_added_later.yaml"
+    dev_state.put(canonical_added, b"added: true\n")
+    curated = f"curated/{dev_state.client_id}/curated_items.json"
+    dev_state.put(curated, b'{"items": []}', DATA_BUCKET)
     dev_state.set_env_var("LOG_LEVEL", "ERROR")
     changed_sha = dev_state.set_code("def handler(event, context):\n    return 'changed'\n")
     assert changed_sha != original_sha
@@ -165,10 +178,14 @@ def test_full_rollback_restores_config_env_and_code_and_pre_rollback_holds_the_c
     # when
     result = run_script(aws_env, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV)
 
-    # then: the state equals the snapshot
+    # then: the default components (all but stacks) were restored and the state equals the snapshot
     assert result.code == 0, result.stderr
+    restored = "lambda_config,lambda_code,layers,client_config,canonical,curated"
+    assert f"{snapshot_id} ({restored}):" in result.stdout
     assert dev_state.get(dev_state.client_key) == original_config
     assert dev_state.get(f"clients/{dev_state.client_id}/added_later.yaml") is None
+    assert dev_state.get(canonical_added) is None  # canonical/ equals the snapshot: additions go
+    assert dev_state.get(curated, DATA_BUCKET) == b'{"items": [1, 2, 3]}'
     assert dev_state.env_vars() == original_env
     assert dev_state.code_sha() == original_sha
     assert "drifts from its template" in result.stderr and "cdk deploy -c env=dev" in result.stderr
@@ -180,6 +197,8 @@ def test_full_rollback_restores_config_env_and_code_and_pre_rollback_holds_the_c
     s3 = dev_state.s3
     assert snapshot_file(s3, pre, dev_state.client_key) == b"client_id: changed\nversion: 2.0.0\n"
     assert snapshot_file(s3, pre, f"clients/{dev_state.client_id}/added_later.yaml") == b"new: true\n"
+    assert snapshot_file(s3, pre, canonical_added) == b"added: true\n"
+    assert snapshot_file(s3, pre, curated) == b'{"items": []}'
     pre_lambda = json.loads(snapshot_file(s3, pre, f"lambda_{INGEST}.json"))
     assert pre_lambda["environment"]["LOG_LEVEL"] == "ERROR"
     assert pre_lambda["code_sha256"] == changed_sha
@@ -194,6 +213,42 @@ def test_full_rollback_restores_config_env_and_code_and_pre_rollback_holds_the_c
     # a second rollback finds nothing to do
     again = run_script(aws_env, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV)
     assert again.code == 0 and "nothing to do" in again.stdout
+
+
+def test_s3_copies_are_server_side_and_concurrent(dev_state: DevState, aws_env: Any) -> None:
+    # given a client with 24 config files and curated data
+    seed_client(dev_state)
+    sources = [dev_state.client_key]
+    for index in range(24):
+        key = f"clients/{dev_state.client_id}/part_{index:02d}.yaml"
+        dev_state.put(key, f"part: {index}\n".encode())
+        sources.append(key)
+    calls: list[tuple[str, str | None, str, int]] = []  # operation, bucket, copy source, thread
+    lock = threading.Lock()
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        source = params.get("CopySource", "")
+        if isinstance(source, dict):
+            source = f"{source['Bucket']}/{source['Key']}"
+        with lock:
+            calls.append((model.name, params.get("Bucket"), source, threading.get_ident()))
+
+    counted = session()
+    counted.events.register("before-parameter-build.s3", record)
+    # when a snapshot of the client's config and curated data is taken with 8 workers
+    create_snapshot(
+        ENV, "server_side", client=dev_state.client_id, components=["client_config", "curated"],
+        session=counted, workers=8,
+    )  # fmt: skip
+    # then every object is copied by S3 itself into the backups bucket, never downloaded
+    copies = [c for c in calls if c[0] == "CopyObject"]
+    assert {c[1] for c in copies} == {BACKUPS_BUCKET}
+    copied = {c[2] for c in copies}
+    assert {f"{CONFIG_BUCKET}/{key}" for key in sources} <= copied
+    assert f"{DATA_BUCKET}/curated/{dev_state.client_id}/curated_items.json" in copied
+    assert not [c for c in calls if c[0] == "GetObject" and c[1] in (CONFIG_BUCKET, DATA_BUCKET)]
+    # and by several threads at once
+    assert len({c[3] for c in copies}) > 1
 
 
 def test_rollback_of_client_config_only_leaves_lambda_alone(dev_state: DevState, aws_env: Any) -> None:
