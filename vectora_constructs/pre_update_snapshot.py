@@ -293,32 +293,33 @@ class PreUpdateSnapshot(Construct):
         Aspects.of(self).add(_RunsFirst(self))
 
     # -- what it guards ------------------------------------------------------------------------
-    def guards(self, resource: CfnResource) -> bool:
-        """Whether ``resource`` must wait for the snapshot (and so counts in its fingerprint).
-
-        By construct path: jsii may hand back a new Python proxy for the same construct, so
-        identity cannot tell the snapshot's own resources apart.
-        """
-        path = resource.node.path
-        if any(path == p or path.startswith(f"{p}/") for p in self._excluded_paths):
-            return False
-        return resource.cfn_resource_type not in UNGUARDED_TYPES
-
-    def guarded_resources(self) -> list[CfnResource]:
-        """Every resource of the stack that must wait for the snapshot."""
-        nodes = self._stack.node.find_all()
-        return [node for node in nodes if isinstance(node, CfnResource) and self.guards(node)]
-
     def wire(self) -> None:
-        """Make every guarded resource depend on the snapshot resource (once, from the aspect at
-        synth, when every construct exists). The fingerprint then counts exactly these resources:
-        it reads the dependencies back from the template."""
+        """Make everything else of the stack depend on the snapshot resource (once, from the aspect
+        at synth, when every construct exists).
+
+        Dependencies are added per construct, as high in the tree as possible: CDK turns them into a
+        ``DependsOn`` of every resource below onto the custom resource (one jsii call per subtree,
+        not per resource). The snapshot's own subtree and the prerequisites are left out, by
+        construct path (jsii may hand back a new Python proxy for the same construct, so identity
+        cannot tell them apart). The fingerprint then counts exactly the resources that depend on
+        the snapshot: it reads them back from the template.
+        """
         if self._wired:
             return
         self._wired = True
-        own = self.resource.node.default_child
-        for node in self.guarded_resources():
-            node.add_resource_dependency(own)  # type: ignore[arg-type]  # the custom resource's CfnResource
+        excluded = self._excluded_paths
+
+        def visit(scope: IConstruct) -> None:
+            for child in scope.node.children:
+                path = child.node.path
+                if path in excluded:
+                    continue
+                if any(p.startswith(f"{path}/") for p in excluded):
+                    visit(child)  # holds a prerequisite: guard its other parts one by one
+                elif not (isinstance(child, CfnResource) and child.cfn_resource_type in UNGUARDED_TYPES):
+                    child.node.add_dependency(self.resource)
+
+        visit(self._stack)
 
     # -- least privilege -----------------------------------------------------------------------
     def _statements(self, config: EnvConfig, stack: Stack) -> list[Statement]:
