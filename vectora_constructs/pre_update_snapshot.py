@@ -157,6 +157,8 @@ class SnapshotFingerprintSynthesizer(DefaultStackSynthesizer):
         source = super()._synthesize_template(
             session, lookup_role_arn, lookup_role_external_id, lookup_role_additional_options
         )
+        if source.file_name is None:  # the default synthesizer always writes the template to a file
+            raise FingerprintError(f"{self._bound_stack.stack_name}: the template was not written to a file")
         path = Path(session.outdir) / source.file_name
         text = path.read_text(encoding="utf-8")
         placeholder = json.dumps(FINGERPRINT_PLACEHOLDER)
