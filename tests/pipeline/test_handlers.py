@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,8 @@ def aws(local_aws, feed_server, monkeypatch):
 def cold_start(function: str) -> Any:
     """Import ``lambdas/<function>/handler.py`` afresh, as Lambda does on a cold start."""
     path = REPO_ROOT / "lambdas" / function / "handler.py"
+    # A fresh process has no logger yet: Powertools configures a service's logger only once.
+    logging.root.manager.loggerDict.pop(function.replace("_", "-"), None)
     spec = importlib.util.spec_from_file_location(f"handler_{function}_{uuid.uuid4().hex}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -106,6 +109,40 @@ def test_ingest_fetches_filters_dedups_reports_the_failing_source_and_goes_on_wi
     assert raw["catalog"] == {"catalog_id": "demo_fixture_sources", "fixture": True}
     esearch = [q for path, q in feed_server.requests if path.endswith("esearch.fcgi")]
     assert esearch and "api_key" not in esearch[0]  # the SSM parameter does not exist here
+
+
+def test_a_pubmed_answer_that_is_not_json_fails_that_source_only(aws, feed_server, monkeypatch) -> None:
+    # given NCBI answering esearch with an HTML maintenance page (HTTP 200)
+    real_answer = feed_server._answer
+
+    def maintenance(path: str, query: dict) -> tuple[int, str, bytes]:
+        if path.endswith("esearch.fcgi"):
+            return 200, "text/html", b"<html><body>NCBI is down for maintenance</body></html>"
+        return real_answer(path, query)
+
+    monkeypatch.setattr(feed_server, "_answer", maintenance)
+    # when ingest runs, then PubMed is reported failed and the feeds are still written
+    result = cold_start("ingest_v2").handler(EVENT, Context())
+    assert sorted(result["sources_failed"]) == sorted([BROKEN_SOURCE_ID, "pubmed_lai"])
+    assert result["sources_ok"] == 3 and result["items"] > 0
+    raw = json.loads(aws.read("data", f"raw/{CLIENT}/2026-11-24/items.json"))
+    pubmed = next(s for s in raw["sources"] if s["source_id"] == "pubmed_lai")
+    assert pubmed["status"] == "failed" and "not the expected JSON" in pubmed["error"]
+
+
+def test_log_level_and_debug_follow_the_environment(aws, feed_server, monkeypatch) -> None:
+    # given the settings of prod: WARNING and no debug output
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("DEBUG", "false")
+    module = cold_start("ingest_v2")
+    assert module.logger.log_level == logging.WARNING
+    assert "debug" not in module.handler(EVENT, Context())
+    # and with dev's, DEBUG and the debug block
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("DEBUG", "true")
+    module = cold_start("ingest_v2")
+    assert module.logger.log_level == logging.DEBUG
+    assert "debug" in module.handler(EVENT, Context())
 
 
 def test_ingest_reads_the_pubmed_api_key_from_ssm(aws, feed_server) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -171,6 +172,66 @@ def test_fetcher_gives_up_on_connection_errors_and_hides_the_api_key() -> None:
     fetcher = HttpFetcher(sleep=lambda _: None, attempts=2, timeout=(0.5, 0.5))
     with pytest.raises(SourceError, match=r"api_key=%2A%2A%2A.*after 2 attempt\(s\): ConnectionError"):
         fetcher.get("http://127.0.0.1:9/esearch.fcgi?api_key=secret")
+
+
+class _Slow(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        time.sleep(2)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+        except OSError:  # the client gave up first: that is the point of the test
+            return
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_a_source_slower_than_the_timeout_is_a_source_error() -> None:
+    # given a source that answers after 2 s, when the fetcher's read timeout is 0.3 s
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        fetcher = HttpFetcher(sleep=lambda _: None, attempts=1, timeout=(1.0, 0.3))
+        # then the fetch gives up (without the timeout it would wait and get "ok")
+        with pytest.raises(SourceError, match=r"after 1 attempt\(s\): ReadTimeout"):
+            fetcher.get(f"http://127.0.0.1:{server.server_address[1]}/feed")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Answers:
+    """A fetcher that answers each URL (by its last path part) from a table."""
+
+    def __init__(self, answers: dict[str, bytes]) -> None:
+        self.answers = answers
+
+    def get(self, url: str, params: dict[str, str] | None = None) -> bytes:  # noqa: ARG002
+        return self.answers[url.rsplit("/", 1)[-1]]
+
+    def sleep(self, seconds: float) -> None:
+        return
+
+
+@pytest.mark.parametrize(
+    ("esearch", "reason"),
+    [
+        (
+            b"<html><body>NCBI is down for maintenance</body></html>",
+            "esearch answer is not the expected JSON",
+        ),
+        (b'["a", "list"]', "is not the expected JSON"),
+        (b'{"esearchresult": {"idlist": "123"}}', "esearch answer has no id list"),
+    ],
+)
+def test_an_esearch_answer_that_is_not_the_expected_json_is_a_source_error(
+    esearch: bytes, reason: str
+) -> None:
+    with pytest.raises(SourceError, match=reason):
+        fetch_pubmed(CATALOG["pubmed_lai"], _Answers({"esearch.fcgi": esearch}), PERIOD, 20, None)  # type: ignore[arg-type]
 
 
 def test_render_replaces_day_offsets() -> None:

@@ -62,6 +62,9 @@ def run_ingest(
         except SourceError as err:
             LOGGER.warning("source %s failed: %s", source.id, err)
             return [], str(err)
+        except Exception as err:  # noqa: BLE001  # one source's surprise never fails the run
+            LOGGER.exception("source %s failed unexpectedly", source.id)
+            return [], f"unexpected {type(err).__name__}: {err}"
 
     def fetch_in_turn(group: list[Source]) -> list[tuple[list[dict], str | None]]:
         return [fetch(source) for source in group]

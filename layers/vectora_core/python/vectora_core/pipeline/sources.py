@@ -242,10 +242,14 @@ def fetch_pubmed(
     import json
 
     base = str(source.eutils_base_url)
-    search = json.loads(
-        fetcher.get(urljoin(base, "esearch.fcgi"), pubmed_search_params(source, period, retmax, api_key))
-    )
-    ids = search.get("esearchresult", {}).get("idlist", [])
+    answer = fetcher.get(urljoin(base, "esearch.fcgi"), pubmed_search_params(source, period, retmax, api_key))
+    try:
+        search = json.loads(answer)
+        ids = search.get("esearchresult", {}).get("idlist", [])
+    except (ValueError, AttributeError) as err:  # e.g. NCBI's HTML maintenance page with HTTP 200
+        raise SourceError(f"esearch answer is not the expected JSON: {type(err).__name__}: {err}") from None
+    if not isinstance(ids, list):
+        raise SourceError(f"esearch answer has no id list: idlist is {type(ids).__name__}")
     if not ids:
         return []
     # NCBI allows 3 requests/s without a key, 10 with one.
