@@ -57,6 +57,22 @@ def test_version_suffix_in_client_id_is_refused_with_the_field_path_and_the_fix(
     ]
 
 
+def test_every_violation_is_reported_at_once_even_when_the_schema_fails(index) -> None:
+    # given an old-style file: a versioned id (schema), a stale config_version (rule), an unknown
+    # source (reference into canonical/)
+    document = edited(
+        client_profile__client_id="lai_weekly_v7",
+        metadata__config_version="6.1.0",
+        sources__include=[*GOOD["sources"]["include"], "no_such_source"],
+    )
+    problems = problems_of(document, index, expected_id=None)
+    assert [p.split(":", 1)[0] for p in problems] == [
+        "client_profile.client_id",
+        "metadata.config_version",
+        f"sources.include[{len(GOOD['sources']['include'])}]",
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

@@ -18,9 +18,14 @@ from vectora_core.config.schema import (
     SEMVER,
     ClientConfig,
     EventRules,
+    Metadata,
+    Newsletter,
     Prompt,
+    Prompts,
     Scope,
+    Scoring,
     SourceCatalog,
+    SourceSelection,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -117,75 +122,113 @@ def _semver_key(version: str) -> tuple[int, ...]:
 
 def client_rules(config: ClientConfig, canonical: CanonicalIndex | None) -> list[str]:
     """Rules spanning fields (versions, changelog) and files (references into canonical/)."""
+    sections = {name: getattr(config, name) for name in ClientConfig.model_fields}
+    return section_rules(config.client_profile.version, sections, canonical)
+
+
+def valid_sections(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level sections of a client config that are valid on their own.
+
+    When the schema fails somewhere, the rules still run on every section that can be read, so
+    a user sees every violation at once rather than one round of fixes per rule family.
+    """
+    found: dict[str, Any] = {}
+    for name, info in ClientConfig.model_fields.items():
+        model = info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(data.get(name), Mapping):
+            try:
+                found[name] = model.model_validate(data[name])
+            except ValidationError:
+                continue
+    return found
+
+
+def section_rules(
+    version: str | None, sections: Mapping[str, Any], canonical: CanonicalIndex | None
+) -> list[str]:
+    """``client_rules`` over whichever sections are given (``version``: client_profile.version)."""
     problems: list[str] = []
-    version = config.client_profile.version
-    if config.metadata.config_version != version:
-        problems.append(
-            f"metadata.config_version: must equal client_profile.version ({version}), "
-            f"got {config.metadata.config_version}"
-        )
-    changelog = config.metadata.changelog
-    newest = changelog[0]
-    if newest.version != version:
-        problems.append(
-            f"metadata.changelog[0].version: the newest (first) entry must describe version {version}, "
-            f"got {newest.version}; add an entry for {version} at the top"
-        )
-    for index in range(1, len(changelog)):
-        previous, current = changelog[index - 1], changelog[index]
-        if _semver_key(current.version) >= _semver_key(previous.version):
-            problems.append(
-                f"metadata.changelog[{index}].version: entries go newest first with strictly decreasing "
-                f"versions, {current.version} follows {previous.version}"
-            )
-        if current.date > previous.date:
-            problems.append(
-                f"metadata.changelog[{index}].date: entries go newest first, {current.date} is later "
-                f"than {previous.date}"
-            )
-    section_types = [t for s in config.newsletter.sections for t in s.event_types]
-    weighted = [s.scope for s in config.scoring.scopes]
-    if len(set(weighted)) != len(weighted):
-        problems.append("scoring.scopes: each scope may appear once")
-    if len(set(section_types)) != len(section_types):
-        problems.append("newsletter.sections: an event type may belong to one section only")
+    metadata: Metadata | None = sections.get("metadata")
+    if metadata is not None:
+        changelog = metadata.changelog
+        if version is not None:
+            if metadata.config_version != version:
+                problems.append(
+                    f"metadata.config_version: must equal client_profile.version ({version}), "
+                    f"got {metadata.config_version}"
+                )
+            newest = changelog[0]
+            if newest.version != version:
+                problems.append(
+                    f"metadata.changelog[0].version: the newest (first) entry must describe version "
+                    f"{version}, got {newest.version}; add an entry for {version} at the top"
+                )
+        for index in range(1, len(changelog)):
+            previous, current = changelog[index - 1], changelog[index]
+            if _semver_key(current.version) >= _semver_key(previous.version):
+                problems.append(
+                    f"metadata.changelog[{index}].version: entries go newest first with strictly "
+                    f"decreasing versions, {current.version} follows {previous.version}"
+                )
+            if current.date > previous.date:
+                problems.append(
+                    f"metadata.changelog[{index}].date: entries go newest first, {current.date} is later "
+                    f"than {previous.date}"
+                )
+    scoring: Scoring | None = sections.get("scoring")
+    newsletter: Newsletter | None = sections.get("newsletter")
+    sources: SourceSelection | None = sections.get("sources")
+    prompts: Prompts | None = sections.get("prompts")
+    if scoring is not None:
+        weighted = [s.scope for s in scoring.scopes]
+        if len(set(weighted)) != len(weighted):
+            problems.append("scoring.scopes: each scope may appear once")
+    if newsletter is not None:
+        section_types = [t for s in newsletter.sections for t in s.event_types]
+        if len(set(section_types)) != len(section_types):
+            problems.append("newsletter.sections: an event type may belong to one section only")
     if canonical is None:
         return problems
-    catalog = canonical.catalogs.get(config.sources.catalog)
-    if catalog is None:
-        problems.append(
-            f"sources.catalog: no canonical/sources/{config.sources.catalog}.yaml; "
-            f"available: {', '.join(sorted(canonical.catalogs)) or 'none'}"
-        )
-    else:
-        known = catalog.by_id()
-        for index, source_id in enumerate(config.sources.include):
-            if source_id not in known:
+    if sources is not None:
+        catalog = canonical.catalogs.get(sources.catalog)
+        if catalog is None:
+            problems.append(
+                f"sources.catalog: no canonical/sources/{sources.catalog}.yaml; "
+                f"available: {', '.join(sorted(canonical.catalogs)) or 'none'}"
+            )
+        else:
+            known = catalog.by_id()
+            for index, source_id in enumerate(sources.include):
+                if source_id not in known:
+                    problems.append(
+                        f"sources.include[{index}]: {source_id!r} is not in catalog {catalog.catalog_id} "
+                        f"(ids: {', '.join(sorted(known))})"
+                    )
+    if scoring is not None:
+        for index, weight in enumerate(scoring.scopes):
+            if weight.scope not in canonical.scopes:
                 problems.append(
-                    f"sources.include[{index}]: {source_id!r} is not in catalog {catalog.catalog_id} "
-                    f"(ids: {', '.join(sorted(known))})"
+                    f"scoring.scopes[{index}].scope: no canonical/scopes/{weight.scope}.yaml; "
+                    f"available: {', '.join(sorted(canonical.scopes)) or 'none'}"
                 )
-    for index, weight in enumerate(config.scoring.scopes):
-        if weight.scope not in canonical.scopes:
+        if scoring.event_rules not in canonical.event_rules:
             problems.append(
-                f"scoring.scopes[{index}].scope: no canonical/scopes/{weight.scope}.yaml; "
-                f"available: {', '.join(sorted(canonical.scopes)) or 'none'}"
+                f"scoring.event_rules: no canonical/scopes/{scoring.event_rules}.yaml with event rules; "
+                f"available: {', '.join(sorted(canonical.event_rules)) or 'none'}"
             )
-    if config.scoring.event_rules not in canonical.event_rules:
-        problems.append(
-            f"scoring.event_rules: no canonical/scopes/{config.scoring.event_rules}.yaml with event rules; "
-            f"available: {', '.join(sorted(canonical.event_rules)) or 'none'}"
-        )
-    for purpose in ("normalization", "editorial"):
-        name = getattr(config.prompts, purpose)
-        prompt = canonical.prompts.get(name)
-        if prompt is None:
-            problems.append(
-                f"prompts.{purpose}: no canonical/prompts/{name}.yaml; "
-                f"available: {', '.join(sorted(canonical.prompts)) or 'none'}"
-            )
-        elif prompt.purpose != purpose:
-            problems.append(f"prompts.{purpose}: {name} is a {prompt.purpose} prompt, not a {purpose} one")
+    if prompts is not None:
+        for purpose in ("normalization", "editorial"):
+            name = getattr(prompts, purpose)
+            prompt = canonical.prompts.get(name)
+            if prompt is None:
+                problems.append(
+                    f"prompts.{purpose}: no canonical/prompts/{name}.yaml; "
+                    f"available: {', '.join(sorted(canonical.prompts)) or 'none'}"
+                )
+            elif prompt.purpose != purpose:
+                problems.append(
+                    f"prompts.{purpose}: {name} is a {prompt.purpose} prompt, not a {purpose} one"
+                )
     return problems
 
 
@@ -198,6 +241,12 @@ def validate_client_text(
         return None, problems
     config, problems = validate_model(ClientConfig, data)
     if config is None:
+        if isinstance(data, Mapping):  # every violation at once: the rules of the readable sections too
+            profile = data.get("client_profile")
+            version = profile.get("version") if isinstance(profile, Mapping) else None
+            version = version if isinstance(version, str) else None
+            more = section_rules(version, valid_sections(data), canonical)
+            problems += [p for p in more if p not in problems]
         return None, problems
     problems = client_rules(config, canonical)
     if expected_id is not None and config.client_id != expected_id:
