@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 
 import pytest
 from botocore.stub import Stubber
@@ -13,7 +15,13 @@ from tests.pipeline.conftest import RUN_DATE
 from tests.pipeline.fake_bedrock import MODEL_ID, FakeBedrock, converse_response, normalization_answer
 from vectora_core.config.schema import Scope, SourceCatalog
 from vectora_core.pipeline.bedrock import BedrockError, BedrockJson, BedrockUnavailableError, extract_json
-from vectora_core.pipeline.normalize import BedrockNormalizer, Normalization, OfflineNormalizer, curate_item
+from vectora_core.pipeline.normalize import (
+    BedrockNormalizer,
+    Normalization,
+    OfflineNormalizer,
+    curate_all,
+    curate_item,
+)
 from vectora_core.pipeline.scoring import ScopeMatcher, score_item
 from vectora_core.pipeline.sources import parse_feed, parse_pubmed_articles
 
@@ -181,6 +189,47 @@ def test_throttling_is_retried_with_backoff_then_succeeds(bundle) -> None:
     assert result.event_type == "regulatory"
     assert calls["n"] == 3 and bedrock.throttled == 2
     assert 0 <= waits[0] <= 1.0 and 0 <= waits[1] <= 2.0
+
+
+class _Ceiling(random.Random):
+    """Jitter that always draws the ceiling: the waits show the exponential bound itself."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+def test_backoff_doubles_from_the_base_delay_up_to_the_cap(bundle) -> None:
+    fake = FakeBedrock(lambda _: (429, "ThrottlingException"))
+    waits: list[float] = []
+    bedrock = BedrockJson(
+        fake.client, MODEL_ID, sleep=waits.append, rng=_Ceiling(), max_attempts=7, base_delay_s=0.5,
+        max_delay_s=6.0,
+    )  # fmt: skip
+    with pytest.raises(BedrockError, match="after 7 attempt"):
+        BedrockNormalizer(bundle, bedrock).normalize(ITEMS["fda_approves"])
+    assert waits == [0.5, 1.0, 2.0, 4.0, 6.0, 6.0]
+
+
+def test_no_more_model_calls_in_flight_than_the_workers(bundle) -> None:
+    in_flight, peak = [0], [0]
+    lock = threading.Lock()
+
+    def answer(request: dict) -> str:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.1)  # long enough for every free worker to be calling too
+        with lock:
+            in_flight[0] -= 1
+        return normalization_answer(request)
+
+    fake = FakeBedrock(answer)
+    normalizer = BedrockNormalizer(bundle, BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None))
+    batch = [dict(item, url=f"{item['url']}#{n}") for n in range(3) for item in ITEMS.values()][:12]
+    curated = curate_all(batch, normalizer, bundle, workers=3)
+    assert [c["url"] for c in curated] == [b["url"] for b in batch]  # input order kept
+    assert len(fake.requests) == 12
+    assert peak[0] == 3
 
 
 def test_throttling_that_never_ends_fails_the_item_not_the_run(bundle) -> None:
