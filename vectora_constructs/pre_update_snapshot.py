@@ -1,12 +1,12 @@
 """The pre-update snapshot: a custom resource that runs before anything else of its stack changes.
 
 CloudFormation calls a custom resource only when its properties change, so the resource carries a
-*fingerprint* of every resource of its stack that waits for it: the sha256 of those resources as
-the template renders them (type, properties - asset hashes included -, policies, dependencies;
-not the CDK path metadata). ``SnapshotFingerprintSynthesizer`` computes it from the template file
-it has just written, so any change there changes the fingerprint and makes CloudFormation call the
-handler first; an unchanged stack leaves it untouched. No clock, no randomness: two synths are
-byte-identical.
+*fingerprint* of the rest of its stack: the sha256 of the template as rendered (every other
+resource's type, properties - asset hashes included -, policies and dependencies, outputs,
+parameters; not the CDK metadata). ``SnapshotFingerprintSynthesizer`` computes it from the
+template file it has just written, so any change there changes the fingerprint and makes
+CloudFormation call the handler first; an unchanged stack leaves it untouched. No clock, no
+randomness: two synths are byte-identical.
 
 Every other resource of the stack depends on it (an aspect adds the dependency to resources
 created later, too), except its own function, role and log group and the ``prerequisites`` it
@@ -116,21 +116,21 @@ class FingerprintError(RuntimeError):
 
 
 def fingerprint(template: dict[str, Any], snapshot_logical_id: str) -> str:
-    """sha256 of the resources of ``template`` that wait for ``snapshot_logical_id``, as rendered.
+    """sha256 of ``template`` as rendered, but for the snapshot resource itself: the rest of the stack.
 
-    Exactly the resources that depend on the snapshot are counted (the wiring decides, nothing is
-    listed twice); CDK metadata is left out, so the value does not depend on how synth was called
-    (``--path-metadata``, in-process tests).
+    Every other resource counts - also the snapshot's own function and role and the prerequisites
+    that must exist before it (they change the stack too; hashing them creates no dependency) -
+    and so do outputs, parameters, rules and conditions. CDK metadata is left out (the
+    ``AWS::CDK::Metadata`` resource and each resource's ``Metadata``), so the value does not depend
+    on how synth was called (``--path-metadata``, ``--version-reporting``, in-process tests).
     """
-    guarded = []
-    for logical_id, resource in sorted(template.get("Resources", {}).items()):
-        depends_on = resource.get("DependsOn", [])
-        depends_on = sorted([depends_on] if isinstance(depends_on, str) else depends_on)
-        if snapshot_logical_id not in depends_on:
-            continue
-        rendered = {k: v for k, v in resource.items() if k != "Metadata"}
-        guarded.append({"LogicalId": logical_id, **rendered, "DependsOn": depends_on})
-    canonical = json.dumps(guarded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    rest = {k: v for k, v in template.items() if k not in ("Resources", "Metadata")}
+    rest["Resources"] = {
+        logical_id: {k: v for k, v in resource.items() if k != "Metadata"}
+        for logical_id, resource in template.get("Resources", {}).items()
+        if logical_id != snapshot_logical_id and resource.get("Type") not in UNGUARDED_TYPES
+    }
+    canonical = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -303,8 +303,7 @@ class PreUpdateSnapshot(Construct):
         ``DependsOn`` of every resource below onto the custom resource (one jsii call per subtree,
         not per resource). The snapshot's own subtree and the prerequisites are left out, by
         construct path (jsii may hand back a new Python proxy for the same construct, so identity
-        cannot tell them apart). The fingerprint then counts exactly the resources that depend on
-        the snapshot: it reads them back from the template.
+        cannot tell them apart).
         """
         if self._wired:
             return

@@ -217,28 +217,31 @@ def test_resources_added_after_it_wait_for_it() -> None:
     assert snapshot_id in _depends_on(late)
 
 
-def test_fingerprint_counts_exactly_what_waits_and_ignores_cdk_metadata() -> None:
+def test_fingerprint_covers_the_rest_of_the_stack_but_not_cdk_metadata() -> None:
     template = {
         "Resources": {
             "Snap": {"Type": RESOURCE_TYPE, "Properties": {"Fingerprint": FINGERPRINT_PLACEHOLDER}},
             "Own": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 1024}},
             "Guarded": {"Type": "AWS::S3::Bucket", "Properties": {"A": 1}, "DependsOn": "Snap"},
-        }
+            "CDKMetadata": {"Type": "AWS::CDK::Metadata", "Properties": {"Analytics": "v2:1"}},
+        },
+        "Outputs": {"Id": {"Value": {"Fn::GetAtt": ["Snap", "SnapshotId"]}}},
     }
     base = fingerprint(template, "Snap")
-    changed_own = json.loads(json.dumps(template))
-    changed_own["Resources"]["Own"]["Properties"]["MemorySize"] = 2048
-    with_metadata = json.loads(json.dumps(template))
-    with_metadata["Resources"]["Guarded"]["Metadata"] = {"aws:cdk:path": "x/y"}
-    as_list = json.loads(json.dumps(template))
-    as_list["Resources"]["Guarded"]["DependsOn"] = ["Snap"]
-    changed_guarded = json.loads(json.dumps(template))
-    changed_guarded["Resources"]["Guarded"]["DeletionPolicy"] = "Retain"
-    # what does not wait for the snapshot, metadata and DependsOn's spelling do not count
-    assert fingerprint(changed_own, "Snap") == fingerprint(with_metadata, "Snap") == base
-    assert fingerprint(as_list, "Snap") == base
-    # any rendered attribute of a guarded resource does
-    assert fingerprint(changed_guarded, "Snap") != base
+
+    def changed(edit) -> str:  # noqa: ANN001  # edits a copy of the template
+        copy = json.loads(json.dumps(template))
+        edit(copy)
+        return fingerprint(copy, "Snap")
+
+    # CDK metadata (how synth was called, the library's analytics) and the snapshot itself do not count
+    assert changed(lambda t: t["Resources"]["Guarded"].update(Metadata={"aws:cdk:path": "x/y"})) == base
+    assert changed(lambda t: t["Resources"]["CDKMetadata"]["Properties"].update(Analytics="v2:2")) == base
+    assert changed(lambda t: t["Resources"]["Snap"]["Properties"].update(FailurePolicy="warn")) == base
+    # everything else of the stack does: what waits for it, its own function, outputs
+    assert changed(lambda t: t["Resources"]["Guarded"].update(DeletionPolicy="Retain")) != base
+    assert changed(lambda t: t["Resources"]["Own"]["Properties"].update(MemorySize=2048)) != base
+    assert changed(lambda t: t["Outputs"].update(Other={"Value": "x"})) != base
 
 
 def test_the_template_asset_is_the_file_with_the_fingerprint(assembly: CloudAssembly) -> None:
