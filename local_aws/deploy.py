@@ -254,10 +254,9 @@ def deploy_environment(aws: LocalAws, env: str, out: TextIO = sys.stdout) -> int
         failed = invoke_functions(aws, env, out)
         timings["invoke"] = time.monotonic() - started
 
-        if DEMO_SCRIPT.exists():
-            started = _step(out, f"pipeline demo: {DEMO_SCRIPT.relative_to(settings.REPO_ROOT)} --env {env}")
-            _run_script(aws, DEMO_SCRIPT, ["--env", env], out)
-            timings["demo"] = time.monotonic() - started
+        started = _step(out, f"pipeline demo: {DEMO_SCRIPT.relative_to(settings.REPO_ROOT)} --env {env}")
+        _run_script(aws, DEMO_SCRIPT, ["--env", env], out)
+        timings["demo"] = time.monotonic() - started
     except (cdk.CdkCommandError, DeployError, subprocess.TimeoutExpired) as err:
         out.write(f"\nlocal_aws deploy failed: {err}\n")
         out.write(f"(the local AWS is still running: AWS_ENDPOINT_URL={aws.endpoint_url})\n")

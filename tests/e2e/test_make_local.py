@@ -21,6 +21,7 @@ from vectora_core.naming import Bucket, Function, Layer, Stack, resource_name
 pytestmark = pytest.mark.e2e
 
 ENV = "dev"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _empty_bucket(s3: Any, bucket: str) -> None:
@@ -52,12 +53,20 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
             )
         for function in Function.ALL:
             assert f"{resource_name(function, ENV)} [ok]" in output, output
+        # it ends with the pipeline on the fixture feeds: where the newsletter is, and its first lines
+        where = rf"^newsletter: s3://{resource_name(Bucket.NEWSLETTERS, ENV)}/lai_weekly_demo/\S+$"
+        assert re.search(where, output, re.MULTILINE), output
+        assert re.search(r"^# \S.*$", output.split("newsletter: s3://", 1)[-1], re.MULTILINE), output
         for name in [resource_name(b, ENV) for b in Bucket.ALL] + [
             resource_name(la, ENV) for la in Layer.ALL
         ]:
             assert name in output
         s3 = aws.client("s3")
         s3.head_object(Bucket=resource_name(Bucket.CONFIG, ENV), Key="clients/lai_weekly.yaml")
+        # every canonical file is published too (this emulator is fresh: nothing else put them there)
+        canonical = {p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "canonical").rglob("*.yaml")}
+        listed = s3.list_objects_v2(Bucket=resource_name(Bucket.CONFIG, ENV), Prefix="canonical/")
+        assert canonical and canonical <= {o["Key"] for o in listed.get("Contents", [])}
         cfn = aws.client("cloudformation")
         stack_ids = {
             s: cfn.describe_stacks(StackName=resource_name(s, ENV))["Stacks"][0]["StackId"] for s in Stack.ALL
