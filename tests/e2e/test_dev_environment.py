@@ -85,6 +85,11 @@ def test_every_resource_of_dev_exists_by_name(deployed_dev):
         config = lambda_.get_function_configuration(FunctionName=resource_name(function, ENV))
         assert config["Role"] == role["Arn"]  # each function runs with its own role
         assert config["Runtime"] == "python3.13"
+    # and each stack's pre-update snapshot function, with its own role
+    for stack in Stack.ALL:
+        role = iam.get_role(RoleName=resource_name(f"{stack}-snapshot-role", ENV))["Role"]
+        config = lambda_.get_function_configuration(FunctionName=resource_name(f"{stack}-snapshot", ENV))
+        assert config["Role"] == role["Arn"]
     layer_arns = _latest_layer_arns(deployed_dev)
     assert set(layer_arns) == set(Layer.ALL)
 
@@ -128,6 +133,14 @@ def test_env_variable_change_is_redeployed_and_shown_by_diff(deployed_dev):
             assert variables.get(MARKER) == "v2", function
         _, record = _invoke(deployed_dev, Function.INGEST)
         assert record["environment"].get(MARKER) == "v2"
+
+        # and `cdk diff` of the app as deployed shows nothing (--fail: exit 1 on any difference)
+        same = json.dumps({"BEDROCK_MODE": "offline", MARKER: "v2"}, sort_keys=True)
+        unchanged = deployed_dev.cdk(
+            "diff", "-c", f"env={ENV}", "--method=template", "--fail", "-c", f"extra_env={same}", check=False
+        )
+        assert unchanged.returncode == 0, unchanged.output
+        assert unchanged.output.count("There were no differences") == len(Stack.ALL), unchanged.output
 
         # and `cdk diff --method=template` against the emulator shows the next change
         extra = json.dumps({"BEDROCK_MODE": "offline", MARKER: "v3"}, sort_keys=True)
