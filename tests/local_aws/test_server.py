@@ -54,6 +54,13 @@ def test_a_bad_local_aws_port_is_one_clear_line(monkeypatch: pytest.MonkeyPatch,
         settings.port_from_env()
 
 
+def test_the_port_is_4566_unless_local_aws_port_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(settings.PORT_ENV, raising=False)
+    assert settings.port_from_env() == 4566
+    monkeypatch.setenv(settings.PORT_ENV, "5123")
+    assert settings.port_from_env() == 5123
+
+
 def test_clients_are_pointed_at_localhost_not_the_bind_address() -> None:
     # moto only recognises S3 template URLs on "localhost"; the server binds to 127.0.0.1 only
     env = settings.client_env(4566)
