@@ -8,6 +8,7 @@ client id; it removes what it created afterwards.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -142,6 +143,30 @@ def test_run_pipeline_script_prints_where_the_newsletter_is(published, deployed_
         f"newsletter (markdown): s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.md",
         f"newsletter (html):     s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.html",
     ]
+
+
+def test_the_three_invoke_scripts_run_the_pipeline_in_turn(published, deployed_dev) -> None:
+    # each script calls its deployed function through the Lambda API and prints its JSON answer
+    answers = {}
+    for script, key in (
+        ("invoke_ingest_v2.py", "raw_items"),
+        ("invoke_normalize_score_v2.py", "curated_items"),
+        ("invoke_newsletter_v2.py", "markdown"),
+    ):
+        result = subprocess.run(
+            [sys.executable, f"scripts/invoke/{script}", "--env", "dev", "--client-id", CLIENT,
+             "--run-date", "2026-11-24"],
+            cwd=REPO_ROOT, capture_output=True, text=True, env=deployed_dev.subprocess_env(), check=False,
+            timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, (script, result.stderr)
+        answers[script] = json.loads(result.stdout)
+        assert key in answers[script], (script, result.stdout)
+    assert answers["invoke_ingest_v2.py"]["raw_items"] == f"s3://{DATA}/raw/{CLIENT}/2026-11-24/items.json"
+    markdown = answers["invoke_newsletter_v2.py"]["markdown"]
+    assert markdown == f"s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.md"
+    s3 = published
+    assert s3.head_object(Bucket=NEWSLETTERS, Key=f"{CLIENT}/2026-11-24/newsletter.md")["ContentLength"] > 0
 
 
 def test_invoke_script_reports_a_function_error_in_one_line(published, deployed_dev) -> None:
