@@ -152,6 +152,20 @@ def check_lambda_layers(aws: LocalAws) -> None:
     assert [layer["Arn"] for layer in config.get("Layers", [])] == [layer_arn]
     payload, error = invoke(aws, f"fn-{u}")
     assert (payload, error) == ({"layer": "L"}, None)
+    # an update of the layer's content publishes version 2, which the function then uses
+    s3.put_object(
+        Bucket=bucket, Key="layer2.zip", Body=zip_bytes({"python/local_aws_test_layer.py": "VALUE = 'L2'"})
+    )
+    template["Resources"]["Layer"]["Properties"]["Content"]["S3Key"] = "layer2.zip"
+    stack = deploy_with_change_set(aws, f"layers-{u}", template)
+    assert stack["StackStatus"] == "UPDATE_COMPLETE", stack
+    assert outputs(stack)["LayerArn"] == layer_arn.removesuffix(":1") + ":2"
+    assert invoke(aws, f"fn-{u}") == ({"layer": "L2"}, None)
+    # and deleting the stack removes the layer version it holds
+    client(aws, "cloudformation").delete_stack(StackName=f"layers-{u}")
+    assert wait_stack(aws, f"layers-{u}")["StackStatus"] == "DELETE_COMPLETE"
+    versions = client(aws, "lambda").list_layer_versions(LayerName=f"lyr-{u}")["LayerVersions"]
+    assert 2 not in [v["Version"] for v in versions], versions
 
 
 def test_lambda_layers_from_templates(patched_aws, aws_without):
@@ -413,6 +427,29 @@ def check_custom_resources(aws: LocalAws) -> None:
 
 def test_custom_resources_get_create_update_delete(patched_aws, aws_without):
     assert_patch_needed("cfn_custom_resources", check_custom_resources, patched_aws, aws_without)
+
+
+def test_a_custom_resource_that_never_answers_fails_the_stack(patched_aws):
+    # given a handler that returns without PUTting an answer to the ResponseURL
+    u = uid()
+    fn = create_function(
+        patched_aws, f"silent-{u}", {"index.py": "def handler(event, context):\n    return {}\n"}
+    )
+    template = {
+        "Resources": {"Silent": {"Type": "Custom::Silent", "Properties": {"ServiceToken": fn["FunctionArn"]}}}
+    }
+    cfn, name = client(patched_aws, "cloudformation"), f"silent-{u}"
+    # when a stack creates it
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    # then the creation fails (bounded: the wait gives up) and says why
+    stack = wait_stack(patched_aws, name)
+    assert stack["StackStatus"] in ("CREATE_FAILED", "ROLLBACK_COMPLETE"), stack
+    reasons = [
+        e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName=name)["StackEvents"]
+    ]
+    assert any(
+        "no response from custom resource Create (handler returned without answering)" in r for r in reasons
+    )
 
 
 # --- cfn_engine --------------------------------------------------------------------------------
