@@ -187,18 +187,16 @@ class _RunsFirst:
     """Makes every guarded resource of the stack depend on the snapshot resource.
 
     Aspects run at synth, once every construct exists, so resources added to the stack after the
-    snapshot construct are guarded too. It is added to the snapshot construct, not to the stack:
-    CDK calls an aspect once per construct of its scope (a jsii callback each, ~0.25 s of synth
-    over the nine stacks), and one visit is all the wiring needs.
+    snapshot construct are guarded too. It is added to a leaf (the custom resource's
+    CfnResource), not to the stack: CDK calls an aspect once per construct of its scope (a jsii
+    callback each), and one visit is all the wiring needs.
     """
 
     def __init__(self, guard: PreUpdateSnapshot) -> None:
         self._guard = guard
 
-    def visit(self, node: IConstruct) -> None:
-        # isinstance is plain Python (no jsii round trip); the snapshot's own children pass by.
-        if isinstance(node, PreUpdateSnapshot):
-            self._guard.wire()
+    def visit(self, node: IConstruct) -> None:  # noqa: ARG002  # the one construct it is added to
+        self._guard.wire()
 
 
 class PreUpdateSnapshot(Construct):
@@ -292,7 +290,7 @@ class PreUpdateSnapshot(Construct):
             value=self.snapshot_id,
             description="Snapshot taken by the last deployment that changed this stack",
         )
-        Aspects.of(self).add(_RunsFirst(self))
+        Aspects.of(self.resource.node.default_child or self.resource).add(_RunsFirst(self))
 
     # -- what it guards ------------------------------------------------------------------------
     def wire(self) -> None:
