@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -131,26 +133,47 @@ def test_dedup_keeps_the_first_and_records_where_else_it_appeared() -> None:
 
 
 class _Flaky(BaseHTTPRequestHandler):
+    """Answers "ok" with the next status of ``answers``, after ``delay_s``."""
+
     answers: list[int] = []
+    delay_s = 0.0
 
     def do_GET(self) -> None:  # noqa: N802
+        time.sleep(self.delay_s)
         status = self.answers.pop(0)
-        self.send_response(status)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+        except OSError:  # the client gave up first (a timeout test)
+            return
 
     def log_message(self, *args: object) -> None:
         return
 
 
-@pytest.fixture
-def flaky_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+class _Slow(_Flaky):
+    answers = [200]
+    delay_s = 2.0
+
+
+@contextlib.contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A local HTTP server with ``handler`` for the block; yields its feed URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/feed"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/feed"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def flaky_server() -> Iterator[str]:
+    with _serving(_Flaky) as url:
+        yield url
 
 
 def test_fetcher_retries_5xx_and_429_with_backoff(flaky_server) -> None:
@@ -174,33 +197,13 @@ def test_fetcher_gives_up_on_connection_errors_and_hides_the_api_key() -> None:
         fetcher.get("http://127.0.0.1:9/esearch.fcgi?api_key=secret")
 
 
-class _Slow(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
-        time.sleep(2)
-        try:
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-        except OSError:  # the client gave up first: that is the point of the test
-            return
-
-    def log_message(self, *args: object) -> None:
-        return
-
-
 def test_a_source_slower_than_the_timeout_is_a_source_error() -> None:
     # given a source that answers after 2 s, when the fetcher's read timeout is 0.3 s
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with _serving(_Slow) as url:
         fetcher = HttpFetcher(sleep=lambda _: None, attempts=1, timeout=(1.0, 0.3))
         # then the fetch gives up (without the timeout it would wait and get "ok")
         with pytest.raises(SourceError, match=r"after 1 attempt\(s\): ReadTimeout"):
-            fetcher.get(f"http://127.0.0.1:{server.server_address[1]}/feed")
-    finally:
-        server.shutdown()
-        server.server_close()
+            fetcher.get(url)
 
 
 class _Answers:
