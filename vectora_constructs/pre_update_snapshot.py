@@ -54,7 +54,16 @@ from vectora_constructs.log_retention import retention_days
 from vectora_constructs.nag import acknowledge
 from vectora_constructs.paths import BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR
 from vectora_core.environments import EnvConfig
-from vectora_core.naming import Bucket, EnvVar, Function, Layer, log_group_name, resource_name
+from vectora_core.naming import (
+    Bucket,
+    EnvVar,
+    Function,
+    Layer,
+    log_group_name,
+    resource_name,
+    role_name,
+    snapshot_function,
+)
 from vectora_core.naming import Stack as StackName
 
 RESOURCE_TYPE = "Custom::PreUpdateSnapshot"
@@ -226,8 +235,8 @@ class PreUpdateSnapshot(Construct):
         self._stack = stack
         self._wired = False  # set once the aspect has made the guarded resources depend on it
         self._excluded_paths = (self.node.path, *(p.node.path for p in prerequisites))
-        self.function_name = resource_name(f"{stack_component}-snapshot", env)
-        self.log_group_name = log_group_name(f"{stack_component}-snapshot", env)
+        self.function_name = resource_name(snapshot_function(stack_component), env)
+        self.log_group_name = log_group_name(snapshot_function(stack_component), env)
         log_group = logs.LogGroup(
             self,
             "LogGroup",
@@ -238,7 +247,7 @@ class PreUpdateSnapshot(Construct):
         self.role = least_privilege_role(
             self,
             "Role",
-            role_name=resource_name(f"{stack_component}-snapshot-role", env),
+            role_name=role_name(snapshot_function(stack_component), env),
             description=f"Pre-update snapshot of {stack.stack_name}: reads the environment, writes backups",
             statements=self._statements(config, stack),
             wildcard_reason="Wildcards are confined to names unknown in advance: log streams in this "

@@ -21,6 +21,7 @@ from vectora_core.naming import (
     Stack,
     resource_name,
     role_name,
+    snapshot_function,
 )
 
 pytestmark = pytest.mark.e2e
@@ -87,8 +88,8 @@ def test_every_resource_of_dev_exists_by_name(deployed_dev):
         assert config["Runtime"] == "python3.13"
     # and each stack's pre-update snapshot function, with its own role
     for stack in Stack.ALL:
-        role = iam.get_role(RoleName=resource_name(f"{stack}-snapshot-role", ENV))["Role"]
-        config = lambda_.get_function_configuration(FunctionName=resource_name(f"{stack}-snapshot", ENV))
+        role = iam.get_role(RoleName=role_name(snapshot_function(stack), ENV))["Role"]
+        config = lambda_.get_function_configuration(FunctionName=resource_name(snapshot_function(stack), ENV))
         assert config["Role"] == role["Arn"]
     layer_arns = _latest_layer_arns(deployed_dev)
     assert set(layer_arns) == set(Layer.ALL)

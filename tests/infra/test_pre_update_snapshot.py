@@ -21,7 +21,7 @@ from vectora_constructs.pre_update_snapshot import (
     fingerprint,
 )
 from vectora_core.environments import get_env_config
-from vectora_core.naming import ENV_NAMES, Bucket, resource_name
+from vectora_core.naming import ENV_NAMES, Bucket, resource_name, role_name, snapshot_function
 from vectora_core.naming import Stack as StackName
 
 
@@ -86,7 +86,7 @@ def test_every_other_resource_waits_for_the_snapshot(
     functions = {k for k in prerequisites if template["Resources"][k]["Type"] == "AWS::Lambda::Function"}
     assert len(functions) == 1
     assert template["Resources"][functions.pop()]["Properties"]["FunctionName"] == resource_name(
-        f"{component}-snapshot", env
+        snapshot_function(component), env
     )
 
 
@@ -137,7 +137,7 @@ def test_snapshot_role_is_least_privilege(assembly: CloudAssembly, env: str) -> 
             v
             for v in template["Resources"].values()
             if v["Type"] == "AWS::IAM::Role"
-            and v["Properties"]["RoleName"] == resource_name(f"{component}-snapshot-role", env)
+            and v["Properties"]["RoleName"] == role_name(snapshot_function(component), env)
         ]
         assert len(roles) == 1
         # every permission is inline: a separate AWS::IAM::Policy would escape these checks
@@ -252,9 +252,8 @@ def test_the_template_asset_is_the_file_with_the_fingerprint(assembly: CloudAsse
         assets = json.loads((assembly.directory / f"{name}.assets.json").read_text())["files"]
         (template_hash,) = [h for h, a in assets.items() if a["source"]["path"] == f"{name}.template.json"]
         assert template_hash == hashlib.sha256(text.encode()).hexdigest()
-        assert _snapshot_resource(template)[1]["Properties"]["Fingerprint"] == fingerprint(
-            template, _snapshot_resource(template)[0]
-        )
+        snapshot_id, snapshot = _snapshot_resource(template)
+        assert snapshot["Properties"]["Fingerprint"] == fingerprint(template, snapshot_id)
 
 
 def test_a_stack_without_the_fingerprint_synthesizer_is_refused() -> None:

@@ -20,6 +20,7 @@ from vectora_core.naming import (
     Stack,
     pubmed_api_key_param,
     resource_name,
+    snapshot_function,
 )
 
 NAME_PROPERTIES = {
@@ -193,7 +194,7 @@ def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str
         get_env_config(env).log_retention_days
     }
     assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == sorted(
-        f"/aws/lambda/{resource_name(f, env)}" for f in (*Function.ALL, f"{Stack.RUNTIME}-snapshot")
+        f"/aws/lambda/{resource_name(f, env)}" for f in (*Function.ALL, snapshot_function(Stack.RUNTIME))
     )
 
 

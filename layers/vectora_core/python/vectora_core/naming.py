@@ -63,6 +63,12 @@ class Stack:
     ALL: Final = (CORE, IAM, RUNTIME)  # deployment order
 
 
+def snapshot_function(stack: str) -> str:
+    """The pre-update snapshot function of a stack component (``s0-core-snapshot``), unsuffixed:
+    ``resource_name``, ``role_name`` and ``log_group_name`` add the rest as for any function."""
+    return f"{stack}-snapshot"
+
+
 def role_name(function: str, env: str) -> str:
     """Execution role of a pipeline function: ``vectora-inbox-{function}-role-{env}``."""
     return resource_name(f"{function}-role", env)
