@@ -8,7 +8,11 @@ from aws_cdk import Environment, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
-from vectora_constructs.pre_update_snapshot import PreUpdateSnapshot, SnapshotFingerprintSynthesizer
+from vectora_constructs.pre_update_snapshot import (
+    PreUpdateSnapshot,
+    SnapshotFingerprintSynthesizer,
+    SnapshotFunction,
+)
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import PROJECT_NAME, resource_name
 
@@ -38,18 +42,16 @@ class VectoraStack(Stack):
         Tags.of(self).add("Project", PROJECT_NAME)
         Tags.of(self).add("Environment", config.name)
 
-    def add_pre_update_snapshot(self, *, prerequisites: Sequence[IConstruct] = ()) -> PreUpdateSnapshot:
+    def add_pre_update_snapshot(
+        self, *, function: SnapshotFunction | None = None, prerequisites: Sequence[IConstruct] = ()
+    ) -> PreUpdateSnapshot:
         """The custom resource that snapshots the environment before anything else here changes.
 
-        Call it once, at the end of the stack's constructor; ``prerequisites`` are what it needs
-        to exist before it runs (they are then not guarded by it).
+        Call it once, at the end of the stack's constructor. ``function``: the environment's
+        snapshot function if this stack holds it (S0-core), else it is called by name;
+        ``prerequisites`` are what it needs to exist before it runs (they are then not guarded by it).
         """
         self.pre_update_snapshot = PreUpdateSnapshot(
-            self,
-            "PreUpdateSnapshot",
-            config=self.config,
-            stack_component=self.component,
-            runtime=LAMBDA_RUNTIME,
-            prerequisites=prerequisites,
+            self, "PreUpdateSnapshot", config=self.config, function=function, prerequisites=prerequisites
         )
         return self.pre_update_snapshot

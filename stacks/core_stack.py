@@ -6,7 +6,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.base import VectoraStack
+from stacks.base import LAMBDA_RUNTIME, VectoraStack
+from vectora_constructs.pre_update_snapshot import SnapshotFunction
 from vectora_constructs.secure_bucket import SecureBucket
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import Bucket, Stack, resource_name
@@ -95,9 +96,15 @@ class CoreStack(VectoraStack):
                 server_access_logs_prefix=f"{component}/",
             )
             self.buckets[component] = secure[component].bucket
+        # The environment's one snapshot function lives here, in the stack deployed first; S0-iam
+        # and S1-runtime call it by name.
+        self.snapshot_function = SnapshotFunction(
+            self, "PreUpdateSnapshotFunction", config=config, runtime=LAMBDA_RUNTIME
+        )
         # The snapshot writes to the backups bucket, which logs to the access-logs bucket: both must
         # exist before it runs. The access-logs bucket *policy* names every bucket that logs to it,
         # so it cannot come first; it is guarded like the other buckets.
         self.add_pre_update_snapshot(
-            prerequisites=[secure[Bucket.BACKUPS], access_logs.node.default_child]  # type: ignore[list-item]  # CfnBucket
+            function=self.snapshot_function,
+            prerequisites=[secure[Bucket.BACKUPS], access_logs.node.default_child],  # type: ignore[list-item]  # CfnBucket
         )

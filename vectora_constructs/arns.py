@@ -49,6 +49,10 @@ def bucket_arn(component: str, env: str) -> Arn:
     return Arn(f"arn:{{partition}}:s3:::{resource_name(component, env)}")
 
 
+def function_arn(region: str, function_name: str) -> Arn:
+    return Arn(f"arn:{{partition}}:lambda:{region}:{{account}}:function:{function_name}")
+
+
 def log_streams_arn(region: str, log_group: str) -> Arn:
     """The log streams Lambda creates in ``log_group`` (names unknown in advance)."""
     return Arn(f"arn:{{partition}}:logs:{region}:{{account}}:log-group:{log_group}:log-stream:*")

@@ -9,8 +9,9 @@ CloudFormation call the handler first; an unchanged stack leaves it untouched. N
 randomness: two synths are byte-identical.
 
 Every other resource of the stack depends on it (an aspect adds the dependency to resources
-created later, too), except its own function, role and log group and the ``prerequisites`` it
-needs to exist already (in S0-core: the backups bucket it writes to and that bucket's log bucket).
+created later, too), except what it needs to exist already: in S0-core, the environment's
+``SnapshotFunction`` (its handler, with role and log group; the other stacks call it by name) and
+the ``prerequisites`` (the backups bucket it writes to and that bucket's log bucket).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from vectora_constructs.arns import (
     Arn,
     Statement,
     bucket_arn,
+    function_arn,
     least_privilege_role,
     log_streams_arn,
     object_arn,
@@ -55,6 +57,7 @@ from vectora_constructs.nag import acknowledge
 from vectora_constructs.paths import BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import (
+    SNAPSHOT_FUNCTION,
     Bucket,
     EnvVar,
     Function,
@@ -62,7 +65,6 @@ from vectora_core.naming import (
     log_group_name,
     resource_name,
     role_name,
-    snapshot_function,
 )
 from vectora_core.naming import Stack as StackName
 
@@ -208,35 +210,20 @@ class _RunsFirst:
         self._guard.wire()
 
 
-class PreUpdateSnapshot(Construct):
-    """``vectora-inbox-{stack}-snapshot-{env}``: snapshots the environment before its stack changes.
+class SnapshotFunction(Construct):
+    """``vectora-inbox-pre-update-snapshot-{env}``: the handler of every pre-update snapshot of the
+    environment, with its log group and least-privilege role. One per environment, in S0-core.
 
-    Public: ``resource`` (the custom resource), ``function``, ``role``, ``snapshot_id`` (attribute).
+    A snapshot covers the whole environment whichever stack is about to change, so one function
+    serves the three stacks' snapshot resources; the other stacks call it by name (they are
+    deployed after S0-core). Public: ``function``, ``role``, ``function_name``.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        config: EnvConfig,
-        stack_component: str,
-        runtime: lambda_.Runtime,
-        prerequisites: Sequence[IConstruct] = (),
-    ) -> None:
+    def __init__(self, scope: Construct, id_: str, *, config: EnvConfig, runtime: lambda_.Runtime) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
-        if not isinstance(stack.synthesizer, SnapshotFingerprintSynthesizer):
-            raise TypeError(
-                f"{stack.stack_name}: a PreUpdateSnapshot needs its stack created with "
-                "synthesizer=SnapshotFingerprintSynthesizer() (it fills in the fingerprint)"
-            )
-        env = config.name
-        self._stack = stack
-        self._wired = False  # set once the aspect has made the guarded resources depend on it
-        self._excluded_paths = (self.node.path, *(p.node.path for p in prerequisites))
-        self.function_name = resource_name(snapshot_function(stack_component), env)
-        self.log_group_name = log_group_name(snapshot_function(stack_component), env)
+        env, region = config.name, Stack.of(self).region
+        self.function_name = resource_name(SNAPSHOT_FUNCTION, env)
+        self.log_group_name = log_group_name(SNAPSHOT_FUNCTION, env)
         log_group = logs.LogGroup(
             self,
             "LogGroup",
@@ -247,9 +234,9 @@ class PreUpdateSnapshot(Construct):
         self.role = least_privilege_role(
             self,
             "Role",
-            role_name=role_name(snapshot_function(stack_component), env),
-            description=f"Pre-update snapshot of {stack.stack_name}: reads the environment, writes backups",
-            statements=self._statements(config, stack),
+            role_name=role_name(SNAPSHOT_FUNCTION, env),
+            description=f"Pre-update snapshots of {env}: reads the environment, writes backups",
+            statements=self._statements(config, region),
             wildcard_reason="Wildcards are confined to names unknown in advance: log streams in this "
             "function's own log group, version numbers of the environment's two layers, stack ids of its "
             "three stacks, and object keys under the prefixes a snapshot copies (clients/, canonical/, "
@@ -257,7 +244,7 @@ class PreUpdateSnapshot(Construct):
         )
         self.function = lambda_.Function(
             self,
-            "Function",
+            "Handler",
             function_name=self.function_name,
             runtime=runtime,
             architecture=lambda_.Architecture.X86_64,
@@ -269,7 +256,7 @@ class PreUpdateSnapshot(Construct):
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             environment={EnvVar.ENV: env, EnvVar.LOG_LEVEL: config.log_level},
-            description=f"Snapshot of {env} before each update of {stack.stack_name}",
+            description=f"Snapshot of {env} before each update of one of its stacks",
         )
         acknowledge(
             self.function,
@@ -277,61 +264,9 @@ class PreUpdateSnapshot(Construct):
             "python3.13, like the pipeline functions: the newest runtime the Docker-free local AWS can run "
             "with a matching interpreter; Lambda supports it until 2029.",
         )
-        self.resource = CustomResource(
-            self,
-            "Resource",
-            service_token=self.function.function_arn,
-            resource_type=RESOURCE_TYPE,
-            properties={
-                "Env": env,
-                "StackName": stack.stack_name,
-                "FailurePolicy": "fail" if config.snapshot_failure_fails_update else "warn",
-                "Fingerprint": FINGERPRINT_PLACEHOLDER,  # see SnapshotFingerprintSynthesizer
-            },
-            removal_policy=RemovalPolicy.DESTROY,  # Delete does nothing: snapshots outlive stacks
-        )
-        if prerequisites:
-            self.resource.node.add_dependency(*prerequisites)
-        self.snapshot_id = self.resource.get_att_string("SnapshotId")
-        CfnOutput(
-            self,
-            "SnapshotId",
-            value=self.snapshot_id,
-            description="Snapshot taken by the last deployment that changed this stack",
-        )
-        Aspects.of(self.resource.node.default_child or self.resource).add(_RunsFirst(self))
 
-    # -- what it guards ------------------------------------------------------------------------
-    def wire(self) -> None:
-        """Make everything else of the stack depend on the snapshot resource (once, from the aspect
-        at synth, when every construct exists).
-
-        Dependencies are added per construct, as high in the tree as possible: CDK turns them into a
-        ``DependsOn`` of every resource below onto the custom resource (one jsii call per subtree,
-        not per resource). The snapshot's own subtree and the prerequisites are left out, by
-        construct path (jsii may hand back a new Python proxy for the same construct, so identity
-        cannot tell them apart).
-        """
-        if self._wired:
-            return
-        self._wired = True
-        excluded = self._excluded_paths
-
-        def visit(scope: IConstruct) -> None:
-            for child in scope.node.children:
-                path = child.node.path
-                if path in excluded:
-                    continue
-                if any(p.startswith(f"{path}/") for p in excluded):
-                    visit(child)  # holds a prerequisite: guard its other parts one by one
-                elif not (isinstance(child, CfnResource) and child.cfn_resource_type in UNGUARDED_TYPES):
-                    child.node.add_dependency(self.resource)
-
-        visit(self._stack)
-
-    # -- least privilege -----------------------------------------------------------------------
-    def _statements(self, config: EnvConfig, stack: Stack) -> list[Statement]:
-        env, region = config.name, stack.region
+    def _statements(self, config: EnvConfig, region: str) -> list[Statement]:
+        env = config.name
         backups = Bucket.BACKUPS
         statements: list[Statement] = [
             (
@@ -343,10 +278,7 @@ class PreUpdateSnapshot(Construct):
             (
                 "ReadFunctions",
                 ["lambda:GetFunction", "lambda:GetFunctionConfiguration"],
-                [
-                    Arn(f"arn:{{partition}}:lambda:{region}:{{account}}:function:{resource_name(f, env)}")
-                    for f in Function.ALL
-                ],
+                [function_arn(region, resource_name(f, env)) for f in Function.ALL],
                 None,
             ),
             (
@@ -401,10 +333,107 @@ class PreUpdateSnapshot(Construct):
         return statements
 
 
+class PreUpdateSnapshot(Construct):
+    """The custom resource that snapshots the environment before anything else of its stack changes.
+
+    ``function``: the environment's ``SnapshotFunction`` when it is in this stack (S0-core);
+    otherwise (``None``) the resource calls it by name, and the stack must be deployed after the one
+    that holds it. Public: ``resource`` (the custom resource), ``snapshot_id`` (attribute).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvConfig,
+        function: SnapshotFunction | None = None,
+        prerequisites: Sequence[IConstruct] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        if not isinstance(stack.synthesizer, SnapshotFingerprintSynthesizer):
+            raise TypeError(
+                f"{stack.stack_name}: a PreUpdateSnapshot needs its stack created with "
+                "synthesizer=SnapshotFingerprintSynthesizer() (it fills in the fingerprint)"
+            )
+        if function is not None and Stack.of(function).node.path != stack.node.path:
+            raise ValueError(
+                f"{stack.stack_name}: the snapshot function of another stack is called by name: "
+                "pass function=None"
+            )
+        env = config.name
+        self._stack = stack
+        self._wired = False  # set once the aspect has made the guarded resources depend on it
+        # The function (when here) and the prerequisites must exist before the snapshot runs.
+        before = (*((function,) if function is not None else ()), *prerequisites)
+        self._excluded_paths = (self.node.path, *(p.node.path for p in before))
+        service_token = (
+            function.function.function_arn
+            if function is not None
+            else function_arn(stack.region, resource_name(SNAPSHOT_FUNCTION, env)).value
+        )
+        # "Snapshot", not "Resource": CloudFormation cannot change a custom resource's ServiceToken in
+        # place, so when the handler moved to one function per environment the resource got a new
+        # logical ID - a replacement (Create: baseline snapshot; the old one's Delete does nothing).
+        self.resource = CustomResource(
+            self,
+            "Snapshot",
+            service_token=service_token,
+            resource_type=RESOURCE_TYPE,
+            properties={
+                "Env": env,
+                "StackName": stack.stack_name,
+                "FailurePolicy": "fail" if config.snapshot_failure_fails_update else "warn",
+                "Fingerprint": FINGERPRINT_PLACEHOLDER,  # see SnapshotFingerprintSynthesizer
+            },
+            removal_policy=RemovalPolicy.DESTROY,  # Delete does nothing: snapshots outlive stacks
+        )
+        if prerequisites:
+            self.resource.node.add_dependency(*prerequisites)
+        self.snapshot_id = self.resource.get_att_string("SnapshotId")
+        CfnOutput(
+            self,
+            "SnapshotId",
+            value=self.snapshot_id,
+            description="Snapshot taken by the last deployment that changed this stack",
+        )
+        Aspects.of(self.resource.node.default_child or self.resource).add(_RunsFirst(self))
+
+    # -- what it guards ------------------------------------------------------------------------
+    def wire(self) -> None:
+        """Make everything else of the stack depend on the snapshot resource (once, from the aspect
+        at synth, when every construct exists).
+
+        Dependencies are added per construct, as high in the tree as possible: CDK turns them into a
+        ``DependsOn`` of every resource below onto the custom resource (one jsii call per subtree,
+        not per resource). The snapshot's own subtree and the prerequisites are left out, by
+        construct path (jsii may hand back a new Python proxy for the same construct, so identity
+        cannot tell them apart).
+        """
+        if self._wired:
+            return
+        self._wired = True
+        excluded = self._excluded_paths
+
+        def visit(scope: IConstruct) -> None:
+            for child in scope.node.children:
+                path = child.node.path
+                if path in excluded:
+                    continue
+                if any(p.startswith(f"{path}/") for p in excluded):
+                    visit(child)  # holds a prerequisite: guard its other parts one by one
+                elif not (isinstance(child, CfnResource) and child.cfn_resource_type in UNGUARDED_TYPES):
+                    child.node.add_dependency(self.resource)
+
+        visit(self._stack)
+
+
 __all__ = [
     "RESOURCE_TYPE",
     "PreUpdateSnapshot",
     "SnapshotFingerprintSynthesizer",
+    "SnapshotFunction",
     "StackName",
     "bundle_handler",
     "fingerprint",

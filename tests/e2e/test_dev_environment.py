@@ -14,6 +14,7 @@ import pytest
 from vectora_core.environments import get_env_config
 from vectora_core.naming import (
     PROJECT_NAME,
+    SNAPSHOT_FUNCTION,
     Bucket,
     EnvVar,
     Function,
@@ -21,7 +22,6 @@ from vectora_core.naming import (
     Stack,
     resource_name,
     role_name,
-    snapshot_function,
 )
 
 pytestmark = pytest.mark.e2e
@@ -86,11 +86,10 @@ def test_every_resource_of_dev_exists_by_name(deployed_dev):
         config = lambda_.get_function_configuration(FunctionName=resource_name(function, ENV))
         assert config["Role"] == role["Arn"]  # each function runs with its own role
         assert config["Runtime"] == "python3.13"
-    # and each stack's pre-update snapshot function, with its own role
-    for stack in Stack.ALL:
-        role = iam.get_role(RoleName=role_name(snapshot_function(stack), ENV))["Role"]
-        config = lambda_.get_function_configuration(FunctionName=resource_name(snapshot_function(stack), ENV))
-        assert config["Role"] == role["Arn"]
+    # and the environment's pre-update snapshot function, with its own role
+    role = iam.get_role(RoleName=role_name(SNAPSHOT_FUNCTION, ENV))["Role"]
+    config = lambda_.get_function_configuration(FunctionName=resource_name(SNAPSHOT_FUNCTION, ENV))
+    assert config["Role"] == role["Arn"]
     layer_arns = _latest_layer_arns(deployed_dev)
     assert set(layer_arns) == set(Layer.ALL)
 

@@ -18,10 +18,11 @@ from vectora_constructs.pre_update_snapshot import (
     RESOURCE_TYPE,
     PreUpdateSnapshot,
     SnapshotFingerprintSynthesizer,
+    SnapshotFunction,
     fingerprint,
 )
 from vectora_core.environments import get_env_config
-from vectora_core.naming import ENV_NAMES, Bucket, resource_name, role_name, snapshot_function
+from vectora_core.naming import ENV_NAMES, SNAPSHOT_FUNCTION, Bucket, resource_name, role_name
 from vectora_core.naming import Stack as StackName
 
 
@@ -82,12 +83,14 @@ def test_every_other_resource_waits_for_the_snapshot(
         ):
             continue
         assert snapshot_id in _upstream(template, logical_id), f"{logical_id} does not wait for the snapshot"
-    # and the prerequisites are only the snapshot's own machinery plus the backups bucket's chain
-    functions = {k for k in prerequisites if template["Resources"][k]["Type"] == "AWS::Lambda::Function"}
-    assert len(functions) == 1
-    assert template["Resources"][functions.pop()]["Properties"]["FunctionName"] == resource_name(
-        snapshot_function(component), env
-    )
+    # and the prerequisites are only the snapshot's own machinery plus the backups bucket's chain:
+    # the environment's snapshot function in S0-core, no function at all elsewhere
+    functions = [
+        template["Resources"][k]["Properties"]["FunctionName"]
+        for k in prerequisites
+        if template["Resources"][k]["Type"] == "AWS::Lambda::Function"
+    ]
+    assert functions == ([resource_name(SNAPSHOT_FUNCTION, env)] if component == StackName.CORE else [])
 
 
 @pytest.mark.parametrize(("component", "env"), ALL_STACKS)
@@ -100,8 +103,22 @@ def test_properties_outputs_and_failure_policy(assembly: CloudAssembly, componen
     assert props["FailurePolicy"] == ("fail" if get_env_config(env).snapshot_failure_fails_update else "warn")
     assert props["FailurePolicy"] == ("warn" if env == "dev" else "fail")
     assert re.fullmatch(r"[0-9a-f]{64}", props["Fingerprint"])
-    # the handler answers CloudFormation itself: the service token is the function, no provider
-    assert props["ServiceToken"]["Fn::GetAtt"][1] == "Arn"
+    # the handler answers CloudFormation itself: the service token is the environment's snapshot
+    # function (no provider) - by reference in S0-core, which holds it, by name elsewhere
+    token = props["ServiceToken"]
+    if component == StackName.CORE:
+        function_id, attribute = token["Fn::GetAtt"]
+        assert attribute == "Arn"
+        function = template["Resources"][function_id]["Properties"]
+        assert function["FunctionName"] == resource_name(SNAPSHOT_FUNCTION, env)
+    else:
+        assert token == {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":lambda:eu-west-3:", {"Ref": "AWS::AccountId"},
+                 f":function:{resource_name(SNAPSHOT_FUNCTION, env)}"],
+            ]
+        }  # fmt: skip
     outputs = [
         o for o in template["Outputs"].values() if o["Value"] == {"Fn::GetAtt": [snapshot_id, "SnapshotId"]}
     ]
@@ -130,6 +147,24 @@ def test_an_env_variable_changes_the_runtime_fingerprint_only(
 
 
 @pytest.mark.parametrize("env", ENV_NAMES)
+def test_one_snapshot_function_per_environment_in_s0_core(assembly: CloudAssembly, env: str) -> None:
+    def snapshot_resources(component: str) -> list[dict]:
+        return [
+            v
+            for v in _template(assembly, component, env)["Resources"].values()
+            if v["Properties"].get("FunctionName") == resource_name(SNAPSHOT_FUNCTION, env)
+            or v["Properties"].get("RoleName") == role_name(SNAPSHOT_FUNCTION, env)
+            or v["Properties"].get("LogGroupName") == f"/aws/lambda/{resource_name(SNAPSHOT_FUNCTION, env)}"
+        ]
+
+    assert sorted(r["Type"] for r in snapshot_resources(StackName.CORE)) == [
+        "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Logs::LogGroup",
+    ]  # fmt: skip
+    for component in (StackName.IAM, StackName.RUNTIME):
+        assert snapshot_resources(component) == []
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
 def test_snapshot_role_is_least_privilege(assembly: CloudAssembly, env: str) -> None:
     for component in StackName.ALL:
         template = _template(assembly, component, env)
@@ -137,9 +172,13 @@ def test_snapshot_role_is_least_privilege(assembly: CloudAssembly, env: str) -> 
             v
             for v in template["Resources"].values()
             if v["Type"] == "AWS::IAM::Role"
-            and v["Properties"]["RoleName"] == role_name(snapshot_function(component), env)
+            and v["Properties"]["RoleName"] == role_name(SNAPSHOT_FUNCTION, env)
         ]
-        assert len(roles) == 1
+        assert len(roles) == (1 if component == StackName.CORE else 0)
+        # every permission is inline: a separate AWS::IAM::Policy would escape these checks
+        assert not [v for v in template["Resources"].values() if v["Type"] == "AWS::IAM::Policy"]
+        if not roles:
+            continue
         # every permission is inline: a separate AWS::IAM::Policy would escape these checks
         assert not [v for v in template["Resources"].values() if v["Type"] == "AWS::IAM::Policy"]
         statements = [
@@ -179,9 +218,9 @@ def _guarded_stack(app: App) -> Stack:
         env=Environment(region="eu-west-3"),
         synthesizer=SnapshotFingerprintSynthesizer(),
     )
-    PreUpdateSnapshot(
-        stack, "Guard", config=get_env_config("dev"), stack_component="s0-core", runtime=LAMBDA_RUNTIME
-    )
+    config = get_env_config("dev")
+    function = SnapshotFunction(stack, "Function", config=config, runtime=LAMBDA_RUNTIME)
+    PreUpdateSnapshot(stack, "Guard", config=config, function=function)
     return stack
 
 
@@ -260,6 +299,16 @@ def test_a_stack_without_the_fingerprint_synthesizer_is_refused() -> None:
     # the placeholder would otherwise ship, and the snapshot would never run again
     stack = Stack(App(), "plain", env=Environment(region="eu-west-3"))
     with pytest.raises(TypeError, match="SnapshotFingerprintSynthesizer"):
-        PreUpdateSnapshot(
-            stack, "Guard", config=get_env_config("dev"), stack_component="s0-core", runtime=LAMBDA_RUNTIME
-        )
+        PreUpdateSnapshot(stack, "Guard", config=get_env_config("dev"))
+
+
+def test_the_snapshot_function_of_another_stack_is_refused() -> None:
+    # a reference across stacks would become a CloudFormation export, which the project never uses
+    app = App()
+    holder, other = (
+        Stack(app, name, env=Environment(region="eu-west-3"), synthesizer=SnapshotFingerprintSynthesizer())
+        for name in ("holder", "other")
+    )
+    function = SnapshotFunction(holder, "Function", config=get_env_config("dev"), runtime=LAMBDA_RUNTIME)
+    with pytest.raises(ValueError, match="called by name"):
+        PreUpdateSnapshot(other, "Guard", config=get_env_config("dev"), function=function)

@@ -13,6 +13,7 @@ from vectora_core.environments import get_env_config
 from vectora_core.naming import (
     ENV_NAMES,
     PROJECT_NAME,
+    SNAPSHOT_FUNCTION,
     Bucket,
     EnvVar,
     Function,
@@ -20,7 +21,6 @@ from vectora_core.naming import (
     Stack,
     pubmed_api_key_param,
     resource_name,
-    snapshot_function,
 )
 
 NAME_PROPERTIES = {
@@ -168,8 +168,8 @@ def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(
         *resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket").values(),
         *(g for c in Stack.ALL for g in resources_of(assembly, c, env, "AWS::Logs::LogGroup").values()),
     ]
-    # six buckets, a log group per pipeline function, a log group per pre-update snapshot function
-    assert len(stateful) == 6 + 3 + 3
+    # six buckets, a log group per pipeline function, the pre-update snapshot function's log group
+    assert len(stateful) == 6 + 3 + 1
     assert {r["DeletionPolicy"] for r in stateful} == {expected}
     assert {r["UpdateReplacePolicy"] for r in stateful} == {expected}
 
@@ -189,12 +189,11 @@ def test_alarms_and_topic_only_in_stage_and_prod(assembly: CloudAssembly, env: s
 
 
 def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str) -> None:
-    groups = resources_of(assembly, Stack.RUNTIME, env, "AWS::Logs::LogGroup")
-    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {
-        get_env_config(env).log_retention_days
-    }
-    assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == sorted(
-        f"/aws/lambda/{resource_name(f, env)}" for f in (*Function.ALL, snapshot_function(Stack.RUNTIME))
+    groups = [g for s in Stack.ALL for g in resources_of(assembly, s, env, "AWS::Logs::LogGroup").values()]
+    assert {g["Properties"]["RetentionInDays"] for g in groups} == {get_env_config(env).log_retention_days}
+    # one per function: the pipeline functions' in S1-runtime, the snapshot function's in S0-core
+    assert sorted(g["Properties"]["LogGroupName"] for g in groups) == sorted(
+        f"/aws/lambda/{resource_name(f, env)}" for f in (*Function.ALL, SNAPSHOT_FUNCTION)
     )
 
 

@@ -63,10 +63,10 @@ class Stack:
     ALL: Final = (CORE, IAM, RUNTIME)  # deployment order
 
 
-def snapshot_function(stack: str) -> str:
-    """The pre-update snapshot function of a stack component (``s0-core-snapshot``), unsuffixed:
-    ``resource_name``, ``role_name`` and ``log_group_name`` add the rest as for any function."""
-    return f"{stack}-snapshot"
+# The pre-update snapshot function: one per environment, in S0-core (deployed first); every stack's
+# snapshot resource calls it. A component like a pipeline function's, so ``resource_name``,
+# ``role_name`` and ``log_group_name`` apply as for any function.
+SNAPSHOT_FUNCTION: Final = "pre-update-snapshot"
 
 
 def role_name(function: str, env: str) -> str:
