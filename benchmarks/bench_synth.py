@@ -1,7 +1,8 @@
 """Synth time of the whole app (``cdk synth -c env=all``) against a one-bucket CDK app.
 
 Both are synthesized the same way (the pinned CLI, the same venv, the same feature flags, a fresh
-output folder each run); the ratio is what the project adds on top of jsii/CLI start-up.
+output folder each run), in alternation; the ratio is what the project adds on top of jsii/CLI
+start-up.
 Target: ratio <= 1.5. Run: ``make bench`` (or ``.venv/bin/python benchmarks/bench_synth.py``).
 """
 
@@ -37,24 +38,21 @@ app.synth()
 """
 
 
-def synth_seconds(app_dir: Path, args: list[str], runs: int) -> list[float]:
-    env = {**os.environ, **CDK_CLI_QUIET_ENV}
-    times = []
-    for _ in range(runs):
-        out = Path(tempfile.mkdtemp(prefix="bench-synth-"))
-        try:
-            start = time.perf_counter()
-            subprocess.run([str(CDK), "synth", *args, "--quiet", "--output", str(out)], cwd=app_dir, env=env,
-                           check=True, capture_output=True)  # fmt: skip
-            times.append(time.perf_counter() - start)
-        finally:
-            shutil.rmtree(out, ignore_errors=True)
-    return times
+def synth_seconds(app_dir: Path, args: list[str]) -> float:
+    """Wall time of one ``cdk synth`` of the app in ``app_dir`` into a fresh output folder."""
+    out = Path(tempfile.mkdtemp(prefix="bench-synth-"))
+    try:
+        start = time.perf_counter()
+        subprocess.run([str(CDK), "synth", *args, "--quiet", "--output", str(out)], cwd=app_dir,
+                       env={**os.environ, **CDK_CLI_QUIET_ENV}, check=True, capture_output=True)  # fmt: skip
+        return time.perf_counter() - start
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="synths per app (median is compared)")
+    parser.add_argument("--runs", type=int, default=5, help="synths per app (median is compared)")
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory(prefix="bench-minimal-app-") as tmp:
         minimal = Path(tmp)
@@ -64,10 +62,14 @@ def main() -> int:
             json.dumps({"app": f"{sys.executable} app.py", "context": feature_flags})
         )
         # One warm-up each: the layer build cache and the OS file cache, as in day-to-day use.
-        synth_seconds(REPO, ["-c", "env=all"], 1)
-        synth_seconds(minimal, [], 1)
-        ours = synth_seconds(REPO, ["-c", "env=all"], runs)
-        base = synth_seconds(minimal, [], runs)
+        synth_seconds(REPO, ["-c", "env=all"])
+        synth_seconds(minimal, [])
+        # Interleaved, so that the machine's speed drifting during the run weighs on both alike.
+        ours: list[float] = []
+        base: list[float] = []
+        for _ in range(runs):
+            ours.append(synth_seconds(REPO, ["-c", "env=all"]))
+            base.append(synth_seconds(minimal, []))
     ratio = statistics.median(ours) / statistics.median(base)
     for label, times in (("cdk synth -c env=all (9 stacks)", ours), ("one-bucket app", base)):
         print(f"{label:32}: median {statistics.median(times):.2f} s  runs {[round(t, 2) for t in times]}")
