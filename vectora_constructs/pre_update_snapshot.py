@@ -418,13 +418,14 @@ class PreUpdateSnapshot(Construct):
 
         def visit(scope: IConstruct) -> None:
             for child in scope.node.children:
-                path = child.node.path
+                node = child.node  # each attribute read is a round trip to the CDK process
+                path = node.path
                 if path in excluded:
                     continue
                 if any(p.startswith(f"{path}/") for p in excluded):
                     visit(child)  # holds a prerequisite: guard its other parts one by one
                 elif not (isinstance(child, CfnResource) and child.cfn_resource_type in UNGUARDED_TYPES):
-                    child.node.add_dependency(self.resource)
+                    node.add_dependency(self.resource)
 
         visit(self._stack)
 
