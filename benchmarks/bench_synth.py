@@ -76,6 +76,9 @@ def main() -> int:
     print(
         f"ratio {ratio:.2f} (target <= {TARGET_RATIO}) -> {'OK' if ratio <= TARGET_RATIO else 'OVER TARGET'}"
     )
+    # How much the machine's noise moves it: the ratio of each alternated pair of runs.
+    pairs = sorted(o / b for o, b in zip(ours, base, strict=True))
+    print(f"pair ratios: {pairs[0]:.2f} .. {pairs[-1]:.2f} (median {statistics.median(pairs):.2f})")
     return 0
 
 
