@@ -373,9 +373,10 @@ class PreUpdateSnapshot(Construct):
             if function is not None
             else function_arn(stack.region, resource_name(SNAPSHOT_FUNCTION, env)).value
         )
-        # "Snapshot", not "Resource": CloudFormation cannot change a custom resource's ServiceToken in
-        # place, so when the handler moved to one function per environment the resource got a new
-        # logical ID - a replacement (Create: baseline snapshot; the old one's Delete does nothing).
+        # CloudFormation cannot change a custom resource's ServiceToken in place: a new handler needs
+        # a new construct id, hence a new logical ID and a replacement (Create takes a baseline
+        # snapshot, the old resource's Delete does nothing). "Snapshot" replaced "Resource" when the
+        # per-stack functions became one function per environment.
         self.resource = CustomResource(
             self,
             "Snapshot",
