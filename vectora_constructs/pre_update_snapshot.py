@@ -129,11 +129,11 @@ class FingerprintError(RuntimeError):
 def fingerprint(template: dict[str, Any], snapshot_logical_id: str) -> str:
     """sha256 of ``template`` as rendered, but for the snapshot resource itself: the rest of the stack.
 
-    Every other resource counts - also the snapshot's own function and role and the prerequisites
-    that must exist before it (they change the stack too; hashing them creates no dependency) -
-    and so do outputs, parameters, rules and conditions. CDK metadata is left out (the
-    ``AWS::CDK::Metadata`` resource and each resource's ``Metadata``), so the value does not depend
-    on how synth was called (``--path-metadata``, ``--version-reporting``, in-process tests).
+    Every other resource counts - also the snapshot function and role where the stack holds them
+    and the prerequisites that must exist before it (they change the stack too; hashing them
+    creates no dependency) - and so do outputs, parameters, rules and conditions. CDK metadata is
+    left out (the ``AWS::CDK::Metadata`` resource and each resource's ``Metadata``), so the value
+    does not depend on how synth was called (``--path-metadata``, ``--version-reporting``, in-process tests).
     """
     rest = {k: v for k, v in template.items() if k not in ("Resources", "Metadata")}
     rest["Resources"] = {
@@ -357,22 +357,23 @@ class PreUpdateSnapshot(Construct):
                 f"{stack.stack_name}: a PreUpdateSnapshot needs its stack created with "
                 "synthesizer=SnapshotFingerprintSynthesizer() (it fills in the fingerprint)"
             )
-        if function is not None and Stack.of(function).node.path != stack.node.path:
-            raise ValueError(
-                f"{stack.stack_name}: the snapshot function of another stack is called by name: "
-                "pass function=None"
-            )
         env = config.name
         self._stack = stack
         self._wired = False  # set once the aspect has made the guarded resources depend on it
-        # The function (when here) and the prerequisites must exist before the snapshot runs.
-        before = (*((function,) if function is not None else ()), *prerequisites)
-        self._excluded_paths = (self.node.path, *(p.node.path for p in before))
-        service_token = (
-            function.function.function_arn
-            if function is not None
-            else function_arn(stack.region, resource_name(SNAPSHOT_FUNCTION, env)).value
-        )
+        # What must exist before the snapshot runs is not guarded: its own subtree, the prerequisites
+        # and, when this stack holds it, the snapshot function.
+        excluded = [self.node.path, *(p.node.path for p in prerequisites)]
+        if function is None:
+            service_token = function_arn(stack.region, resource_name(SNAPSHOT_FUNCTION, env)).value
+        else:
+            if Stack.of(function).node.path != stack.node.path:
+                raise ValueError(
+                    f"{stack.stack_name}: the snapshot function of another stack is called by name: "
+                    "pass function=None"
+                )
+            service_token = function.function.function_arn
+            excluded.append(function.node.path)
+        self._excluded_paths = tuple(excluded)
         # CloudFormation cannot change a custom resource's ServiceToken in place: a new handler needs
         # a new construct id, hence a new logical ID and a replacement (Create takes a baseline
         # snapshot, the old resource's Delete does nothing). "Snapshot" replaced "Resource" when the
