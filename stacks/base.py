@@ -20,6 +20,11 @@ from vectora_core.naming import PROJECT_NAME, resource_name
 LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
 
 
+def construct_id(function: str) -> str:
+    """Construct id for a pipeline function's constructs: ``normalize-score-v2`` -> ``NormalizeScoreV2``."""
+    return "".join(part.title() for part in function.split("-"))
+
+
 class VectoraStack(Stack):
     """A stack named ``vectora-inbox-{component}-{env}``, tagged, protected as its config says."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.base import VectoraStack
+from stacks.base import VectoraStack, construct_id
 from vectora_constructs.arns import (
     Arn,
     Statement,
@@ -127,7 +127,7 @@ class IamStack(VectoraStack):
             )
         return least_privilege_role(
             self,
-            f"{''.join(part.title() for part in function.split('-'))}Role",
+            f"{construct_id(function)}Role",
             role_name=role_name(function, env),
             description=f"Execution role of {resource_name(function, env)}",
             statements=statements,

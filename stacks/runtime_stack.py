@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.base import LAMBDA_RUNTIME, VectoraStack
+from stacks.base import LAMBDA_RUNTIME, VectoraStack, construct_id
 from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
 from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.python_layers import requirements_layer, source_layer
@@ -94,7 +94,7 @@ class RuntimeStack(VectoraStack):
         for function in Function.ALL:
             self.functions[function] = PipelineFunction(
                 self,
-                "".join(part.title() for part in function.split("-")),
+                construct_id(function),
                 config=config,
                 function=function,
                 code_dir=LAMBDAS_DIR / function.replace("-", "_"),
