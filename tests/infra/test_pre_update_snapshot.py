@@ -249,7 +249,7 @@ def test_resources_added_after_it_wait_for_it() -> None:
     s3.Bucket(stack, "Late")
     # when synthesized, then the late bucket depends on the snapshot resource
     template = app.synth().get_stack_by_name(stack.stack_name).template
-    (snapshot_id,) = [k for k, r in template["Resources"].items() if r["Type"] == RESOURCE_TYPE]
+    snapshot_id, _ = _snapshot_resource(template)
     (late,) = [r for k, r in template["Resources"].items() if k.startswith("Late")]
     assert snapshot_id in _depends_on(late)
 
