@@ -6,19 +6,18 @@ import sys
 import aws_cdk as cdk
 
 from stacks import build_environment
-from stacks.context import ContextError, parse_extra_env, resolve_environments
+from stacks.context import ContextError, read_context
 from vectora_constructs.nag import add_security_checks
 
 app = cdk.App()
 try:
-    configs = resolve_environments(app.node.try_get_context("env"))
-    extra_environment = parse_extra_env(app.node.try_get_context("extra_env"), configs)
+    context = read_context(app.node.try_get_context)
 except ContextError as error:
     print(f"error: {error}", file=sys.stderr)
     sys.exit(2)
 
-for config in configs:
-    build_environment(app, config, extra_environment=extra_environment)
+for config in context.configs:
+    build_environment(app, config, extra_environment=context.extra_environment)
 
 # Security rules run on every synth; acknowledgements (each with its reason) live beside the
 # resources they concern.

@@ -29,7 +29,7 @@ from vectora_core.naming import (
     Bucket,
     Function,
     Layer,
-    Stack,
+    StackComponent,
     UnknownEnvironmentError,
     check_env,
     resource_name,
@@ -136,7 +136,7 @@ def invoke_functions(aws: LocalAws, env: str, out: TextIO) -> list[str]:
     client_id = _first_client_id()
     event: dict[str, Any] = {"client_id": client_id} if client_id else {}
     failed = []
-    for function in Function.ALL:
+    for function in Function:
         name = resource_name(function, env)
         response = lambda_.invoke(FunctionName=name, Payload=json.dumps(event).encode())
         payload = response["Payload"].read().decode("utf-8", errors="replace")
@@ -160,7 +160,7 @@ def summary(aws: LocalAws, env: str, out: TextIO) -> None:
     """What is deployed for ``env`` and where results land."""
     cfn, s3, lambda_ = aws.client("cloudformation"), aws.client("s3"), aws.client("lambda")
     stack_rows = []
-    for component in Stack.ALL:
+    for component in StackComponent:
         name = resource_name(component, env)
         try:
             status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
@@ -171,8 +171,8 @@ def summary(aws: LocalAws, env: str, out: TextIO) -> None:
 
     bucket_rows = []
     existing = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    for component in Bucket.ALL:
-        name = resource_name(component, env)
+    for bucket in Bucket:
+        name = resource_name(bucket, env)
         if name not in existing:
             bucket_rows.append((name, "(missing)"))
             continue
@@ -181,16 +181,16 @@ def summary(aws: LocalAws, env: str, out: TextIO) -> None:
     _table(out, "Buckets", ("bucket", "content"), bucket_rows)
 
     layer_rows = []
-    for component in Layer.ALL:
-        name = resource_name(component, env)
+    for layer_component in Layer:
+        name = resource_name(layer_component, env)
         versions = lambda_.list_layer_versions(LayerName=name).get("LayerVersions", [])
         latest = max((v["Version"] for v in versions), default=None)
         layer_rows.append((name, f"version {latest}" if latest else "(missing)"))
     _table(out, "Layers", ("layer", "latest"), layer_rows)
 
     function_rows = []
-    for component in Function.ALL:
-        name = resource_name(component, env)
+    for function in Function:
+        name = resource_name(function, env)
         try:
             config = lambda_.get_function_configuration(FunctionName=name)
         except lambda_.exceptions.ResourceNotFoundException:

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from vectora_core.environments import ENVIRONMENTS, EnvConfig
 from vectora_core.naming import ENV_NAMES, EnvVar
 
 ALL_ENVS = "all"
 _ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Deliberately simple: one "@", no spaces, a dot in the domain. SNS confirms the address itself.
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 # Spec variables are derived from the environment config; an override could only make them lie.
-_PROTECTED = frozenset(
-    v for k, v in vars(EnvVar).items() if not k.startswith("_") and v != EnvVar.BEDROCK_MODE
-)
-# Extra variables serve local experiments (e.g. BEDROCK_MODE=offline on the local AWS); stage and
-# prod get exactly what the config says, so a promotion deploys the same template.
-EXTRA_ENV_ALLOWED_IN = ("dev",)
+_PROTECTED = frozenset(EnvVar) - {EnvVar.BEDROCK_MODE}
+ALARM_EMAILS_FLAG = "alarm_emails"
 
 
 class ContextError(ValueError):
     """A bad ``-c`` value; the message is the one line shown to the user."""
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What the app builds: the environments' configs (subscribers filled in) and extra variables."""
+
+    configs: list[EnvConfig]
+    extra_environment: dict[str, str]
+
+
+def read_context(get: Callable[[str], object]) -> AppContext:
+    """The whole ``-c`` context of one synth (``get`` is ``app.node.try_get_context``)."""
+    configs = resolve_environments(get("env"))
+    configs = with_alarm_emails(configs, get(ALARM_EMAILS_FLAG))
+    return AppContext(configs, parse_extra_env(get("extra_env"), configs))
 
 
 def resolve_environments(value: object) -> list[EnvConfig]:
@@ -37,8 +52,52 @@ def resolve_environments(value: object) -> list[EnvConfig]:
     return [ENVIRONMENTS[value]]  # type: ignore[index]  # membership checked above
 
 
+def _emails(value: object, where: str) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ContextError(
+            f"{where} must be comma-separated addresses such as ops@example.com,oncall@example.com"
+        )
+    emails = tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
+    bad = [e for e in emails if not _EMAIL.match(e)]
+    if bad:
+        raise ContextError(f"{where}: {bad[0]!r} is not an email address (e.g. ops@example.com)")
+    return emails
+
+
+def with_alarm_emails(configs: list[EnvConfig], value: object) -> list[EnvConfig]:
+    """Fill each alarmed environment's subscribers from ``-c alarm_emails``.
+
+    The value is ``a@x,b@y`` (every environment synthesized) or, in cdk.json's context, a mapping
+    ``{"stage": "a@x", "prod": ["b@y"]}``. An environment with alarms and nobody to tell is refused:
+    an alarm that reaches no one is not monitoring.
+    """
+    flag = f"-c {ALARM_EMAILS_FLAG}"
+    per_env: Mapping[str, object]
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(ENV_NAMES))
+        if unknown:
+            raise ContextError(
+                f"{flag}: unknown environment {unknown[0]!r} (allowed: {', '.join(ENV_NAMES)})"
+            )
+        per_env = value
+    else:
+        per_env = {c.name: value for c in configs} if value not in (None, "") else {}
+    result = []
+    for config in configs:
+        raw = per_env.get(config.name)
+        emails = _emails(raw, flag) if raw not in (None, "") else ()
+        if config.alarms_enabled and not emails:
+            raise ContextError(
+                f"{config.name} has alarms and nobody to notify: "
+                f"pass {flag}=ops@example.com[,other@example.com]"
+            )
+        result.append(dataclasses.replace(config, alarm_emails=emails) if emails else config)
+    return result
+
+
 def parse_extra_env(value: object, configs: list[EnvConfig]) -> dict[str, str]:
-    """``-c extra_env='{"NAME": "value"}'``: extra Lambda variables, dev only, spec names refused."""
+    """``-c extra_env='{"NAME": "value"}'``: extra Lambda variables where the config allows them."""
     if value is None or value == "":
         return {}
     try:
@@ -56,9 +115,8 @@ def parse_extra_env(value: object, configs: list[EnvConfig]) -> dict[str, str]:
             raise ContextError(
                 f"-c extra_env: {name} is set from the environment config and cannot be overridden"
             )
-    refused = [c.name for c in configs if c.name not in EXTRA_ENV_ALLOWED_IN]
+    refused = [c.name for c in configs if not c.extra_env_allowed]
     if parsed and refused:
-        raise ContextError(
-            f"-c extra_env is only allowed for {', '.join(EXTRA_ENV_ALLOWED_IN)}, not {', '.join(refused)}"
-        )
+        allowed = ", ".join(c.name for c in ENVIRONMENTS.values() if c.extra_env_allowed)
+        raise ContextError(f"-c extra_env is only allowed for {allowed}, not {', '.join(refused)}")
     return dict(parsed)

@@ -10,7 +10,7 @@ from stacks.base import LAMBDA_RUNTIME, VectoraStack
 from vectora_constructs.pre_update_snapshot import SnapshotFunction
 from vectora_constructs.secure_bucket import SecureBucket
 from vectora_core.environments import EnvConfig
-from vectora_core.naming import Bucket, Stack, resource_name
+from vectora_core.naming import Bucket, StackComponent, resource_name
 
 # Stable logical IDs, forever: changing one makes CloudFormation replace the bucket.
 LOGICAL_IDS = {
@@ -67,7 +67,7 @@ class CoreStack(VectoraStack):
 
     def __init__(self, scope: Construct, *, config: EnvConfig) -> None:
         super().__init__(
-            scope, component=Stack.CORE, config=config, description="Vectora Inbox S0-core: buckets"
+            scope, component=StackComponent.CORE, config=config, description="Vectora Inbox S0-core: buckets"
         )
         access_logs_construct = SecureBucket(
             self,

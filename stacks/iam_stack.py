@@ -8,8 +8,6 @@ cross-stack exports (exports would lock S0-core against updates).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -23,47 +21,15 @@ from vectora_constructs.arns import (
     object_arn,
 )
 from vectora_core.environments import EnvConfig
+from vectora_core.functions import FUNCTIONS, Access
 from vectora_core.naming import (
-    Bucket,
     Function,
-    Stack,
+    StackComponent,
     log_group_name,
     pubmed_api_key_param,
     resource_name,
     role_name,
 )
-
-# Key prefixes of the config and data buckets (the pipeline's data layout).
-CONFIG_PREFIXES = ("clients/", "canonical/")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Access:
-    """What one function may touch: (bucket component, key prefix) pairs, and optional services."""
-
-    reads: tuple[tuple[str, str], ...]
-    writes: tuple[tuple[str, str], ...]
-    bedrock: bool = False
-    pubmed_key: bool = False
-
-
-ACCESS: dict[str, Access] = {
-    Function.INGEST: Access(
-        reads=tuple((Bucket.CONFIG, p) for p in CONFIG_PREFIXES),
-        writes=((Bucket.DATA, "raw/"),),
-        pubmed_key=True,
-    ),
-    Function.NORMALIZE_SCORE: Access(
-        reads=(*((Bucket.CONFIG, p) for p in CONFIG_PREFIXES), (Bucket.DATA, "raw/")),
-        writes=((Bucket.DATA, "curated/"),),
-        bedrock=True,
-    ),
-    Function.NEWSLETTER: Access(
-        reads=(*((Bucket.CONFIG, p) for p in CONFIG_PREFIXES), (Bucket.DATA, "curated/")),
-        writes=((Bucket.NEWSLETTERS, ""),),
-        bedrock=True,
-    ),
-}
 
 
 class IamStack(VectoraStack):
@@ -71,14 +37,17 @@ class IamStack(VectoraStack):
 
     def __init__(self, scope: Construct, *, config: EnvConfig) -> None:
         super().__init__(
-            scope, component=Stack.IAM, config=config, description="Vectora Inbox S0-iam: execution roles"
+            scope,
+            component=StackComponent.IAM,
+            config=config,
+            description="Vectora Inbox S0-iam: execution roles",
         )
-        self.roles: dict[str, iam.Role] = {
-            function: self._role(function, access) for function, access in ACCESS.items()
+        self.roles: dict[Function, iam.Role] = {
+            name: self._role(name, spec.access) for name, spec in FUNCTIONS.items()
         }
         self.add_pre_update_snapshot()
 
-    def _role(self, function: str, access: Access) -> iam.Role:
+    def _role(self, function: Function, access: Access) -> iam.Role:
         env = self.config.name
         statements: list[Statement] = [
             (

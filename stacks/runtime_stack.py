@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.base import LAMBDA_RUNTIME, VectoraStack, construct_id
@@ -15,40 +16,13 @@ from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
 from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.python_layers import requirements_layer, source_layer
 from vectora_core.environments import EnvConfig
-from vectora_core.naming import (
-    PROJECT_NAME,
-    Bucket,
-    EnvVar,
-    Function,
-    Layer,
-    Stack,
-    pubmed_api_key_param,
-    resource_name,
-    role_name,
-)
-
-RUNTIME = LAMBDA_RUNTIME
+from vectora_core.functions import FUNCTIONS, FunctionSpec
+from vectora_core.naming import Function, Layer, StackComponent, resource_name, role_name
 
 
-def function_environment(config: EnvConfig, function: str, extra: Mapping[str, str]) -> dict[str, str]:
-    """The spec's environment variables of ``function``: the common set plus what it uses."""
-    env = config.name
-    variables = {
-        EnvVar.ENV: env,
-        EnvVar.PROJECT_NAME: PROJECT_NAME,
-        EnvVar.CONFIG_BUCKET: resource_name(Bucket.CONFIG, env),
-        EnvVar.DATA_BUCKET: resource_name(Bucket.DATA, env),
-        EnvVar.LOG_LEVEL: config.log_level,
-        EnvVar.DEBUG: "true" if config.debug else "false",
-    }
-    if function == Function.INGEST:
-        variables[EnvVar.PUBMED_API_KEY_PARAM] = pubmed_api_key_param(env)
-    if function in (Function.NORMALIZE_SCORE, Function.NEWSLETTER):
-        variables[EnvVar.BEDROCK_MODEL_ID] = config.bedrock_model_id
-        variables[EnvVar.BEDROCK_REGION] = config.bedrock_region
-    if function == Function.NEWSLETTER:
-        variables[EnvVar.NEWSLETTERS_BUCKET] = resource_name(Bucket.NEWSLETTERS, env)
-    return {**variables, **extra}
+def function_environment(spec: FunctionSpec, config: EnvConfig, extra: Mapping[str, str]) -> dict[str, str]:
+    """The function's variables (from its spec) plus the allowed ``-c extra_env`` ones."""
+    return {**spec.environment(config), **extra}
 
 
 class RuntimeStack(VectoraStack):
@@ -57,7 +31,7 @@ class RuntimeStack(VectoraStack):
     def __init__(self, scope: Construct, *, config: EnvConfig, extra_environment: Mapping[str, str]) -> None:
         super().__init__(
             scope,
-            component=Stack.RUNTIME,
+            component=StackComponent.RUNTIME,
             config=config,
             description="Vectora Inbox S1-runtime: layers, pipeline functions, alarms",
         )
@@ -68,7 +42,7 @@ class RuntimeStack(VectoraStack):
                 "VectoraCoreLayer",
                 layer_name=resource_name(Layer.VECTORA_CORE, env),
                 folder=LAYERS_DIR / "vectora_core",
-                runtime=RUNTIME,
+                runtime=LAMBDA_RUNTIME,
                 description="vectora_core: names, settings, config loading, storage, snapshot engine",
             ),
             Layer.COMMON_DEPS: requirements_layer(
@@ -76,7 +50,7 @@ class RuntimeStack(VectoraStack):
                 "CommonDepsLayer",
                 layer_name=resource_name(Layer.COMMON_DEPS, env),
                 requirements=LAYERS_DIR / "common_deps" / "requirements.txt",
-                runtime=RUNTIME,
+                runtime=LAMBDA_RUNTIME,
                 description="Third-party libraries of the pipeline (layers/common_deps/requirements.txt)",
             ),
         }
@@ -90,21 +64,23 @@ class RuntimeStack(VectoraStack):
                 enforce_ssl=True,
                 master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
             )
-        self.functions: dict[str, PipelineFunction] = {}
-        for function in Function.ALL:
+            for email in config.alarm_emails:
+                self.alarm_topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.functions: dict[Function, PipelineFunction] = {}
+        for function, spec in FUNCTIONS.items():
             self.functions[function] = PipelineFunction(
                 self,
                 construct_id(function),
                 config=config,
                 function=function,
-                code_dir=LAMBDAS_DIR / function.replace("-", "_"),
-                runtime=RUNTIME,
+                code_dir=LAMBDAS_DIR / spec.code_dir,
+                runtime=LAMBDA_RUNTIME,
                 # Created by S0-iam; referred to by name, immutable here (S0-iam owns its policies).
                 role=iam.Role.from_role_name(
                     self, f"{function}-role", role_name(function, env), mutable=False
                 ),
                 layers=list(self.layers.values()),
-                environment=function_environment(config, function, extra_environment),
+                environment=function_environment(spec, config, extra_environment),
                 alarm_topic=self.alarm_topic,
             )
         self.add_pre_update_snapshot()

@@ -27,6 +27,7 @@ from botocore.config import Config
 from local_aws import cdk as local_cdk
 from local_aws.server import LocalAws
 from local_aws.settings import CDK_CLI_QUIET_ENV
+from tests.support.cdk_cli import ALARM_CONTEXT
 
 # However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI stay quiet: set
 # before any test module imports aws_cdk, whose jsii runtime prints Node's end-of-life banner.
@@ -113,6 +114,8 @@ class LocalAwsSession:
             args += ["-c", f"extra_env={json.dumps(merged, sort_keys=True)}"]
         elif extra_env:
             raise ValueError(f"extra_env is only allowed for dev, not {env}")
+        else:
+            args += ALARM_CONTEXT
         started = time.monotonic()
         result = self.cdk(*args)
         self.timings.setdefault(f"deploy {env} (first)", time.monotonic() - started)

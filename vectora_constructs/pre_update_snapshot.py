@@ -62,11 +62,11 @@ from vectora_core.naming import (
     EnvVar,
     Function,
     Layer,
+    StackComponent,
     log_group_name,
     resource_name,
     role_name,
 )
-from vectora_core.naming import Stack as StackName
 
 RESOURCE_TYPE = "Custom::PreUpdateSnapshot"
 HANDLER_DIR = LAMBDAS_DIR / "pre_update_snapshot"
@@ -278,7 +278,7 @@ class SnapshotFunction(Construct):
             (
                 "ReadFunctions",
                 ["lambda:GetFunction", "lambda:GetFunctionConfiguration"],
-                [function_arn(region, resource_name(f, env)) for f in Function.ALL],
+                [function_arn(region, resource_name(f, env)) for f in Function],
                 None,
             ),
             (
@@ -286,7 +286,7 @@ class SnapshotFunction(Construct):
                 ["lambda:GetLayerVersion"],
                 [
                     Arn(f"arn:{{partition}}:lambda:{region}:{{account}}:layer:{resource_name(layer, env)}:*")
-                    for layer in Layer.ALL
+                    for layer in Layer
                 ],
                 None,
             ),
@@ -295,7 +295,7 @@ class SnapshotFunction(Construct):
                 ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
                 [
                     Arn(f"arn:{{partition}}:cloudformation:{region}:{{account}}:stack/{stack_name}/*")
-                    for stack_name in (resource_name(s, env) for s in StackName.ALL)
+                    for stack_name in (resource_name(s, env) for s in StackComponent)
                 ],
                 None,
             ),
@@ -437,7 +437,6 @@ __all__ = [
     "PreUpdateSnapshot",
     "SnapshotFingerprintSynthesizer",
     "SnapshotFunction",
-    "StackName",
     "bundle_handler",
     "fingerprint",
 ]

@@ -5,12 +5,13 @@ python scripts/maintenance/archive_snapshots.py --env prod --older-than 90 [--dr
 
 from __future__ import annotations
 
-import _cli
+from collections.abc import Sequence
 
 from vectora_core.snapshots import archive_snapshots
+from vectora_ops import cli as _cli
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     p = _cli.parser("archive_snapshots.py", "Move snapshots older than N days to Glacier (prod).")
     p.add_argument(
         "--older-than",
@@ -19,7 +20,7 @@ def main() -> int:
         help="archive snapshots older than DAYS days (default: the environment's setting, 90 in prod)",
     )
     p.add_argument("--dry-run", action="store_true", help="print what would move; move nothing")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     with _cli.progress_display() as progress:
         moved = archive_snapshots(
             env=args.env, older_than_days=args.older_than, dry_run=args.dry_run, progress=progress

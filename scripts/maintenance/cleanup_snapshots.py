@@ -8,19 +8,20 @@ Deletes snapshots older than N days, plus those the environment's retention does
 
 from __future__ import annotations
 
-import _cli
+from collections.abc import Sequence
 
 from vectora_core.snapshots import cleanup_snapshots
+from vectora_ops import cli as _cli
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     p = _cli.parser("cleanup_snapshots.py", "Delete old snapshots (dev/stage only).")
     p.add_argument(
         "--older-than", type=_cli.days_type, metavar="DAYS", help="delete snapshots older than DAYS days"
     )
     p.add_argument("--dry-run", action="store_true", help="print what would be deleted; delete nothing")
     _cli.add_local(p)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     with _cli.progress_display() as progress:
         deleted = cleanup_snapshots(
             env=args.env,

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-
-import _cli
+from collections.abc import Sequence
 
 from vectora_core.snapshots import COMPONENTS, apply_retention, create_snapshot, preview_snapshot
+from vectora_ops import cli as _cli
 
 
 def dry_run(args: argparse.Namespace) -> int:
@@ -33,7 +33,7 @@ def dry_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     p = _cli.parser(
         "create_snapshot.py",
         "Snapshot Lambda config/code, layers, client configs, canonical, "
@@ -52,7 +52,7 @@ def main() -> int:
         "--dry-run", action="store_true", help="print what would be captured and what retention would delete"
     )
     _cli.add_local(p)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.dry_run:
         return dry_run(args)
     with _cli.progress_display() as progress:

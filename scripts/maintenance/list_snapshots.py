@@ -6,19 +6,20 @@ python scripts/maintenance/list_snapshots.py --env dev [--local DIR] [--json]
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-import _cli
 from rich.console import Console
 from rich.table import Table
 
 from vectora_core.snapshots import COMPONENTS, list_snapshots
+from vectora_ops import cli as _cli
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     p = _cli.parser("list_snapshots.py", "List the snapshots of an environment (newest first).")
     _cli.add_local(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     infos = list_snapshots(env=args.env, local_dir=args.local)
     if args.json:
         rows = [

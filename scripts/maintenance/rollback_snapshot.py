@@ -13,13 +13,13 @@ Every rollback is recorded in the backups bucket under ``audit/rollbacks/``.
 from __future__ import annotations
 
 import sys
-
-import _cli
+from collections.abc import Sequence
 
 from vectora_core.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, RollbackError, rollback_snapshot
+from vectora_ops import cli as _cli
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     p = _cli.parser("rollback_snapshot.py", "Restore an environment from a snapshot.")
     p.add_argument(
         "--snapshot",
@@ -35,7 +35,7 @@ def main() -> int:
     p.add_argument("--approve", metavar="WHO", help="who approves this rollback (required in prod; audited)")
     p.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
     _cli.add_local(p)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     try:
         with _cli.progress_display() as progress:
             report = rollback_snapshot(

@@ -19,7 +19,7 @@ from vectora_core.naming import (
     EnvVar,
     Function,
     Layer,
-    Stack,
+    StackComponent,
     resource_name,
     role_name,
 )
@@ -52,7 +52,7 @@ def _expected_variables(function: str) -> dict[str, str]:
 def _latest_layer_arns(session: Any) -> dict[str, str]:
     lambda_ = session.client("lambda")
     arns = {}
-    for layer in Layer.ALL:
+    for layer in Layer:
         versions = lambda_.list_layer_versions(LayerName=resource_name(layer, ENV))["LayerVersions"]
         assert versions, f"layer {resource_name(layer, ENV)} has no version"
         arns[layer] = max(versions, key=lambda v: v["Version"])["LayerVersionArn"]
@@ -76,12 +76,12 @@ def _invoke(session: Any, function: str) -> tuple[dict[str, Any], dict[str, Any]
 
 def test_every_resource_of_dev_exists_by_name(deployed_dev):
     cfn, s3, iam, lambda_ = (deployed_dev.client(s) for s in ("cloudformation", "s3", "iam", "lambda"))
-    for stack in Stack.ALL:
+    for stack in StackComponent:
         status = cfn.describe_stacks(StackName=resource_name(stack, ENV))["Stacks"][0]["StackStatus"]
         assert status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"), (stack, status)
-    for bucket in Bucket.ALL:
+    for bucket in Bucket:
         s3.head_bucket(Bucket=resource_name(bucket, ENV))
-    for function in Function.ALL:
+    for function in Function:
         role = iam.get_role(RoleName=role_name(function, ENV))["Role"]
         config = lambda_.get_function_configuration(FunctionName=resource_name(function, ENV))
         assert config["Role"] == role["Arn"]  # each function runs with its own role
@@ -91,10 +91,10 @@ def test_every_resource_of_dev_exists_by_name(deployed_dev):
     config = lambda_.get_function_configuration(FunctionName=resource_name(SNAPSHOT_FUNCTION, ENV))
     assert config["Role"] == role["Arn"]
     layer_arns = _latest_layer_arns(deployed_dev)
-    assert set(layer_arns) == set(Layer.ALL)
+    assert set(layer_arns) == set(Layer)
 
 
-@pytest.mark.parametrize("function", Function.ALL)
+@pytest.mark.parametrize("function", Function)
 def test_each_function_runs_with_its_variables_and_layers(deployed_dev, function):
     config = deployed_dev.client("lambda").get_function_configuration(
         FunctionName=resource_name(function, ENV)
@@ -126,7 +126,7 @@ def test_env_variable_change_is_redeployed_and_shown_by_diff(deployed_dev):
         # when dev is redeployed with one more variable
         deployed_dev.deploy(extra_env={MARKER: "v2"})
         # then every function has it, and the handler sees it
-        for function in Function.ALL:
+        for function in Function:
             variables = lambda_.get_function_configuration(FunctionName=resource_name(function, ENV))[
                 "Environment"
             ]["Variables"]
@@ -140,14 +140,14 @@ def test_env_variable_change_is_redeployed_and_shown_by_diff(deployed_dev):
             "diff", "-c", f"env={ENV}", "--method=template", "--fail", "-c", f"extra_env={same}", check=False
         )
         assert unchanged.returncode == 0, unchanged.output
-        assert unchanged.output.count("There were no differences") == len(Stack.ALL), unchanged.output
+        assert unchanged.output.count("There were no differences") == len(StackComponent), unchanged.output
 
         # and `cdk diff --method=template` against the emulator shows the next change
         extra = json.dumps({"BEDROCK_MODE": "offline", MARKER: "v3"}, sort_keys=True)
         diff = deployed_dev.cdk("diff", "-c", f"env={ENV}", "--method=template", "-c", f"extra_env={extra}")
-        runtime_section = diff.output.split(f"Stack {resource_name(Stack.RUNTIME, ENV)}", 1)[-1]
+        runtime_section = diff.output.split(f"Stack {resource_name(StackComponent.RUNTIME, ENV)}", 1)[-1]
         changed = re.findall(rf"\.{MARKER}:\s*\n\s*\S+ \[-\] v2\s*\n\s*\S+ \[\+\] v3", runtime_section)
-        assert len(changed) == len(Function.ALL), diff.output
+        assert len(changed) == len(Function), diff.output
     finally:
         # put dev back as the fixture deployed it (other tests share it)
         deployed_dev.deploy()

@@ -16,7 +16,7 @@ from local_aws import cdk
 from local_aws.deploy import deploy_environment
 from local_aws.server import LocalAws
 from tests.conftest import remove_caches
-from vectora_core.naming import Bucket, Function, Layer, Stack, resource_name
+from vectora_core.naming import Bucket, Function, Layer, StackComponent, resource_name
 
 pytestmark = pytest.mark.e2e
 
@@ -47,19 +47,17 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
         assert output.rstrip().splitlines()[-1] == f"AWS_ENDPOINT_URL={aws.endpoint_url}"
         # the CLI's output is not drowned by Node 20 notices (jsii's banner, the AWS SDK's warning)
         assert "end-of-life" not in output and "NodeVersionSupportWarning" not in output
-        for stack in Stack.ALL:  # the summary table: one row per stack with its status
+        for stack in StackComponent:  # the summary table: one row per stack with its status
             assert re.search(rf"^\s+{resource_name(stack, ENV)}\s+CREATE_COMPLETE$", output, re.MULTILINE), (
                 output
             )
-        for function in Function.ALL:
+        for function in Function:
             assert f"{resource_name(function, ENV)} [ok]" in output, output
         # it ends with the pipeline on the fixture feeds: where the newsletter is, and its first lines
         where = rf"^newsletter: s3://{resource_name(Bucket.NEWSLETTERS, ENV)}/lai_weekly_demo/\S+$"
         assert re.search(where, output, re.MULTILINE), output
         assert re.search(r"^# \S.*$", output.split("newsletter: s3://", 1)[-1], re.MULTILINE), output
-        for name in [resource_name(b, ENV) for b in Bucket.ALL] + [
-            resource_name(la, ENV) for la in Layer.ALL
-        ]:
+        for name in [resource_name(b, ENV) for b in Bucket] + [resource_name(la, ENV) for la in Layer]:
             assert name in output
         s3 = aws.client("s3")
         s3.head_object(Bucket=resource_name(Bucket.CONFIG, ENV), Key="clients/lai_weekly.yaml")
@@ -69,7 +67,8 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
         assert canonical and canonical <= {o["Key"] for o in listed.get("Contents", [])}
         cfn = aws.client("cloudformation")
         stack_ids = {
-            s: cfn.describe_stacks(StackName=resource_name(s, ENV))["Stacks"][0]["StackId"] for s in Stack.ALL
+            s: cfn.describe_stacks(StackName=resource_name(s, ENV))["Stacks"][0]["StackId"]
+            for s in StackComponent
         }
 
         # when run again: same emulator, same stacks (updated in place, not recreated)
@@ -77,7 +76,7 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
         assert status == 0, output
         assert "re-using the running local AWS" in output
         assert "already bootstrapped" in output
-        for stack in Stack.ALL:
+        for stack in StackComponent:
             assert (
                 cfn.describe_stacks(StackName=resource_name(stack, ENV))["Stacks"][0]["StackId"]
                 == stack_ids[stack]
@@ -89,24 +88,24 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
         destroy = ["destroy", "-c", f"env={ENV}", "--all", "--force"]
         refused = cdk.run_cdk(aws, destroy, output_dir=out_dir, check=False)
         assert refused.returncode != 0, refused.output
-        core = cfn.describe_stacks(StackName=resource_name(Stack.CORE, ENV))["Stacks"][0]
+        core = cfn.describe_stacks(StackName=resource_name(StackComponent.CORE, ENV))["Stacks"][0]
         assert core["StackStatus"] == "DELETE_FAILED"
         assert "not empty" in core.get("StackStatusReason", ""), core
 
         # ... and once they are emptied, every stack, function and bucket of dev is gone
         remaining = {b["Name"] for b in s3.list_buckets()["Buckets"]}  # the empty ones are gone
         assert resource_name(Bucket.CONFIG, ENV) in remaining
-        for bucket in remaining & {resource_name(b, ENV) for b in Bucket.ALL}:
+        for bucket in remaining & {resource_name(b, ENV) for b in Bucket}:
             _empty_bucket(s3, bucket)
         cdk.run_cdk(aws, destroy, output_dir=out_dir)  # bounded by run_cdk's own timeout
 
         summaries = cfn.list_stacks()["StackSummaries"]
         live = {s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE"}
-        assert not live & {resource_name(s, ENV) for s in Stack.ALL}, live
+        assert not live & {resource_name(s, ENV) for s in StackComponent}, live
         functions = {f["FunctionName"] for f in aws.client("lambda").list_functions()["Functions"]}
-        assert not functions & {resource_name(f, ENV) for f in Function.ALL}, functions
+        assert not functions & {resource_name(f, ENV) for f in Function}, functions
         buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-        assert not buckets & {resource_name(b, ENV) for b in Bucket.ALL}, buckets
+        assert not buckets & {resource_name(b, ENV) for b in Bucket}, buckets
     finally:
         aws.stop()
         remove_caches(work)

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from local_aws.cdk import CdkCommandError
-from vectora_core.naming import Bucket, Function, Stack, resource_name
+from vectora_core.naming import Bucket, Function, StackComponent, resource_name
 
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INGEST = resource_name(Function.INGEST, "dev")
-RUNTIME_STACK = resource_name(Stack.RUNTIME, "dev")
+RUNTIME_STACK = resource_name(StackComponent.RUNTIME, "dev")
 
 
 def snapshot_ids(session: Any, env: str, prefix: str) -> list[str]:
@@ -86,7 +86,7 @@ def test_an_update_is_preceded_by_a_snapshot_of_the_old_state(deployed_dev: Any)
     session.deploy(extra_env={"SNAPSHOT_PROBE": "new"})
     assert snapshot_ids(session, "dev", f"pre_deploy_{RUNTIME_STACK}_") == after
     # S0-core and S0-iam did not change at all: no pre_deploy snapshot of them either
-    for component in (Stack.CORE, Stack.IAM):
+    for component in (StackComponent.CORE, StackComponent.IAM):
         assert snapshot_ids(session, "dev", f"pre_deploy_{resource_name(component, 'dev')}_") == []
 
     # and rollback_snapshot with that id brings the old value back
@@ -119,13 +119,14 @@ def test_a_failed_snapshot_stops_a_stage_update(deployed_dev: Any) -> None:
     session.cdk("deploy", "-c", "env=stage", "--all", "--require-approval", "never",
                 "--app", app, "-c", "snapshot_probe=deployed")  # fmt: skip
     assert function_variables(session, stage_ingest)["SNAPSHOT_PROBE"] == "deployed"
-    assert snapshot_ids(session, "stage", f"baseline_{resource_name(Stack.RUNTIME, 'stage')}_")
+    assert snapshot_ids(session, "stage", f"baseline_{resource_name(StackComponent.RUNTIME, 'stage')}_")
     # and its backups bucket gone, so that no snapshot can be written
     _delete_bucket(session, resource_name(Bucket.BACKUPS, "stage"))
 
     # when a change to S1-runtime is deployed
     with pytest.raises(CdkCommandError) as failure:
-        session.cdk("deploy", "-c", "env=stage", resource_name(Stack.RUNTIME, "stage"), "--exclusively",
+        runtime = resource_name(StackComponent.RUNTIME, "stage")
+        session.cdk("deploy", "-c", "env=stage", runtime, "--exclusively",
                     "--require-approval", "never", "--app", app, "-c", "snapshot_probe=changed")  # fmt: skip
 
     # then the CLI fails, naming the snapshot, and the function was not updated

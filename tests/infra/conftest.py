@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Template
 
-from tests.support.cdk_cli import run_cdk
-from vectora_core.naming import ENV_NAMES, Function, Stack, resource_name
+from tests.support.cdk_cli import ALARM_CONTEXT, run_cdk
+from vectora_core.naming import ENV_NAMES, Function, StackComponent, resource_name
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ def resources_of(assembly: CloudAssembly, component: str, env: str, type_: str) 
 
 def pipeline_functions(assembly: CloudAssembly, env: str) -> dict[str, dict]:
     """The three pipeline functions (S1-runtime also holds its pre-update snapshot function)."""
-    names = {resource_name(f, env) for f in Function.ALL}
-    functions = resources_of(assembly, Stack.RUNTIME, env, "AWS::Lambda::Function")
+    names = {resource_name(f, env) for f in Function}
+    functions = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::Lambda::Function")
     return {k: v for k, v in functions.items() if v["Properties"]["FunctionName"] in names}
 
 
@@ -53,7 +53,7 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
     out = tmp_path_factory.mktemp("cdk-out-all")
     # The real CLI and the real app.py: cdk-nag runs as a validation plugin, so a finding that is
     # not acknowledged makes this synth (and every test using it) fail.
-    run_cdk(["synth", "-c", "env=all", "--quiet", "--output", str(out)])
+    run_cdk(["synth", "-c", "env=all", *ALARM_CONTEXT, "--quiet", "--output", str(out)])
     return load_assembly(out)
 
 
@@ -62,7 +62,7 @@ def env(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-ALL_STACKS = [(component, env) for env in ENV_NAMES for component in Stack.ALL]
+ALL_STACKS = [(component, env) for env in ENV_NAMES for component in StackComponent]
 
 
 # The one extra env variable that dev-only synths add (a typical "one setting changed" deploy).

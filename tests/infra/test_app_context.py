@@ -9,7 +9,7 @@ import pytest
 
 from stacks.context import ContextError, parse_extra_env, resolve_environments
 from tests.infra.conftest import CloudAssembly, load_assembly, pipeline_functions
-from tests.support.cdk_cli import run_cdk
+from tests.support.cdk_cli import ALARM_CONTEXT, run_cdk
 from vectora_core.environments import ENVIRONMENTS
 
 
@@ -23,11 +23,20 @@ from vectora_core.environments import ENVIRONMENTS
         ),
         (["-c", "env=qa"], "error: unknown -c env=qa: allowed values are dev, stage, prod (or all)"),
         (
-            ["-c", "env=prod", "-c", 'extra_env={"BEDROCK_MODE": "offline"}'],
+            ["-c", "env=prod", *ALARM_CONTEXT, "-c", 'extra_env={"BEDROCK_MODE": "offline"}'],
             "error: -c extra_env is only allowed for dev, not prod",
         ),
+        (
+            ["-c", "env=stage"],
+            "error: stage has alarms and nobody to notify: "
+            "pass -c alarm_emails=ops@example.com[,other@example.com]",
+        ),
+        (
+            ["-c", "env=all", "-c", "alarm_emails=ops@example.com,not-an-address"],
+            "error: -c alarm_emails: 'not-an-address' is not an email address (e.g. ops@example.com)",
+        ),
     ],
-    ids=["missing", "unknown", "extra-env-in-prod"],
+    ids=["missing", "unknown", "extra-env-in-prod", "stage-without-subscribers", "bad-subscriber"],
 )
 def test_bad_context_fails_with_one_clear_line(args: list[str], message: str, tmp_path: Path) -> None:
     result = run_cdk(["synth", *args, "--quiet", "--output", str(tmp_path)], check=False)
@@ -40,7 +49,7 @@ def test_bad_context_fails_with_one_clear_line(args: list[str], message: str, tm
 
 
 def test_a_single_environment_synthesizes_its_three_stacks(tmp_path: Path) -> None:
-    result = run_cdk(["list", "-c", "env=stage"])
+    result = run_cdk(["list", "-c", "env=stage", *ALARM_CONTEXT])
     assert result.stdout.split() == [
         "vectora-inbox-s0-core-stage",
         "vectora-inbox-s0-iam-stage",
@@ -49,7 +58,7 @@ def test_a_single_environment_synthesizes_its_three_stacks(tmp_path: Path) -> No
 
 
 def test_two_synths_of_the_same_commit_are_byte_identical(assembly: CloudAssembly, tmp_path: Path) -> None:
-    run_cdk(["synth", "-c", "env=all", "--quiet", "--output", str(tmp_path)])
+    run_cdk(["synth", "-c", "env=all", *ALARM_CONTEXT, "--quiet", "--output", str(tmp_path)])
     second = load_assembly(tmp_path)
     names = sorted(p.name for p in assembly.directory.glob("*.json") if p.name != "tree.json")
     assert names == sorted(p.name for p in tmp_path.glob("*.json") if p.name != "tree.json")

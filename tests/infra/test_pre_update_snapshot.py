@@ -22,8 +22,7 @@ from vectora_constructs.pre_update_snapshot import (
     fingerprint,
 )
 from vectora_core.environments import get_env_config
-from vectora_core.naming import ENV_NAMES, SNAPSHOT_FUNCTION, Bucket, resource_name, role_name
-from vectora_core.naming import Stack as StackName
+from vectora_core.naming import ENV_NAMES, SNAPSHOT_FUNCTION, Bucket, StackComponent, resource_name, role_name
 
 
 def _template(assembly: CloudAssembly, component: str, env: str) -> dict:
@@ -72,7 +71,7 @@ def test_every_other_resource_waits_for_the_snapshot(
     # what the snapshot itself needs (its function, role, policy, log group and, in S0-core, the
     # backups bucket it writes to) must exist before it, so they cannot wait for it
     prerequisites = _upstream(template, snapshot_id)
-    if component == StackName.CORE:
+    if component == StackComponent.CORE:
         assert {"BackupsBucket", "AccessLogsBucket"} <= prerequisites
     assert {"ConfigBucket", "DataBucket"}.isdisjoint(prerequisites)
     for logical_id, resource in template["Resources"].items():
@@ -90,7 +89,7 @@ def test_every_other_resource_waits_for_the_snapshot(
         for k in prerequisites
         if template["Resources"][k]["Type"] == "AWS::Lambda::Function"
     ]
-    assert functions == ([resource_name(SNAPSHOT_FUNCTION, env)] if component == StackName.CORE else [])
+    assert functions == ([resource_name(SNAPSHOT_FUNCTION, env)] if component == StackComponent.CORE else [])
 
 
 @pytest.mark.parametrize(("component", "env"), ALL_STACKS)
@@ -106,7 +105,7 @@ def test_properties_outputs_and_failure_policy(assembly: CloudAssembly, componen
     # the handler answers CloudFormation itself: the service token is the environment's snapshot
     # function (no provider) - by reference in S0-core, which holds it, by name elsewhere
     token = props["ServiceToken"]
-    if component == StackName.CORE:
+    if component == StackComponent.CORE:
         function_id, attribute = token["Fn::GetAtt"]
         assert attribute == "Arn"
         function = template["Resources"][function_id]["Properties"]
@@ -140,8 +139,10 @@ def test_an_env_variable_changes_the_runtime_fingerprint_only(
         return _snapshot_resource(_template(a, component, "dev"))[1]["Properties"]["Fingerprint"]
 
     # then only S1-runtime's snapshot sees a change; S0-core and S0-iam are not called on deploy
-    assert fingerprint(assembly, StackName.RUNTIME) != fingerprint(dev_with_extra_env, StackName.RUNTIME)
-    for component in (StackName.CORE, StackName.IAM):
+    assert fingerprint(assembly, StackComponent.RUNTIME) != fingerprint(
+        dev_with_extra_env, StackComponent.RUNTIME
+    )
+    for component in (StackComponent.CORE, StackComponent.IAM):
         assert fingerprint(assembly, component) == fingerprint(dev_with_extra_env, component)
         assert _template(assembly, component, "dev") == _template(dev_with_extra_env, component, "dev")
 
@@ -157,16 +158,16 @@ def test_one_snapshot_function_per_environment_in_s0_core(assembly: CloudAssembl
             or v["Properties"].get("LogGroupName") == f"/aws/lambda/{resource_name(SNAPSHOT_FUNCTION, env)}"
         ]
 
-    assert sorted(r["Type"] for r in snapshot_resources(StackName.CORE)) == [
+    assert sorted(r["Type"] for r in snapshot_resources(StackComponent.CORE)) == [
         "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Logs::LogGroup",
     ]  # fmt: skip
-    for component in (StackName.IAM, StackName.RUNTIME):
+    for component in (StackComponent.IAM, StackComponent.RUNTIME):
         assert snapshot_resources(component) == []
 
 
 @pytest.mark.parametrize("env", ENV_NAMES)
 def test_snapshot_role_is_least_privilege(assembly: CloudAssembly, env: str) -> None:
-    for component in StackName.ALL:
+    for component in StackComponent:
         template = _template(assembly, component, env)
         roles = [
             v
@@ -174,7 +175,7 @@ def test_snapshot_role_is_least_privilege(assembly: CloudAssembly, env: str) -> 
             if v["Type"] == "AWS::IAM::Role"
             and v["Properties"]["RoleName"] == role_name(SNAPSHOT_FUNCTION, env)
         ]
-        assert len(roles) == (1 if component == StackName.CORE else 0)
+        assert len(roles) == (1 if component == StackComponent.CORE else 0)
         # every permission is inline: a separate AWS::IAM::Policy would escape these checks
         assert not [v for v in template["Resources"].values() if v["Type"] == "AWS::IAM::Policy"]
         if not roles:

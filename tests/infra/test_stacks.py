@@ -9,6 +9,7 @@ import pytest
 
 from stacks.core_stack import LOGICAL_IDS
 from tests.infra.conftest import CloudAssembly, pipeline_functions, resources_of
+from tests.support.cdk_cli import TEST_ALARM_EMAIL
 from vectora_core.environments import get_env_config
 from vectora_core.naming import (
     ENV_NAMES,
@@ -18,7 +19,7 @@ from vectora_core.naming import (
     EnvVar,
     Function,
     Layer,
-    Stack,
+    StackComponent,
     pubmed_api_key_param,
     resource_name,
 )
@@ -38,7 +39,7 @@ NAME_PROPERTIES = {
 
 
 def test_env_all_synthesizes_exactly_the_nine_stacks(assembly: CloudAssembly) -> None:
-    expected = {resource_name(c, e) for e in ENV_NAMES for c in Stack.ALL}
+    expected = {resource_name(c, e) for e in ENV_NAMES for c in StackComponent}
     assert set(assembly.templates) == expected
 
 
@@ -47,9 +48,12 @@ def test_stacks_depend_on_each_other_in_the_spec_order(assembly: CloudAssembly, 
         declared = assembly.artifact(resource_name(component, env)).get("dependencies", [])
         return {d for d in declared if not d.endswith(".assets")}
 
-    assert deps(Stack.CORE) == set()
-    assert deps(Stack.IAM) == {resource_name(Stack.CORE, env)}
-    assert deps(Stack.RUNTIME) == {resource_name(Stack.CORE, env), resource_name(Stack.IAM, env)}
+    assert deps(StackComponent.CORE) == set()
+    assert deps(StackComponent.IAM) == {resource_name(StackComponent.CORE, env)}
+    assert deps(StackComponent.RUNTIME) == {
+        resource_name(StackComponent.CORE, env),
+        resource_name(StackComponent.IAM, env),
+    }
 
 
 def test_stacks_share_nothing_through_exports(assembly: CloudAssembly) -> None:
@@ -62,7 +66,7 @@ def test_stacks_share_nothing_through_exports(assembly: CloudAssembly) -> None:
 
 def test_termination_protection_follows_the_environment(assembly: CloudAssembly, env: str) -> None:
     expected = get_env_config(env).termination_protection
-    for component in Stack.ALL:
+    for component in StackComponent:
         artifact = assembly.artifact(resource_name(component, env))
         assert artifact["properties"].get("terminationProtection", False) is expected
     assert expected is (env != "dev")
@@ -79,7 +83,7 @@ def test_stacks_target_the_main_region_without_pinning_an_account(assembly: Clou
 def test_every_physical_name_follows_base_dash_env(assembly: CloudAssembly, env: str) -> None:
     pattern = re.compile(rf"^(/aws/lambda/)?{PROJECT_NAME}-[a-z0-9-]+-{env}(-[a-z]+)?$")
     seen = 0
-    for component in Stack.ALL:
+    for component in StackComponent:
         template = assembly.templates[resource_name(component, env)]
         for logical_id, resource in template["Resources"].items():
             prop = NAME_PROPERTIES.get(resource["Type"])
@@ -95,9 +99,9 @@ def test_every_physical_name_follows_base_dash_env(assembly: CloudAssembly, env:
 
 
 def test_core_stack_has_the_spec_buckets_with_stable_logical_ids(assembly: CloudAssembly, env: str) -> None:
-    buckets = resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket")
+    buckets = resources_of(assembly, StackComponent.CORE, env, "AWS::S3::Bucket")
     assert {lid: b["Properties"]["BucketName"] for lid, b in buckets.items()} == {
-        LOGICAL_IDS[c]: resource_name(c, env) for c in Bucket.ALL
+        LOGICAL_IDS[c]: resource_name(c, env) for c in Bucket
     }
     for spec_bucket in ("config", "data", "newsletters", "lambda-code", "backups"):
         assert f"vectora-inbox-{spec_bucket}-{env}" in {
@@ -106,15 +110,15 @@ def test_core_stack_has_the_spec_buckets_with_stable_logical_ids(assembly: Cloud
 
 
 def test_runtime_stack_has_the_layers_and_functions(assembly: CloudAssembly, env: str) -> None:
-    template = assembly.template(Stack.RUNTIME, env)
-    for layer in Layer.ALL:
+    template = assembly.template(StackComponent.RUNTIME, env)
+    for layer in Layer:
         template.has_resource_properties(
             "AWS::Lambda::LayerVersion",
             {"LayerName": resource_name(layer, env), "CompatibleRuntimes": ["python3.13"]},
         )
     functions = pipeline_functions(assembly, env)
     assert sorted(f["Properties"]["FunctionName"] for f in functions.values()) == sorted(
-        resource_name(f, env) for f in Function.ALL
+        resource_name(f, env) for f in Function
     )
     for function in functions.values():
         props = function["Properties"]
@@ -133,7 +137,7 @@ def test_runtime_stack_has_the_layers_and_functions(assembly: CloudAssembly, env
 # --- Lambda environment variables ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", Function.ALL)
+@pytest.mark.parametrize("function", Function)
 def test_function_environment_variables(assembly: CloudAssembly, env: str, function: str) -> None:
     config = get_env_config(env)
     expected = {
@@ -151,13 +155,13 @@ def test_function_environment_variables(assembly: CloudAssembly, env: str, funct
         expected[EnvVar.BEDROCK_REGION] = config.bedrock_region
     if function == Function.NEWSLETTER:
         expected[EnvVar.NEWSLETTERS_BUCKET] = f"vectora-inbox-newsletters-{env}"
-    assembly.template(Stack.RUNTIME, env).has_resource_properties(
+    assembly.template(StackComponent.RUNTIME, env).has_resource_properties(
         "AWS::Lambda::Function",
         {"FunctionName": resource_name(function, env), "Environment": {"Variables": expected}},
     )
 
 
-# --- per-environment differences (ARCHITECTURE.md table) ---------------------------------------
+# --- per-environment differences (the README's environments table) --------------------------------
 
 
 def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(
@@ -165,8 +169,8 @@ def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(
 ) -> None:
     expected = "Delete" if env == "dev" else "Retain"
     stateful = [
-        *resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket").values(),
-        *(g for c in Stack.ALL for g in resources_of(assembly, c, env, "AWS::Logs::LogGroup").values()),
+        *resources_of(assembly, StackComponent.CORE, env, "AWS::S3::Bucket").values(),
+        *(g for c in StackComponent for g in resources_of(assembly, c, env, "AWS::Logs::LogGroup").values()),
     ]
     # six buckets, a log group per pipeline function, the pre-update snapshot function's log group
     assert len(stateful) == 6 + 3 + 1
@@ -175,32 +179,42 @@ def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(
 
 
 def test_alarms_and_topic_only_in_stage_and_prod(assembly: CloudAssembly, env: str) -> None:
-    alarms = resources_of(assembly, Stack.RUNTIME, env, "AWS::CloudWatch::Alarm")
-    topics = resources_of(assembly, Stack.RUNTIME, env, "AWS::SNS::Topic")
+    alarms = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::CloudWatch::Alarm")
+    topics = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::SNS::Topic")
     if env == "dev":
         assert alarms == {} and topics == {}
         return
     assert [t["Properties"]["TopicName"] for t in topics.values()] == [f"vectora-inbox-alarms-{env}"]
     (topic_id,) = topics
-    assert len(alarms) == 2 * len(Function.ALL)  # errors and throttles per function
+    # the alarms reach someone: the subscribers given with -c alarm_emails
+    subscriptions = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::SNS::Subscription")
+    assert [(s["Properties"]["Protocol"], s["Properties"]["Endpoint"]) for s in subscriptions.values()] == [
+        ("email", TEST_ALARM_EMAIL)
+    ]
+    assert {json.dumps(s["Properties"]["TopicArn"]) for s in subscriptions.values()} == {
+        json.dumps({"Ref": topic_id})
+    }
+    assert len(alarms) == 2 * len(Function)  # errors and throttles per function
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["Properties"]["Threshold"] == 1
 
 
 def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str) -> None:
-    groups = [g for s in Stack.ALL for g in resources_of(assembly, s, env, "AWS::Logs::LogGroup").values()]
+    groups = [
+        g for s in StackComponent for g in resources_of(assembly, s, env, "AWS::Logs::LogGroup").values()
+    ]
     assert {g["Properties"]["RetentionInDays"] for g in groups} == {get_env_config(env).log_retention_days}
     # one per function: the pipeline functions' in S1-runtime, the snapshot function's in S0-core
     assert sorted(g["Properties"]["LogGroupName"] for g in groups) == sorted(
-        f"/aws/lambda/{resource_name(f, env)}" for f in (*Function.ALL, SNAPSHOT_FUNCTION)
+        f"/aws/lambda/{resource_name(f, env)}" for f in (*Function, SNAPSHOT_FUNCTION)
     )
 
 
 def test_backups_lifecycle_glacier_only_in_prod_and_prod_never_expires(
     assembly: CloudAssembly, env: str
 ) -> None:
-    buckets = resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket")
+    buckets = resources_of(assembly, StackComponent.CORE, env, "AWS::S3::Bucket")
     rules = buckets["BackupsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     transitions = [t for r in rules for t in r.get("Transitions", [])]
     expirations = [r for r in rules if "ExpirationInDays" in r or "NoncurrentVersionExpiration" in r]
@@ -221,7 +235,7 @@ def test_backups_lifecycle_glacier_only_in_prod_and_prod_never_expires(
 def test_every_bucket_is_encrypted_private_and_versioned_where_needed(
     assembly: CloudAssembly, env: str
 ) -> None:
-    for logical_id, bucket in resources_of(assembly, Stack.CORE, env, "AWS::S3::Bucket").items():
+    for logical_id, bucket in resources_of(assembly, StackComponent.CORE, env, "AWS::S3::Bucket").items():
         props = bucket["Properties"]
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
             "ServerSideEncryptionByDefault"
@@ -239,8 +253,8 @@ def test_every_bucket_is_encrypted_private_and_versioned_where_needed(
 
 
 def test_every_bucket_denies_requests_without_tls(assembly: CloudAssembly, env: str) -> None:
-    template = assembly.templates[resource_name(Stack.CORE, env)]
-    policies = resources_of(assembly, Stack.CORE, env, "AWS::S3::BucketPolicy")
+    template = assembly.templates[resource_name(StackComponent.CORE, env)]
+    policies = resources_of(assembly, StackComponent.CORE, env, "AWS::S3::BucketPolicy")
     protected = set()
     for policy in policies.values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -254,7 +268,7 @@ def test_every_bucket_denies_requests_without_tls(assembly: CloudAssembly, env: 
 def _statements(assembly: CloudAssembly, env: str) -> dict[str, list[dict]]:
     """Policy statements of the pipeline roles, by role name (the snapshot role is tested apart)."""
     # every permission is inline: a separate AWS::IAM::Policy would escape these checks
-    assert not resources_of(assembly, Stack.IAM, env, "AWS::IAM::Policy")
+    assert not resources_of(assembly, StackComponent.IAM, env, "AWS::IAM::Policy")
     return {
         role["Properties"]["RoleName"]: [
             statement
@@ -266,8 +280,8 @@ def _statements(assembly: CloudAssembly, env: str) -> dict[str, list[dict]]:
 
 
 def pipeline_roles(assembly: CloudAssembly, env: str) -> dict[str, dict]:
-    names = {f"vectora-inbox-{f}-role-{env}" for f in Function.ALL}
-    roles = resources_of(assembly, Stack.IAM, env, "AWS::IAM::Role")
+    names = {f"vectora-inbox-{f}-role-{env}" for f in Function}
+    roles = resources_of(assembly, StackComponent.IAM, env, "AWS::IAM::Role")
     return {k: v for k, v in roles.items() if v["Properties"]["RoleName"] in names}
 
 
@@ -279,7 +293,7 @@ def test_iam_has_one_role_per_function_and_no_wildcard_action_or_bare_star(
     assembly: CloudAssembly, env: str
 ) -> None:
     statements = _statements(assembly, env)
-    assert sorted(statements) == sorted(f"vectora-inbox-{f}-role-{env}" for f in Function.ALL)
+    assert sorted(statements) == sorted(f"vectora-inbox-{f}-role-{env}" for f in Function)
     for role, role_statements in statements.items():
         for statement in role_statements:
             assert statement["Effect"] == "Allow"
@@ -311,7 +325,7 @@ def test_bedrock_access_is_limited_to_the_configured_profile_and_its_models(
 ) -> None:
     config = get_env_config(env)
     statements = _statements(assembly, env)
-    for function in Function.ALL:
+    for function in Function:
         bedrock = [
             s
             for s in statements[f"vectora-inbox-{function}-role-{env}"]
@@ -381,10 +395,10 @@ def test_s3_access_is_scoped_to_each_functions_prefixes(assembly: CloudAssembly,
 @pytest.mark.parametrize(
     ("component", "type_"),
     [
-        (Stack.CORE, "AWS::S3::Bucket"),
-        (Stack.IAM, "AWS::IAM::Role"),
-        (Stack.RUNTIME, "AWS::Lambda::Function"),
-        (Stack.RUNTIME, "AWS::Logs::LogGroup"),
+        (StackComponent.CORE, "AWS::S3::Bucket"),
+        (StackComponent.IAM, "AWS::IAM::Role"),
+        (StackComponent.RUNTIME, "AWS::Lambda::Function"),
+        (StackComponent.RUNTIME, "AWS::Logs::LogGroup"),
     ],
 )
 def test_resources_are_tagged_with_project_and_environment(

@@ -27,7 +27,7 @@ from tests.snapshots.conftest import (
     run_script,
     session,
 )
-from vectora_core.naming import Function, Layer, Stack, resource_name
+from vectora_core.naming import Function, Layer, StackComponent, resource_name
 from vectora_core.snapshots import SnapshotError, create_snapshot, list_snapshots
 
 pytestmark = pytest.mark.e2e
@@ -89,10 +89,10 @@ def test_create_snapshot_writes_the_layout_with_a_checksum_per_file(
         f"clients/{dev_state.client_id}.yaml",
         f"curated/{dev_state.client_id}/curated_items.json",
         "README.md",
-        *(f"lambda_{resource_name(f, ENV)}.json" for f in Function.ALL),
-        *(f"lambda_{resource_name(f, ENV)}.zip" for f in Function.ALL),
-        *(f"layer_{resource_name(layer, ENV)}.json" for layer in Layer.ALL),
-        *(f"stacks/{resource_name(s, ENV)}.json" for s in Stack.ALL),
+        *(f"lambda_{resource_name(f, ENV)}.json" for f in Function),
+        *(f"lambda_{resource_name(f, ENV)}.zip" for f in Function),
+        *(f"layer_{resource_name(layer, ENV)}.json" for layer in Layer),
+        *(f"stacks/{resource_name(s, ENV)}.json" for s in StackComponent),
     }
     assert expected <= set(files)
     assert "clients/snaptest_other_client.yaml" not in files  # --client limits client configs
@@ -107,7 +107,9 @@ def test_create_snapshot_writes_the_layout_with_a_checksum_per_file(
     # the code zip is the function's code; the stack file holds template, parameters, outputs
     code = snapshot_file(s3, snapshot_id, f"lambda_{INGEST}.zip")
     assert base64.b64encode(hashlib.sha256(code).digest()).decode() == dev_state.code_sha()
-    stack = json.loads(snapshot_file(s3, snapshot_id, f"stacks/{resource_name(Stack.RUNTIME, ENV)}.json"))
+    stack = json.loads(
+        snapshot_file(s3, snapshot_id, f"stacks/{resource_name(StackComponent.RUNTIME, ENV)}.json")
+    )
     assert stack["status"].endswith("_COMPLETE") and "Resources" in stack["template"]
     assert isinstance(stack["parameters"], list) and isinstance(stack["outputs"], list)
     lambda_doc = json.loads(snapshot_file(s3, snapshot_id, f"lambda_{INGEST}.json"))

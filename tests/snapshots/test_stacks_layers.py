@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.snapshots.conftest import ENV, INGEST, DevState, run_script
-from vectora_core.naming import Function, Stack, resource_name
+from vectora_core.naming import Function, StackComponent, resource_name
 from vectora_core.snapshots import create_snapshot, rollback_snapshot
 
 pytestmark = pytest.mark.e2e
@@ -23,10 +23,10 @@ def test_stacks_component_redeploys_the_snapshot_templates(dev_state: DevState, 
     # given: a snapshot, then a deployment that adds a variable to every dev function
     snapshot_id = create_snapshot(ENV, "stacks_before", components=["stacks", "lambda_config"])
     aws_env.deploy(extra_env={"SNAPTEST_VAR": "1"})
-    functions = [resource_name(f, ENV) for f in Function.ALL]
+    functions = [resource_name(f, ENV) for f in Function]
     assert all(dev_state.env_vars(f).get("SNAPTEST_VAR") == "1" for f in functions)
     cfn = aws_env.client("cloudformation")
-    runtime = resource_name(Stack.RUNTIME, ENV)
+    runtime = resource_name(StackComponent.RUNTIME, ENV)
     # when
     result = run_script(
         aws_env, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV, "--components", "stacks"

@@ -11,6 +11,9 @@ from local_aws.settings import CDK_CLI_QUIET_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_BIN = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+# stage and prod refuse to synthesize without somebody to notify: the tests' subscriber.
+TEST_ALARM_EMAIL = "alarms@example.com"
+ALARM_CONTEXT = ("-c", f"alarm_emails={TEST_ALARM_EMAIL}")
 
 
 def cdk_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

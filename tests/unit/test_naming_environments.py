@@ -6,10 +6,13 @@ import dataclasses
 
 import pytest
 
-from vectora_core.environments import ENVIRONMENTS, get_env_config
+from vectora_constructs.paths import LAMBDAS_DIR
+from vectora_core.environments import ENVIRONMENTS, EnvConfigError, get_env_config
+from vectora_core.functions import FUNCTIONS
 from vectora_core.naming import (
     ENV_NAMES,
     Bucket,
+    EnvVar,
     Function,
     UnknownEnvironmentError,
     check_env,
@@ -67,3 +70,62 @@ def test_inference_profile_maps_to_its_foundation_model() -> None:
     direct = dataclasses.replace(prod, bedrock_model_id="anthropic.claude-3-sonnet-20240229-v1:0")
     assert not direct.is_inference_profile
     assert direct.bedrock_foundation_model_id == "anthropic.claude-3-sonnet-20240229-v1:0"
+
+
+def test_who_may_change_each_environment_is_config() -> None:
+    dev, stage, prod = (ENVIRONMENTS[e] for e in ENV_NAMES)
+    # promotion goes dev -> stage -> prod, and only prod refuses direct changes and needs approval
+    assert [c.promoted_from for c in (dev, stage, prod)] == [None, "dev", "stage"]
+    assert [c.direct_changes_allowed for c in (dev, stage, prod)] == [True, True, False]
+    assert [c.approval_required for c in (dev, stage, prod)] == [False, False, True]
+    assert [c.source_stability_days for c in (dev, stage, prod)] == [None, None, 14]
+    assert [c.post_promotion_watch_hours for c in (dev, stage, prod)] == [None, None, 48]
+    assert [c.extra_env_allowed for c in (dev, stage, prod)] == [True, False, False]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"log_level": "LOUD"}, "prod: log_level 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR"),
+        ({"snapshot_glacier_after_days": 0}, "prod: snapshot_glacier_after_days must be a whole number >= 1"),
+        ({"log_retention_days": -3}, "prod: log_retention_days must be a whole number >= 1"),
+        ({"source_stability_days": True}, "prod: source_stability_days must be a whole number >= 1"),
+        ({"lambda_memory_mb": 64}, "prod: lambda_memory_mb must be 128-10240, got 64"),
+        ({"lambda_timeout_seconds": 901}, "prod: lambda_timeout_seconds must be 1-900, got 901"),
+        ({"promoted_from": "prod"}, "prod: promoted_from must name another environment, got 'prod'"),
+    ],
+)
+def test_a_config_that_breaks_its_rules_is_refused_in_one_line(change: dict, message: str) -> None:
+    with pytest.raises(EnvConfigError) as error:
+        dataclasses.replace(ENVIRONMENTS["prod"], **change)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+# --- the function specs -------------------------------------------------------------------------
+
+
+def test_every_pipeline_function_has_one_spec_and_its_code() -> None:
+    assert list(FUNCTIONS) == list(Function)
+    for name, spec in FUNCTIONS.items():
+        assert spec.name == name
+        assert (LAMBDAS_DIR / spec.code_dir / "handler.py").is_file()
+
+
+def test_variables_follow_from_what_a_function_may_touch() -> None:
+    common = {"ENV", "PROJECT_NAME", "CONFIG_BUCKET", "DATA_BUCKET", "LOG_LEVEL", "DEBUG"}
+    variables = {name: set(spec.variables) for name, spec in FUNCTIONS.items()}
+    assert variables[Function.INGEST] == common | {"PUBMED_API_KEY_PARAM"}
+    assert variables[Function.NORMALIZE_SCORE] == common | {"BEDROCK_MODEL_ID", "BEDROCK_REGION"}
+    assert variables[Function.NEWSLETTER] == common | {
+        "BEDROCK_MODEL_ID",
+        "BEDROCK_REGION",
+        "NEWSLETTERS_BUCKET",
+    }
+    # a function given another bucket gets the variable naming it
+    spec = dataclasses.replace(
+        FUNCTIONS[Function.INGEST],
+        access=dataclasses.replace(FUNCTIONS[Function.INGEST].access, writes=((Bucket.NEWSLETTERS, "x/"),)),
+    )
+    assert EnvVar.NEWSLETTERS_BUCKET in spec.variables
+    assert spec.environment(ENVIRONMENTS["stage"])["NEWSLETTERS_BUCKET"] == "vectora-inbox-newsletters-stage"

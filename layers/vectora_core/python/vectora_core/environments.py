@@ -7,10 +7,10 @@ count or a failure policy is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, replace
+from typing import Final, Literal, get_args
 
-from vectora_core.naming import EnvName, check_env
+from vectora_core.naming import ENV_NAMES, EnvName, check_env
 
 MAIN_REGION: Final = "eu-west-3"
 
@@ -27,12 +27,20 @@ BEDROCK_PROFILE_DESTINATION_REGIONS: Final = (
 )
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LOG_LEVELS: Final[tuple[LogLevel, ...]] = get_args(LogLevel)
+
+
+class EnvConfigError(ValueError):
+    """An environment config that breaks its own rules (one line naming the field)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnvConfig:
-    """Everything that differs between environments. Stacks receive it as props."""
+    """Everything that differs between environments. Stacks, scripts and handlers receive it."""
 
     name: EnvName
-    log_level: str
+    log_level: LogLevel
     debug: bool
     # Stateful resources (buckets, log groups) are retained on stack delete.
     retain_stateful: bool
@@ -50,6 +58,24 @@ class EnvConfig:
     log_retention_days: int
     lambda_memory_mb: int
     lambda_timeout_seconds: int
+    # --- who may change the environment, and how -------------------------------------------------
+    # False: no direct change (config publish, guarded deploy): the environment only receives what a
+    # promotion brings (or an approved rollback).
+    direct_changes_allowed: bool = True
+    # A rollback, and a promotion into this environment, need a named approver (audited).
+    approval_required: bool = False
+    # The environment a promotion into this one comes from (None: nothing is promoted into it).
+    promoted_from: EnvName | None = None
+    # Promotion into this environment needs its source stable this many days (no deployment, rollback
+    # or alarm since); None: no such gate.
+    source_stability_days: int | None = None
+    # After a promotion into this environment: hours of reinforced alarms and frozen promotions.
+    post_promotion_watch_hours: int | None = None
+    # ``-c extra_env`` may add Lambda variables (local experiments); elsewhere the template is exactly
+    # what the config says, so the template promoted is the template tested.
+    extra_env_allowed: bool = False
+    # Who the alarms notify (SNS email subscriptions); filled from the ``-c alarm_emails`` context.
+    alarm_emails: tuple[str, ...] = ()
     region: str = MAIN_REGION
     # None: templates stay account-agnostic (the CLI resolves the account at deploy time), so the
     # very same synthesized template is what gets promoted from one account to another.
@@ -57,6 +83,38 @@ class EnvConfig:
     bedrock_region: str = MAIN_REGION
     bedrock_model_id: str = BEDROCK_MODEL_ID
     bedrock_destination_regions: tuple[str, ...] = BEDROCK_PROFILE_DESTINATION_REGIONS
+
+    def __post_init__(self) -> None:
+        check_env(self.name)
+        if self.log_level not in LOG_LEVELS:
+            raise EnvConfigError(
+                f"{self.name}: log_level {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+            )
+        for field_name in (
+            "snapshot_keep_newest",
+            "snapshot_glacier_after_days",
+            "backups_noncurrent_days",
+            "source_stability_days",
+            "post_promotion_watch_hours",
+            "log_retention_days",
+        ):
+            value = getattr(self, field_name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise EnvConfigError(f"{self.name}: {field_name} must be a whole number >= 1, got {value!r}")
+        if not 128 <= self.lambda_memory_mb <= 10240:
+            raise EnvConfigError(
+                f"{self.name}: lambda_memory_mb must be 128-10240, got {self.lambda_memory_mb}"
+            )
+        if not 1 <= self.lambda_timeout_seconds <= 900:
+            raise EnvConfigError(
+                f"{self.name}: lambda_timeout_seconds must be 1-900, got {self.lambda_timeout_seconds}"
+            )
+        if self.promoted_from is not None and (
+            self.promoted_from == self.name or self.promoted_from not in ENV_NAMES
+        ):
+            raise EnvConfigError(
+                f"{self.name}: promoted_from must name another environment, got {self.promoted_from!r}"
+            )
 
     @property
     def bedrock_foundation_model_id(self) -> str:
@@ -69,53 +127,55 @@ class EnvConfig:
         return self.bedrock_foundation_model_id != self.bedrock_model_id
 
 
-ENVIRONMENTS: Final[dict[EnvName, EnvConfig]] = {
-    "dev": EnvConfig(
-        name="dev",
-        log_level="DEBUG",
-        debug=True,
-        retain_stateful=False,
-        termination_protection=False,
-        alarms_enabled=False,
-        snapshot_failure_fails_update=False,
-        snapshot_keep_newest=7,
-        snapshot_glacier_after_days=None,
-        backups_noncurrent_days=7,
-        log_retention_days=14,
-        lambda_memory_mb=512,
-        lambda_timeout_seconds=300,
-    ),
-    "stage": EnvConfig(
-        name="stage",
-        log_level="INFO",
-        debug=True,
-        retain_stateful=True,
-        termination_protection=True,
-        alarms_enabled=True,
-        snapshot_failure_fails_update=True,
-        snapshot_keep_newest=30,
-        snapshot_glacier_after_days=None,
-        backups_noncurrent_days=30,
-        log_retention_days=30,
-        lambda_memory_mb=1024,
-        lambda_timeout_seconds=600,
-    ),
-    "prod": EnvConfig(
-        name="prod",
-        log_level="INFO",
-        debug=False,
-        retain_stateful=True,
-        termination_protection=True,
-        alarms_enabled=True,
-        snapshot_failure_fails_update=True,
-        snapshot_keep_newest=None,
-        snapshot_glacier_after_days=90,
-        backups_noncurrent_days=None,
-        log_retention_days=90,
-        lambda_memory_mb=1024,
-        lambda_timeout_seconds=900,
-    ),
-}
+_DEV: Final = EnvConfig(
+    name="dev",
+    log_level="DEBUG",
+    debug=True,
+    retain_stateful=False,
+    termination_protection=False,
+    alarms_enabled=False,
+    snapshot_failure_fails_update=False,
+    snapshot_keep_newest=7,
+    snapshot_glacier_after_days=None,
+    backups_noncurrent_days=7,
+    log_retention_days=14,
+    lambda_memory_mb=512,
+    lambda_timeout_seconds=300,
+    extra_env_allowed=True,
+)
+# stage is the rehearsal of prod: prod below is written as the differences from it.
+_STAGE: Final = EnvConfig(
+    name="stage",
+    log_level="INFO",
+    debug=True,
+    retain_stateful=True,
+    termination_protection=True,
+    alarms_enabled=True,
+    snapshot_failure_fails_update=True,
+    snapshot_keep_newest=30,
+    snapshot_glacier_after_days=None,
+    backups_noncurrent_days=30,
+    log_retention_days=30,
+    lambda_memory_mb=1024,
+    lambda_timeout_seconds=600,
+    promoted_from="dev",
+)
+_PROD: Final = replace(
+    _STAGE,
+    name="prod",
+    debug=False,
+    snapshot_keep_newest=None,  # every snapshot is kept...
+    snapshot_glacier_after_days=90,  # ...and archived when old
+    backups_noncurrent_days=None,
+    log_retention_days=90,
+    lambda_timeout_seconds=900,
+    direct_changes_allowed=False,
+    approval_required=True,
+    promoted_from="stage",
+    source_stability_days=14,
+    post_promotion_watch_hours=48,
+)
+ENVIRONMENTS: Final[dict[EnvName, EnvConfig]] = {c.name: c for c in (_DEV, _STAGE, _PROD)}
 
 
 def get_env_config(env: str) -> EnvConfig:

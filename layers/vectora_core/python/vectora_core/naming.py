@@ -6,6 +6,7 @@ environment-variable name.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final, Literal, get_args
 
 PROJECT_NAME: Final = "vectora-inbox"
@@ -32,35 +33,36 @@ def resource_name(component: str, env: str) -> str:
     return f"{PROJECT_NAME}-{component}-{check_env(env)}"
 
 
-# Components, i.e. the "{resource-base-name}" without the project prefix.
-class Bucket:
-    CONFIG: Final = "config"
-    DATA: Final = "data"
-    NEWSLETTERS: Final = "newsletters"
-    LAMBDA_CODE: Final = "lambda-code"
-    BACKUPS: Final = "backups"
-    ACCESS_LOGS: Final = "access-logs"
-    ALL: Final = (CONFIG, DATA, NEWSLETTERS, LAMBDA_CODE, BACKUPS, ACCESS_LOGS)
+# Components, i.e. the "{resource-base-name}" without the project prefix. StrEnums: a member is
+# its string value wherever a name is built, and iterating the class lists every component.
+class Bucket(StrEnum):
+    CONFIG = "config"
+    DATA = "data"
+    NEWSLETTERS = "newsletters"
+    LAMBDA_CODE = "lambda-code"
+    BACKUPS = "backups"
+    ACCESS_LOGS = "access-logs"
 
 
-class Function:
-    INGEST: Final = "ingest-v2"
-    NORMALIZE_SCORE: Final = "normalize-score-v2"
-    NEWSLETTER: Final = "newsletter-v2"
-    ALL: Final = (INGEST, NORMALIZE_SCORE, NEWSLETTER)
+class Function(StrEnum):
+    """The pipeline functions, in pipeline order (their specs: ``vectora_core.functions``)."""
+
+    INGEST = "ingest-v2"
+    NORMALIZE_SCORE = "normalize-score-v2"
+    NEWSLETTER = "newsletter-v2"
 
 
-class Layer:
-    VECTORA_CORE: Final = "vectora-core"
-    COMMON_DEPS: Final = "common-deps"
-    ALL: Final = (VECTORA_CORE, COMMON_DEPS)
+class Layer(StrEnum):
+    VECTORA_CORE = "vectora-core"
+    COMMON_DEPS = "common-deps"
 
 
-class Stack:
-    CORE: Final = "s0-core"
-    IAM: Final = "s0-iam"
-    RUNTIME: Final = "s1-runtime"
-    ALL: Final = (CORE, IAM, RUNTIME)  # deployment order
+class StackComponent(StrEnum):
+    """The stacks of an environment, in deployment order (not ``Stack``: that is aws_cdk's)."""
+
+    CORE = "s0-core"
+    IAM = "s0-iam"
+    RUNTIME = "s1-runtime"
 
 
 # The pre-update snapshot function: one per environment, in S0-core (deployed first); every stack's
@@ -83,17 +85,17 @@ def pubmed_api_key_param(env: str) -> str:
     return f"/rag-lai/{check_env(env)}/pubmed/api-key"
 
 
-class EnvVar:
-    """Lambda environment-variable names (spec), shared by the constructs and the handlers."""
+class EnvVar(StrEnum):
+    """Lambda environment-variable names, shared by the constructs and the handlers."""
 
-    ENV: Final = "ENV"
-    PROJECT_NAME: Final = "PROJECT_NAME"
-    CONFIG_BUCKET: Final = "CONFIG_BUCKET"
-    DATA_BUCKET: Final = "DATA_BUCKET"
-    LOG_LEVEL: Final = "LOG_LEVEL"
-    NEWSLETTERS_BUCKET: Final = "NEWSLETTERS_BUCKET"
-    BEDROCK_MODEL_ID: Final = "BEDROCK_MODEL_ID"
-    BEDROCK_REGION: Final = "BEDROCK_REGION"
-    PUBMED_API_KEY_PARAM: Final = "PUBMED_API_KEY_PARAM"
-    DEBUG: Final = "DEBUG"
-    BEDROCK_MODE: Final = "BEDROCK_MODE"
+    ENV = "ENV"
+    PROJECT_NAME = "PROJECT_NAME"
+    CONFIG_BUCKET = "CONFIG_BUCKET"
+    DATA_BUCKET = "DATA_BUCKET"
+    LOG_LEVEL = "LOG_LEVEL"
+    NEWSLETTERS_BUCKET = "NEWSLETTERS_BUCKET"
+    BEDROCK_MODEL_ID = "BEDROCK_MODEL_ID"
+    BEDROCK_REGION = "BEDROCK_REGION"
+    PUBMED_API_KEY_PARAM = "PUBMED_API_KEY_PARAM"
+    DEBUG = "DEBUG"
+    BEDROCK_MODE = "BEDROCK_MODE"

@@ -22,7 +22,8 @@ from vectora_core.config.validation import (
     validate_canonical_text,
     validate_client_text,
 )
-from vectora_core.naming import Bucket, UnknownEnvironmentError, check_env, resource_name
+from vectora_core.environments import get_env_config
+from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
 
 # layers/vectora_core/python/vectora_core/config/cli.py -> the repository root
 REPO_ROOT = Path(__file__).resolve().parents[5]
@@ -72,9 +73,11 @@ def publish(
 
     Raises ValueError (one line per problem) for prod or any invalid file.
     """
-    env = check_env(env)
-    if env == "prod":
-        raise ValueError("--env prod is refused: prod only receives configs by promotion from stage")
+    config = get_env_config(env)
+    if not config.direct_changes_allowed:
+        raise ValueError(
+            f"--env {env} is refused: {env} only receives configs by promotion from {config.promoted_from}"
+        )
     problems = validate_files(files)
     if problems:
         raise ValueError("\n".join([*problems, f"nothing uploaded: {len(problems)} problem(s)"]))

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from vectora_core.naming import Bucket, Function, Layer, Stack, resource_name
+from vectora_core.naming import Bucket, Function, Layer, StackComponent, resource_name
 from vectora_core.snapshots.aws import DEFAULT_WORKERS, Aws, get_layer_version, is_not_found, one_line
 from vectora_core.snapshots.errors import SnapshotError
 from vectora_core.snapshots.ids import (
@@ -172,7 +172,7 @@ class _Capture:
         tasks: list[Callable[[], None]] = []
         layer_versions: dict[str, dict[int, dict[str, Any]]] = {}
         functions: dict[str, Any] = {}
-        for function in Function.ALL:
+        for function in Function:
             name = resource_name(function, self.aws.env)
             try:
                 response = self.aws.lambda_.get_function(FunctionName=name)
@@ -224,7 +224,7 @@ class _Capture:
 
     def discover_layers(self, used: dict[str, dict[int, dict[str, Any]]]) -> list[Callable[[], None]]:
         tasks: list[Callable[[], None]] = []
-        expected = {resource_name(layer, self.aws.env) for layer in Layer.ALL}
+        expected = {resource_name(layer, self.aws.env) for layer in Layer}
         summary: dict[str, Any] = {}
         for layer_name in sorted(expected | set(used)):
             versions = used.get(layer_name, {})
@@ -267,7 +267,7 @@ class _Capture:
         )
 
     def discover_stacks(self) -> list[Callable[[], None]]:
-        return [functools.partial(self.capture_stack, resource_name(s, self.aws.env)) for s in Stack.ALL]
+        return [functools.partial(self.capture_stack, resource_name(s, self.aws.env)) for s in StackComponent]
 
     def capture_stack(self, stack_name: str) -> None:
         try:

@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from vectora_core.naming import Stack, resource_name
+from vectora_core.naming import StackComponent, resource_name
 from vectora_core.snapshots.aws import DEFAULT_WORKERS, Aws, get_layer_version, is_not_found, one_line
 from vectora_core.snapshots.capture import (
     RESTORABLE_FIELDS,
@@ -55,8 +55,6 @@ from vectora_core.snapshots.progress import ProgressCallback, Reporter
 from vectora_core.snapshots.scopes import S3_COMPONENTS, s3_scope
 from vectora_core.snapshots.store import Store, b64_to_hex, open_store
 
-# Environments where a rollback needs a named approver (recorded in the audit log).
-APPROVAL_REQUIRED_ENVS: Final = ("prod",)
 PRE_ROLLBACK_PREFIX: Final = "pre_rollback_"
 LAMBDA_UPDATE_TIMEOUT_S: Final = 300
 TEMPLATE_BODY_LIMIT: Final = 51_200  # CloudFormation's TemplateBody limit; larger ones go by URL
@@ -252,7 +250,7 @@ class _Planner:
                 if is_not_found(err):
                     raise SnapshotError(
                         f"function {name} no longer exists: redeploy "
-                        f"{resource_name(Stack.RUNTIME, self.aws.env)} (cdk deploy) "
+                        f"{resource_name(StackComponent.RUNTIME, self.aws.env)} (cdk deploy) "
                         "or restore the stacks component"
                     ) from None
                 raise
@@ -509,7 +507,7 @@ def rollback_snapshot(
         name = f"{started.astimezone(UTC).strftime('%Y%m%dT%H%M%S%fZ')}_{snapshot.replace('*', 'x')[:100]}"
         return store.write_audit(name, entry)
 
-    if env in APPROVAL_REQUIRED_ENVS and not (approve or "").strip():
+    if aws.config.approval_required and not (approve or "").strip():
         record("refused: no approval")
         raise SnapshotError(
             f'rollback in {env} needs --approve "<who>" (recorded in the audit log); nothing was changed'
@@ -592,7 +590,7 @@ def rollback_snapshot(
             restored=True,
         ) from err
     if any(change.component in LAMBDA_COMPONENTS for change in changes):
-        stack = resource_name(Stack.RUNTIME, env)
+        stack = resource_name(StackComponent.RUNTIME, env)
         report.warnings.append(
             f"{stack} now drifts from its template (Lambda configuration/code changed outside "
             "CloudFormation): "

@@ -1,9 +1,17 @@
-"""What the maintenance scripts share: argument parsing with one-line errors, error handling,
-and rendering the engine's progress (a rich bar on a terminal, plain lines otherwise).
+"""The one pattern every operations script follows: parsing, errors, exit status, progress.
 
-Output discipline: results go to stdout (``create_snapshot.py``'s last stdout line is the snapshot
-id), progress and warnings to stderr, every error is one line on stderr with exit status 1
-(2 for a bad command line).
+A script is ``def main(argv) -> int`` built on ``parser()``, run by ``run(main)``.
+
+Exit status, the same in every script:
+- 0: done (a dry run that found nothing wrong is done too);
+- 1: the request was valid but refused or failed (an unknown snapshot, a missing approval, a gate
+  that does not pass, an AWS error); when it was an attempt to change an environment, its audit
+  record says so;
+- 2: the command line itself is wrong (unknown flag, missing or malformed argument, unknown
+  environment): nothing was attempted, so nothing is audited;
+- 130: interrupted.
+
+Output: results on stdout, progress and warnings on stderr, every error one line on stderr.
 """
 
 from __future__ import annotations
@@ -11,19 +19,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Final, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vectora_core.naming import UnknownEnvironmentError, check_env
+from vectora_core.naming import ENV_NAMES, UnknownEnvironmentError, check_env
 from vectora_core.snapshots import ProgressEvent, SnapshotError
 from vectora_core.snapshots.aws import one_line
+from vectora_ops.errors import OperationError, UsageError
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_INTERRUPTED: Final = 130
+# What a script run without --env asks (the question an operator must answer first).
+ENV_QUESTION: Final = f"which environment: {', '.join(ENV_NAMES[:-1])} or {ENV_NAMES[-1]}?"
 STEP_LABELS = {
     "copy": "snapshot",
     "restore": "restore",
@@ -37,6 +50,8 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad command line gives one line (not usage + error) and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
+        if "required" in message and "--env" in message:
+            message = f"{ENV_QUESTION} pass --env {'|'.join(ENV_NAMES)}"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
@@ -53,9 +68,11 @@ def days_type(value: str) -> int:
     return int(value)
 
 
-def parser(prog: str, description: str) -> OneLineParser:
+def parser(prog: str, description: str, *, env: bool = True) -> OneLineParser:
+    """The script's parser; with ``env``, a required ``--env`` (dev, stage or prod)."""
     result = OneLineParser(prog=prog, description=description)
-    result.add_argument("--env", required=True, type=env_type, help="environment: dev, stage or prod")
+    if env:
+        result.add_argument("--env", required=True, type=env_type, help="environment: dev, stage or prod")
     return result
 
 
@@ -67,16 +84,18 @@ def add_local(p: argparse.ArgumentParser) -> None:
     )
 
 
-def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(code)
 
 
-def run(main: Callable[[], int]) -> None:
-    """Run ``main``; turn every expected failure into one line on stderr and a non-zero status."""
+def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> NoReturn:
+    """Run ``main``; every expected failure becomes one line on stderr and its exit status."""
     try:
-        code = main()
-    except SnapshotError as err:
+        code = main(argv)
+    except UsageError as err:
+        fail(str(err), EXIT_USAGE)
+    except (OperationError, SnapshotError) as err:
         fail(str(err))
     except ClientError as err:
         fail(f"AWS refused a request: {one_line(err)}")
@@ -84,7 +103,7 @@ def run(main: Callable[[], int]) -> None:
         # No credentials, endpoint unreachable...: the message names it; the hint covers the local AWS.
         fail(f"{one_line(err)} (is AWS_ENDPOINT_URL / the AWS profile set?)")
     except KeyboardInterrupt:
-        fail("interrupted", 130)
+        fail("interrupted", EXIT_INTERRUPTED)
     raise SystemExit(code)
 
 

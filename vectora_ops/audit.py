@@ -1,0 +1,34 @@
+"""Audit records: where they go and how their keys are built from user input, safely.
+
+Every attempt to change an environment (rollback, promotion, deploy) appends one JSON record in
+that environment's backups bucket under ``audit/<kind>/``. Keys are built only from validated
+values or from ``safe_label()``, never from raw input: a snapshot id such as
+``../../etc`` must not become a path outside the audit folder or a key with ``..`` segments.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Final
+
+AUDIT_PREFIX: Final = "audit/"
+_UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_LABEL: Final = 100
+
+
+def safe_label(text: str, max_len: int = MAX_LABEL) -> str:
+    """``text`` reduced to ``[A-Za-z0-9._-]`` (runs of anything else become one ``-``), with no
+    leading dot and no ``..``: usable as one key segment or one file name, whatever it was."""
+    label = _UNSAFE.sub("-", text or "")
+    label = re.sub(r"\.{2,}", "-", label).strip(".-")
+    return label[:max_len] or "unnamed"
+
+
+def audit_key(kind: str, started: datetime, label: str) -> str:
+    """``audit/<kind>/<UTC timestamp>_<label>.json``; ``kind`` is the project's own word
+    (``rollbacks``, ``promotions``, ``deploys``), ``label`` any text (made safe here)."""
+    if not re.fullmatch(r"[a-z]+", kind):
+        raise ValueError(f"audit kind {kind!r} must be lowercase letters")
+    stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{AUDIT_PREFIX}{kind}/{stamp}_{safe_label(label)}.json"

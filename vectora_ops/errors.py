@@ -1,0 +1,11 @@
+"""The two kinds of failure every operations script tells apart (and their exit statuses)."""
+
+from __future__ import annotations
+
+
+class OperationError(Exception):
+    """A valid request that was refused or failed (exit status 1); the message is one line."""
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (exit status 2): nothing was attempted, nothing audited."""
