@@ -18,7 +18,7 @@ from fixture_feeds import DEMO_CLIENT_ID, REPO_ROOT, fixture_config_files, servi
 from vectora_core.config.cli import publish
 from vectora_core.config.publish import repo_files
 from vectora_core.naming import Function, check_env
-from vectora_core.pipeline.invoke import InvocationError, run_pipeline, summary_line
+from vectora_ops.invoke import InvocationError, run_pipeline, summary_line
 
 PREVIEW_LINES = 25
 
