@@ -1,7 +1,7 @@
 """End to end on the local AWS: publish config, run the deployed functions through the Lambda API,
 read the newsletter from the newsletters bucket.
 
-The functions (deployed by the real CDK CLI with ``BEDROCK_MODE=offline``) run as subprocesses of
+The functions (deployed by the real CDK CLI, calling the local AWS's Bedrock) run as subprocesses of
 this machine, so they fetch the fixture feeds from 127.0.0.1 like any feed. The test uses its own
 client id; it removes what it created afterwards.
 """
@@ -15,12 +15,12 @@ import sys
 
 import pytest
 
+from local_aws.bedrock_model import LABEL as LOCAL_BEDROCK_LABEL
 from scripts.invoke.fixture_feeds import BROKEN_SOURCE_ID, fixture_config_files
 from tests.pipeline.conftest import REPO_ROOT, RUN_DATE
 from vectora_core.config.cli import publish
 from vectora_core.config.publish import repo_files
 from vectora_core.naming import Bucket, Function, resource_name
-from vectora_core.pipeline.settings import OFFLINE_LABEL
 from vectora_ops.invoke import run_pipeline
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +76,7 @@ def test_pipeline_on_the_local_aws_puts_the_expected_items_in_the_expected_secti
     results = run_pipeline("dev", CLIENT, run_date=RUN_DATE.isoformat())
     ingest = results[Function.INGEST]
     assert ingest["sources_failed"] == [BROKEN_SOURCE_ID] and ingest["items"] == 8
-    assert results[Function.NORMALIZE_SCORE]["normalizer"] == "offline"
+    assert results[Function.NORMALIZE_SCORE]["normalizer"] == "bedrock"
     assert keys(s3, DATA, f"curated/{CLIENT}/") == {
         f"curated/{CLIENT}/2026-11-24/items.json",
         f"curated/{CLIENT}/curated_items.json",
@@ -90,7 +90,7 @@ def test_pipeline_on_the_local_aws_puts_the_expected_items_in_the_expected_secti
     markdown = (
         s3.get_object(Bucket=NEWSLETTERS, Key=f"{CLIENT}/2026-11-24/newsletter.md")["Body"].read().decode()
     )
-    assert f"> **{OFFLINE_LABEL}**" in markdown and "FIXTURE SOURCES" in markdown
+    assert LOCAL_BEDROCK_LABEL in markdown and "FIXTURE SOURCES" in markdown
     sections = sections_of(markdown)
     assert sections == {
         "Regulatory & approvals": [
@@ -216,7 +216,7 @@ def test_local_demo_prints_the_newsletter_location_and_its_first_lines(deployed_
         )
         assert location, out
         assert "ingest-v2: 8 item(s) from 4 source(s), 1 duplicate(s) removed, failed sources: none" in out
-        assert "\n# LAI Weekly — " in out and OFFLINE_LABEL in out
+        assert "\n# LAI Weekly — " in out and LOCAL_BEDROCK_LABEL in out
     finally:
         for key in keys(s3, CONFIG, "") - before:
             s3.delete_object(Bucket=CONFIG, Key=key)
