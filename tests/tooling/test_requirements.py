@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib.metadata import packages_distributions, version
 from pathlib import Path
@@ -94,7 +94,7 @@ def third_party_imports(roots: Iterable[str | Path]) -> dict[str, set[str]]:
 
 
 @cache
-def distributions_of() -> dict[str, list[str]]:
+def distributions_of() -> Mapping[str, list[str]]:
     return packages_distributions()
 
 
