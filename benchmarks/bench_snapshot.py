@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO))  # local_aws runs from the checkout
 
 from local_aws import LocalAws  # noqa: E402  # needs the path above
 from vectora_core.naming import Bucket, resource_name  # noqa: E402
-from vectora_core.snapshots import create_snapshot  # noqa: E402
-from vectora_core.snapshots.aws import DEFAULT_WORKERS  # noqa: E402
+from vectora_ops.snapshots import create_snapshot  # noqa: E402
+from vectora_ops.snapshots.aws import DEFAULT_WORKERS  # noqa: E402
 
 ENV = "dev"
 TARGET_RATIO = 1.0
