@@ -272,3 +272,17 @@ def test_a_local_dir_holds_the_same_layout_and_restores(
     assert get(s3, CONFIG, "clients/lai_weekly.yaml") == b"client_id: lai_weekly\nversion: 1.0.0\n"
     assert report.audit and Path(report.audit).parent == tmp_path / "audit" / "rollbacks"
     assert keys(s3, BACKUPS) == []  # nothing went to the bucket
+
+
+def test_keys_with_spaces_and_symbols_are_snapshotted_and_restored(
+    s3: Any, make_engine: EngineFactory
+) -> None:
+    # S3 keys are not limited to the id alphabet: the snapshot keeps them as they are
+    odd = "canonical/scopes/Scope (v2) + notes@été.yaml"
+    put(s3, CONFIG, odd, b"odd: 1\n")
+    engine = make_engine()
+    snapshot_id = engine.create("odd_keys", components=["canonical"])
+    assert odd in engine.verify(snapshot_id).files
+    put(s3, CONFIG, odd, b"odd: 2\n")
+    engine.rollback(snapshot_id)
+    assert get(s3, CONFIG, odd) == b"odd: 1\n"

@@ -27,7 +27,10 @@ README_FILE: Final = "README.md"
 README_COMPONENT: Final = "readme"  # README.md is listed with its checksum like every other file
 FILE_COMPONENTS: Final = frozenset({*COMPONENTS, README_COMPONENT})
 _SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
-_REL_SEGMENT_RE: Final = re.compile(r"^[A-Za-z0-9._-]+$")
+# S3 keys may hold almost anything; what must never appear in a path inside the snapshot folder is
+# what could leave it or be read differently on disk: empty, "." or ".." segments, a backslash,
+# control characters.
+_UNSAFE_REL_RE: Final = re.compile(r"[\\\x00-\x1f\x7f]")
 _OPTIONAL_FILE_FIELDS: Final = ("etag", "source", "source_etag")
 
 
@@ -36,9 +39,13 @@ class MetadataError(SnapshotError):
 
 
 def check_rel(rel: str) -> str:
-    """A file path inside a snapshot folder: relative segments of ``[A-Za-z0-9._-]``, no ``..``."""
-    segments = rel.split("/") if isinstance(rel, str) else []
-    if not segments or any(not _REL_SEGMENT_RE.match(s) or s in (".", "..") for s in segments):
+    """A file path inside a snapshot folder: relative, no empty, ``.`` or ``..`` segment, no
+    backslash or control character (the S3 keys a snapshot copies keep their other characters)."""
+    if (
+        not isinstance(rel, str)
+        or _UNSAFE_REL_RE.search(rel)
+        or any(segment in ("", ".", "..") for segment in rel.split("/"))
+    ):
         raise MetadataError(f"file path {rel!r} is not a plain relative path inside the snapshot")
     return rel
 
