@@ -215,7 +215,7 @@ class _Text:
             comment = re.search(r"\s#", text[col:])
             end = col + (comment.start() if comment else len(text[col:].rstrip()))
             end = col + len(text[col:end].rstrip())
-        new = f"{quote}{value}{quote}" if quote else f'"{value}"'
+        new = f"{quote}{value}{quote}"
         rest = text[end:]
         if rest.strip().startswith("#"):
             # Keep a trailing comment in its column: pad a shorter value, eat spaces for a longer one.
@@ -230,7 +230,8 @@ class _Text:
             lines[line] = lines[line][:start] + value + lines[line][end:]
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += self.newline
-        for before, new in sorted(self.inserts, key=lambda pair: pair[0], reverse=True):
+        # Bottom-up; two inserts before the same line keep the order they were added in.
+        for before, _, new in sorted(((b, i, n) for i, (b, n) in enumerate(self.inserts)), reverse=True):
             lines[before:before] = [f"{n}{self.newline}" for n in new]
         return "".join(lines)
 

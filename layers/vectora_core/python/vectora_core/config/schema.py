@@ -54,7 +54,7 @@ EventType = Literal[
 ]
 EVENT_TYPES: Final[tuple[str, ...]] = get_args(EventType)
 # A newsletter section's filter_event_types: event types, or the catch-all "*" alone.
-EventFilter = EventType | Literal["*"]
+EventFilter = Literal[EventType, "*"]
 ANY_EVENT: Final[Literal["*"]] = "*"
 ScopeKind = Literal["companies", "molecules", "technologies", "keywords", "trademarks"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]

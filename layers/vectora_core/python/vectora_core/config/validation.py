@@ -21,6 +21,7 @@ from vectora_core.config.schema import (
     PROMPT_CONFIG_FIELDS,
     SCOPE_FIELDS,
     SCORING_RULES_ID,
+    SEMVER,
     ClientConfig,
     Prompt,
     Scope,
@@ -229,12 +230,10 @@ def unknown_keys_warning(config: ClientConfig) -> str | None:
 Sections = Mapping[str, Any]
 
 
-def _identity_rules(sections: Sections) -> list[str]:
+def _identity_rules(sections: Sections, version: str | None) -> list[str]:
     metadata = sections.get("metadata")
     if metadata is None:
         return []
-    profile = sections.get("client_profile")
-    version = profile.version if profile is not None else None
     changelog = metadata.changelog
     problems = []
     if version is not None:
@@ -420,10 +419,20 @@ REFERENCE_RULES: Final[tuple[Callable[[Sections, CanonicalIndex], list[str]], ..
 
 
 def section_rules(
-    sections: Sections, canonical: CanonicalIndex | None, runtime: tuple[str, str] | None = None
+    sections: Sections,
+    canonical: CanonicalIndex | None,
+    runtime: tuple[str, str] | None = None,
+    version: str | None = None,
 ) -> list[str]:
-    """Every rule over whichever sections are given; ``canonical`` None skips the references."""
-    problems = _identity_rules(sections) + _domain_rules(sections) + _bouquet_override_rules(sections)
+    """Every rule over whichever sections are given; ``canonical`` None skips the references.
+
+    ``version``: ``client_profile.version``, also when the rest of client_profile is invalid.
+    """
+    profile = sections.get("client_profile")
+    version = profile.version if profile is not None else version
+    problems = (
+        _identity_rules(sections, version) + _domain_rules(sections) + _bouquet_override_rules(sections)
+    )
     if canonical is not None:
         for rule in REFERENCE_RULES:
             problems += rule(sections, canonical)
@@ -470,7 +479,10 @@ def validate_client_text(
     config, problems = validate_model(ClientConfig, data)
     if config is None:
         if isinstance(data, Mapping):  # every violation at once: the rules of the readable sections too
-            more = section_rules(valid_sections(data), canonical, runtime)
+            profile = data.get("client_profile")
+            version = profile.get("version") if isinstance(profile, Mapping) else None
+            version = version if isinstance(version, str) and SEMVER.match(version) else None
+            more = section_rules(valid_sections(data), canonical, runtime, version)
             problems += [p for p in more if p not in problems]
         return ClientValidation(None, problems, [])
     problems = section_rules({n: getattr(config, n) for n in ClientConfig.model_fields}, canonical, runtime)

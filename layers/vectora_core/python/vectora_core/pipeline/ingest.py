@@ -34,7 +34,7 @@ from vectora_core.pipeline.storage import (
 LOGGER = logging.getLogger(__name__)
 FETCH_WORKERS = 4
 # How much of each source's error a failed run's one-line message quotes.
-ERROR_EXCERPT = 80
+ERROR_EXCERPT = 200
 
 
 def report_config(bundle: ClientBundle) -> None:
@@ -151,6 +151,11 @@ def run_ingest(
     }
 
 
+def _excerpt(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= ERROR_EXCERPT else line[: ERROR_EXCERPT - 1] + "…"
+
+
 def refuse_failed_sources(reports: list[dict[str, Any]], client_id: str, run_date: date) -> None:
     """FailedRunError when not one source answered (network down, every feed moved)."""
     failed = [r for r in reports if r["status"] == "failed"]
@@ -160,7 +165,7 @@ def refuse_failed_sources(reports: list[dict[str, Any]], client_id: str, run_dat
     raise FailedRunError(
         f"ingest of {client_id} for {run_date}: every source failed ({len(failed)} of {len(reports)}: "
         f"{', '.join(r['source_id'] for r in failed)}; first error: {first['source_id']}: "
-        f"{first['error'][:ERROR_EXCERPT]}); nothing written"
+        f"{_excerpt(first['error'])}); nothing written"
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Protocol
@@ -197,6 +198,11 @@ def _tldr(editorial: Editorial, sections: list[SectionItems]) -> tuple[str, ...]
     return tuple(s.items[0]["title"] for s in sections[:TLDR_FALLBACK_ITEMS])
 
 
+def _most_first(values: Iterable[str]) -> list[tuple[str, int]]:
+    """Counts, highest first, ties by name: the same items always give the same metrics."""
+    return sorted(Counter(values).items(), key=lambda pair: (-pair[1], pair[0]))
+
+
 def _metrics(
     curated: dict[str, Any], sections: list[SectionItems], bundle: ClientBundle
 ) -> tuple[tuple[str, str], ...]:
@@ -211,12 +217,12 @@ def _metrics(
     ]
     options = bundle.config.newsletter_delivery.metrics_config
     if options and options.include_source_breakdown:
-        metrics += [
-            (f"From {name}", str(n)) for name, n in Counter(i["source_name"] for i in selected).most_common()
-        ]
+        metrics += [(f"From {name}", str(n)) for name, n in _most_first(i["source_name"] for i in selected)]
     if options and options.include_domain_breakdown:
-        domains = Counter(d for i in selected for d in i.get("domains", []))
-        metrics += [(f"Domain {name}", str(n)) for name, n in domains.most_common()]
+        metrics += [
+            (f"Domain {name}", str(n))
+            for name, n in _most_first(d for i in selected for d in i.get("domains", []))
+        ]
     return tuple(metrics)
 
 
