@@ -21,10 +21,28 @@ LOGICAL_IDS = {
     Bucket.BACKUPS: "BackupsBucket",
     Bucket.ACCESS_LOGS: "AccessLogsBucket",
 }
-# Versioned: client configs and canonical files are promoted by exact object version, and a
-# snapshot deleted by retention stays recoverable as a noncurrent version.
-VERSIONED = frozenset({Bucket.CONFIG, Bucket.BACKUPS})
+# Every bucket of the project is versioned (not the access logs): client configs and canonical
+# files are promoted by exact object version, whatever a pipeline run or a deploy overwrites stays
+# recoverable, and a snapshot deleted by retention lingers as a noncurrent version.
+VERSIONED = frozenset(Bucket) - {Bucket.ACCESS_LOGS}
 SNAPSHOTS_PREFIX = "snapshots/"
+# Noncurrent versions of the working buckets: the few newest stay whatever their age, older ones
+# expire after the environment's noncurrent_version_days (the backups bucket has its own rules).
+NONCURRENT_VERSIONS_KEPT = 3
+
+
+def noncurrent_lifecycle(config: EnvConfig) -> list[s3.LifecycleRule]:
+    """Bound the cost of versioning: overwritten or deleted objects do not accumulate forever."""
+    return [
+        s3.LifecycleRule(
+            id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7)
+        ),
+        s3.LifecycleRule(
+            id="expire-noncurrent-versions",
+            noncurrent_version_expiration=Duration.days(config.noncurrent_version_days),
+            noncurrent_versions_to_retain=NONCURRENT_VERSIONS_KEPT,
+        ),
+    ]
 
 
 def backups_lifecycle(config: EnvConfig) -> list[s3.LifecycleRule]:
@@ -91,7 +109,9 @@ class CoreStack(VectoraStack):
                 logical_id=LOGICAL_IDS[component],
                 versioned=component in VERSIONED,
                 retain=config.retain_stateful,
-                lifecycle_rules=backups_lifecycle(config) if component == Bucket.BACKUPS else (),
+                lifecycle_rules=(
+                    backups_lifecycle(config) if component == Bucket.BACKUPS else noncurrent_lifecycle(config)
+                ),
                 server_access_logs_bucket=access_logs,
                 server_access_logs_prefix=f"{component}/",
             )

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from stacks.base import LAMBDA_RUNTIME, VectoraStack, construct_id
 from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
+from vectora_constructs.pipeline_alarms import PipelineAlarms
 from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.python_layers import requirements_layer, source_layer
 from vectora_core import RUNTIME_VERSION
@@ -84,5 +85,9 @@ class RuntimeStack(VectoraStack):
                 layers=list(self.layers.values()),
                 environment=function_environment(spec, config, extra_environment),
                 alarm_topic=self.alarm_topic,
+            )
+        if self.alarm_topic is not None:
+            self.pipeline_alarms = PipelineAlarms(
+                self, "PipelineAlarms", config=config, topic=self.alarm_topic
             )
         self.add_pre_update_snapshot()

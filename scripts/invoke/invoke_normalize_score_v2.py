@@ -3,10 +3,9 @@
 Optional: --run-date YYYY-MM-DD (default: today, UTC).
 """
 
-import sys
-
 from vectora_core.naming import Function
-from vectora_core.pipeline.invoke import invoke_main
+from vectora_ops import cli
+from vectora_ops.invoke import invoke_main
 
 if __name__ == "__main__":
-    sys.exit(invoke_main(Function.NORMALIZE_SCORE))
+    cli.run(lambda argv: invoke_main(Function.NORMALIZE_SCORE, argv))

@@ -16,10 +16,10 @@ import boto3
 from fixture_feeds import DEMO_CLIENT_ID, REPO_ROOT, fixture_config_files, serving
 
 from vectora_core.naming import Function, check_env
-from vectora_core.pipeline.invoke import InvocationError, run_pipeline, summary_line
 from vectora_ops.config.cli import publish
 from vectora_ops.config.publish import repo_files
 from vectora_ops.errors import OperationError
+from vectora_ops.invoke import InvocationError, run_pipeline, summary_line
 
 PREVIEW_LINES = 25
 

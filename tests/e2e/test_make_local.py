@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _empty_bucket(s3: Any, bucket: str) -> None:
-    """Every object version and delete marker (config and backups are versioned)."""
+    """Every object version and delete marker (every bucket of the project is versioned)."""
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
             s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])

@@ -7,10 +7,13 @@ import re
 
 import pytest
 
-from stacks.core_stack import LOGICAL_IDS
+from stacks.core_stack import LOGICAL_IDS, NONCURRENT_VERSIONS_KEPT
 from tests.infra.conftest import CloudAssembly, pipeline_functions, resources_of
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
+from vectora_constructs.pipeline_alarms import RULES as PIPELINE_RULES
 from vectora_core.environments import get_env_config
+from vectora_core.metrics import NAMESPACE as METRICS_NAMESPACE
+from vectora_core.metrics import dimensions as metric_dimensions
 from vectora_core.naming import (
     ENV_NAMES,
     PROJECT_NAME,
@@ -194,10 +197,28 @@ def test_alarms_and_topic_only_in_stage_and_prod(assembly: CloudAssembly, env: s
     assert {json.dumps(s["Properties"]["TopicArn"]) for s in subscriptions.values()} == {
         json.dumps({"Ref": topic_id})
     }
-    assert len(alarms) == 2 * len(Function)  # errors and throttles per function
+    # errors and throttles per function, and the pipeline's own rules
+    assert len(alarms) == 2 * len(Function) + len(PIPELINE_RULES)
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["Properties"]["Threshold"] == 1
+
+
+def test_pipeline_alarms_watch_the_metrics_the_handlers_emit(assembly: CloudAssembly) -> None:
+    for env in ("stage", "prod"):
+        alarms = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::CloudWatch::Alarm")
+        by_name = {a["Properties"]["AlarmName"]: a["Properties"] for a in alarms.values()}
+        for rule in PIPELINE_RULES:
+            props = by_name[f"vectora-inbox-pipeline-{rule.label}-{env}"]
+            assert (props["Namespace"], props["MetricName"]) == (METRICS_NAMESPACE, rule.metric)
+            assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == metric_dimensions(rule.metric, env)
+            # a period without any run is not a failure
+            assert props["TreatMissingData"] == "notBreaching"
+    names = {
+        a["Properties"]["MetricName"]
+        for a in resources_of(assembly, StackComponent.RUNTIME, "stage", "AWS::CloudWatch::Alarm").values()
+    }
+    assert {"ItemsIngested", "AllSourcesFailed", "NewsletterItems"} <= names
 
 
 def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str) -> None:
@@ -247,9 +268,22 @@ def test_every_bucket_is_encrypted_private_and_versioned_where_needed(
             "RestrictPublicBuckets": True,
         }, logical_id
         versioned = props.get("VersioningConfiguration", {}).get("Status") == "Enabled"
-        assert versioned is (logical_id in {"ConfigBucket", "BackupsBucket"}), logical_id
+        # every bucket but the access logs keeps what a run or a deploy overwrites
+        assert versioned is (logical_id != "AccessLogsBucket"), logical_id
         if logical_id != "AccessLogsBucket":
             assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
+
+
+def test_noncurrent_versions_of_the_working_buckets_expire(assembly: CloudAssembly, env: str) -> None:
+    buckets = resources_of(assembly, StackComponent.CORE, env, "AWS::S3::Bucket")
+    for logical_id in ("ConfigBucket", "DataBucket", "NewslettersBucket", "LambdaCodeBucket"):
+        rules = buckets[logical_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+        (rule,) = [r for r in rules if "NoncurrentVersionExpiration" in r]
+        assert rule["Status"] == "Enabled" and "Prefix" not in rule  # the whole bucket
+        assert rule["NoncurrentVersionExpiration"] == {
+            "NoncurrentDays": get_env_config(env).noncurrent_version_days,
+            "NewerNoncurrentVersions": NONCURRENT_VERSIONS_KEPT,
+        }
 
 
 def test_every_bucket_denies_requests_without_tls(assembly: CloudAssembly, env: str) -> None:

@@ -20,8 +20,8 @@ from tests.pipeline.conftest import REPO_ROOT, RUN_DATE
 from vectora_core.config.cli import publish
 from vectora_core.config.publish import repo_files
 from vectora_core.naming import Bucket, Function, resource_name
-from vectora_core.pipeline.invoke import run_pipeline
 from vectora_core.pipeline.settings import OFFLINE_LABEL
+from vectora_ops.invoke import run_pipeline
 
 pytestmark = pytest.mark.e2e
 
@@ -190,7 +190,7 @@ def test_invoke_script_reports_a_function_error_in_one_line(published, deployed_
     )
     assert result.returncode == 1
     assert result.stderr.startswith(
-        "invoke_normalize_score_v2.py: vectora-inbox-normalize-score-v2-dev failed: MissingInputError: "
+        "error: vectora-inbox-normalize-score-v2-dev failed: MissingInputError: "
         f"s3://{DATA}/raw/{CLIENT}/2020-01-01/items.json does not exist: run ingest-v2"
     )
 

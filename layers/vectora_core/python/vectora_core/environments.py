@@ -55,6 +55,9 @@ class EnvConfig:
     # Days a snapshot removed by retention stays recoverable (noncurrent version in the backups
     # bucket); None: noncurrent versions never expire (prod deletes no snapshot anyway).
     backups_noncurrent_days: int | None
+    # Days an overwritten or deleted object of the other buckets (config, data, newsletters, code)
+    # stays recoverable as a noncurrent version (the few newest are kept whatever their age).
+    noncurrent_version_days: int
     log_retention_days: int
     lambda_memory_mb: int
     lambda_timeout_seconds: int
@@ -94,6 +97,7 @@ class EnvConfig:
             "snapshot_keep_newest",
             "snapshot_glacier_after_days",
             "backups_noncurrent_days",
+            "noncurrent_version_days",
             "source_stability_days",
             "post_promotion_watch_hours",
             "log_retention_days",
@@ -138,6 +142,7 @@ _DEV: Final = EnvConfig(
     snapshot_keep_newest=7,
     snapshot_glacier_after_days=None,
     backups_noncurrent_days=7,
+    noncurrent_version_days=7,
     log_retention_days=14,
     lambda_memory_mb=512,
     lambda_timeout_seconds=300,
@@ -155,6 +160,7 @@ _STAGE: Final = EnvConfig(
     snapshot_keep_newest=30,
     snapshot_glacier_after_days=None,
     backups_noncurrent_days=30,
+    noncurrent_version_days=30,
     log_retention_days=30,
     lambda_memory_mb=1024,
     lambda_timeout_seconds=600,
@@ -167,6 +173,7 @@ _PROD: Final = replace(
     snapshot_keep_newest=None,  # every snapshot is kept...
     snapshot_glacier_after_days=90,  # ...and archived when old
     backups_noncurrent_days=None,
+    noncurrent_version_days=90,
     log_retention_days=90,
     lambda_timeout_seconds=900,
     direct_changes_allowed=False,

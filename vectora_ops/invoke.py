@@ -1,5 +1,7 @@
 """Invoking the deployed pipeline functions through the Lambda API (local AWS or a real account).
 
+Operations code (never in the Lambda layer): the functions themselves do not invoke each other.
+
 ``scripts/invoke/*.py`` are thin mains over these functions: the same call whatever the endpoint
 (``AWS_ENDPOINT_URL`` selects the local AWS), so what works locally is what runs on AWS.
 """
@@ -9,16 +11,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
+import re
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+from vectora_core.config.schema import CLIENT_ID_PATTERN
 from vectora_core.environments import MAIN_REGION
-from vectora_core.naming import Function, check_env, resource_name
+from vectora_core.naming import Function, resource_name
+from vectora_ops import cli
+from vectora_ops.errors import OperationError
 
-STEPS = (Function.INGEST, Function.NORMALIZE_SCORE, Function.NEWSLETTER)
 
-
-class InvocationError(RuntimeError):
+class InvocationError(OperationError):
     """The function ran and failed (its error type and message), or could not be invoked."""
 
 
@@ -62,7 +67,7 @@ def run_pipeline(
     """The three steps in order on one run date; stops at the first failure (InvocationError)."""
     client = client or lambda_client()
     results: dict[str, dict[str, Any]] = {}
-    for function in STEPS:
+    for function in Function:  # in pipeline order
         result = invoke(env, function, client_id, run_date=run_date, client=client)
         # Later steps must use the run date the first one chose (today, if none was given).
         run_date = run_date or result.get("run_date")
@@ -72,25 +77,32 @@ def run_pipeline(
     return results
 
 
+def client_id_type(value: str) -> str:
+    if not re.fullmatch(CLIENT_ID_PATTERN, value):
+        raise argparse.ArgumentTypeError(
+            f"invalid client id {value!r}: lowercase letters, digits and underscores (e.g. lai_weekly)"
+        )
+    return value
+
+
+def run_date_type(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid --run-date {value!r}: use YYYY-MM-DD") from None
+
+
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--env", required=True, help="dev, stage or prod")
-    parser.add_argument("--client-id", required=True, help="e.g. lai_weekly")
-    parser.add_argument("--run-date", help="YYYY-MM-DD (default: today, UTC)")
+    parser = cli.parser(prog, description)
+    parser.add_argument("--client-id", required=True, type=client_id_type, help="e.g. lai_weekly")
+    parser.add_argument("--run-date", type=run_date_type, help="YYYY-MM-DD (default: today, UTC)")
     return parser
 
 
-def invoke_main(function: str, argv: list[str] | None = None) -> int:
+def invoke_main(function: Function, argv: Sequence[str] | None = None) -> int:
     prog = f"invoke_{function.replace('-', '_')}.py"
-    args = _parser(prog, f"Invoke {resource_name(function, 'dev').replace('-dev', '-{env}')}.").parse_args(
-        argv
-    )
-    try:
-        check_env(args.env)
-        result = invoke(args.env, function, args.client_id, run_date=args.run_date)
-    except (ValueError, InvocationError) as err:
-        print(f"{prog}: {err}", file=sys.stderr)
-        return 1
+    args = _parser(prog, f"Invoke vectora-inbox-{function}-{{env}}.").parse_args(argv)
+    result = invoke(args.env, function, args.client_id, run_date=args.run_date)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
@@ -113,18 +125,13 @@ def summary_line(function: str, result: dict[str, Any]) -> str:
     return f"{function}: {result['items']} item(s) in sections ({sections}), editorial: {result['editor']}"
 
 
-def run_pipeline_main(argv: list[str] | None = None) -> int:
+def run_pipeline_main(argv: Sequence[str] | None = None) -> int:
     args = _parser(
         "run_pipeline.py", "Run ingest-v2, normalize-score-v2 and newsletter-v2 in order."
     ).parse_args(argv)
-    try:
-        check_env(args.env)
-        results = run_pipeline(
-            args.env, args.client_id, run_date=args.run_date, echo=lambda f, r: print(summary_line(f, r))
-        )
-    except (ValueError, InvocationError) as err:
-        print(f"run_pipeline.py: {err}", file=sys.stderr)
-        return 1
+    results = run_pipeline(
+        args.env, args.client_id, run_date=args.run_date, echo=lambda f, r: print(summary_line(f, r))
+    )
     newsletter = results[Function.NEWSLETTER]
     print(f"newsletter (markdown): {newsletter['markdown']}")
     print(f"newsletter (html):     {newsletter['html']}")
