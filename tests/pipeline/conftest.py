@@ -46,3 +46,15 @@ def team_bundle(tmp_path_factory: pytest.TempPathFactory) -> ClientBundle:
     """The team-format test config (four sections, the last a "*" catch-all), loaded as a function does."""
     root = config_root(tmp_path_factory.mktemp("team"), CONFIGS / "lai_weekly.yaml")
     return load_client_bundle(DirStore(root), "lai_weekly")
+
+
+def in_order(text: str, parts: list[str]) -> bool:
+    """Each of ``parts`` appears in ``text``, each after the previous one (a newsletter's section
+    titles and item titles, whatever the markup around them)."""
+    position = 0
+    for part in parts:
+        found = text.find(part, position)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True

@@ -203,7 +203,8 @@ def test_the_teams_required_fields(index, change: dict, expected: str) -> None:
         ({"pipeline__bedrock_concurrency": 64}, "pipeline.bedrock_concurrency: Input should be less"),
         (
             {"scoring_config__event_type_weight_overrides__partnership": 150},
-            "scoring_config.event_type_weight_overrides: event-type weights lie within 0-100, got partnership: 150",
+            "scoring_config.event_type_weight_overrides: event-type weights lie within 0-100, got "
+            "partnership: 150",
         ),
         (
             {"scoring_config__event_type_weight_overrides__gossip": 1},
@@ -318,7 +319,8 @@ def test_an_extra_source_defined_by_two_catalogs_is_ambiguous(index) -> None:
     }
     document = edited(source_config__sources_extra_enabled=["camurus"])
     assert problems_of(document, twice) == [
-        "source_config.sources_extra_enabled[0]: 'camurus' is defined by several catalogs (copy, lai_sources); "
+        "source_config.sources_extra_enabled[0]: 'camurus' is defined by several catalogs "
+        "(copy, lai_sources); "
         "enable the one you mean as a bouquet instead"
     ]
 

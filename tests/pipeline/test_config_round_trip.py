@@ -67,7 +67,9 @@ def test_a_config_is_byte_identical_through_publish_snapshot_and_rollback(deploy
     assert "warning: 6 key(s) unknown to the schema, kept as they are" in published.stderr
     assert byte_differences(expected, config_objects(s3, CONFIG_BUCKET, [key])) == []
     # snapshot
-    snapshot = run_script(deployed_dev, "create_snapshot.py", "--env", ENV, "--name", "bytes", "--client", client_id)
+    snapshot = run_script(
+        deployed_dev, "create_snapshot.py", "--env", ENV, "--name", "bytes", "--client", client_id
+    )
     assert snapshot.code == 0, snapshot.stderr
     snapshot_id = snapshot.last_line
     backups = resource_name("backups", ENV)
@@ -76,7 +78,14 @@ def test_a_config_is_byte_identical_through_publish_snapshot_and_rollback(deploy
     # a bad edit lands in the bucket, then the rollback puts the snapshot's bytes back
     s3.put_object(Bucket=CONFIG_BUCKET, Key=key, Body=b"client_profile: {client_id: broken}\n")
     rollback = run_script(
-        deployed_dev, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV, "--components", "client_config"
+        deployed_dev,
+        "rollback_snapshot.py",
+        "--snapshot",
+        snapshot_id,
+        "--env",
+        ENV,
+        "--components",
+        "client_config",
     )
     assert rollback.code == 0, rollback.stderr
     assert byte_differences(expected, config_objects(s3, CONFIG_BUCKET, [key])) == []
@@ -85,14 +94,20 @@ def test_a_config_is_byte_identical_through_publish_snapshot_and_rollback(deploy
 def test_every_function_shows_the_runtime_it_runs(deployed_dev) -> None:
     lambda_ = deployed_dev.client("lambda")
     for function in Function:
-        variables = lambda_.get_function_configuration(FunctionName=resource_name(function, ENV))["Environment"]
+        variables = lambda_.get_function_configuration(FunctionName=resource_name(function, ENV))[
+            "Environment"
+        ]
         assert variables["Variables"][EnvVar.RUNTIME_VERSION] == RUNTIME_VERSION
 
 
-def test_publishing_a_config_for_a_newer_runtime_is_refused_naming_both_versions(deployed_dev, own_client) -> None:
+def test_publishing_a_config_for_a_newer_runtime_is_refused_naming_both_versions(
+    deployed_dev, own_client
+) -> None:
     client_id, root, s3 = own_client
     path = root / "clients" / f"{client_id}.yaml"
-    path.write_bytes(path.read_bytes().replace(b'min_runtime_version: "2.0.0"', b'min_runtime_version: "99.0.0"'))
+    path.write_bytes(
+        path.read_bytes().replace(b'min_runtime_version: "2.0.0"', b'min_runtime_version: "99.0.0"')
+    )
     result = publish_script(deployed_dev, root, "--client", client_id)
     assert result.returncode == 1
     assert (
@@ -100,10 +115,14 @@ def test_publishing_a_config_for_a_newer_runtime_is_refused_naming_both_versions
         "(deployed); deploy a runtime >= 99.0.0 first"
     ) in result.stderr.splitlines()
     assert result.stderr.splitlines()[-1] == "error: nothing uploaded: 1 problem(s)"
-    assert config_objects(s3, CONFIG_BUCKET, [f"clients/{client_id}.yaml"]) == {f"clients/{client_id}.yaml": None}
+    assert config_objects(s3, CONFIG_BUCKET, [f"clients/{client_id}.yaml"]) == {
+        f"clients/{client_id}.yaml": None
+    }
 
 
-def test_an_environment_running_an_older_runtime_refuses_the_repository_config(deployed_dev, tmp_path) -> None:
+def test_an_environment_running_an_older_runtime_refuses_the_repository_config(
+    deployed_dev, tmp_path
+) -> None:
     # given dev's ingest function still on runtime 2.0.0 (a deployment that has not reached it yet)
     lambda_ = deployed_dev.client("lambda")
     name = resource_name(Function.INGEST, ENV)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -55,7 +56,8 @@ def hostile(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "latin1": (latin1, f"{latin1}: not UTF-8 text (byte 0xe9 at offset 35); save the file as UTF-8"),
         "huge": (
             huge,
-            f"{huge}: {MAX_CONFIG_BYTES + 3} bytes, larger than the {MAX_CONFIG_BYTES} bytes a config file may have",
+            f"{huge}: {MAX_CONFIG_BYTES + 3} bytes, larger than the {MAX_CONFIG_BYTES} bytes a config "
+            "file may have",
         ),
         "directory": (folder, f"{folder}: a directory, not a file; give the path of a .yaml file"),
         "missing": (tmp_path / "nope.yaml", f"{tmp_path / 'nope.yaml'}: file not found"),
@@ -171,7 +173,8 @@ def test_validate_config_accepts_both_configs_and_prints_the_one_warning() -> No
 def client_refusal(client: str) -> str:
     return (
         f"publish_config.py: error: argument --client: {client!r} is not a client id: lowercase letters, "
-        "digits and underscores, starting with a letter (the config is clients/<client_id>.yaml) (see --help)\n"
+        "digits and underscores, starting with a letter (the config is clients/<client_id>.yaml) "
+        "(see --help)\n"
     )
 
 
@@ -203,7 +206,8 @@ def test_publish_dry_run_validates_without_aws_and_lists_the_keys() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_ENDPOINT_URL"] = "http://localhost:9"  # nothing listens: any AWS call would fail
     result = subprocess.run(
-        [sys.executable, "scripts/config/publish_config.py", "--env", "dev", "--client", "lai_weekly", "--dry-run"],
+        [sys.executable, "scripts/config/publish_config.py", "--env", "dev", "--client", "lai_weekly",
+         "--dry-run"],
         cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -253,15 +257,17 @@ def test_upload_puts_the_exact_bytes_of_a_heavily_commented_french_config(local_
 
 
 def test_byte_differences_say_what_differs() -> None:
-    expected = {"a.yaml": b"x: 1 # \xc3\xa9\n", "b.yaml": b"y: 2\n"}
+    expected = {"a.yaml": "x: 1 # é\n".encode(), "b.yaml": b"y: 2\n"}
     actual = {"a.yaml": b"x: 1 # e\n", "b.yaml": None}
+
+    def short(body: bytes) -> str:
+        return hashlib.sha256(body).hexdigest()[:12]
+
     assert byte_differences(expected, actual) == [
-        "a.yaml: 9 bytes, sha256 " + __import__("hashlib").sha256(b"x: 1 # e\n").hexdigest()[:12]
-        + "; expected 10 bytes, sha256 " + __import__("hashlib").sha256(expected["a.yaml"]).hexdigest()[:12]
-        + " (first difference at byte 7)",
-        "b.yaml: missing (expected 5 bytes, sha256 "
-        + __import__("hashlib").sha256(b"y: 2\n").hexdigest()[:12] + ")",
-    ]  # fmt: skip
+        f"a.yaml: 9 bytes, sha256 {short(actual['a.yaml'])}; expected 10 bytes, sha256 "
+        f"{short(expected['a.yaml'])} (first difference at byte 7)",
+        f"b.yaml: missing (expected 5 bytes, sha256 {short(expected['b.yaml'])})",
+    ]
     assert byte_differences(expected, dict(expected)) == []
 
 

@@ -109,7 +109,8 @@ def test_nothing_ingested_after_a_run_that_found_items_is_a_failed_run(tmp_path,
     with pytest.raises(FailedRunError) as raised:
         ingest(bundle, s3, bucket, later)
     assert str(raised.value) == (
-        f"ingest of {CLIENT} for {later}: no item from any source, while the previous run ({RUN_DATE}) had 8; "
+        f"ingest of {CLIENT} for {later}: no item from any source, while the previous run ({RUN_DATE}) "
+        "had 8; "
         "nothing written (check the sources: a quiet week is rarely this quiet)"
     )
     assert read(raw_key(later)) is None

@@ -24,7 +24,8 @@ DAY = date(2026, 1, 30)
 ENTRY = (
     '    - version: "7.0.0"\n'
     "      date: 2026-01-30\n"
-    '      changes: "Migrated from client_id lai_weekly_v7: stable id lai_weekly, version 7.0.0 in client_profile"\n'
+    '      changes: "Migrated from client_id lai_weekly_v7: stable id lai_weekly, '
+    'version 7.0.0 in client_profile"\n'
 )
 
 
@@ -66,7 +67,8 @@ def test_a_changelog_without_versions_keeps_its_entries_under_the_new_one(index)
     for before, after in (
         (
             '  client_id: "lai_weekly_v7"            # la version est dans l\'identifiant\n',
-            '  client_id: "lai_weekly"               # la version est dans l\'identifiant\n  version: "7.0.0"\n',
+            '  client_id: "lai_weekly"               # la version est dans l\'identifiant\n'
+            '  version: "7.0.0"\n',
         ),
         ("  changelog:   # historique\n", f'  config_version: "7.0.0"\n  changelog:   # historique\n{ENTRY}'),
         ("      version: v6\n", "      version: 6.0.0\n"),  # made semantic, in its own (plain) style
@@ -92,7 +94,8 @@ def test_an_explicit_version_wins_and_missing_or_conflicting_versions_are_refuse
     with pytest.raises(MigrationError) as missing:
         migrate_text("client_profile:\n  client_id: x\n", today=DAY)
     assert missing.value.problems == [
-        "client_profile.version: 'x' has no version suffix and the file no semantic version; pass --version X.Y.Z"
+        "client_profile.version: 'x' has no version suffix and the file no semantic version; "
+        "pass --version X.Y.Z"
     ]
     with pytest.raises(MigrationError) as conflict:
         migrate_text("client_profile:\n  client_id: x_v7\nmetadata:\n  config_version: 6.0.0\n", today=DAY)
@@ -161,7 +164,8 @@ def test_the_previous_project_format_keeps_its_meaning(index) -> None:
     [
         (
             ("{scope: lai_technologies, weight: 1.2}", "{scope: lai_technologies, weight: 2.0}"),
-            "scoring.scopes[1].weight: 2.0 differs from canonical/scopes/lai_technologies.yaml's match_weight 1.2",
+            "scoring.scopes[1].weight: 2.0 differs from canonical/scopes/lai_technologies.yaml's "
+            "match_weight 1.2",
         ),
         (
             ("{scope: lai_molecules, weight: 1.0}", "{scope: lai_peptides, weight: 1.0}"),
@@ -241,8 +245,8 @@ def test_dry_run_prints_the_unified_diff_and_writes_nothing(tmp_path: Path) -> N
 
 def test_script_refuses_and_writes_nothing_when_the_result_is_invalid(tmp_path: Path) -> None:
     old = tmp_path / "old.yaml"
-    old.write_text(OLD_STYLE.split("# ----------------------------------------------------------------------------\n# DOMAINES")[0]
-                   + "metadata:\n  created_date: 2026-01-29\n", encoding="utf-8")  # fmt: skip
+    head = OLD_STYLE.split("# DOMAINES DE VEILLE")[0]  # no watch_domains and nothing after them
+    old.write_text(head + "metadata:\n  created_date: 2026-01-29\n", encoding="utf-8")
     output = tmp_path / "new.yaml"
     result = run(str(old), "--output", str(output))
     assert result.returncode == 1

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from scripts.invoke.fixture_feeds import FIXTURE_CATALOG_ID, fixture_catalog
-from tests.pipeline.conftest import CONFIGS, RUN_DATE, config_root
+from tests.pipeline.conftest import CONFIGS, RUN_DATE, config_root, in_order
 from tests.pipeline.fake_bedrock import MODEL_ID, FakeBedrock, editorial_answer, normalization_answer
 from vectora_core.config.loading import DirStore, load_client_bundle
 from vectora_core.pipeline.bedrock import BedrockJson
@@ -105,19 +105,10 @@ def test_the_newsletter_follows_the_layout_with_its_catch_all(run, caplog) -> No
         "bedrock_config.enable_domain_scoring, watch_domains[].type, watch_domains[].priority, "
         "watch_domains[].technology_profile, watch_domains[].matching_profile, "
         "source_config.bouquet_ingestion_overrides, source_config.content_filters, matching_config, "
-        "scoring_config.selection_overrides.min_items_per_section, newsletter_selection.critical_event_types, "
+        "scoring_config.selection_overrides.min_items_per_section, "
+        "newsletter_selection.critical_event_types, "
         "newsletter_selection.trimming_policy, newsletter_selection.deduplication, "
-        "newsletter_layout.distribution_strategy, newsletter_delivery.format, newsletter_delivery.delivery_method, "
+        "newsletter_layout.distribution_strategy, newsletter_delivery.format, "
+        "newsletter_delivery.delivery_method, "
         "newsletter_delivery.notification_email, newsletter_delivery.metrics_config.include_trend_analysis",
     ]
-
-
-def in_order(text: str, parts: list[str]) -> bool:
-    """Each of ``parts`` appears in ``text``, each after the previous one."""
-    position = 0
-    for part in parts:
-        found = text.find(part, position)
-        if found < 0:
-            return False
-        position = found + len(part)
-    return True
