@@ -25,6 +25,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## Debian's Chromium for the browser tests (tests/render); does nothing when it is already there.
+.PHONY: browser
+browser:
+	bash scripts/dev/install_browser.sh
+
 ## Main job: deploy the dev environment to the embedded local AWS and run it.
 local: install
 	$(PY) -m local_aws deploy --env dev
@@ -36,11 +41,11 @@ local-logs: install
 	$(PY) -m local_aws logs
 
 ## Whole test suite (what CI runs).
-test: install
+test: install browser
 	$(PY) -m pytest
 
 ## Everything but the end-to-end tiers (no local AWS deploys): a quick loop while editing.
-test-fast: install
+test-fast: install browser
 	$(PY) -m pytest -m "not e2e"
 
 lint: install
