@@ -100,7 +100,7 @@ def _walk(model: BaseModel, prefix: str, found: list[str]) -> None:
 
 def unused_keys(config: ClientConfig) -> list[str]:
     """Paths of the keys ``config`` sets that the pipeline does not use (a whole section when
-    none of its keys is used), in the file's order; ``[]`` stands for every list element."""
+    none of its keys is used), in the schema's order; ``[]`` stands for every list element."""
     found: list[str] = []
     _walk(config, "", found)
     return found
