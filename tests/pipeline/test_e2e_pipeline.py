@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 CLIENT = "lai_weekly_e2e"
 LAYOUT_CLIENT = "team_layout_e2e"
-EMULATOR_LABEL = "[local Bedrock emulator]"
+EMULATOR_LABEL = "local Bedrock emulator"  # the label, without the brackets Markdown escapes
 CONFIG, DATA, NEWSLETTERS = (
     resource_name(b, "dev") for b in (Bucket.CONFIG, Bucket.DATA, Bucket.NEWSLETTERS)
 )
