@@ -25,6 +25,7 @@ from botocore.config import Config
 
 from local_aws import cdk, settings
 from local_aws.server import LocalAws
+from vectora_core.environments import get_env_config
 from vectora_core.naming import (
     PROJECT_NAME,
     Bucket,
@@ -36,9 +37,8 @@ from vectora_core.naming import (
     resource_name,
 )
 
-# Bedrock is not emulated: dev functions run their offline model locally (dev only: the app
-# refuses extra variables for stage and prod).
-LOCAL_EXTRA_ENV: dict[str, str] = {"BEDROCK_MODE": "offline"}
+# stage and prod refuse to synthesize without alarm subscribers; locally SNS delivers nowhere.
+LOCAL_ALARM_EMAILS = "alarms@example.com"
 BOOTSTRAP_STACK = "CDKToolkit"
 PUBLISH_SCRIPT = settings.REPO_ROOT / "scripts" / "config" / "publish_config.py"
 DEMO_SCRIPT = settings.REPO_ROOT / "scripts" / "invoke" / "local_demo.py"
@@ -51,12 +51,12 @@ class DeployError(RuntimeError):
     """A step of ``deploy`` failed; the message names the step."""
 
 
-def deploy_args(env: str, extra_env: dict[str, str] | None = None) -> list[str]:
-    """``cdk deploy`` arguments for every stack of ``env`` (BEDROCK_MODE=offline in dev)."""
+def deploy_args(env: str) -> list[str]:
+    """``cdk deploy`` arguments for every stack of ``env``: the same command as on AWS (the local
+    AWS answers Bedrock too), plus alarm subscribers where the environment has alarms."""
     args = ["deploy", "-c", f"env={env}", "--all", "--require-approval", "never"]
-    if env == "dev":
-        merged = {**LOCAL_EXTRA_ENV, **(extra_env or {})}
-        args += ["-c", f"extra_env={json.dumps(merged, sort_keys=True)}"]
+    if get_env_config(env).alarms_enabled:
+        args += ["-c", f"alarm_emails={LOCAL_ALARM_EMAILS}"]
     return args
 
 

@@ -16,6 +16,7 @@ import sys
 
 import pytest
 
+from local_aws.bedrock_model import LABEL as LOCAL_BEDROCK_LABEL
 from scripts.invoke.fixture_feeds import BROKEN_SOURCE_ID, fixture_config_files
 from tests.pipeline.conftest import REPO_ROOT, RUN_DATE, in_order
 from tests.pipeline.test_pipeline_layout import team_layout_files
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 CLIENT = "lai_weekly_e2e"
 LAYOUT_CLIENT = "team_layout_e2e"
-EMULATOR_LABEL = "local Bedrock emulator"  # the label, without the brackets Markdown escapes
+EMULATOR_LABEL = LOCAL_BEDROCK_LABEL.strip("[]")  # without the brackets the Markdown renderer escapes
 CONFIG, DATA, NEWSLETTERS = (
     resource_name(b, "dev") for b in (Bucket.CONFIG, Bucket.DATA, Bucket.NEWSLETTERS)
 )
