@@ -53,8 +53,10 @@ GENERATED: Final = {
 # What a self-contained document must never mention: the design notes and rules that live
 # outside the repository. Each pattern with the line shown to whoever writes it.
 BANNED: Final = {
-    re.compile(r"ARCHITECTURE\.md", re.IGNORECASE): "ARCHITECTURE.md is not in the repository",
-    re.compile(r"STYLE\.md", re.IGNORECASE): "STYLE.md is not in the repository",
+    re.compile(r"ARCHITECTURE\.md", re.IGNORECASE): (
+        "the architecture notes are not in the repository: write what is needed in docs/"
+    ),
+    re.compile(r"STYLE\.md", re.IGNORECASE): "the style notes are not in the repository",
     re.compile(r"\.\./shared|\bshared/(?:spec|ARCHITECTURE)", re.IGNORECASE): (
         "the shared folder is not in the repository"
     ),
@@ -218,21 +220,21 @@ def path_pattern(path: str) -> list[re.Pattern[str]]:
     for combination in itertools.product(*choices):
         expanded = "".join(combination)
         regex = ""
-        for token in re.split(r"(<[^<>/]+>|\{[^{}/]+\}|\.\.\.|…|\*\*|\*|\?|\[[^\]/]+\])", expanded):
-            if not token:
+        for part in re.split(r"(<[^<>/]+>|\{[^{}/]+\}|\.\.\.|…|\*\*|\*|\?|\[[^\]/]+\])", expanded):
+            if not part:
                 continue
-            if token[0] in "<{":
+            if part[0] in "<{":
                 regex += r"[^/]+"
-            elif token in ("...", "…", "**"):
+            elif part in ("...", "…", "**"):
                 regex += r".*"
-            elif token == "*":
+            elif part == "*":
                 regex += r"[^/]*"
-            elif token == "?":
+            elif part == "?":
                 regex += r"[^/]"
-            elif token.startswith("[") and len(token) > 2:
-                regex += token.replace("[!", "[^")
+            elif part.startswith("[") and len(part) > 2:
+                regex += part.replace("[!", "[^")
             else:
-                regex += re.escape(token)
+                regex += re.escape(part)
         patterns.append(re.compile(regex))
     return patterns
 
@@ -324,4 +326,6 @@ def check_file(repo: Repository, rel: str, texts: dict[str, str]) -> list[Proble
 def check_repository(repo: Repository, files: Iterable[str] | None = None) -> list[Problem]:
     """The problems of ``files`` (default: every Markdown file of ``repo``), in file order."""
     texts = {rel: (repo.root / rel).read_text(encoding="utf-8") for rel in repo.markdown_files()}
-    return [p for rel in (files if files is not None else sorted(texts)) for p in check_file(repo, rel, texts)]
+    return [
+        p for rel in (files if files is not None else sorted(texts)) for p in check_file(repo, rel, texts)
+    ]
