@@ -25,7 +25,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # subscription of a template that is not deployed.
 CHECK_ALARM_EMAILS := $(or $(ALARM_EMAILS),alarms@example.com)
 
-.PHONY: install local local-down local-logs test test-fast lint synth diff summary bench snapshot-update clean \
+.PHONY: install local local-down local-logs test test-fast test-infra lint synth diff summary bench snapshot-update clean \
 	pr checkov rules
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
@@ -67,9 +67,14 @@ local-logs: install
 test: install browser
 	$(PY) -m pytest
 
-## Everything but the end-to-end tiers (no local AWS deploys): a quick loop while editing.
+## The in-process tier, a quick loop while editing: no local AWS starts, no fuzzing.
 test-fast: install browser
-	$(PY) -m pytest -m "not e2e"
+	LOCAL_AWS_FORBIDDEN="make test-fast starts no emulator (mark the test emulator)" \
+		$(PY) -m pytest -m "not e2e and not emulator and not synth"
+
+## The synthesized templates: snapshots, cdk-nag, cfn-lint, checkov, the app's context checks.
+test-infra: install
+	$(PY) -m pytest -m "synth and not e2e and not emulator"
 
 lint: install
 	$(PY) -m ruff check .
@@ -121,6 +126,7 @@ bench: install
 	$(PY) benchmarks/bench_synth.py
 	$(PY) benchmarks/bench_snapshot.py
 	$(PY) benchmarks/bench_normalize_score.py
+	$(PY) benchmarks/bench_fast_tier.py
 
 snapshot-update: install
 	$(PY) -m pytest tests/infra/test_template_snapshots.py --snapshot-update

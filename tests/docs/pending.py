@@ -18,7 +18,5 @@ PENDING_MERGE: Final[dict[str, str]] = {
     "scripts/deploy/compare_envs.py": "wt/promotion",
     "scripts/deploy/promotion_status.py": "wt/promotion",
     "scripts/deploy/break_lock.py": "wt/promotion",
-    "tests/support/assembly.py": "wt/pipeline-checks",
-    "make:pr": "wt/pipeline-checks",
     "make:checklist": "wt/checklist",
 }

@@ -280,6 +280,7 @@ def _cdk_parts(command: Command) -> tuple[str, dict[str, str], list[str], list[s
     return subcommand, context, flags, stacks
 
 
+@pytest.mark.synth  # runs the pinned CDK CLI's --help
 @pytest.mark.parametrize("command", CDK_COMMANDS, ids=str)
 def test_each_cdk_command_uses_real_flags_an_environment_and_real_stacks(command: Command) -> None:
     subcommand, context, flags, stacks = _cdk_parts(command)
@@ -295,9 +296,7 @@ def test_each_cdk_command_uses_real_flags_an_environment_and_real_stacks(command
         assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", usage), f"{command}: cdk has no {flag}"
 
 
-def test_synth_commands_are_what_the_session_synth_builds(request: pytest.FixtureRequest) -> None:
-    _xfail_if_pending("tests/support/assembly.py")
-    assembly = request.getfixturevalue("assembly")
+def test_synth_commands_are_what_the_session_synth_builds(assembly: Any) -> None:
     envs = {
         dict(a.partition("=")[::2] for a in c.argv[2:]).get("ENV")
         for c in MAKE_COMMANDS

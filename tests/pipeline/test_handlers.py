@@ -1,4 +1,5 @@
-"""The three handlers on the local AWS (S3, SSM served by the emulator), Bedrock stubbed at its client.
+"""The three handlers against S3 and SSM (moto in this process, then the local AWS), Bedrock stubbed at
+its client.
 
 Each test gets its own buckets (never the ``vectora-inbox-*-dev`` ones that ``deployed_dev``
 creates), the repository's config plus a fixture client published into them, and fresh handler
@@ -14,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -40,19 +42,18 @@ class Context:
 
 
 @pytest.fixture
-def aws(local_aws, feed_server, monkeypatch):
-    """Own buckets on the emulator with the config published, and the functions' environment set."""
+def aws(aws_backend, feed_server, monkeypatch):
+    """Own buckets (in this process, then on the emulator) with the config published, and the
+    functions' environment set."""
     suffix = uuid.uuid4().hex[:8]
     buckets = {name: f"pipeline-test-{name}-{suffix}" for name in ("config", "data", "newsletters")}
-    s3 = local_aws.client("s3")
+    s3 = aws_backend.client("s3")
     for bucket in buckets.values():
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     files = repo_files(REPO_ROOT) + fixture_config_files(
         feed_server.base_url, client_id=CLIENT, with_broken_source=True
     )
     upload(s3, buckets["config"], files)
-    for name, value in local_aws.client_env.items():
-        monkeypatch.setenv(name, value)
     env = {
         "ENV": "dev",
         "PROJECT_NAME": "vectora-inbox",
@@ -74,7 +75,7 @@ def aws(local_aws, feed_server, monkeypatch):
         pass
 
     result = Aws()
-    result.s3, result.ssm, result.buckets, result.env = s3, local_aws.client("ssm"), buckets, env
+    result.s3, result.ssm, result.buckets, result.env = s3, aws_backend.client("ssm"), buckets, env
     result.read = lambda bucket, key: s3.get_object(Bucket=buckets[bucket], Key=key)["Body"].read().decode()
     return result
 
@@ -163,8 +164,9 @@ def test_pipeline_with_bedrock_stubbed_at_the_client(aws) -> None:
     # then
     assert (result["normalizer"], result["items"], result["failed"]) == ("bedrock", 8, 0)
     assert len(fake.requests) == 8 and {r["modelId"] for r in fake.requests} == {MODEL_ID}
-    assert {r["url"] for r in fake.requests} == {
-        "https://bedrock-runtime.eu-west-3.amazonaws.com/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
+    # Converse, with the inference profile's id quoted in the path (the host is the stub's own)
+    assert {urlsplit(r["url"]).path for r in fake.requests} == {
+        "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
     }
     dated = json.loads(aws.read("data", f"curated/{CLIENT}/2026-11-24/items.json"))
     latest = json.loads(aws.read("data", f"curated/{CLIENT}/curated_items.json"))
