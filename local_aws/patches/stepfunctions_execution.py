@@ -25,7 +25,6 @@ from moto.core.config import default_user_config
 from moto.stepfunctions import models, responses
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-SETTING: dict[str, dict[str, bool]] = {"stepfunctions": {"execute_state_machine": True}}
 
 
 class _SelectedBackends:
@@ -57,7 +56,7 @@ def _start_named_execution(
 
 
 def apply() -> None:
-    default_user_config.setdefault("stepfunctions", {}).update(SETTING["stepfunctions"])
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
     # StateMachine's CloudFormation methods read this module global; the backends' own code and
     # moto's reset use the BackendDict objects themselves, which stay untouched.
     models.stepfunctions_backends = _SelectedBackends()  # type: ignore[assignment]  # the patch itself
