@@ -27,6 +27,7 @@ from botocore.config import Config
 from local_aws import cdk as local_cdk
 from local_aws.server import LocalAws
 from local_aws.settings import CDK_CLI_QUIET_ENV
+from tests.support.assembly import assembly  # noqa: F401  # the session synth, registered here once
 from tests.support.cdk_cli import ALARM_CONTEXT
 
 # However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI run the pinned

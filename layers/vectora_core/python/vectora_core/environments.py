@@ -15,7 +15,7 @@ from vectora_core.naming import ENV_NAMES, EnvName, check_env
 
 MAIN_REGION: Final = "eu-west-3"
 
-# Spec: EU cross-region inference profile for Claude Sonnet 4.5, and the EU regions it routes to
+# The EU cross-region inference profile for Claude Sonnet 4.5, and the EU regions it routes to
 # (the IAM policy must allow the foundation model in each of them, and nothing else).
 BEDROCK_MODEL_ID: Final = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
 BEDROCK_PROFILE_DESTINATION_REGIONS: Final = (

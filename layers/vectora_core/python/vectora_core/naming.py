@@ -98,7 +98,7 @@ def state_machine_log_group_name(env: str) -> str:
 
 
 def pubmed_api_key_param(env: str) -> str:
-    """SSM parameter holding the PubMed API key (spec: ``/rag-lai/{env}/pubmed/api-key``)."""
+    """SSM parameter holding the PubMed API key ``/rag-lai/{env}/pubmed/api-key``."""
     return f"/rag-lai/{check_env(env)}/pubmed/api-key"
 
 
