@@ -26,7 +26,6 @@ from moto.stepfunctions import models, responses
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 
-
 class _SelectedBackends:
     """``stepfunctions_backends[account][region]`` as the responses choose it (the setting)."""
 
