@@ -142,7 +142,8 @@ class PipelineStateMachine(Construct):
             parameters={
                 "run_date.$": "$.run_date",
                 "clients.$": "$.results",
-                "failed.$": "$.results[?(@.status == 'failed')]",
+                # an intrinsic, not a JSONPath filter: a filter matching nothing is an error
+                "any_failed.$": "States.ArrayContains($.results[*].status, 'failed')",
             },
         )
         clients_failed = sfn.Pass(
@@ -151,13 +152,13 @@ class PipelineStateMachine(Construct):
             parameters={
                 "run_date.$": "$.run_date",
                 "clients.$": "$.clients",
-                "failure": {"error": "ClientRunFailed", "cause.$": "States.JsonToString($.failed)"},
+                "failure": {"error": "ClientRunFailed", "cause.$": "States.JsonToString($.clients)"},
             },
             comment="records which clients failed, at which step, with what error",
         ).next(failed)
         outcome = (
             sfn.Choice(self, "AnyClientFailed")
-            .when(sfn.Condition.is_present("$.failed[0]"), clients_failed)
+            .when(sfn.Condition.boolean_equals("$.any_failed", True), clients_failed)
             .otherwise(sfn.Succeed(self, "Succeeded"))
         )
         pipeline_failed = sfn.Pass(
