@@ -82,6 +82,8 @@ class PipelineFunction(Construct):
             memory_size=config.lambda_memory_mb,
             timeout=Duration.seconds(config.lambda_timeout_seconds),
             log_group=self.log_group,
+            # Powertools Tracer; the role's X-Ray permissions are S0-iam's.
+            tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=log_level,
             system_log_level_v2=lambda_.SystemLogLevel.INFO,

@@ -123,16 +123,3 @@ def summary_line(function: str, result: dict[str, Any]) -> str:
         )
     sections = ", ".join(f"{k}: {v}" for k, v in result.get("sections", {}).items()) or "none"
     return f"{function}: {result['items']} item(s) in sections ({sections}), editorial: {result['editor']}"
-
-
-def run_pipeline_main(argv: Sequence[str] | None = None) -> int:
-    args = _parser(
-        "run_pipeline.py", "Run ingest-v2, normalize-score-v2 and newsletter-v2 in order."
-    ).parse_args(argv)
-    results = run_pipeline(
-        args.env, args.client_id, run_date=args.run_date, echo=lambda f, r: print(summary_line(f, r))
-    )
-    newsletter = results[Function.NEWSLETTER]
-    print(f"newsletter (markdown): {newsletter['markdown']}")
-    print(f"newsletter (html):     {newsletter['html']}")
-    return 0

@@ -37,6 +37,10 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
         "dependency-ordered create/update/delete, async execution, failure status, outputs and exports",
     ),
     ("bedrock_converse", "bedrock-runtime Converse answered by a local, deterministic, labelled model"),
+    (
+        "stepfunctions_execution",
+        "state machines run (moto's execute_state_machine on), those of stacks included",
+    ),
 )
 
 

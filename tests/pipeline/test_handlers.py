@@ -68,7 +68,6 @@ def aws(aws_backend, feed_server, monkeypatch):
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("BEDROCK_MODE", raising=False)
     feed_server.requests.clear()
 
     class Aws:
@@ -98,7 +97,9 @@ def test_ingest_fetches_filters_dedups_reports_the_failing_source_and_goes_on_wi
     result = cold_start("ingest_v2").handler(EVENT, Context())
     assert result["sources_failed"] == [BROKEN_SOURCE_ID] and result["sources_ok"] == 4
     assert result["raw_items"] == f"s3://{aws.buckets['data']}/raw/{CLIENT}/2026-11-24/items.json"
-    assert result["debug"]["bedrock_mode"] == "bedrock"  # DEBUG=true adds what the function ran with
+    # DEBUG=true adds what the function ran with: its settings, by the variables' names.
+    assert result["debug"]["function"] == "ingest-v2"
+    assert result["debug"]["pubmed_api_key_param"] == aws.env["PUBMED_API_KEY_PARAM"]
     raw = json.loads(aws.read("data", f"raw/{CLIENT}/2026-11-24/items.json"))
     titles = [i["title"] for i in raw["items"]]
     assert len(titles) == 8 and result["items"] == 8
@@ -195,15 +196,13 @@ def test_settings_errors_fail_the_cold_start_naming_the_variable(aws, monkeypatc
     with pytest.raises(SettingsError, match=r"^environment variable CONFIG_BUCKET: is required$"):
         cold_start("ingest_v2")
     monkeypatch.setenv("CONFIG_BUCKET", "x")
-    monkeypatch.setenv("BEDROCK_MODE", "mock")
-    with pytest.raises(
-        SettingsError, match=r"^environment variable BEDROCK_MODE: Input should be 'bedrock' or"
-    ):
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(SettingsError, match=r"^environment variable LOG_LEVEL: Input should be 'DEBUG',"):
         cold_start("normalize_score_v2")
-    monkeypatch.delenv("BEDROCK_MODE")
+    monkeypatch.setenv("LOG_LEVEL", "info")  # any case
     monkeypatch.delenv("BEDROCK_MODEL_ID")
-    # Without a model and without an explicit offline mode, nothing silently falls back to offline.
-    with pytest.raises(SettingsError, match=r"missing environment variable\(s\) BEDROCK_MODEL_ID"):
+    # A function calling Bedrock has no mode without a model: it does not start.
+    with pytest.raises(SettingsError, match=r"^environment variable BEDROCK_MODEL_ID: is required$"):
         cold_start("newsletter_v2")
     monkeypatch.setenv("ENV", "qa")
     with pytest.raises(SettingsError, match=r"^environment variable ENV: unknown environment 'qa'"):
@@ -231,15 +230,3 @@ def test_handlers_stay_thin() -> None:
     for function in ("ingest_v2", "normalize_score_v2", "newsletter_v2"):
         source = Path(REPO_ROOT / "lambdas" / function / "handler.py").read_text()
         assert "aws_cdk" not in source and len(source.splitlines()) < 70
-
-
-def test_offline_mode_is_refused_in_prod(monkeypatch) -> None:
-    from vectora_core.pipeline.settings import load_settings
-
-    environ = {"ENV": "prod", "CONFIG_BUCKET": "c", "DATA_BUCKET": "d", "BEDROCK_MODE": "offline"}
-    with pytest.raises(
-        SettingsError, match=r"^environment variable BEDROCK_MODE: BEDROCK_MODE=offline is refused in prod"
-    ):
-        load_settings(environ)
-    assert load_settings({**environ, "ENV": "stage"}).offline
-    assert not load_settings({**environ, "BEDROCK_MODE": ""}).offline  # absent means Bedrock
