@@ -29,8 +29,8 @@ RUN = date(2026, 11, 24)
 
 
 @pytest.fixture
-def data(local_aws):
-    s3 = local_aws.client("s3")
+def data(aws_backend):
+    s3 = aws_backend.client("s3")
     bucket = f"batches-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     return s3, bucket
