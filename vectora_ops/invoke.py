@@ -21,6 +21,7 @@ from vectora_core.environments import MAIN_REGION
 from vectora_core.naming import Function, resource_name
 from vectora_ops import cli
 from vectora_ops.errors import OperationError
+from vectora_ops.snapshots.ids import MAX_CLIENT_ID
 
 
 class InvocationError(OperationError):
@@ -78,9 +79,10 @@ def run_pipeline(
 
 
 def client_id_type(value: str) -> str:
-    if not re.fullmatch(CLIENT_ID_PATTERN, value):
+    if not re.fullmatch(CLIENT_ID_PATTERN, value) or len(value) > MAX_CLIENT_ID:
         raise argparse.ArgumentTypeError(
-            f"invalid client id {value!r}: lowercase letters, digits and underscores (e.g. lai_weekly)"
+            f"invalid client id {value!r}: up to {MAX_CLIENT_ID} lowercase letters, digits and underscores "
+            "(e.g. lai_weekly)"
         )
     return value
 

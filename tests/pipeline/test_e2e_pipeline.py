@@ -236,11 +236,11 @@ def test_local_demo_refuses_anything_but_the_local_dev() -> None:
         [*run, "stage"], cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False
     )
     assert (stage.returncode, stage.stderr) == (
-        2,
-        "local_demo.py: --env stage refused: the demo publishes a fixture client, dev only\n",
+        1,
+        "error: --env stage refused: the demo publishes a fixture client, dev only\n",
     )
     dev = subprocess.run([*run, "dev"], cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False)
-    assert dev.returncode == 2 and dev.stderr.startswith("local_demo.py: AWS_ENDPOINT_URL is not set")
+    assert dev.returncode == 1 and dev.stderr.startswith("error: AWS_ENDPOINT_URL is not set")
 
 
 def test_publish_config_script_uploads_the_repository_files(deployed_dev) -> None:
