@@ -36,10 +36,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not CASES:
         return
-    terminalreporter.section("fuzz: generated cases run")
-    for name, count in sorted(CASES.items()):
-        terminalreporter.write_line(f"{count:6d}  {name}")
-    terminalreporter.write_line(f"{sum(CASES.values()):6d}  in total")
+    terminalreporter.section("fuzz: generated cases run (and their exit statuses)")
+    for name, codes in sorted(CASES.items()):
+        statuses = ", ".join(f"{count} x {code}" for code, count in sorted(codes.items()))
+        terminalreporter.write_line(f"{sum(codes.values()):6d}  {name}  ({statuses})")
+    terminalreporter.write_line(f"{sum(sum(c.values()) for c in CASES.values()):6d}  in total")
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import sys
 import traceback
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +50,9 @@ NOT_WATCHED = frozenset(
     }
 )
 ALLOWED_PROGRAMS = frozenset({"git"})  # read-only and fast: commit ids, a clean tree
-# Generated cases run in this session, by test (printed at the end: conftest.py).
-CASES: Counter[str] = Counter()
+# Cases run in this session: by script and world, how many ended with each exit status (printed
+# at the end of the session: conftest.py).
+CASES: defaultdict[str, Counter[int]] = defaultdict(Counter)
 
 
 def has_main_block(path: Path) -> bool:
@@ -127,6 +128,11 @@ def _as_main(
     finally:
         sys.argv, sys.path[:], sys.stdin, sys.stdout, sys.stderr = saved[0], saved[1], *saved[2:5]
         os.chdir(saved[5])
+
+
+def record(name: str, outcome: Outcome) -> Outcome:
+    CASES[name][outcome.code] += 1
+    return outcome
 
 
 def run_script(path: Path, argv: Sequence[str], cwd: Path) -> Outcome:
