@@ -9,10 +9,11 @@ at the end of the session. ``VECTORA_FUZZ_SCALE=10`` multiplies every test's num
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.fuzz import contents
 from tests.fuzz.harness import CASES, REPO, Sandbox
@@ -25,6 +26,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "fuzz: property-based tests of the scripts' command lines (hypothesis)"
     )
+    # No example database (settings.database=None), and hypothesis's other caches out of the checkout.
+    home = Path(tempfile.mkdtemp(prefix="vectora-hypothesis-"))
+    set_hypothesis_home_dir(home)
+    config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -72,6 +77,3 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, box_template: Path) -> San
     result = Sandbox(root, box_template)
     result.reset()
     return result
-
-
-SandboxFactory = Callable[[], Sandbox]
