@@ -2,8 +2,9 @@
 
 Start the local AWS (or re-use the running one), bootstrap it, deploy every stack of the
 environment with the real CDK CLI, publish ``clients/`` and ``canonical/`` to the config bucket,
-invoke each pipeline function once, run the pipeline demo if the project has one, and print what
-was deployed and where the results are. The last line is ``AWS_ENDPOINT_URL=...``: the one
+run the pipeline demo (which invokes each pipeline function through the Lambda API on fixture
+feeds) or, in a project without one, invoke each pipeline function once, and print what was
+deployed and where the results are. The last line is ``AWS_ENDPOINT_URL=...``: the one
 setting every script of the project needs to work against this local AWS.
 
 A second run updates the stacks in place (CloudFormation change sets, as on AWS).
@@ -250,13 +251,18 @@ def deploy_environment(aws: LocalAws, env: str, out: TextIO = sys.stdout) -> int
         publish_config(aws, env, out)
         timings["publish"] = time.monotonic() - started
 
-        started = _step(out, "invoke each function once")
-        failed = invoke_functions(aws, env, out)
-        timings["invoke"] = time.monotonic() - started
-
-        started = _step(out, f"pipeline demo: {DEMO_SCRIPT.relative_to(settings.REPO_ROOT)} --env {env}")
-        _run_script(aws, DEMO_SCRIPT, ["--env", env], out)
-        timings["demo"] = time.monotonic() - started
+        failed: list[str] = []
+        if DEMO_SCRIPT.exists():
+            # The demo runs the three functions on fixture feeds: a run of a real client's own
+            # sources would fail on a machine without internet access (every source failing is a
+            # failed run), which says nothing about the deployment.
+            started = _step(out, f"pipeline demo: {DEMO_SCRIPT.relative_to(settings.REPO_ROOT)} --env {env}")
+            _run_script(aws, DEMO_SCRIPT, ["--env", env], out)
+            timings["demo"] = time.monotonic() - started
+        else:
+            started = _step(out, "invoke each function once")
+            failed = invoke_functions(aws, env, out)
+            timings["invoke"] = time.monotonic() - started
     except (cdk.CdkCommandError, DeployError, subprocess.TimeoutExpired) as err:
         out.write(f"\nlocal_aws deploy failed: {err}\n")
         out.write(f"(the local AWS is still running: AWS_ENDPOINT_URL={aws.endpoint_url})\n")

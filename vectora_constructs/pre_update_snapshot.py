@@ -54,7 +54,7 @@ from vectora_constructs.arns import (
 )
 from vectora_constructs.log_retention import retention_days
 from vectora_constructs.nag import acknowledge
-from vectora_constructs.paths import BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR, REPO_ROOT
+from vectora_constructs.paths import ASSET_EXCLUDES, BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR, REPO_ROOT
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import (
     SNAPSHOT_FUNCTION,
@@ -256,7 +256,8 @@ class SnapshotFunction(Construct):
             runtime=runtime,
             architecture=lambda_.Architecture.X86_64,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(bundle_handler())),
+            # Caches are excluded as everywhere: the bundle folder is also importable by tools.
+            code=lambda_.Code.from_asset(str(bundle_handler()), exclude=ASSET_EXCLUDES),
             role=self.role,
             memory_size=1024,  # more memory, more network: code zips are copied into the backups bucket
             timeout=Duration.minutes(15),  # the handler answers CloudFormation before this hits

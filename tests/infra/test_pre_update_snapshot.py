@@ -361,7 +361,8 @@ def test_the_bundle_holds_what_the_handler_imports_and_nothing_else(tmp_path: Pa
     # runtime's SDK only (-I: no environment, no user site; -S: no site-packages)
     sdk = runtime_sdk_dir(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", _IMPORT_FROM_BUNDLE, str(bundle), str(sdk)],
+        # -B: the bundle is a shared build folder and an asset; this import must not write into it
+        [sys.executable, "-I", "-S", "-B", "-c", _IMPORT_FROM_BUNDLE, str(bundle), str(sdk)],
         capture_output=True, text=True, timeout=60, check=False,
         env={"AWS_REGION": "eu-west-3", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
