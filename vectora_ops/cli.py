@@ -32,7 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from vectora_core.naming import ENV_NAMES, UnknownEnvironmentError, check_env
 from vectora_ops.errors import OperationError, UsageError, one_line, printable_line
 from vectora_ops.snapshots import ProgressEvent
-from vectora_ops.snapshots.ids import MAX_DAYS
+from vectora_ops.snapshots.ids import MAX_DAYS, check_client
 
 T = TypeVar("T")
 
@@ -92,6 +92,11 @@ def days_type(value: str) -> int:
             f"{value!r} is not a number of days (a whole number from 0 to {MAX_DAYS})"
         )
     return int(value)
+
+
+# --client/--client-id: a client id, never a path (``../x`` must not name a file outside clients/ nor
+# a key outside the client's prefix).
+client_id_type = arg_type(check_client)
 
 
 def local_dir_type(value: str) -> str:

@@ -21,7 +21,7 @@ from vectora_ops import cli
 from vectora_ops.config.cli import publish
 from vectora_ops.config.publish import repo_files
 from vectora_ops.errors import OperationError
-from vectora_ops.invoke import InvocationError, client_id_type, run_pipeline, summary_line
+from vectora_ops.invoke import InvocationError, run_pipeline, summary_line
 
 PREVIEW_LINES = 25
 
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--client-id",
         default=DEMO_CLIENT_ID,
-        type=client_id_type,
+        type=cli.client_id_type,
         help=f"demo client id (default {DEMO_CLIENT_ID})",
     )
     parser.add_argument("--lines", type=lines_type, default=PREVIEW_LINES, help="newsletter lines to print")
