@@ -99,6 +99,28 @@ def days_type(value: str) -> int:
 client_id_type = arg_type(check_client)
 
 
+def path_type(value: str) -> Path:
+    """A file or folder argument: a non-empty printable path (a NUL byte or a control character is
+    no file name the scripts could open or print back)."""
+    if not value or not value.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a usable path: give a path of printable characters"
+        )
+    return Path(value)
+
+
+def existing_dir_type(value: str) -> Path:
+    """A folder that must already exist (something to read, such as a cloud assembly)."""
+    path = path_type(value)
+    try:
+        is_dir = path.is_dir()
+    except OSError as err:  # e.g. a name too long for the file system
+        raise argparse.ArgumentTypeError(f"{value!r} cannot be used as a folder: {err.strerror}") from None
+    if not is_dir:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a folder")
+    return path
+
+
 def local_dir_type(value: str) -> str:
     """``--local DIR``: a printable path (it is printed back) that is a folder, or does not exist yet."""
     if not value or not value.isprintable():

@@ -15,8 +15,6 @@ runs the script in this process. Whatever the command line:
 - every S3 object written is under its bucket's prefixes, a safe key, in an environment the
   command line named.
 
-Known failures of scripts another change is rewriting are strict xfails (``KNOWN_FAILURES``):
-when the rewrite lands they pass, and the strict marker turns that into a failure to remove it.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 
 from tests.fuzz.harness import (
     CASES,
@@ -45,28 +43,15 @@ from tests.fuzz.worlds import MotoWorld, Objects, UnreachableWorld, key_problem
 
 SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))
 EXAMPLES = {"moto": 120, "no-aws": 40}
-ISSUE = "Bad input and faults lose nothing and reach nothing they shouldn't"
 # script id -> why it fails today (strict: the day it passes, the marker must go).
-KNOWN_FAILURES = {
-    "config/validate_config.py": f"{ISSUE}, item 4: a binary or non-UTF-8 file ends in a UnicodeDecodeError "
-    "traceback (scripts/config and vectora_core/config are being rewritten)",
-    "config/migrate_config.py": f"{ISSUE}, item 4: a binary or non-UTF-8 old file ends in a traceback; "
-    "usage errors are two lines (scripts/config is being rewritten)",
-    "config/publish_config.py": f"{ISSUE}, items 5-6: usage errors are two lines, an unknown --env a "
-    "traceback-free but unchecked value (scripts/config is being rewritten)",
-    "deploy/synth_summary.py": f"{ISSUE}, item 4: a folder holding a manifest.json that is not JSON ends in "
-    "a traceback (scripts/deploy belongs to the promotion change)",
-}
 
 
 def params() -> list[object]:
-    found = []
-    for path in discover_scripts():
-        reason = KNOWN_FAILURES.get(script_id(path))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        for world in (MotoWorld, UnreachableWorld):
-            found.append(pytest.param(path, world, marks=marks, id=f"{script_id(path)}-{world.name}"))
-    return found
+    return [
+        pytest.param(path, world, id=f"{script_id(path)}-{world.name}")
+        for path in discover_scripts()
+        for world in (MotoWorld, UnreachableWorld)
+    ]
 
 
 # Their documented contract is one line per problem found (a config's every violation, with its
@@ -156,15 +141,12 @@ def test_generated_command_lines(path: Path, world_class: type, sandbox: Sandbox
     with world_class() as world, no_spawn():
         parser = parser_of(path, sandbox.cwd)
         strategy = command_lines(CommandSpec.of(parser), sandbox) if parser else free_command_lines(sandbox)
-        known = script_id(path) in KNOWN_FAILURES
 
         @settings(
             max_examples=max(1, int(EXAMPLES[world.name] * SCALE)),
             deadline=None,
             derandomize=True,
             database=None,
-            # A known failure need not be shrunk: it is known.
-            phases=[Phase.explicit, Phase.generate] if known else list(Phase),
             suppress_health_check=[
                 HealthCheck.too_slow,
                 HealthCheck.data_too_large,

@@ -12,15 +12,6 @@ import pytest
 
 from tests.fuzz.harness import discover_scripts, script_id
 
-ISSUE = "Bad input and faults lose nothing and reach nothing they shouldn't, item 5"
-KNOWN = {
-    "config/migrate_config.py": "sys.exit(migrate_main()) (scripts/config is being rewritten)",
-    "config/publish_config.py": "sys.exit(publish_main()) (scripts/config is being rewritten)",
-    "config/validate_config.py": "sys.exit(validate_main()) (scripts/config is being rewritten)",
-    "deploy/synth_summary.py": "sys.exit(main(sys.argv[1:])), its own argv handling (scripts/deploy "
-    "belongs to the promotion change)",
-}
-
 
 def cli_names(tree: ast.Module) -> tuple[set[str], set[str]]:
     """Names bound to the module ``vectora_ops.cli`` and to its ``run``."""
@@ -64,16 +55,7 @@ def convention_problem(path: Path) -> str | None:
 
 
 def params() -> list[object]:
-    return [
-        pytest.param(
-            path,
-            id=script_id(path),
-            marks=[pytest.mark.xfail(strict=True, reason=f"{ISSUE}: {KNOWN[script_id(path)]}")]
-            if script_id(path) in KNOWN
-            else [],
-        )
-        for path in discover_scripts()
-    ]
+    return [pytest.param(path, id=script_id(path)) for path in discover_scripts()]
 
 
 @pytest.mark.parametrize("path", params())

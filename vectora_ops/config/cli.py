@@ -22,7 +22,7 @@ from vectora_core.config.schema import SEMVER
 from vectora_core.config.validation import CanonicalIndex, validate_client_text
 from vectora_core.environments import get_env_config
 from vectora_core.naming import Bucket, resource_name
-from vectora_ops.cli import client_id_type, parser
+from vectora_ops.cli import client_id_type, parser, path_type
 from vectora_ops.config.files import read_config_text
 from vectora_ops.config.migration import MigrationError, migrate_text
 from vectora_ops.config.publish import ConfigFile, canonical_files_index, repo_files, upload, validate_files
@@ -76,8 +76,10 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
         "Validate client configs against the schema, the canonical files and this checkout's runtime.",
         env=False,
     )
-    p.add_argument("paths", nargs="+", type=Path, help="clients/<client_id>.yaml files")
-    p.add_argument("--root", type=Path, default=REPO_ROOT, help="folder holding canonical/ (default: repo)")
+    p.add_argument("paths", nargs="+", type=path_type, help="clients/<client_id>.yaml files")
+    p.add_argument(
+        "--root", type=path_type, default=REPO_ROOT, help="folder holding canonical/ (default: repo)"
+    )
     args = p.parse_args(argv)
     index, problems = canonical_index(args.root)
     warnings: list[str] = []
@@ -159,7 +161,7 @@ def publish_main(argv: Sequence[str] | None = None) -> int:
         help="only this client (repeatable); default: all",
     )
     p.add_argument("--dry-run", action="store_true", help="validate and list what would be uploaded (no AWS)")
-    p.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    p.add_argument("--root", type=path_type, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     try:
         published = publish(args.env, repo_files(args.root, args.client), dry_run=args.dry_run)
@@ -192,13 +194,13 @@ def migrate_main(argv: Sequence[str] | None = None) -> int:
         "the current format, keeping every other key, value and comment.",
         env=False,
     )
-    p.add_argument("old", type=Path, help="the old YAML file")
+    p.add_argument("old", type=path_type, help="the old YAML file")
     p.add_argument("--version", type=semver_type, help="semantic version to give it (default: from the file)")
     p.add_argument("--date", type=date_type, help="changelog date YYYY-MM-DD (default: today, UTC)")
-    p.add_argument("--output", type=Path, help="where to write (default: clients/<client_id>.yaml)")
+    p.add_argument("--output", type=path_type, help="where to write (default: clients/<client_id>.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--dry-run", action="store_true", help="print the unified diff, write nothing")
-    p.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    p.add_argument("--root", type=path_type, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     try:
         text = read_config_text(args.old)
