@@ -471,8 +471,11 @@ def _junk_option(draw: st.DrawFn, line: _Line, spec: CommandSpec) -> None:
 
 
 def _stray(draw: st.DrawFn, line: _Line, spec: CommandSpec) -> None:
-    """An argument no positional takes (none is variadic, none is missing a value)."""
-    if any(f.arity in ("some", "any") for f in spec.positionals) or any("needed" in w for w in line.wrong):
+    """An argument no positional takes (none is variadic or optional, none is missing a value): an
+    optional positional (nargs='?') left empty would take it."""
+    if any(f.arity in ("some", "any", "optional") for f in spec.positionals) or any(
+        "needed" in w for w in line.wrong
+    ):
         return
     line.positionals.append(draw(hostile_text().filter(lambda v: not v.startswith("-"))))
     line.wrong.append("a stray argument")
