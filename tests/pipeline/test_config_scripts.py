@@ -172,9 +172,8 @@ def test_validate_config_accepts_both_configs_and_prints_the_one_warning() -> No
 
 def client_refusal(client: str) -> str:
     return (
-        f"publish_config.py: error: argument --client: {client!r} is not a client id: lowercase letters, "
-        "digits and underscores, starting with a letter (the config is clients/<client_id>.yaml) "
-        "(see --help)\n"
+        f"publish_config.py: error: argument --client: invalid client id {client!r}: up to 64 lowercase "
+        "letters, digits and underscores, starting with a letter (e.g. lai_weekly) (see --help)\n"
     )
 
 

@@ -170,3 +170,125 @@ def test_run_pipeline_script_prints_where_the_newsletter_is(published, deployed_
         f"newsletter (markdown): s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.md",
         f"newsletter (html):     s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.html",
     ]
+
+
+def test_the_three_invoke_scripts_run_the_pipeline_in_turn(published, deployed_dev) -> None:
+    # each script calls its deployed function through the Lambda API and prints its JSON answer
+    answers = {}
+    for script, key in (
+        ("invoke_ingest_v2.py", "raw_items"),
+        ("invoke_normalize_score_v2.py", "curated_items"),
+        ("invoke_newsletter_v2.py", "markdown"),
+    ):
+        result = subprocess.run(
+            [sys.executable, f"scripts/invoke/{script}", "--env", "dev", "--client-id", CLIENT,
+             "--run-date", "2026-11-24"],
+            cwd=REPO_ROOT, capture_output=True, text=True, env=deployed_dev.subprocess_env(), check=False,
+            timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, (script, result.stderr)
+        answers[script] = json.loads(result.stdout)
+        assert key in answers[script], (script, result.stdout)
+    assert answers["invoke_ingest_v2.py"]["raw_items"] == f"s3://{DATA}/raw/{CLIENT}/2026-11-24/items.json"
+    markdown = answers["invoke_newsletter_v2.py"]["markdown"]
+    assert markdown == f"s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.md"
+    s3 = published
+    assert s3.head_object(Bucket=NEWSLETTERS, Key=f"{CLIENT}/2026-11-24/newsletter.md")["ContentLength"] > 0
+
+
+def test_invoke_script_reports_a_function_error_in_one_line(published, deployed_dev) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "scripts/invoke/invoke_normalize_score_v2.py",
+            "--env",
+            "dev",
+            "--client-id",
+            CLIENT,
+            "--run-date",
+            "2020-01-01",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=deployed_dev.subprocess_env(),
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "error: vectora-inbox-normalize-score-v2-dev failed: MissingInputError: "
+        f"s3://{DATA}/raw/{CLIENT}/2020-01-01/items.json does not exist: run ingest-v2"
+    )
+
+
+def test_local_demo_prints_the_newsletter_location_and_its_first_lines(deployed_dev) -> None:
+    s3 = deployed_dev.client("s3")
+    before = keys(s3, CONFIG, "")
+    try:
+        result = subprocess.run(
+            [sys.executable, "scripts/invoke/local_demo.py", "--env", "dev", "--lines", "30"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env=deployed_dev.subprocess_env(),
+            check=False,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        print(out)  # shown with -s: what `make local` prints
+        location = re.search(
+            r"^newsletter: (s3://\S+/lai_weekly_demo/\d{4}-\d{2}-\d{2}/newsletter\.md)$", out, re.M
+        )
+        assert location, out
+        assert "ingest-v2: 8 item(s) from 4 source(s), 1 duplicate(s) removed, failed sources: none" in out
+        assert "LAI Weekly" in out and EMULATOR_LABEL in out
+    finally:
+        for key in keys(s3, CONFIG, "") - before:
+            s3.delete_object(Bucket=CONFIG, Key=key)
+        for bucket, prefix in (
+            (DATA, "raw/lai_weekly_demo/"),
+            (DATA, "curated/lai_weekly_demo/"),
+            (NEWSLETTERS, "lai_weekly_demo/"),
+        ):
+            for key in keys(s3, bucket, prefix):
+                s3.delete_object(Bucket=bucket, Key=key)
+
+
+def test_local_demo_refuses_anything_but_the_local_dev() -> None:
+    env = {k: v for k, v in __import__("os").environ.items() if k != "AWS_ENDPOINT_URL"}
+    run = [sys.executable, "scripts/invoke/local_demo.py", "--env"]
+    stage = subprocess.run(
+        [*run, "stage"], cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False
+    )
+    assert (stage.returncode, stage.stderr) == (
+        1,
+        "error: --env stage refused: the demo publishes a fixture client, dev only\n",
+    )
+    dev = subprocess.run([*run, "dev"], cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False)
+    assert dev.returncode == 1 and dev.stderr.startswith("error: AWS_ENDPOINT_URL is not set")
+
+
+def test_publish_config_script_uploads_the_repository_files(deployed_dev) -> None:
+    s3 = deployed_dev.client("s3")
+    before = keys(s3, CONFIG, "")
+    try:
+        result = subprocess.run(
+            [sys.executable, "scripts/config/publish_config.py", "--env", "dev", "--client", "lai_weekly"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env=deployed_dev.subprocess_env(),
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[0] == f"s3://{CONFIG}/clients/lai_weekly.yaml"
+        body = s3.get_object(Bucket=CONFIG, Key="clients/lai_weekly.yaml")["Body"].read()
+        assert body == (REPO_ROOT / "clients" / "lai_weekly.yaml").read_bytes()
+        expected = {f"canonical/{p.parent.name}/{p.name}" for p in (REPO_ROOT / "canonical").glob("*/*.yaml")}
+        assert expected <= keys(s3, CONFIG, "canonical/")
+    finally:
+        for key in keys(s3, CONFIG, "") - before:
+            s3.delete_object(Bucket=CONFIG, Key=key)
