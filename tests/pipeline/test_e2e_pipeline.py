@@ -9,6 +9,8 @@ what they create is removed afterwards.
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 
