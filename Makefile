@@ -67,10 +67,10 @@ local-logs: install
 test: install browser
 	$(PY) -m pytest
 
-## The in-process tier, a quick loop while editing: no local AWS starts, no fuzzing.
+## The in-process tier, a quick loop while editing: no local AWS starts, no synth, no fuzzing.
 test-fast: install browser
 	LOCAL_AWS_FORBIDDEN="make test-fast starts no emulator (mark the test emulator)" \
-		$(PY) -m pytest -m "not e2e and not emulator and not synth"
+		$(PY) -m pytest -m "not e2e and not emulator and not synth and not fuzz"
 
 ## The synthesized templates: snapshots, cdk-nag, cfn-lint, checkov, the app's context checks.
 test-infra: install

@@ -20,7 +20,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUDGET_S = 60.0
-MARKERS = "not e2e and not emulator and not synth"
+MARKERS = "not e2e and not emulator and not synth and not fuzz"
 
 
 def one_run() -> float:

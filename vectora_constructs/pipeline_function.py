@@ -60,6 +60,8 @@ class PipelineFunction(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.function_name = resource_name(function, config.name)
+        # Every name ends in -{env}, alarms too: vectora-inbox-ingest-v2-errors-stage.
+        self._alarm_name = lambda label: resource_name(f"{function}-{label.lower()}", config.name)
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
@@ -124,7 +126,7 @@ class PipelineFunction(Construct):
             alarm = cloudwatch.Alarm(
                 self,
                 f"{label}Alarm",
-                alarm_name=f"{self.function_name}-{label.lower()}",
+                alarm_name=self._alarm_name(label),
                 metric=metric,
                 threshold=1,
                 evaluation_periods=1,

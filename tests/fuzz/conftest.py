@@ -23,9 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "fuzz: property-based tests of the scripts' command lines (hypothesis)"
-    )
+    # (The fuzz marker is registered in pyproject.toml, so `-m "not fuzz"` works from any folder.)
     # No example database (settings.database=None), and hypothesis's other caches out of the checkout.
     home = Path(tempfile.mkdtemp(prefix="vectora-hypothesis-"))
     set_hypothesis_home_dir(home)

@@ -87,7 +87,7 @@ def test_stacks_target_the_main_region_without_pinning_an_account(assembly: Clou
 
 def test_every_physical_name_follows_base_dash_env(assembly: CloudAssembly, env: str) -> None:
     log_prefix = "(/aws/lambda/|/aws/vendedlogs/states/)?"  # functions' and the state machine's
-    pattern = re.compile(rf"^{log_prefix}{PROJECT_NAME}-[a-z0-9-]+-{env}(-[a-z]+)?$")
+    pattern = re.compile(rf"^{log_prefix}{PROJECT_NAME}-[a-z0-9-]+-{env}$")
     seen = 0
     for component in StackComponent:
         template = assembly.templates[resource_name(component, env)]
@@ -97,10 +97,8 @@ def test_every_physical_name_follows_base_dash_env(assembly: CloudAssembly, env:
                 continue
             name = resource["Properties"][prop]
             seen += 1
+            # Alarms included: vectora-inbox-ingest-v2-errors-{env}, never ...-{env}-errors.
             assert isinstance(name, str) and pattern.match(name), f"{logical_id}: {name}"
-            # Alarms append their metric after the function name; everything else ends with -{env}.
-            if resource["Type"] != "AWS::CloudWatch::Alarm":
-                assert name.endswith(f"-{env}"), f"{logical_id}: {name}"
     assert seen >= 6 + 3 + 3 + 2 + 3  # buckets, roles, functions, layers, log groups
 
 
