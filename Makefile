@@ -18,7 +18,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # latest (3.x) cannot read aws-cdk-lib 2.275's assembly: the CLI stays pinned.
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install local local-down local-logs test test-fast lint synth diff summary bench snapshot-update clean
+.PHONY: install local local-down local-logs test test-fast lint synth diff summary checklist bench snapshot-update clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -72,6 +72,10 @@ diff: install
 
 summary: install
 	$(PY) scripts/deploy/synth_summary.py cdk.out
+
+## The environment checklist: its templates (a fresh synth) and, when reachable, what is deployed.
+checklist: install
+	$(PY) scripts/checklist.py --env $(ENV) $(if $(ALARM_EMAILS),--alarm-emails $(ALARM_EMAILS),)
 
 bench: install
 	$(PY) benchmarks/bench_synth.py
