@@ -83,26 +83,30 @@ def check_identified(ctx: Context) -> Result:
 
 
 # --- naming ---------------------------------------------------------------------------------------
-def name_problem(name: str, env: str) -> str | None:
-    if not name.startswith(f"{PROJECT_NAME}-") or not name.endswith(f"-{env}"):
+def name_problem(name: str, env: str, alarm: bool = False) -> str | None:
+    # An alarm is named after what it watches ("vectora-inbox-ingest-v2-dev-errors"): the name of
+    # the environment's resource comes first, the metric after it.
+    in_name = f"-{env}-" in name if alarm else False
+    if not name.startswith(f"{PROJECT_NAME}-") or not (name.endswith(f"-{env}") or in_name):
         return f"{name!r} is not {PROJECT_NAME}-<component>-{env}"
     return None
 
 
-def template_names(ctx: Context) -> list[str]:
-    names = list(ctx.templates.templates)
+def template_names(ctx: Context) -> list[tuple[str, bool]]:
+    """Every physical name in the templates, and whether it is an alarm's."""
+    names = [(stack, False) for stack in ctx.templates.templates]
     for template in ctx.templates.templates.values():
         for resource in template.get("Resources", {}).values():
             for prop, prefix in NAME_PROPERTIES.items():
                 value = resource.get("Properties", {}).get(prop)
                 if isinstance(value, str):
-                    names.append(value.removeprefix(prefix))
+                    names.append((value.removeprefix(prefix), prop == "AlarmName"))
     return names
 
 
 def check_naming(ctx: Context) -> Result:
     names = template_names(ctx)
-    problems = [p for name in names if (p := name_problem(name, ctx.env))]
+    problems = [p for name, alarm in names if (p := name_problem(name, ctx.env, alarm))]
     if problems:
         return failed(
             f"{len(problems)} of {len(names)} names: {problems[0]}" + (" ..." if len(problems) > 1 else "")
