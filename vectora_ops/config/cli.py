@@ -110,8 +110,8 @@ class Published:
 
 
 def require_recent_snapshot(env: str) -> None:
-    """Refuse a change of ``env`` whose current state no snapshot holds: where a failed snapshot
-    fails a stack update (stage), a config change needs one to roll back to, too."""
+    """Refuse a change of ``env`` whose current state no snapshot holds (``EnvConfig.
+    change_needs_recent_snapshot``: stage), so that the change can be rolled back."""
     from vectora_ops.checklist.freshness import snapshot_command, stale_reason
     from vectora_ops.snapshots import SnapshotEngine
 
@@ -145,7 +145,7 @@ def publish(
         raise OperationError(
             f"--env {env} is refused: {env} only receives configs by promotion from {config.promoted_from}"
         )
-    if config.snapshot_failure_fails_update and not dry_run:
+    if config.change_needs_recent_snapshot and not dry_run:
         require_recent_snapshot(env)
     checked = validate_files(files, runtime=CHECKOUT_RUNTIME if dry_run else None)
     problems = list(checked.problems)
