@@ -18,5 +18,4 @@ PENDING_MERGE: Final[dict[str, str]] = {
     "scripts/deploy/compare_envs.py": "wt/promotion",
     "scripts/deploy/promotion_status.py": "wt/promotion",
     "scripts/deploy/break_lock.py": "wt/promotion",
-    "make:checklist": "wt/checklist",
 }

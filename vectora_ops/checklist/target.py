@@ -9,16 +9,19 @@ from vectora_core.naming import PROJECT_NAME, Bucket, Function, StackComponent, 
 from vectora_ops.checklist.context import NOT_REACHABLE, Context
 from vectora_ops.checklist.model import Result, failed, first_failure, not_checked, passed
 
-# The template properties that hold a physical name, and what comes before the name proper.
-NAME_PROPERTIES: Final = {
-    "BucketName": "",
-    "FunctionName": "",
-    "RoleName": "",
-    "LayerName": "",
-    "TopicName": "",
-    "AlarmName": "",
-    "LogGroupName": "/aws/lambda/",
-}
+# The template properties that hold a physical name.
+NAME_PROPERTIES: Final = (
+    "BucketName",
+    "FunctionName",
+    "RoleName",
+    "LayerName",
+    "TopicName",
+    "AlarmName",
+    "LogGroupName",
+    "StateMachineName",
+)
+# Log groups are named under the service's prefix: the functions' and the state machine's.
+LOG_GROUP_PREFIXES: Final = ("/aws/lambda/", "/aws/vendedlogs/states/")
 # Deployed resource types whose physical id is their name (the others are ARNs or generated ids).
 NAMED_TYPES: Final = ("AWS::S3::Bucket", "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Logs::LogGroup")
 
@@ -83,30 +86,28 @@ def check_identified(ctx: Context) -> Result:
 
 
 # --- naming ---------------------------------------------------------------------------------------
-def name_problem(name: str, env: str, alarm: bool = False) -> str | None:
-    # An alarm is named after what it watches ("vectora-inbox-ingest-v2-dev-errors"): the name of
-    # the environment's resource comes first, the metric after it.
-    in_name = f"-{env}-" in name if alarm else False
-    if not name.startswith(f"{PROJECT_NAME}-") or not (name.endswith(f"-{env}") or in_name):
+def name_problem(name: str, env: str) -> str | None:
+    base = next((name.removeprefix(p) for p in LOG_GROUP_PREFIXES if name.startswith(p)), name)
+    if not base.startswith(f"{PROJECT_NAME}-") or not base.endswith(f"-{env}"):
         return f"{name!r} is not {PROJECT_NAME}-<component>-{env}"
     return None
 
 
-def template_names(ctx: Context) -> list[tuple[str, bool]]:
-    """Every physical name in the templates, and whether it is an alarm's."""
-    names = [(stack, False) for stack in ctx.templates.templates]
+def template_names(ctx: Context) -> list[str]:
+    """Every physical name in the templates (alarms and log groups included)."""
+    names = list(ctx.templates.templates)
     for template in ctx.templates.templates.values():
         for resource in template.get("Resources", {}).values():
-            for prop, prefix in NAME_PROPERTIES.items():
+            for prop in NAME_PROPERTIES:
                 value = resource.get("Properties", {}).get(prop)
                 if isinstance(value, str):
-                    names.append((value.removeprefix(prefix), prop == "AlarmName"))
+                    names.append(value)
     return names
 
 
 def check_naming(ctx: Context) -> Result:
     names = template_names(ctx)
-    problems = [p for name, alarm in names if (p := name_problem(name, ctx.env, alarm))]
+    problems = [p for name in names if (p := name_problem(name, ctx.env))]
     if problems:
         return failed(
             f"{len(problems)} of {len(names)} names: {problems[0]}" + (" ..." if len(problems) > 1 else "")
@@ -125,7 +126,7 @@ def check_naming(ctx: Context) -> Result:
         for page in pages:
             for resource in page["StackResourceSummaries"]:
                 if resource["ResourceType"] in NAMED_TYPES and resource.get("PhysicalResourceId"):
-                    deployed.append(str(resource["PhysicalResourceId"]).removeprefix("/aws/lambda/"))
+                    deployed.append(str(resource["PhysicalResourceId"]))
     problems = [p for name in deployed if (p := name_problem(name, ctx.env))]
     if problems:
         return failed(f"deployed: {problems[0]}" + (f" (+{len(problems) - 1})" if len(problems) > 1 else ""))
