@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.fast.conftest import BACKUPS, CONFIG, ENV, START, EngineFactory, keys, make_buckets, put
+from tests.support.cli_cases import ERROR_CASES, USAGE
 from vectora_ops import cli
 from vectora_ops.audit import audit_key
 from vectora_ops.snapshots import Aws, LocalStore, S3Store, SnapshotError
@@ -164,68 +165,9 @@ def test_an_audit_kind_is_one_lowercase_word() -> None:
 
 # --- exit statuses, every script ----------------------------------------------------------------
 
-USAGE, REFUSED = 2, 1
-CASES: list[tuple[str, list[str], int, str]] = [
-    ("create_snapshot.py", ["--env", "qa", "--name", "x"], USAGE, "unknown environment 'qa'"),
-    ("create_snapshot.py", ["--name", "x"], USAGE, "which environment: dev, stage or prod?"),
-    ("create_snapshot.py", ["--env", "dev", "--name", "a/b"], USAGE, "invalid snapshot name 'a/b'"),
-    ("create_snapshot.py", ["--env", "dev", "--name", "a..b"], USAGE, "invalid snapshot name 'a..b'"),
-    ("create_snapshot.py", ["--env", "dev", "--name", "x", "--client", "../etc"], USAGE, "invalid client id"),
-    (
-        "create_snapshot.py",
-        ["--env", "dev", "--name", "x", "--components", "all"],
-        USAGE,
-        "unknown component 'all'",
-    ),
-    ("create_snapshot.py", ["--env", "dev", "--name", "x", "--components", ","], USAGE, "no component given"),
-    (
-        "create_snapshot.py",
-        ["--env", "dev", "--name", "x", "--client", "nobody"],
-        REFUSED,
-        "unknown client 'nobody'",
-    ),
-    (
-        "create_snapshot.py",
-        ["--env", "stage", "--name", "x"],
-        REFUSED,
-        "backups bucket vectora-inbox-backups-stage",
-    ),
-    ("list_snapshots.py", ["--env", "Prod"], USAGE, "unknown environment 'Prod'"),
-    (
-        "list_snapshots.py",
-        ["--env", "stage"],
-        REFUSED,
-        "backups bucket vectora-inbox-backups-stage does not exist",
-    ),
-    ("rollback_snapshot.py", ["--env", "dev"], USAGE, "the following arguments are required: --snapshot"),
-    ("rollback_snapshot.py", ["--env", "dev", "--snapshot", "lai_v7_stable"], USAGE, "malformed snapshot id"),
-    (
-        "rollback_snapshot.py",
-        ["--env", "dev", "--snapshot", "x_20260101_000000", "--components", "lambdas"],
-        USAGE,
-        "unknown component 'lambdas'",
-    ),
-    (
-        "rollback_snapshot.py",
-        ["--env", "dev", "--snapshot", "x_20260101_000000"],
-        REFUSED,
-        "unknown snapshot",
-    ),
-    (
-        "cleanup_snapshots.py",
-        ["--env", "dev", "--older-than", "seven"],
-        USAGE,
-        "'seven' is not a number of days",
-    ),
-    ("cleanup_snapshots.py", ["--env", "dev", "--older-than", "-1"], USAGE, "'-1' is not a number of days"),
-    ("cleanup_snapshots.py", ["--env", "prod", "--older-than", "7"], REFUSED, "cleanup never deletes prod"),
-    ("archive_snapshots.py", ["--env", "prod", "--older-than", "x"], USAGE, "'x' is not a number of days"),
-    ("archive_snapshots.py", ["--env", "dev"], REFUSED, "archive applies to environments that keep"),
-]
-
 
 @pytest.mark.parametrize(
-    ("name", "argv", "code", "message"), CASES, ids=[f"{c[0]} {' '.join(c[1])}" for c in CASES]
+    ("name", "argv", "code", "message"), ERROR_CASES, ids=[f"{c[0]} {' '.join(c[1])}" for c in ERROR_CASES]
 )
 def test_each_script_exits_2_on_a_bad_command_line_and_1_on_a_refusal(
     s3: Any, run: Run, name: str, argv: list[str], code: int, message: str

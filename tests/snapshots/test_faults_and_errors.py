@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from tests.snapshots.conftest import BACKUPS_BUCKET, CONFIG_BUCKET, ENV, DevState, engine, run_script, session
+from tests.support.cli_cases import ERROR_CASES, USAGE
 from vectora_ops.snapshots import RollbackError, SnapshotError
 from vectora_ops.snapshots.restore.s3_objects import S3ObjectsPlanner
 
@@ -212,104 +213,8 @@ def run_script_env(state: DevState, name: str, *args: str) -> tuple[int, str]:
     return result.code, result.stderr
 
 
-USAGE, REFUSED = 2, 1
-ErrorCase = tuple[str, list[str], int, str]
-ERROR_CASES: list[ErrorCase] = [
-    (
-        "create_snapshot.py",
-        ["--env", "qa", "--name", "x"],
-        USAGE,
-        "unknown environment 'qa': allowed values are dev, stage, prod",
-    ),
-    (
-        "rollback_snapshot.py",
-        ["--env", "qa", "--snapshot", "x_20260101_000000"],
-        USAGE,
-        "unknown environment 'qa'",
-    ),
-    ("list_snapshots.py", ["--env", "Prod"], USAGE, "unknown environment 'Prod'"),
-    (
-        "rollback_snapshot.py",
-        ["--env", "dev", "--snapshot", "lai_v7_stable"],
-        USAGE,
-        "malformed snapshot id 'lai_v7_stable': expected {name}_{YYYYMMDD_HHMMSS}, "
-        "e.g. lai_v7_stable_20260130_143022",
-    ),
-    (
-        "rollback_snapshot.py",
-        ["--env", "dev", "--snapshot", "../../../../../escaped"],
-        USAGE,
-        "malformed snapshot id '../../../../../escaped'",
-    ),
-    (
-        "rollback_snapshot.py",
-        ["--env", "dev", "--snapshot", "pre_deploy_*/../x"],
-        USAGE,
-        "invalid snapshot pattern 'pre_deploy_*/../x'",
-    ),
-    (
-        "rollback_snapshot.py",
-        ["--env", "dev", "--snapshot", "no_such_snapshot_20260101_000000"],
-        REFUSED,
-        "unknown snapshot 'no_such_snapshot_20260101_000000' in s3://vectora-inbox-backups-dev/snapshots/",
-    ),
-    (
-        "rollback_snapshot.py",
-        ["--env", "dev", "--snapshot", "x_20260101_000000", "--components", "client_config,lambdas"],
-        USAGE,
-        "unknown component 'lambdas': allowed values are lambda_config, lambda_code, layers, client_config, "
-        "canonical, curated, stacks",
-    ),
-    (
-        "create_snapshot.py",
-        ["--env", "dev", "--name", "x", "--components", "everything"],
-        USAGE,
-        "unknown component 'everything'",
-    ),
-    ("create_snapshot.py", ["--env", "dev", "--name", "a/b"], USAGE, "invalid snapshot name 'a/b'"),
-    ("create_snapshot.py", ["--env", "dev", "--name", "x", "--client", "../etc"], USAGE, "invalid client id"),
-    (
-        "create_snapshot.py",
-        ["--env", "dev", "--name", "x", "--client", "nobody"],
-        REFUSED,
-        "unknown client 'nobody'",
-    ),
-    (
-        "create_snapshot.py",
-        ["--env", "stage", "--name", "x"],
-        REFUSED,
-        "backups bucket vectora-inbox-backups-stage does not exist: deploy vectora-inbox-s0-core-stage first",
-    ),
-    (
-        "list_snapshots.py",
-        ["--env", "stage"],
-        REFUSED,
-        "backups bucket vectora-inbox-backups-stage does not exist",
-    ),
-    (
-        "cleanup_snapshots.py",
-        ["--env", "prod", "--older-than", "7"],
-        REFUSED,
-        "cleanup never deletes prod snapshots",
-    ),
-    (
-        "cleanup_snapshots.py",
-        ["--env", "dev", "--older-than", "seven"],
-        USAGE,
-        "'seven' is not a number of days",
-    ),
-    (
-        "archive_snapshots.py",
-        ["--env", "dev", "--older-than", "90"],
-        REFUSED,
-        "archive applies to environments that keep",
-    ),
-    ("rollback_snapshot.py", ["--env", "dev"], USAGE, "the following arguments are required: --snapshot"),
-]
-
-
 @pytest.mark.parametrize(
-    ("script", "args", "code", "message"), ERROR_CASES, ids=[" ".join(c[1]) for c in ERROR_CASES]
+    ("script", "args", "code", "message"), ERROR_CASES, ids=[f"{c[0]} {' '.join(c[1])}" for c in ERROR_CASES]
 )
 def test_every_error_is_one_line_with_its_exit_status_and_changes_nothing(
     dev_state: DevState, script: str, args: list[str], code: int, message: str
