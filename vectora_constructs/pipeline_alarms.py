@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from vectora_constructs.alarm import notifying_alarm
 from vectora_core.environments import EnvConfig
 from vectora_core.metrics import NAMESPACE, Metric, dimensions
 from vectora_core.naming import resource_name
@@ -88,18 +88,16 @@ class PipelineAlarms(Construct):
                 statistic=rule.statistic,
                 period=PERIOD,
             )
-            alarm = cloudwatch.Alarm(
+            alarm = notifying_alarm(
                 self,
                 "".join(part.title() for part in rule.label.split("-")),
-                alarm_name=resource_name(f"pipeline-{rule.label}", config.name),
-                alarm_description=f"{rule.description} ({config.name})",
+                name=resource_name(f"pipeline-{rule.label}", config.name),
+                description=f"{rule.description} ({config.name})",
                 metric=metric,
+                topic=topic,
                 threshold=rule.threshold,
-                evaluation_periods=1,
-                comparison_operator=rule.comparison,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                comparison=rule.comparison,
             )
-            alarm.add_alarm_action(cw_actions.SnsAction(topic))
             self.alarms.append(alarm)
 
     def _add_execution_alarms(self, config: EnvConfig, topic: sns.ITopic, machine: sfn.IStateMachine) -> None:
@@ -108,17 +106,12 @@ class PipelineAlarms(Construct):
             ("failed", machine.metric_failed(period=PERIOD, statistic="Sum"), "failed"),
             ("timed-out", machine.metric_timed_out(period=PERIOD, statistic="Sum"), "timed out"),
         ):
-            alarm = cloudwatch.Alarm(
+            alarm = notifying_alarm(
                 self,
                 "Executions" + "".join(part.title() for part in label.split("-")),
-                alarm_name=resource_name(f"pipeline-executions-{label}", config.name),
-                alarm_description=f"A run of the pipeline state machine {what}: no newsletter "
-                f"({config.name})",
+                name=resource_name(f"pipeline-executions-{label}", config.name),
+                description=f"A run of the pipeline state machine {what}: no newsletter ({config.name})",
                 metric=metric,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                topic=topic,
             )
-            alarm.add_alarm_action(cw_actions.SnsAction(topic))
             self.alarms.append(alarm)

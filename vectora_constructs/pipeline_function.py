@@ -7,13 +7,13 @@ from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from vectora_constructs.alarm import notifying_alarm
 from vectora_constructs.log_retention import retention_days
 from vectora_constructs.nag import acknowledge, skip_checkov
 from vectora_constructs.paths import ASSET_EXCLUDES
@@ -123,15 +123,7 @@ class PipelineFunction(Construct):
             "Throttles": self.function.metric_throttles(period=Duration.minutes(5), statistic="Sum"),
         }
         for label, metric in metrics.items():
-            alarm = cloudwatch.Alarm(
-                self,
-                f"{label}Alarm",
-                alarm_name=self._alarm_name(label),
-                metric=metric,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm = notifying_alarm(
+                self, f"{label}Alarm", name=self._alarm_name(label), metric=metric, topic=topic
             )
-            alarm.add_alarm_action(cw_actions.SnsAction(topic))
             self.alarms.append(alarm)
