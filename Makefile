@@ -131,6 +131,7 @@ bench: install
 	$(PY) benchmarks/bench_snapshot.py
 	$(PY) benchmarks/bench_normalize_score.py
 	$(PY) benchmarks/bench_fast_tier.py
+	$(PY) benchmarks/bench_state_machine.py
 
 snapshot-update: install
 	$(PY) -m pytest tests/infra/test_template_snapshots.py --snapshot-update

@@ -43,7 +43,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = NormalizeEvent.parse(event)
     bundle = load_client_bundle(S3Store(S3, SETTINGS.config_bucket), request.client_id)
     normalizer = BedrockNormalizer(bundle, bedrock_json(SETTINGS, BEDROCK))
-    run = {"s3": S3, "data_bucket": SETTINGS.data_bucket, "run_date": request.date_or_today()}
+    run: dict[str, Any] = {"s3": S3, "data_bucket": SETTINGS.data_bucket, "run_date": request.date_or_today()}
     with BedrockCalls.watching(BEDROCK) as calls:
         try:
             if request.merge:

@@ -153,7 +153,8 @@ def run_with_deadline(event: dict[str, Any], services: Services, seconds: float)
         return apply_failure_policy(event, f"snapshot did not finish within {seconds:.0f}s")
     if "error" in box:
         return apply_failure_policy(event, box["error"])
-    return box["outcome"]
+    outcome: Outcome = box["outcome"]
+    return outcome
 
 
 def response_body(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:

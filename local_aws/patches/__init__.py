@@ -37,6 +37,7 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
         "dependency-ordered create/update/delete, async execution, failure status, outputs and exports",
     ),
     ("bedrock_converse", "bedrock-runtime Converse answered by a local, deterministic, labelled model"),
+    ("bedrock_latency", "Converse answers held LOCAL_AWS_BEDROCK_LATENCY_MS (a model's time; unset: none)"),
     (
         "stepfunctions_execution",
         "state machines run (moto's execute_state_machine on), those of stacks included",

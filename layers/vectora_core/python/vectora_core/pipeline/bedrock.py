@@ -124,7 +124,8 @@ class BedrockJson:
     def _converse(self, request: dict[str, Any]) -> dict[str, Any]:
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return self.client.converse(**request)
+                response: dict[str, Any] = self.client.converse(**request)
+                return response
             except ClientError as err:
                 code = _error_code(err)
                 detail = _detail(excerpt(str(err.response.get("Error", {}).get("Message") or "")))

@@ -20,6 +20,7 @@ from vectora_core.metrics import Metric
 from vectora_core.pipeline.sources import (
     HttpFetcher,
     Period,
+    RawItem,
     SourceError,
     deduplicate,
     fetch_source,
@@ -76,7 +77,8 @@ def read_pubmed_api_key(ssm: Any, parameter: str | None) -> str | None:
         LOGGER.warning("no PUBMED_API_KEY_PARAM: querying PubMed without an API key")
         return None
     try:
-        return ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+        key: str = ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]
+        return key
     except ssm.exceptions.ParameterNotFound:
         LOGGER.warning("SSM parameter %s does not exist: querying PubMed without an API key", parameter)
     except Exception as err:  # noqa: BLE001  # a key problem must not stop the week's ingest
@@ -108,7 +110,7 @@ def run_ingest(
     sources = list(bundle.sources)
     retmax = config.pipeline.max_items_per_source
 
-    def fetch(source: Source) -> tuple[list[dict], str | None]:
+    def fetch(source: Source) -> tuple[list[RawItem], str | None]:
         try:
             return fetch_source(source, fetcher, period, retmax, pubmed_api_key), None
         except SourceError as err:
@@ -118,18 +120,18 @@ def run_ingest(
             LOGGER.exception("source %s failed unexpectedly", source.id)
             return [], f"unexpected {type(err).__name__}: {err}"
 
-    def fetch_in_turn(group: list[Source]) -> list[tuple[list[dict], str | None]]:
+    def fetch_in_turn(group: list[Source]) -> list[tuple[list[RawItem], str | None]]:
         return [fetch(source) for source in group]
 
     # Feeds are fetched in parallel (different hosts); PubMed sources one after the other, since
     # NCBI limits each client to 3 requests/s (10 with a key).
     groups = [[s] for s in sources if s.type != "pubmed"] + [[s for s in sources if s.type == "pubmed"]]
-    outcomes: dict[str, tuple[list[dict], str | None]] = {}
+    outcomes: dict[str, tuple[list[RawItem], str | None]] = {}
     with ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="fetch") as pool:
         for group, results in zip(groups, pool.map(fetch_in_turn, groups), strict=True):
             outcomes.update({source.id: result for source, result in zip(group, results, strict=True)})
     reports: list[dict[str, Any]] = []
-    fetched: list[dict] = []
+    fetched: list[RawItem] = []
     for source in sources:  # the config's order: the first source of a duplicate wins
         items, error = outcomes[source.id]
         if error is not None:

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET  # noqa: S405  # stdlib expat: no external en
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
@@ -29,6 +29,8 @@ MAX_TEXT_CHARS = 4000
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref)$", re.IGNORECASE)
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+# A news item as a source yields it and raw/ stores it (item_id, source_id, title, url, text, ...).
+RawItem: TypeAlias = dict[str, Any]
 
 
 class SourceError(RuntimeError):
@@ -121,7 +123,7 @@ def item_id(url: str) -> str:
 
 def _item(
     source: Source, *, title: str, url: str, text: str, published: datetime | None, **extra: Any
-) -> dict:
+) -> RawItem:
     return {
         "item_id": item_id(url),
         "source_id": source.id,
@@ -138,7 +140,7 @@ def _item(
 # --- RSS / Atom ------------------------------------------------------------------------------------
 
 
-def parse_feed(source: Source, document: bytes) -> list[dict]:
+def parse_feed(source: Source, document: bytes) -> list[RawItem]:
     """Entries of an RSS or Atom document; SourceError if it is not a feed at all."""
     parsed = feedparser.parse(document)
     if parsed.bozo and not parsed.entries:
@@ -196,7 +198,7 @@ def _pubmed_date(node: ET.Element | None) -> datetime | None:
         return None
 
 
-def parse_pubmed_articles(source: Source, content: bytes) -> list[dict]:
+def parse_pubmed_articles(source: Source, content: bytes) -> list[RawItem]:
     """``efetch`` XML (PubmedArticleSet) -> items linking to pubmed.ncbi.nlm.nih.gov."""
     try:
         root = ET.fromstring(content)  # noqa: S314  # NCBI's answer; expat refuses external entities
@@ -238,7 +240,7 @@ def parse_pubmed_articles(source: Source, content: bytes) -> list[dict]:
 
 def fetch_pubmed(
     source: Source, fetcher: HttpFetcher, period: Period, retmax: int, api_key: str | None
-) -> list[dict]:
+) -> list[RawItem]:
     import json
 
     base = str(source.eutils_base_url)
@@ -268,7 +270,7 @@ def fetch_pubmed(
 
 def fetch_source(
     source: Source, fetcher: HttpFetcher, period: Period, retmax: int, api_key: str | None
-) -> list[dict]:
+) -> list[RawItem]:
     if source.type == "pubmed":
         return fetch_pubmed(source, fetcher, period, retmax, api_key)
     return parse_feed(source, fetcher.get(str(source.url)))[:retmax]
@@ -277,7 +279,7 @@ def fetch_source(
 # --- period and de-duplication ---------------------------------------------------------------------
 
 
-def in_period(items: Iterable[dict], period: Period) -> tuple[list[dict], int]:
+def in_period(items: Iterable[RawItem], period: Period) -> tuple[list[RawItem], int]:
     """Items dated inside the period, and how many were left out (outside it, or undated)."""
     kept, dropped = [], 0
     for item in items:
@@ -289,11 +291,11 @@ def in_period(items: Iterable[dict], period: Period) -> tuple[list[dict], int]:
     return kept, dropped
 
 
-def deduplicate(items: Iterable[dict]) -> tuple[list[dict], int]:
+def deduplicate(items: Iterable[RawItem]) -> tuple[list[RawItem], int]:
     """First occurrence wins (sources in config order); a repeat by URL or title is folded into it."""
-    by_url: dict[str, dict] = {}
-    by_title: dict[str, dict] = {}
-    kept: list[dict] = []
+    by_url: dict[str, RawItem] = {}
+    by_title: dict[str, RawItem] = {}
+    kept: list[RawItem] = []
     duplicates = 0
     for item in items:
         url_key, t_key = canonical_url(item["url"]), title_key(item["title"])
