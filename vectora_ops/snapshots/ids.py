@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final
 
-from vectora_core.config.schema import CLIENT_ID_RULE, is_client_id
+from vectora_core.naming import CLIENT_ID_RULE, is_client_id
 from vectora_ops.snapshots.errors import SnapshotError
 
 LAMBDA_CONFIG: Final = "lambda_config"

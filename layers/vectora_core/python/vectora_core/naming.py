@@ -6,6 +6,7 @@ environment-variable name.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Final, Literal, get_args
 
@@ -31,6 +32,20 @@ def check_env(env: str) -> EnvName:
 def resource_name(component: str, env: str) -> str:
     """``vectora-inbox-{component}-{env}``: the physical name of any resource of the project."""
     return f"{PROJECT_NAME}-{component}-{check_env(env)}"
+
+
+# A client id names clients/<client_id>.yaml and becomes S3 key segments and file names: one rule,
+# bounded, wherever one is accepted (a config, a command line, a snapshot).
+CLIENT_ID_PATTERN: Final = r"^[a-z][a-z0-9_]*[a-z0-9]$"
+MAX_CLIENT_ID: Final = 64
+CLIENT_ID_RULE: Final = (
+    f"up to {MAX_CLIENT_ID} lowercase letters, digits and underscores, starting with a letter"
+)
+
+
+def is_client_id(value: str) -> bool:
+    """The one rule for a client id (see ``CLIENT_ID_RULE``)."""
+    return len(value) <= MAX_CLIENT_ID and re.fullmatch(CLIENT_ID_PATTERN, value) is not None
 
 
 # Components, i.e. the "{resource-base-name}" without the project prefix. StrEnums: a member is

@@ -15,7 +15,6 @@ from typing import Any, Final, Protocol
 
 from vectora_core import RUNTIME_VERSION
 from vectora_core.config.schema import (
-    CLIENT_ID_PATTERN,
     SCORING_RULES_ID,
     ClientConfig,
     Prompt,
@@ -32,6 +31,7 @@ from vectora_core.config.validation import (
     validate_canonical_text,
     validate_client_text,
 )
+from vectora_core.naming import is_client_id
 
 LOGGER = logging.getLogger(__name__)
 CLIENTS_PREFIX: Final = "clients/"
@@ -41,7 +41,6 @@ CONFIG_SUFFIX: Final = ".yaml"
 # A client config is a few kB, a canonical catalog a few tens: 1 MiB leaves room and stops a
 # runaway file (or a binary uploaded by mistake) from being parsed at all.
 MAX_CONFIG_BYTES: Final = 1024 * 1024
-_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 
 
 def client_key(client_id: str) -> str:
@@ -236,7 +235,7 @@ def active_client_ids(store: TextStore) -> list[str]:
     ids = []
     for key in store.keys(CLIENTS_PREFIX):
         client_id = key.removeprefix(CLIENTS_PREFIX).removesuffix(CONFIG_SUFFIX)
-        if not key.endswith(CONFIG_SUFFIX) or not _CLIENT_ID.fullmatch(client_id):
+        if not key.endswith(CONFIG_SUFFIX) or not is_client_id(client_id):
             continue
         if _active(store, key) is False:
             LOGGER.info("client %s skipped: client_profile.active is false", client_id)

@@ -29,11 +29,8 @@ from pydantic import (
     model_validator,
 )
 
-CLIENT_ID_PATTERN = r"^[a-z][a-z0-9_]*[a-z0-9]$"
-MAX_CLIENT_ID: Final = 64  # a client id becomes S3 key segments and file names: bounded
-CLIENT_ID_RULE: Final = (
-    f"up to {MAX_CLIENT_ID} lowercase letters, digits and underscores, starting with a letter"
-)
+from vectora_core.naming import CLIENT_ID_RULE, is_client_id
+
 # "lai_weekly_v7", "lai_weekly_v7_1", "lai_weekly_v7.1": the old habit of versioning the id itself.
 VERSION_SUFFIX = re.compile(r"_v\d+(?:[._]\d+)*$")
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -104,11 +101,6 @@ class _Open(BaseModel):
 class _Strict(BaseModel):
     # Canonical files are the project's own: a typo in a key must be an error there.
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def is_client_id(value: str) -> bool:
-    """The one rule for a client id, wherever one is accepted (a config, a command line, a snapshot)."""
-    return len(value) <= MAX_CLIENT_ID and re.fullmatch(CLIENT_ID_PATTERN, value) is not None
 
 
 # --- client config ------------------------------------------------------------------------------

@@ -14,9 +14,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from vectora_core.config.schema import CLIENT_ID_PATTERN
 from vectora_core.metrics import ENV_DIMENSION, NAMESPACE, UNITS, Metric
-from vectora_core.naming import Function
+from vectora_core.naming import CLIENT_ID_PATTERN, MAX_CLIENT_ID, Function
 from vectora_core.pipeline.bedrock import BedrockJson
 from vectora_core.pipeline.settings import BedrockSettings, FunctionSettings
 
@@ -54,7 +53,7 @@ class _Event(BaseModel):
 class PipelineEvent(_Event):
     """One client's run: ``{"client_id": ..., "run_date"?: "YYYY-MM-DD"}``."""
 
-    client_id: str = Field(pattern=CLIENT_ID_PATTERN)
+    client_id: str = Field(pattern=CLIENT_ID_PATTERN, max_length=MAX_CLIENT_ID)
     run_date: date | None = None
 
     def date_or_today(self) -> date:
@@ -82,7 +81,7 @@ class RunRequest(_Event):
         '{} or {"client_id": "lai_weekly"} or {"frequency": "weekly"}, with "run_date": "YYYY-MM-DD" optional'
     )
 
-    client_id: str | None = Field(default=None, pattern=CLIENT_ID_PATTERN)
+    client_id: str | None = Field(default=None, pattern=CLIENT_ID_PATTERN, max_length=MAX_CLIENT_ID)
     run_date: date | None = None
     frequency: str | None = Field(default=None, pattern=r"^[a-z]+$")
 
