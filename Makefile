@@ -35,9 +35,10 @@ local-down: install
 local-logs: install
 	$(PY) -m local_aws logs
 
-## Whole test suite (what CI runs).
+## Whole test suite (what CI runs). A full green run on a clean tree leaves .test-records/<commit>.json,
+## the evidence a promotion's first gate reads.
 test: install
-	$(PY) -m pytest
+	VECTORA_TEST_RECORD=1 $(PY) -m pytest
 
 ## Everything but the end-to-end tiers (no local AWS deploys): a quick loop while editing.
 test-fast: install

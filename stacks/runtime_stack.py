@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from aws_cdk import CfnParameter
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -13,7 +14,7 @@ from constructs import Construct
 
 from stacks.base import LAMBDA_RUNTIME, VectoraStack, construct_id
 from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
-from vectora_constructs.pipeline_alarms import PipelineAlarms
+from vectora_constructs.pipeline_alarms import REINFORCED_PARAMETER, PipelineAlarms, ReinforcedAlarms
 from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.python_layers import requirements_layer, source_layer
 from vectora_core.environments import EnvConfig
@@ -88,4 +89,26 @@ class RuntimeStack(VectoraStack):
             self.pipeline_alarms = PipelineAlarms(
                 self, "PipelineAlarms", config=config, topic=self.alarm_topic
             )
+            if config.post_promotion_watch_hours:
+                self._add_reinforced_alarms(config, self.alarm_topic)
         self.add_pre_update_snapshot()
+
+    def _add_reinforced_alarms(self, config: EnvConfig, topic: sns.Topic) -> None:
+        """The post-promotion watch: alarms armed until the parameter's instant (0: never armed)."""
+        until = CfnParameter(
+            self,
+            REINFORCED_PARAMETER,
+            type="Number",
+            default=0,
+            min_value=0,
+            description="End of the post-promotion watch (epoch seconds): reinforced alarms breach only "
+            "before it. Set by the promotion into this environment; 0 disarms them.",
+        )
+        self.reinforced_alarms = ReinforcedAlarms(
+            self,
+            "ReinforcedAlarms",
+            config=config,
+            topic=topic,
+            until=until.value_as_string,
+            functions={name: f.function for name, f in self.functions.items()},
+        )

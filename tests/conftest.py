@@ -172,3 +172,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "deployed_dev" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
+
+
+# --- the test record: what a promotion's first gate reads (vectora_ops.promotion.testrecords) -------
+_RECORD_ROOT = Path(__file__).resolve().parents[1]
+_COUNTED = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "deselected")
+_START_CHECKOUT = pytest.StashKey[Any]()
+
+
+def _checkout() -> Any:
+    from vectora_ops.promotion.gitinfo import GitError, checkout
+
+    try:
+        return checkout(_RECORD_ROOT)
+    except GitError:
+        return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_START_CHECKOUT] = _checkout()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After a full run (``make test``: VECTORA_TEST_RECORD=1, no paths, nothing deselected) of one
+    commit on a tree clean at the start and at the end: ``.test-records/<commit>.json``."""
+    from vectora_ops.promotion.testrecords import FULL_RUN_ENV, TestRecord, now_iso, write_record
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get(FULL_RUN_ENV) != "1" or reporter is None:
+        return
+    counts = {k: len(v) for k, v in reporter.stats.items() if k in _COUNTED}
+    full = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS and not counts.get("deselected")
+    start, end = session.config.stash.get(_START_CHECKOUT, None), _checkout()
+    if not full or start is None or end is None or start.commit != end.commit:
+        reporter.write_line("test record not written: not a full run of one commit")
+        return
+    if not (start.clean and end.clean):
+        reporter.write_line(f"test record not written: the tree of {end.commit[:12]} is dirty")
+        return
+    passed = exitstatus == 0 and not counts.get("failed") and not counts.get("error")
+    record = TestRecord(end.commit, True, passed, int(exitstatus), now_iso(), counts)
+    path = write_record(_RECORD_ROOT, record)
+    reporter.write_line(f"test record: {path} ({'green' if passed else 'NOT green'})")

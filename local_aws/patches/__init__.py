@@ -36,6 +36,7 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
         "cfn_engine",
         "dependency-ordered create/update/delete, async execution, failure status, outputs and exports",
     ),
+    ("cloudwatch_alarms", "AWS::CloudWatch::Alarm from templates; DescribeAlarmHistory of state changes"),
 )
 
 
