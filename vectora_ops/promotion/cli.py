@@ -56,9 +56,12 @@ def plan_sha_type(value: str) -> str:
     return value.lower()
 
 
-def who(flag: str | None, root: Path) -> str | None:
-    """None if the flag was not given; else the named person (``""`` if none can be determined)."""
-    return None if flag is None else person(flag or None, root)
+def who(flag: str | bool | None, root: Path) -> str | None:
+    """None if the flag was not given; else the person named, or (flag alone: ``True``) the default
+    one; ``""`` if nobody can be determined (the gate then refuses)."""
+    if flag is None:
+        return None
+    return person(flag if isinstance(flag, str) else None, root)
 
 
 # --- promote ---------------------------------------------------------------------------------------
@@ -72,7 +75,7 @@ def promote_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--validate",
         nargs="?",
-        const="",
+        const=True,
         type=text_type("--validate"),
         metavar="WHO",
         help="record the business validation (WHO defaults to VECTORA_APPROVER, git user.name, $USER)",
@@ -80,7 +83,7 @@ def promote_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--approve",
         nargs="?",
-        const="",
+        const=True,
         type=text_type("--approve"),
         metavar="WHO",
         help="record the formal approval (required into prod; same default as --validate)",
