@@ -37,6 +37,7 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
         "dependency-ordered create/update/delete, async execution, failure status, outputs and exports",
     ),
     ("cloudwatch_alarms", "AWS::CloudWatch::Alarm from templates; DescribeAlarmHistory of state changes"),
+    ("cfn_s3_versioning", "buckets created by templates honour VersioningConfiguration"),
 )
 
 

@@ -105,3 +105,31 @@ def test_alarms_from_templates_and_their_history(patched_aws, aws_without) -> No
     assert_patch_needed(
         "cloudwatch_alarms", check_alarms_from_templates_and_history, patched_aws, aws_without
     )
+
+
+def check_template_buckets_are_versioned(aws: LocalAws) -> None:
+    s3 = client(aws, "s3")
+    stack, bucket = f"versioned-{uid()}", f"versioned-{uid()}"
+    template = {
+        "Resources": {
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {"BucketName": bucket, "VersioningConfiguration": {"Status": "Enabled"}},
+            }
+        }
+    }
+    assert deploy_with_change_set(aws, stack, template)["StackStatus"] == "CREATE_COMPLETE"
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled"
+    first = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["VersionId"]
+    second = s3.put_object(Bucket=bucket, Key="k", Body=b"two")["VersionId"]
+    assert first and second and first != second
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=first)["Body"].read() == b"one"
+    # an update that drops the property suspends versioning (a bucket never goes back to unversioned)
+    del template["Resources"]["Bucket"]["Properties"]["VersioningConfiguration"]
+    template["Resources"]["Bucket"]["Properties"]["Tags"] = [{"Key": "k", "Value": "v"}]
+    assert deploy_with_change_set(aws, stack, template)["StackStatus"] == "UPDATE_COMPLETE"
+    assert s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Suspended"
+
+
+def test_template_buckets_are_versioned(patched_aws, aws_without) -> None:
+    assert_patch_needed("cfn_s3_versioning", check_template_buckets_are_versioned, patched_aws, aws_without)

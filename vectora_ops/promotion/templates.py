@@ -40,7 +40,9 @@ class StackDiff:
     def summary(self) -> str:
         if self.empty:
             return "no change"
-        parts = ["new stack"] if self.new_stack else []
+        if self.new_stack:
+            return f"new stack ({len(self.added)} resources)"
+        parts = []
         parts += [
             f"{len(v)} {k}"
             for k, v in (("added", self.added), ("changed", self.changed), ("removed", self.removed))
