@@ -31,9 +31,9 @@ def plan_tables(plan: Plan) -> list[Table]:
     for column in ("stack", "summary", "added", "changed", "removed"):
         stacks.add_column(column, overflow="fold")
     for name, diff in sorted(plan.stacks.items()):
-        stacks.add_row(
-            name, diff.summary(), "\n".join(diff.added), "\n".join(diff.changed), "\n".join(diff.removed)
-        )
+        # A new stack's resources are all "added": the summary says how many, the audit lists them.
+        added = "" if diff.new_stack else "\n".join(diff.added)
+        stacks.add_row(name, diff.summary(), added, "\n".join(diff.changed), "\n".join(diff.removed))
     return [
         rows_table(f"code: functions and layers ({left} -> {right})", code, left, right),
         rows_table(f"client configs and canonical files ({left} -> {right})", configs, left, right),
