@@ -76,10 +76,8 @@ def code_rows(source: EnvState, target: EnvState) -> list[Row]:
 def _config_label(obj: ConfigObject | None) -> str:
     if obj is None:
         return ABSENT
-    version = (obj.version_id or "null")[:8]
-    return (
-        f"{obj.semver} ({obj.sha256[:8]}, v {version})" if obj.semver else f"{obj.sha256[:8]} (v {version})"
-    )
+    version = f"v {obj.version_id[:8]}" if obj.version_id else "unversioned"
+    return f"{obj.semver} ({obj.sha256[:8]}, {version})" if obj.semver else f"{obj.sha256[:8]} ({version})"
 
 
 def config_rows(source: dict[str, ConfigObject], target: dict[str, ConfigObject]) -> list[Row]:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
+from botocore.exceptions import ClientError
+
 from vectora_ops.audit import audit_key, safe_label
-from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.promotion.clients import EnvClients, error_code
 
 DEPLOYMENTS_PREFIX: Final = "deployments/"
 FORMAT: Final = 1
@@ -73,16 +75,26 @@ def deployment_key(finished: datetime, via: str) -> str:
 
 
 def write_deployment(clients: EnvClients, record: DeploymentRecord) -> str:
-    """Store ``record`` in the environment's backups bucket; returns its ``s3://`` URI."""
-    key = deployment_key(record.finished, record.via)
-    clients.s3.put_object(
-        Bucket=clients.backups_bucket,
-        Key=key,
-        Body=record.to_json(),
-        ContentType="application/json",
-        IfNoneMatch="*",  # a record is never overwritten
-    )
-    return f"s3://{clients.backups_bucket}/{key}"
+    """Store ``record`` in the environment's backups bucket; returns its ``s3://`` URI.
+
+    Never overwrites: a record finishing in the same second as another gets the next microsecond.
+    """
+    for offset in range(1000):
+        key = deployment_key(record.finished + timedelta(microseconds=offset), record.via)
+        try:
+            clients.s3.put_object(
+                Bucket=clients.backups_bucket,
+                Key=key,
+                Body=record.to_json(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except ClientError as err:
+            if error_code(err) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            continue
+        return f"s3://{clients.backups_bucket}/{key}"
+    raise RuntimeError(f"no free deployment record key near {record.finished_at}")
 
 
 def deployment_keys(clients: EnvClients) -> list[str]:
