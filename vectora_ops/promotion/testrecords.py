@@ -50,14 +50,15 @@ def records_folder(root: Path) -> Path:
     return Path(configured) if configured else root / DEFAULT_FOLDER
 
 
-def record_path(root: Path, commit: str) -> Path:
+def record_path(root: Path, commit: str, folder: Path | None = None) -> Path:
     if not _COMMIT.match(commit):
         raise ValueError(f"not a full commit id: {commit!r}")
-    return records_folder(root) / f"{commit}.json"
+    return (folder or records_folder(root)) / f"{commit}.json"
 
 
-def write_record(root: Path, record: TestRecord) -> Path:
-    path = record_path(root, record.commit)
+def write_record(root: Path, record: TestRecord, *, folder: Path | None = None) -> Path:
+    """Write (or replace) the record of ``record.commit`` in ``folder`` or the configured folder."""
+    path = record_path(root, record.commit, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     scratch = path.with_suffix(".json.tmp")
     scratch.write_text(json.dumps(asdict(record), indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,72 @@
+"""Fixtures of the promotion tests.
+
+``world`` (session): a clean commit of the code under test (``support.clean_clone``), a local AWS of
+its own (stage and prod must start empty, whatever other tests do with theirs), bootstrapped, dev
+deployed by the guarded deploy (``deploy_lambda.sh --env dev``) and the repository's configs
+published to dev. Later fixtures move the scenario on: each is the state a group of tests asserts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_aws import cdk as local_cdk
+from local_aws.server import LocalAws
+from tests.conftest import remove_caches
+from tests.promotion.support import BEDROCK_EMULATED, BEDROCK_REASON, REPO_ROOT, World, clean_clone
+
+BOOTSTRAP_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'BootstrapOnly')\napp.synth()\n"
+
+
+def publish_dev_configs(world: World) -> None:
+    result = subprocess.run(
+        [sys.executable, str(world.repo / "scripts/config/publish_config.py"), "--env", "dev"],
+        cwd=world.repo, env=world.env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def world() -> Iterator[World]:
+    if not BEDROCK_EMULATED:
+        pytest.skip(BEDROCK_REASON)
+    base = Path(tempfile.mkdtemp(prefix="vectora-promotion-tests-"))
+    repo = clean_clone(REPO_ROOT, base / "repo")
+    aws = LocalAws(port=0, state_dir=base / "state").start()
+    try:
+        app = base / "bootstrap_app.py"
+        app.write_text(BOOTSTRAP_APP)
+        local_cdk.bootstrap(aws, app=local_cdk.python_app(app), output_dir=base / "bootstrap.out")
+        world = World(aws, repo, base / "records")
+        world.green_record()
+        deployed = world.run("deploy_lambda.sh", "--env", "dev")
+        assert deployed.code == 0, deployed
+        publish_dev_configs(world)
+        yield world
+    finally:
+        aws.stop()
+        remove_caches(base)
+        shutil.rmtree(repo, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    world: Any = (getattr(item, "funcargs", {}) or {}).get("world")
+    if report.failed and isinstance(world, World):
+        report.sections.append(("local AWS log (tail)", world.aws.log_tail(120)))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "world" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)

@@ -1,0 +1,177 @@
+"""What the promotion tests share: a clean commit of the code under test, an emulator of its own,
+and readers for what a promotion leaves (states, deployment records, audit records).
+
+A promotion trusts only a real commit on a clean tree, and no variable can fake one: the tests run
+the scripts from a clone of this checkout whose working tree (tracked files and untracked ones that
+are not ignored) is committed there, with the checkout's ``.venv``, ``node_modules`` and ``.build``
+(a cache) linked in.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local_aws.patches import PATCHES
+from local_aws.server import LocalAws
+from tests.support.cdk_cli import TEST_ALARM_EMAIL
+from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.promotion.records import DeploymentRecord
+from vectora_ops.promotion.state import EnvState, read_state
+from vectora_ops.promotion.testrecords import RECORDS_ENV, TestRecord, write_record
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LINKED = (".venv", "node_modules", ".build")
+SCRIPT_TIMEOUT_S = 900
+GIT_IDENTITY = ("-c", "user.name=Promotion Tests", "-c", "user.email=promotion-tests@example.com")
+# The smoke test runs the pipeline, whose normalize-score and newsletter steps call Bedrock: the
+# functions of an assembly synthesized for every environment carry no BEDROCK_MODE=offline.
+BEDROCK_EMULATED = any(name == "bedrock_converse" for name, _ in PATCHES)
+BEDROCK_REASON = "needs the local AWS to answer Bedrock Converse (its bedrock_converse patch)"
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *GIT_IDENTITY, "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return result.stdout.strip()
+
+
+def clean_clone(source: Path, dest: Path) -> Path:
+    """``dest``: a clone of ``source`` with its working tree committed (a real, clean commit)."""
+    subprocess.run(
+        ["git", "clone", "--quiet", "--no-checkout", str(source), str(dest)], check=True, timeout=120
+    )
+    git(dest, "checkout", "--quiet", "HEAD")
+    wanted = set(git(source, "ls-files", "--cached", "--others", "--exclude-standard", "-z").split("\0")) - {
+        ""
+    }
+    for rel in git(dest, "ls-files", "-z").split("\0"):
+        if rel and rel not in wanted:
+            (dest / rel).unlink(missing_ok=True)
+    for rel in sorted(wanted):
+        origin, target = source / rel, dest / rel
+        if origin.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target)
+    for name in LINKED:
+        (dest / name).symlink_to(source / name)
+    # The links are this clone's own business: ignored locally, never committed.
+    with (dest / ".git" / "info" / "exclude").open("a") as excludes:
+        excludes.write("".join(f"/{name}\n" for name in LINKED))
+    git(dest, "add", "--all")
+    git(dest, "commit", "--quiet", "--allow-empty", "-m", "the code under test")
+    assert git(dest, "status", "--porcelain") == ""
+    return dest
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith(("error:", "promote"))]
+
+    def __str__(self) -> str:
+        return f"exit {self.code}\n--- stdout\n{self.stdout[-4000:]}\n--- stderr\n{self.stderr[-6000:]}"
+
+
+@dataclass
+class World:
+    """The clone, its emulator and the folder its test records live in."""
+
+    aws: LocalAws
+    repo: Path
+    records: Path
+
+    @property
+    def commit(self) -> str:
+        return git(self.repo, "rev-parse", "HEAD")
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VECTORA_"))}
+        env.update(self.aws.client_env())
+        env.update({RECORDS_ENV: str(self.records), "VECTORA_ALARM_EMAILS": TEST_ALARM_EMAIL})
+        env.update(extra or {})
+        return env
+
+    def run(self, script: str, *args: str, extra: Mapping[str, str] | None = None) -> Run:
+        """``scripts/deploy/<script> args`` from the clone, as an operator runs it."""
+        path = self.repo / "scripts" / "deploy" / script
+        command = (
+            [str(path), *args]
+            if script.endswith(".sh")
+            else [str(self.repo / ".venv/bin/python"), str(path), *args]
+        )
+        result = subprocess.run(
+            command,
+            cwd=self.repo,
+            env=self.env(extra),
+            capture_output=True,
+            text=True,
+            timeout=SCRIPT_TIMEOUT_S,
+            check=False,
+        )
+        return Run(result.returncode, result.stdout, result.stderr)
+
+    def session(self) -> boto3.session.Session:
+        env = self.aws.client_env()
+        session = boto3.session.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_REGION"],
+        )
+        session._session.set_config_variable("endpoint_url", env["AWS_ENDPOINT_URL"])
+        return session
+
+    def clients(self, env: str) -> EnvClients:
+        return EnvClients(env, self.session())
+
+    def state(self, env: str, client: str | None = None) -> EnvState:
+        return read_state(self.clients(env), client)
+
+    def objects(self, env: str, prefix: str) -> list[dict[str, Any]]:
+        """The JSON objects under ``prefix`` in ``env``'s backups bucket, oldest first."""
+        clients = self.clients(env)
+        return [
+            clients.read_json(clients.backups_bucket, key)
+            for key in clients.keys(clients.backups_bucket, prefix)
+        ]
+
+    def deployments(self, env: str) -> list[DeploymentRecord]:
+        return [DeploymentRecord.from_json(d) for d in self.objects(env, "deployments/")]
+
+    def audits(self, env: str, kind: str = "promotions") -> list[dict[str, Any]]:
+        return self.objects(env, f"audit/{kind}/")
+
+    def green_record(self, commit: str | None = None) -> None:
+        """The record ``make test`` would leave for the clone's commit (this run cannot be that run)."""
+        record = TestRecord(
+            commit or self.commit, True, True, 0, datetime.now(UTC).isoformat(), {"passed": 1}
+        )
+        write_record(self.repo, record, folder=self.records)
+
+    def change(self, rel: str, old: str, new: str, message: str) -> str:
+        """Edit one file of the clone, commit it (clean tree), give it a green test record."""
+        path = self.repo / rel
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new, 1))
+        git(self.repo, "commit", "--quiet", "-am", message)
+        self.green_record()
+        return self.commit
