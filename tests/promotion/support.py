@@ -136,7 +136,10 @@ class World:
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
             region_name=env["AWS_REGION"],
         )
-        session._session.set_config_variable("endpoint_url", env["AWS_ENDPOINT_URL"])
+        # What AWS_ENDPOINT_URL does for a process, for this session only.
+        session._session.get_component("config_store").set_config_variable(
+            "endpoint_url", env["AWS_ENDPOINT_URL"]
+        )
         return session
 
     def clients(self, env: str) -> EnvClients:
