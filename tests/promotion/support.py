@@ -77,7 +77,7 @@ def clean_clone(source: Path, dest: Path) -> Path:
     return dest
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Run:
     code: int
     stdout: str
@@ -87,7 +87,7 @@ class Run:
     def error_lines(self) -> list[str]:
         return [line for line in self.stderr.splitlines() if line.startswith(("error:", "promote"))]
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:  # what an assertion failure shows: the script's own output
         return f"exit {self.code}\n--- stdout\n{self.stdout[-4000:]}\n--- stderr\n{self.stderr[-6000:]}"
 
 
