@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ import pytest
 from local_aws import cdk as local_cdk
 from local_aws.server import LocalAws
 from tests.conftest import remove_caches
-from tests.promotion.support import BEDROCK_EMULATED, BEDROCK_REASON, REPO_ROOT, World, clean_clone
+from tests.promotion.support import BEDROCK_EMULATED, BEDROCK_REASON, REPO_ROOT, Run, World, clean_clone
+from vectora_ops.promotion.state import EnvState
 
+VALIDATOR = "Ana Validator"
 BOOTSTRAP_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'BootstrapOnly')\napp.synth()\n"
 
 
@@ -55,6 +58,27 @@ def world() -> Iterator[World]:
         aws.stop()
         remove_caches(base)
         shutil.rmtree(repo, ignore_errors=True)
+
+
+@dataclass
+class FirstPromotion:
+    run: Run
+    dev: EnvState
+    stage: EnvState
+
+
+@pytest.fixture(scope="session")
+def first_promotion(world: World) -> FirstPromotion:
+    """The spec's command line, verbatim, into a stage that does not exist yet."""
+    assert world.state("stage").stacks == {"s0-core": None, "s0-iam": None, "s1-runtime": None}
+    run = world.run(
+        "promote_dev_to_stage.sh",
+        "--client",
+        "lai_weekly",
+        "--validate",
+        extra={"VECTORA_APPROVER": VALIDATOR},
+    )
+    return FirstPromotion(run, world.state("dev", "lai_weekly"), world.state("stage", "lai_weekly"))
 
 
 @pytest.hookimpl(hookwrapper=True)

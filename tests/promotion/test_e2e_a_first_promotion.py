@@ -4,36 +4,12 @@ byte for byte, a deployment record, an audit record, no lock left behind."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-from tests.promotion.support import Run, World
-from vectora_ops.promotion.state import EnvState
+from tests.promotion.conftest import VALIDATOR, FirstPromotion
+from tests.promotion.support import World
 
 CLIENT = "lai_weekly"
-VALIDATOR = "Ana Validator"
-
-
-@dataclass
-class FirstPromotion:
-    run: Run
-    dev: EnvState
-    stage: EnvState
-
-
-@pytest.fixture(scope="session")
-def first_promotion(world: World) -> FirstPromotion:
-    assert world.state("stage").stacks == {"s0-core": None, "s0-iam": None, "s1-runtime": None}
-    run = world.run(
-        "promote_dev_to_stage.sh",
-        "--client",
-        "lai_weekly",
-        "--validate",
-        extra={"VECTORA_APPROVER": VALIDATOR},
-    )
-    return FirstPromotion(run, world.state("dev", CLIENT), world.state("stage", CLIENT))
 
 
 def test_the_spec_command_line_creates_stage_with_the_artifact_dev_runs(
