@@ -25,6 +25,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## Debian's Chromium for the browser tests (tests/render); does nothing when it is already there.
+.PHONY: browser
+browser:
+	bash scripts/dev/install_browser.sh
+
 ## Main job: deploy the dev environment to the embedded local AWS and run it.
 local: install
 	$(PY) -m local_aws deploy --env dev
@@ -37,11 +42,11 @@ local-logs: install
 
 ## Whole test suite (what CI runs). A full green run on a clean tree leaves .test-records/<commit>.json,
 ## the evidence a promotion's first gate reads.
-test: install
+test: install browser
 	VECTORA_TEST_RECORD=1 $(PY) -m pytest
 
 ## Everything but the end-to-end tiers (no local AWS deploys): a quick loop while editing.
-test-fast: install
+test-fast: install browser
 	$(PY) -m pytest -m "not e2e"
 
 lint: install

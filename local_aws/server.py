@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -128,6 +128,8 @@ class LocalAws:
     startup_timeout_s: float = STARTUP_TIMEOUT_S
     # Patches to leave out (tests only: proves a patch's test fails without it).
     disabled_patches: tuple[str, ...] = ()
+    # Variables set (or replaced) in the server process's environment, e.g. a PATH without python3.13.
+    extra_env: dict[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[bytes] | None = None
     _started_here: bool = False
 
@@ -224,6 +226,7 @@ class LocalAws:
                 filter(None, [str(settings.REPO_ROOT), os.environ.get("PYTHONPATH")])
             ),
             "LOCAL_AWS_DISABLE_PATCHES": ",".join(self.disabled_patches),
+            **self.extra_env,
         }
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603  # our own module, fixed argv

@@ -19,9 +19,6 @@ class EnvironmentStacks:
     iam: IamStack
     runtime: RuntimeStack
 
-    def all(self) -> tuple[CoreStack, IamStack, RuntimeStack]:
-        return (self.core, self.iam, self.runtime)
-
 
 def build_environment(
     scope: Construct, config: EnvConfig, *, extra_environment: Mapping[str, str] | None = None

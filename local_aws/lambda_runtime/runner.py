@@ -3,8 +3,11 @@
 The handler runs in a subprocess of the runtime's Python (``python3.13`` for ``python3.13``) with
 ``-I -S``: it sees the function code, its layers' ``python/`` folders and the runtime SDK (boto3,
 botocore, s3transfer, jmespath, dateutil, urllib3, six - the venv's pinned, pure-Python copies),
-nothing else of the venv. Its environment is the function's variables plus what the AWS runtime
-sets, with ``AWS_ENDPOINT_URL`` pointing back at the emulator and dummy credentials.
+nothing else of the venv. On a machine without that Python it falls back to the base interpreter
+of the Python running the emulator (``find_interpreter``; one warning per runtime in the log), with
+the layers' compiled distributions rebuilt for it (``compat``). Its environment is the function's
+variables plus what the AWS runtime sets, with ``AWS_ENDPOINT_URL`` pointing back at the emulator
+and dummy credentials.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import glob
 import hashlib
 import importlib.util
 import json
+import logging
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from local_aws import settings
+from local_aws.lambda_runtime import compat
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 # Interpreter start-up and imports are not part of the function's own timeout on AWS either.
@@ -39,6 +45,12 @@ _unzip_lock = threading.Lock()
 # What the last invocations ran with (served at /_local_aws/invocations): lets a test or a
 # developer check which layers and variables a function really saw, whatever its handler returns.
 RECENT_INVOCATIONS: deque[dict[str, Any]] = deque(maxlen=200)
+# "all" (default): look for pythonX.Y on PATH, in pyenv and in the system folders; "path": on PATH
+# only (tests use it to stand for a machine that has no pythonX.Y, whatever this one has).
+SEARCH_ENV = "LOCAL_AWS_PYTHON_SEARCH"
+LOGGER = logging.getLogger("local_aws.lambda")
+_warned_runtimes: set[str] = set()
+_warned_lock = threading.Lock()
 
 
 class RuntimeNotFoundError(RuntimeError):
@@ -52,31 +64,95 @@ class InvocationResult:
     logs: str
 
 
-def find_interpreter(runtime: str) -> Path:
-    """The interpreter for a ``pythonX.Y`` runtime: ``LOCAL_AWS_PYTHON_X_Y``, PATH, then pyenv."""
-    match = re.fullmatch(r"python(3\.\d+)", runtime or "")
-    if not match:
-        raise RuntimeNotFoundError(f"runtime {runtime!r} is not supported locally (only pythonX.Y runtimes)")
-    version = match.group(1)
-    override = os.environ.get(f"LOCAL_AWS_PYTHON_{version.replace('.', '_')}")
-    candidates: list[str] = [override] if override else []
+@dataclass(frozen=True)
+class Interpreter:
+    """The Python an invocation runs with, and whether it is the function's runtime."""
+
+    path: Path
+    version: str  # "3.13" when found for the runtime; the full version of a fallback
+    matches_runtime: bool
+
+
+def _executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def _candidates(version: str) -> list[str]:
+    """Where a ``python{version}`` may be: PATH, then (unless SEARCH_ENV=path) pyenv and system folders."""
     on_path = shutil.which(f"python{version}")
-    if on_path:
-        candidates.append(on_path)
+    candidates = [on_path] if on_path else []
+    search = os.environ.get(SEARCH_ENV, "all")
+    if search not in ("all", "path"):
+        raise RuntimeNotFoundError(f"{SEARCH_ENV}={search!r} is not a search mode (allowed: all, path)")
+    if search == "path":
+        return candidates
     pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
     # pyenv's root, and the folder of versions that holds the interpreter running us (a venv made
     # from a pyenv Python, whatever HOME is)
     for versions in dict.fromkeys([f"{pyenv_root}/versions", str(Path(sys.base_prefix).parent)]):
         candidates += sorted(glob.glob(f"{versions}/{version}*/bin/python{version}"), reverse=True)
-    candidates += [f"/usr/local/bin/python{version}", f"/usr/bin/python{version}"]
-    for candidate in candidates:
-        path = Path(candidate)
-        if path.is_file() and os.access(path, os.X_OK) and "/shims/" not in candidate:
-            return path
-    raise RuntimeNotFoundError(
-        f"no python{version} interpreter found for runtime {runtime} "
-        f"(install it, e.g. `pyenv install {version}`, or set LOCAL_AWS_PYTHON_{version.replace('.', '_')})"
-    )
+    return [*candidates, f"/usr/local/bin/python{version}", f"/usr/bin/python{version}"]
+
+
+def find_interpreter(runtime: str) -> Interpreter:
+    """The interpreter for a ``pythonX.Y`` runtime.
+
+    ``LOCAL_AWS_PYTHON_X_Y`` if set (it must be an executable file), else the first ``pythonX.Y``
+    of ``_candidates``, else the base interpreter of the Python running the emulator (never its
+    venv), with one warning per runtime in the emulator's log: the runtime then differs from Lambda's.
+    """
+    match = re.fullmatch(r"python(3\.\d+)", runtime or "")
+    if not match:
+        raise RuntimeNotFoundError(f"runtime {runtime!r} is not supported locally (only pythonX.Y runtimes)")
+    version = match.group(1)
+    override_env = f"LOCAL_AWS_PYTHON_{version.replace('.', '_')}"
+    override = os.environ.get(override_env)
+    if override:
+        if not _executable(Path(override)):
+            raise RuntimeNotFoundError(
+                f"{override_env}={override} is not an executable file "
+                f"(point it at a python{version}, or unset it to search PATH and pyenv)"
+            )
+        return Interpreter(Path(override), version, True)
+    for candidate in _candidates(version):
+        if _executable(Path(candidate)) and "/shims/" not in candidate:
+            return Interpreter(Path(candidate), version, True)
+    return _fallback(runtime, version, override_env)
+
+
+def base_interpreter() -> Path | None:
+    """The interpreter the running Python's venv was made from (itself outside a venv)."""
+    for candidate in (
+        getattr(sys, "_base_executable", None),
+        f"{sys.base_prefix}/bin/python{sys.version_info.major}.{sys.version_info.minor}",
+        sys.executable if sys.prefix == sys.base_prefix else None,
+    ):
+        if candidate and _executable(Path(candidate)):
+            return Path(candidate)
+    return None
+
+
+def _fallback(runtime: str, version: str, override_env: str) -> Interpreter:
+    base = base_interpreter()
+    if base is None:
+        raise RuntimeNotFoundError(
+            f"no python{version} interpreter found for runtime {runtime}, and no base interpreter of "
+            f"{sys.executable} to fall back to "
+            f"(install it, e.g. `pyenv install {version}`, or set {override_env})"
+        )
+    running = platform.python_version()
+    same = running.startswith(f"{version}.")
+    if not same:
+        with _warned_lock:
+            first = runtime not in _warned_runtimes
+            _warned_runtimes.add(runtime)
+        if first:
+            LOGGER.warning(
+                "python%s not found: running %s functions with %s (%s); the runtime differs from "
+                "Lambda's (install python%s or set %s)",
+                version, runtime, base, running, version, override_env,
+            )  # fmt: skip
+    return Interpreter(base, running, same)
 
 
 def runtime_sdk_dir(state_dir: Path) -> Path:
@@ -172,12 +248,25 @@ def invoke(fn: Any, event: Any) -> InvocationResult:
     interpreter = find_interpreter(fn.run_time)
     task_root = unzip_cached(bytes(fn.code_bytes), state_dir)
     layer_paths = _layer_paths(fn, state_dir)
-    sys_path = [str(task_root), *layer_paths, str(runtime_sdk_dir(state_dir))]
+    code_paths: list[str] = [str(task_root), *layer_paths]
+    compat_paths: list[str] = []
+    if not interpreter.matches_runtime:
+        try:
+            code_paths, compat_paths = compat.with_compat(code_paths, state_dir)
+        except compat.CompatError as err:
+            raise RuntimeNotFoundError(
+                f"{fn.function_name} cannot run on {interpreter.path}: {err}"
+            ) from None
+    sys_path = [*code_paths, str(runtime_sdk_dir(state_dir))]
     env = _function_env(fn, task_root, request_id)
     record: dict[str, Any] = {
         "function_name": fn.function_name,
         "request_id": request_id,
-        "interpreter": str(interpreter),
+        "runtime": fn.run_time,
+        "interpreter": str(interpreter.path),
+        "interpreter_version": interpreter.version,
+        "interpreter_matches_runtime": interpreter.matches_runtime,
+        "compat_paths": compat_paths,
         "layers": [layer["Arn"] for layer in fn.layers],
         "layer_paths": layer_paths,
         "sys_path": sys_path,
@@ -187,7 +276,7 @@ def invoke(fn: Any, event: Any) -> InvocationResult:
     result = _run(
         fn,
         event,
-        interpreter=interpreter,
+        interpreter=interpreter.path,
         task_root=task_root,
         sys_path=sys_path,
         env=env,

@@ -36,6 +36,7 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
         "cfn_engine",
         "dependency-ordered create/update/delete, async execution, failure status, outputs and exports",
     ),
+    ("bedrock_converse", "bedrock-runtime Converse answered by a local, deterministic, labelled model"),
     ("cloudwatch_alarms", "AWS::CloudWatch::Alarm from templates; DescribeAlarmHistory of state changes"),
     ("cfn_s3_versioning", "buckets created by templates honour VersioningConfiguration"),
 )

@@ -4,7 +4,8 @@ Symptom: without a Docker engine every Invoke answers ``error running docker``; 
 never answer CloudFormation, so stacks hang or complete with empty attributes. moto's docker-less
 mode (``awslambda_simple``) only echoes the event back.
 Cause: ``LambdaFunction._invoke_lambda`` always runs the handler in a Docker container.
-Fix: run it in a subprocess of the runtime's own Python (``local_aws.lambda_runtime.runner``):
+Fix: run it in a subprocess of the runtime's own Python (``local_aws.lambda_runtime.runner``; on a
+machine without it, the emulator's base interpreter, with a warning in the log):
 function code, layers and the runtime SDK on ``sys.path`` and nothing else, the function's
 environment plus ``AWS_ENDPOINT_URL`` back to the emulator, dummy credentials and the region;
 bounded by the function's timeout. Output goes to the function's CloudWatch log group, as on AWS.

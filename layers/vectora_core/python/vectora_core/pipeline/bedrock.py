@@ -2,6 +2,10 @@
 
 The boto3 client is built here with botocore's own retries turned off: throttling is retried by
 ``BedrockJson`` with capped, jittered exponential backoff so that the waits are visible and bounded.
+
+A failure reaches the user as one line naming the error code and the model id, e.g. ``Bedrock
+ThrottlingException after 6 attempt(s) for model eu.anthropic...``: never a response body (a proxy's
+HTML page, a long message), at most a short single-line excerpt of the AWS error message.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 from pydantic import BaseModel, ValidationError
 
 LOGGER = logging.getLogger(__name__)
@@ -40,6 +45,9 @@ FATAL_CODES = frozenset(
     }
 )
 
+# The longest excerpt of an AWS error message kept in a BedrockError's one line.
+EXCERPT_MAX_CHARS = 120
+
 
 class BedrockError(RuntimeError):
     """One request failed for good (retries exhausted, or an answer that is not the expected JSON)."""
@@ -47,6 +55,27 @@ class BedrockError(RuntimeError):
 
 class BedrockUnavailableError(RuntimeError):
     """Bedrock refuses this function altogether (permissions, unknown model): the run stops."""
+
+
+def excerpt(message: str, max_chars: int = EXCERPT_MAX_CHARS) -> str:
+    """A short, single-line excerpt of an error message; '' when it is a markup page or empty."""
+    text = " ".join(message.split())
+    if not text or text.startswith("<") or re.search(r"<(html|body|head|title)\b", text, re.IGNORECASE):
+        return ""
+    return text if len(text) <= max_chars else text[: max_chars - 3].rstrip() + "..."
+
+
+def _error_code(err: ClientError) -> str:
+    code = str(err.response.get("Error", {}).get("Code") or "")
+    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    # botocore names an answer it cannot parse (an HTML page) by its HTTP status only.
+    if code.isdigit() or not code:
+        return f"HTTP {code or status or 'error'}"
+    return code
+
+
+def _detail(text: str) -> str:
+    return f" - {text}" if text else ""
 
 
 def make_client(region: str | None, *, max_connections: int = 32) -> Any:
@@ -97,21 +126,40 @@ class BedrockJson:
             try:
                 return self.client.converse(**request)
             except ClientError as err:
-                code = err.response.get("Error", {}).get("Code", "")
+                code = _error_code(err)
+                detail = _detail(excerpt(str(err.response.get("Error", {}).get("Message") or "")))
                 if code in FATAL_CODES:
                     raise BedrockUnavailableError(
-                        f"Bedrock {code} for model {self.model_id}: {err}"
+                        f"Bedrock {code} for model {self.model_id}{detail}"
                     ) from None
                 if code not in RETRYABLE_CODES or attempt == self.max_attempts:
                     raise BedrockError(
-                        f"Bedrock {code or 'error'} after {attempt} attempt(s): {err}"
+                        f"Bedrock {code} after {attempt} attempt(s) for model {self.model_id}{detail}"
                     ) from None
                 self.throttled += 1
                 # Full jitter: concurrent workers that were throttled together do not retry together.
                 delay = self.rng.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
                 LOGGER.debug("Bedrock %s, retry %d in %.2fs", code, attempt, delay)
                 self.sleep(delay)
+            except (BotoCoreError, ResponseParserError) as err:
+                # No answer (connection refused, timeout) or one botocore cannot read: not retried,
+                # a timeout already waited the client's read_timeout.
+                raise BedrockError(
+                    f"Bedrock {type(err).__name__} after {attempt} attempt(s) for model {self.model_id}"
+                    f"{_detail(excerpt(str(err)))}"
+                ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _answer_text(self, response: dict[str, Any]) -> str:
+        content = response.get("output", {}).get("message", {}).get("content")
+        if not isinstance(content, list):
+            # botocore parses any 200 (a proxy's HTML page too) into a document: this one has no answer.
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+            raise BedrockError(
+                f"Bedrock answer without a message for model {self.model_id} - HTTP {status}, "
+                "not a Converse response"
+            )
+        return "".join(block.get("text", "") for block in content)
 
     def ask(
         self, model: type[M], *, system: str, user: str, max_tokens: int, temperature: float
@@ -131,8 +179,7 @@ class BedrockJson:
             )
             for key in usage:
                 usage[key] += int(response.get("usage", {}).get(key, 0))
-            content = response["output"]["message"]["content"]
-            text = "".join(block.get("text", "") for block in content)
+            text = self._answer_text(response)
             try:
                 return model.model_validate(extract_json(text)), usage
             except (ValueError, ValidationError) as err:
@@ -151,4 +198,6 @@ class BedrockJson:
                         ],
                     },
                 ]
-        raise BedrockError(f"no valid JSON answer after a corrective turn: {problem}")
+        raise BedrockError(
+            f"Bedrock model {self.model_id}: no valid JSON answer after a corrective turn: {excerpt(problem)}"
+        )

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vectora_core.config.schema import CLIENT_ID_PATTERN
 from vectora_core.pipeline.bedrock import BedrockJson, make_client
 from vectora_core.pipeline.settings import Settings, SettingsError
-
-LOGGER = logging.getLogger(__name__)
 
 
 class EventError(ValueError):
@@ -41,10 +37,6 @@ class PipelineEvent(BaseModel):
 
     def date_or_today(self) -> date:
         return self.run_date or datetime.now(UTC).date()
-
-
-def s3_client() -> Any:
-    return boto3.client("s3")
 
 
 def bedrock_json(settings: Settings, client: Any | None = None) -> BedrockJson:
