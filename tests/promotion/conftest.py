@@ -22,7 +22,7 @@ import pytest
 from local_aws import cdk as local_cdk
 from local_aws.server import LocalAws
 from tests.conftest import remove_caches
-from tests.promotion.support import BEDROCK_EMULATED, BEDROCK_REASON, REPO_ROOT, Run, World, clean_clone
+from tests.promotion.support import REPO_ROOT, Run, World, clean_clone
 from vectora_ops.promotion.state import EnvState
 
 VALIDATOR = "Ana Validator"
@@ -39,8 +39,6 @@ def publish_dev_configs(world: World) -> None:
 
 @pytest.fixture(scope="session")
 def world() -> Iterator[World]:
-    if not BEDROCK_EMULATED:
-        pytest.skip(BEDROCK_REASON)
     base = Path(tempfile.mkdtemp(prefix="vectora-promotion-tests-"))
     repo = clean_clone(REPO_ROOT, base / "repo")
     aws = LocalAws(port=0, state_dir=base / "state").start()

@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 
-from local_aws.patches import PATCHES
 from local_aws.server import LocalAws
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
 from vectora_ops.promotion.clients import EnvClients
@@ -32,10 +31,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LINKED = (".venv", "node_modules", ".build")
 SCRIPT_TIMEOUT_S = 900
 GIT_IDENTITY = ("-c", "user.name=Promotion Tests", "-c", "user.email=promotion-tests@example.com")
-# The smoke test runs the pipeline, whose normalize-score and newsletter steps call Bedrock: the
-# functions of an assembly synthesized for every environment carry no BEDROCK_MODE=offline.
-BEDROCK_EMULATED = any(name == "bedrock_converse" for name, _ in PATCHES)
-BEDROCK_REASON = "needs the local AWS to answer Bedrock Converse (its bedrock_converse patch)"
 
 
 def git(repo: Path, *args: str) -> str:
