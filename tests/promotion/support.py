@@ -9,16 +9,19 @@ are not ignored) is committed there, with the checkout's ``.venv``, ``node_modul
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from local_aws.server import LocalAws
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
@@ -124,6 +127,15 @@ class World:
         )
         return Run(result.returncode, result.stdout, result.stderr)
 
+    @contextlib.contextmanager
+    def process_env(self) -> Iterator[None]:
+        """This process pointed at the world's emulator (for an operation run in-process)."""
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in self.env().items():
+                if name.startswith(("AWS_", "VECTORA_")):
+                    patch.setenv(name, value)
+            yield
+
     def session(self) -> boto3.session.Session:
         env = self.aws.client_env()
         session = boto3.session.Session(
@@ -173,3 +185,22 @@ class World:
         git(self.repo, "commit", "--quiet", "-am", message)
         self.green_record()
         return self.commit
+
+    def backdate(self, env: str, days: float) -> None:
+        """Shift ``env``'s recorded history (deployment records, rollback audits) ``days`` into the past.
+
+        The records are the evidence of stability and of the watch window; moving the whole history
+        keeps its order (a rollback's audit stays before the record it left).
+        """
+        clients, delta = self.clients(env), timedelta(days=days)
+        fields = {"deployments/": ("started_at", "finished_at", "watch_until"), "audit/rollbacks/": ("time",)}
+        for prefix, names in fields.items():
+            for key in clients.keys(clients.backups_bucket, prefix):
+                data = clients.read_json(clients.backups_bucket, key)
+                for name in names:
+                    if data.get(name):
+                        data[name] = (datetime.fromisoformat(data[name]) - delta).isoformat(
+                            timespec="seconds"
+                        )
+                body = json.dumps(data, indent=2, sort_keys=True).encode()
+                clients.s3.put_object(Bucket=clients.backups_bucket, Key=key, Body=body)
