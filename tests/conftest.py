@@ -196,7 +196,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """After a full run (``make test``: VECTORA_TEST_RECORD=1, no paths, nothing deselected) of one
     commit on a tree clean at the start and at the end: ``.test-records/<commit>.json``."""
-    from vectora_ops.promotion.testrecords import FULL_RUN_ENV, TestRecord, now_iso, write_record
+    from vectora_ops.promotion.testrecords import FULL_RUN_ENV, TestRecord, now_iso, refusal, write_record
 
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if os.environ.get(FULL_RUN_ENV) != "1" or reporter is None:
@@ -204,11 +204,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     counts = {k: len(v) for k, v in reporter.stats.items() if k in _COUNTED}
     full = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS and not counts.get("deselected")
     start, end = session.config.stash.get(_START_CHECKOUT, None), _checkout()
-    if not full or start is None or end is None or start.commit != end.commit:
-        reporter.write_line("test record not written: not a full run of one commit")
-        return
-    if not (start.clean and end.clean):
-        reporter.write_line(f"test record not written: the tree of {end.commit[:12]} is dirty")
+    why_not = refusal(full, start, end)
+    if why_not is not None:
+        reporter.write_line(f"test record not written: {why_not}")
         return
     passed = exitstatus == 0 and not counts.get("failed") and not counts.get("error")
     record = TestRecord(end.commit, True, passed, int(exitstatus), now_iso(), counts)

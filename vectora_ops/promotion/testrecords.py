@@ -77,3 +77,17 @@ def read_record(root: Path, commit: str) -> TestRecord | None:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def refusal(full_run: bool, start: Any, end: Any) -> str | None:
+    """Why a finished run writes no record (None: it writes one). ``start``/``end``: the checkout
+    (``gitinfo.Checkout``) read when the run started and when it ended (None: not a git checkout)."""
+    if not full_run:
+        return "not a full run (paths, -k, -m or deselected tests)"
+    if start is None or end is None:
+        return "not a git checkout"
+    if start.commit != end.commit:
+        return f"the commit changed during the run ({start.commit[:12]} -> {end.commit[:12]})"
+    if not (start.clean and end.clean):
+        return f"the tree of {end.commit[:12]} is dirty"
+    return None
