@@ -75,6 +75,20 @@ def clean_clone(source: Path, dest: Path) -> Path:
     return dest
 
 
+def session_for(aws: LocalAws) -> boto3.session.Session:
+    """A boto3 session bound to ``aws`` (what AWS_ENDPOINT_URL does for a process, for it alone)."""
+    env = aws.client_env()
+    session = boto3.session.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_REGION"],
+    )
+    session._session.get_component("config_store").set_config_variable(
+        "endpoint_url", env["AWS_ENDPOINT_URL"]
+    )
+    return session
+
+
 @dataclass(frozen=True, repr=False)
 class Run:
     code: int
@@ -137,17 +151,7 @@ class World:
             yield
 
     def session(self) -> boto3.session.Session:
-        env = self.aws.client_env()
-        session = boto3.session.Session(
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-            region_name=env["AWS_REGION"],
-        )
-        # What AWS_ENDPOINT_URL does for a process, for this session only.
-        session._session.get_component("config_store").set_config_variable(
-            "endpoint_url", env["AWS_ENDPOINT_URL"]
-        )
-        return session
+        return session_for(self.aws)
 
     def clients(self, env: str) -> EnvClients:
         return EnvClients(env, self.session())
