@@ -15,6 +15,7 @@ snapshot puts the target back. The modules, in the order a promotion uses them:
 - ``gates``, ``stability``, ``smoke``: the checks made before anything changes;
 - ``configs``, ``configcopy``, ``snapshots``: adapters to the config code and the snapshot engine;
 - ``steps``: the step runner (progress, fault hook, timings);
-- ``promote``, ``deploy``: the two operations; ``watch``: the post-promotion watch window;
+- ``promote``, ``deploy``: the two operations; ``recovery``: restoring and proving it after a
+  failure; ``watch``: the post-promotion watch window;
 - ``render``, ``cli``: rich tables and the scripts' mains.
 """

@@ -16,11 +16,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from vectora_core.environments import EnvConfig, get_env_config
-from vectora_core.naming import Bucket, Function, Layer, StackComponent, resource_name
+from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
 
 # Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
-SNAPSHOT_FUNCTION_COMPONENT: Final = "pre-update-snapshot"
-FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION_COMPONENT)
+FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION)
 LAYER_COMPONENTS: Final = tuple(str(layer) for layer in Layer)
 STACK_COMPONENTS: Final = tuple(str(s) for s in StackComponent)
 NOT_FOUND: Final = frozenset(
