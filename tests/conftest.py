@@ -3,8 +3,8 @@
 - ``local_aws``: an emulator (moto server + the project's patches, ``local_aws/``) started on a
   free port for this test session, in its own state folder, and stopped at the end.
 - ``deployed_dev``: the same emulator after ``cdk bootstrap`` and
-  ``cdk deploy -c env=dev --all -c extra_env={"BEDROCK_MODE":"offline"}`` with the real, pinned
-  CDK CLI (deployed once per session); ``.deploy(extra_env=..., env=...)`` redeploys.
+  ``cdk deploy -c env=dev --all`` with the real, pinned CDK CLI (deployed once per session; the
+  functions call Bedrock, which the local AWS answers); ``.deploy(extra_env=..., env=...)`` redeploys.
 
 Every wait is bounded (server start-up, each CDK command). When a test that uses one of these
 fixtures fails, the tail of the emulator's log is attached to the report ("local AWS log").
@@ -29,14 +29,13 @@ from local_aws.server import LocalAws
 from local_aws.settings import CDK_CLI_QUIET_ENV
 from tests.support.cdk_cli import ALARM_CONTEXT
 
-# However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI stay quiet: set
-# before any test module imports aws_cdk, whose jsii runtime prints Node's end-of-life banner.
-for _name, _value in CDK_CLI_QUIET_ENV.items():
-    os.environ.setdefault(_name, _value)
+# However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI run the pinned
+# Node.js (PATH, the project's node first) without a version check: set before any test module
+# imports aws_cdk, whose jsii runtime spawns the first `node` on PATH.
+os.environ.update(CDK_CLI_QUIET_ENV)
 
 # A CDK command that takes longer than this is hung: the failure then carries the emulator log.
 CDK_TIMEOUT_S = float(os.environ.get("LOCAL_AWS_CDK_TIMEOUT_S", "300"))
-DEV_BASE_EXTRA_ENV: dict[str, str] = {"BEDROCK_MODE": "offline"}  # Bedrock is not emulated
 LOG_TAIL_LINES = 120
 CLIENT_READ_TIMEOUT_S = 960  # the longest function timeout of any environment (900 s), plus margin
 
@@ -103,18 +102,17 @@ class LocalAwsSession:
         self.timings["bootstrap"] = time.monotonic() - started
 
     def deploy(self, extra_env: Mapping[str, str] | None = None, env: str = "dev") -> local_cdk.CdkResult:
-        """``cdk deploy -c env=<env> --all``; in dev with ``BEDROCK_MODE=offline`` plus ``extra_env``.
+        """``cdk deploy -c env=<env> --all``, the README's command; in dev plus ``extra_env``.
 
         stage and prod take no extra variables (the app refuses them), so ``extra_env`` must be
-        empty there.
+        empty there; they get the tests' alarm subscriber.
         """
         args = ["deploy", "-c", f"env={env}", "--all", "--require-approval", "never"]
-        if env == "dev":
-            merged = {**DEV_BASE_EXTRA_ENV, **(extra_env or {})}
-            args += ["-c", f"extra_env={json.dumps(merged, sort_keys=True)}"]
-        elif extra_env:
+        if extra_env and env != "dev":
             raise ValueError(f"extra_env is only allowed for dev, not {env}")
-        else:
+        if extra_env:
+            args += ["-c", f"extra_env={json.dumps(dict(extra_env), sort_keys=True)}"]
+        if env != "dev":
             args += ALARM_CONTEXT
         started = time.monotonic()
         result = self.cdk(*args)

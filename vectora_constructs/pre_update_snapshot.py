@@ -54,7 +54,7 @@ from vectora_constructs.arns import (
 )
 from vectora_constructs.log_retention import retention_days
 from vectora_constructs.nag import acknowledge
-from vectora_constructs.paths import BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR
+from vectora_constructs.paths import ASSET_EXCLUDES, BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR, REPO_ROOT
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import (
     SNAPSHOT_FUNCTION,
@@ -71,35 +71,42 @@ from vectora_core.naming import (
 RESOURCE_TYPE = "Custom::PreUpdateSnapshot"
 HANDLER_DIR = LAMBDAS_DIR / "pre_update_snapshot"
 CORE_PACKAGE = LAYERS_DIR / "vectora_core" / "python" / "vectora_core"
-# What of vectora_core the handler needs: the snapshot engine and the names/configs it reads.
-CORE_FILES = ("__init__.py", "naming.py", "environments.py", "snapshots")
+OPS_PACKAGE = REPO_ROOT / "vectora_ops"
+# What the handler imports, and nothing more: the names and configs of vectora_core, and of
+# vectora_ops the snapshot engine with the two modules it uses (errors, audit keys).
+BUNDLED = (
+    (CORE_PACKAGE, ("__init__.py", "naming.py", "environments.py")),
+    (OPS_PACKAGE, ("__init__.py", "errors.py", "audit.py", "snapshots")),
+)
 # CloudFormation-internal resources that must not wait for the snapshot (or cannot).
 UNGUARDED_TYPES = frozenset({"AWS::CDK::Metadata"})
 # Written into the template at construction, replaced by the synthesizer once the template exists.
 FINGERPRINT_PLACEHOLDER = "vectora:pre-update-snapshot:fingerprint-pending"
-_BUNDLE_FORMAT = "1"  # bump when the bundle recipe below changes
+_BUNDLE_FORMAT = "2"  # bump when the bundle recipe below changes
 
 
 def _bundle_sources() -> list[tuple[str, Path]]:
     """(path in the bundle, source file), sorted, caches excluded."""
     files = [("handler.py", HANDLER_DIR / "handler.py")]
-    for entry in CORE_FILES:
-        source = CORE_PACKAGE / entry
-        candidates = sorted(source.rglob("*.py")) if source.is_dir() else [source]
-        files += [
-            (f"vectora_core/{path.relative_to(CORE_PACKAGE).as_posix()}", path)
-            for path in candidates
-            if path.is_file() and "__pycache__" not in path.parts
-        ]
+    for package, entries in BUNDLED:
+        for entry in entries:
+            source = package / entry
+            candidates = sorted(source.rglob("*.py")) if source.is_dir() else [source]
+            files += [
+                (f"{package.name}/{path.relative_to(package).as_posix()}", path)
+                for path in candidates
+                if path.is_file() and "__pycache__" not in path.parts
+            ]
     return sorted(files)
 
 
 @functools.cache
 def bundle_handler() -> Path:
-    """Handler + the engine's part of vectora_core, copied into ``.build/`` under a content key.
+    """Handler + the snapshot engine (``vectora_ops.snapshots``) and the part of ``vectora_core`` it
+    reads, copied into ``.build/`` under a content key.
 
-    S0-core cannot use S1-runtime's layers (it is deployed first), so the handler ships its own
-    copy of the engine - the same files, never a second implementation.
+    S0-core cannot use S1-runtime's layers (it is deployed first), and the layers do not carry the
+    engine anyway, so the handler ships its own copy - the same files, never a second implementation.
     """
     sources = _bundle_sources()
     digest = hashlib.sha256(_BUNDLE_FORMAT.encode())
@@ -249,7 +256,8 @@ class SnapshotFunction(Construct):
             runtime=runtime,
             architecture=lambda_.Architecture.X86_64,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(bundle_handler())),
+            # Caches are excluded as everywhere: the bundle folder is also importable by tools.
+            code=lambda_.Code.from_asset(str(bundle_handler()), exclude=ASSET_EXCLUDES),
             role=self.role,
             memory_size=1024,  # more memory, more network: code zips are copied into the backups bucket
             timeout=Duration.minutes(15),  # the handler answers CloudFormation before this hits

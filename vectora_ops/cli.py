@@ -20,16 +20,17 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vectora_core.naming import ENV_NAMES, UnknownEnvironmentError, check_env
-from vectora_core.snapshots import ProgressEvent, SnapshotError
-from vectora_core.snapshots.aws import one_line
-from vectora_ops.errors import OperationError, UsageError
+from vectora_ops.errors import OperationError, UsageError, one_line
+from vectora_ops.snapshots import ProgressEvent
+
+T = TypeVar("T")
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -60,6 +61,21 @@ def env_type(value: str) -> str:
         return check_env(value)
     except UnknownEnvironmentError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def arg_type(check: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse ``type=`` from a validating function: the one-line message of its OperationError
+    or ValueError becomes the usage error (exit 2, nothing attempted), e.g.
+    ``--name: invalid snapshot name 'a/b': use ...``."""
+
+    def parse(value: str) -> T:
+        try:
+            return check(value)
+        except (OperationError, ValueError) as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    parse.__name__ = getattr(check, "__name__", "value")
+    return parse
 
 
 def days_type(value: str) -> int:
@@ -95,7 +111,7 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
         code = main(argv)
     except UsageError as err:
         fail(str(err), EXIT_USAGE)
-    except (OperationError, SnapshotError) as err:
+    except OperationError as err:
         fail(str(err))
     except ClientError as err:
         fail(f"AWS refused a request: {one_line(err)}")

@@ -9,3 +9,9 @@ class OperationError(Exception):
 
 class UsageError(Exception):
     """The command line itself is wrong (exit status 2): nothing was attempted, nothing audited."""
+
+
+def one_line(err: BaseException) -> str:
+    """An exception as one short line (AWS errors can carry an HTML page)."""
+    text = " ".join(str(err).split())
+    return text if len(text) <= 300 else text[:297] + "..."

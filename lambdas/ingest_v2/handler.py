@@ -31,7 +31,7 @@ SSM = boto3.client("ssm")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = PipelineEvent.parse(event)
     bundle = load_client_bundle(S3Store(S3, SETTINGS.config_bucket), request.client_id)
-    has_pubmed = any(bundle.catalog.by_id()[s].type == "pubmed" for s in bundle.config.sources.include)
+    has_pubmed = any(source.type == "pubmed" for source in bundle.sources)
     api_key = read_pubmed_api_key(SSM, SETTINGS.pubmed_api_key_param) if has_pubmed else None
     result = run_ingest(
         bundle,

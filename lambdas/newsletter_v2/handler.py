@@ -1,4 +1,4 @@
-"""newsletter-v2: select curated items, editorial text (Bedrock, or BEDROCK_MODE=offline template), render.
+"""newsletter-v2: select curated items into the layout's sections, editorial text (Bedrock), render.
 
 Thin adapter: settings and clients at cold start, the work in ``vectora_core.pipeline.newsletter``.
 Event: ``{"client_id": "lai_weekly", "run_date": "YYYY-MM-DD"}``; without run_date the latest
@@ -17,7 +17,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from vectora_core.config.loading import S3Store, load_client_bundle
 from vectora_core.naming import Function
 from vectora_core.pipeline.bedrock import make_client
-from vectora_core.pipeline.newsletter import BedrockEditor, Editor, OfflineEditor, run_newsletter
+from vectora_core.pipeline.newsletter import BedrockEditor, run_newsletter
 from vectora_core.pipeline.runtime import PipelineEvent, bedrock_json, debug_info
 from vectora_core.pipeline.settings import load_settings
 
@@ -27,16 +27,14 @@ SETTINGS = load_settings(
 logger = Logger(service=Function.NEWSLETTER, level=SETTINGS.log_level)
 copy_config_to_registered_loggers(source_logger=logger, include={"vectora_core"})
 S3 = boto3.client("s3")
-BEDROCK = None if SETTINGS.offline else make_client(SETTINGS.bedrock_region, max_connections=2)
-if SETTINGS.offline:
-    logger.warning("BEDROCK_MODE=offline: the editorial text is a rule-based template, not Bedrock")
+BEDROCK = make_client(SETTINGS.bedrock_region, max_connections=2)
 
 
 @logger.inject_lambda_context(log_event=SETTINGS.debug)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = PipelineEvent.parse(event)
     bundle = load_client_bundle(S3Store(S3, SETTINGS.config_bucket), request.client_id)
-    editor: Editor = OfflineEditor() if SETTINGS.offline else BedrockEditor(bedrock_json(SETTINGS, BEDROCK))
+    editor = BedrockEditor(bedrock_json(SETTINGS, BEDROCK))
     assert SETTINGS.newsletters_bucket  # noqa: S101  # required at cold start above
     result = run_newsletter(
         bundle,

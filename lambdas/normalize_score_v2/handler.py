@@ -1,4 +1,4 @@
-"""normalize-score-v2: normalize raw items (Bedrock Converse, or BEDROCK_MODE=offline rules) and score them.
+"""normalize-score-v2: normalize raw items (Bedrock Converse), match them to watch domains and score them.
 
 Thin adapter: settings and clients at cold start, the work in ``vectora_core.pipeline.normalize``.
 Event: ``{"client_id": "lai_weekly", "run_date": "YYYY-MM-DD"}`` (run_date optional: today, UTC).
@@ -16,12 +16,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from vectora_core.config.loading import S3Store, load_client_bundle
 from vectora_core.naming import Function
 from vectora_core.pipeline.bedrock import make_client
-from vectora_core.pipeline.normalize import (
-    BedrockNormalizer,
-    Normalizer,
-    OfflineNormalizer,
-    run_normalize_score,
-)
+from vectora_core.pipeline.normalize import BedrockNormalizer, run_normalize_score
 from vectora_core.pipeline.runtime import PipelineEvent, bedrock_json, debug_info
 from vectora_core.pipeline.settings import load_settings
 
@@ -29,21 +24,14 @@ SETTINGS = load_settings(os.environ, required=("config_bucket", "data_bucket"), 
 logger = Logger(service=Function.NORMALIZE_SCORE, level=SETTINGS.log_level)
 copy_config_to_registered_loggers(source_logger=logger, include={"vectora_core"})
 S3 = boto3.client("s3")
-# No Bedrock client at all in offline mode: nothing can reach Bedrock by accident.
-BEDROCK = None if SETTINGS.offline else make_client(SETTINGS.bedrock_region)
-if SETTINGS.offline:
-    logger.warning("BEDROCK_MODE=offline: items are normalized by rules, not by Bedrock")
+BEDROCK = make_client(SETTINGS.bedrock_region)
 
 
 @logger.inject_lambda_context(log_event=SETTINGS.debug)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = PipelineEvent.parse(event)
     bundle = load_client_bundle(S3Store(S3, SETTINGS.config_bucket), request.client_id)
-    normalizer: Normalizer = (
-        OfflineNormalizer(bundle)
-        if SETTINGS.offline
-        else BedrockNormalizer(bundle, bedrock_json(SETTINGS, BEDROCK))
-    )
+    normalizer = BedrockNormalizer(bundle, bedrock_json(SETTINGS, BEDROCK))
     result = run_normalize_score(
         bundle,
         s3=S3,

@@ -16,7 +16,7 @@ FAILED so the update stops before anything changes (stage, prod); ``warn`` logs 
 answers SUCCESS (dev).
 
 Only the stdlib and boto3 (the Lambda runtime's) are used; the snapshot engine is the very
-``vectora_core.snapshots`` package the operations scripts use, bundled next to this file.
+``vectora_ops.snapshots.SnapshotEngine`` the operations scripts use, bundled next to this file.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 LOGGER = logging.getLogger("pre-update-snapshot")
 LOGGER.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
@@ -52,18 +52,22 @@ class Outcome:
     data: dict[str, str] = field(default_factory=dict)
 
 
-class Engine:
-    """The snapshot engine, behind the three calls this handler makes (injectable for tests)."""
+class Snapshots(Protocol):
+    """The two calls this handler makes on ``SnapshotEngine``."""
 
-    def create_snapshot(self, env: str, name: str) -> str:
-        from vectora_core.snapshots import create_snapshot
+    def create(self, name: str) -> str: ...
+    def apply_retention(self) -> list[str]: ...
 
-        return create_snapshot(env=env, name=name)
 
-    def apply_retention(self, env: str) -> list[str]:
-        from vectora_core.snapshots import apply_retention
+class Services:
+    """What the handler needs from AWS (replaced in tests): the snapshot engine of an environment,
+    and a stack's status. The engine is imported on first use, so that even a broken bundle gets
+    an answer to CloudFormation."""
 
-        return apply_retention(env=env)
+    def engine(self, env: str) -> Snapshots:
+        from vectora_ops.snapshots import SnapshotEngine
+
+        return SnapshotEngine(env)
 
     def stack_status(self, stack_id: str) -> str:
         import boto3
@@ -77,7 +81,7 @@ def is_rollback_status(status: str) -> bool:
     return "ROLLBACK" in status
 
 
-def snapshot_outcome(event: dict[str, Any], engine: Engine) -> Outcome:
+def snapshot_outcome(event: dict[str, Any], services: Services) -> Outcome:
     """Decide and do what this request needs (no answer sent here)."""
     request_type = event.get("RequestType")
     props = event.get("ResourceProperties") or {}
@@ -91,7 +95,7 @@ def snapshot_outcome(event: dict[str, Any], engine: Engine) -> Outcome:
         return Outcome("FAILED", "missing resource property StackName or Env (template error)")
     if request_type == "Update":
         try:
-            status = engine.stack_status(str(event.get("StackId") or stack_name))
+            status = services.stack_status(str(event.get("StackId") or stack_name))
         except Exception as err:  # noqa: BLE001  # unknown status: a snapshot too many never hurts
             LOGGER.warning("could not read the stack status (%s); taking the snapshot", err)
             status = ""
@@ -102,11 +106,12 @@ def snapshot_outcome(event: dict[str, Any], engine: Engine) -> Outcome:
                 {"SnapshotId": "none"},
             )
     name = f"{'baseline' if request_type == 'Create' else 'pre_deploy'}_{stack_name}"
-    snapshot_id = engine.create_snapshot(env, name)
+    engine = services.engine(env)
+    snapshot_id = engine.create(name)
     reason = f"snapshot {snapshot_id} taken before {request_type.lower()} of {stack_name}"
     if request_type == "Update":
         try:
-            removed = engine.apply_retention(env)
+            removed = engine.apply_retention()
             if removed:
                 reason += f"; retention removed {len(removed)} old snapshot(s)"
         except Exception as err:  # noqa: BLE001  # the snapshot exists: retention can wait for the next one
@@ -130,13 +135,13 @@ def apply_failure_policy(event: dict[str, Any], problem: str) -> Outcome:
     return Outcome("FAILED", f"pre-update snapshot failed, update stopped (policy fail): {problem}")
 
 
-def run_with_deadline(event: dict[str, Any], engine: Engine, seconds: float) -> Outcome:
+def run_with_deadline(event: dict[str, Any], services: Services, seconds: float) -> Outcome:
     """``snapshot_outcome`` in a worker thread; the failure policy if it errs or runs out of time."""
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            box["outcome"] = snapshot_outcome(event, engine)
+            box["outcome"] = snapshot_outcome(event, services)
         except Exception as err:  # noqa: BLE001  # every error must become an answer to CloudFormation
             LOGGER.exception("snapshot failed")
             box["error"] = f"{type(err).__name__}: {err}"
@@ -186,7 +191,9 @@ def send_response(url: str, body: dict[str, Any], *, attempts: int = RESPONSE_AT
     return False
 
 
-def make_handler(engine_factory: Callable[[], Engine]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def make_handler(
+    services_factory: Callable[[], Services],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         LOGGER.info(
             "request %s for %s",
@@ -194,7 +201,7 @@ def make_handler(engine_factory: Callable[[], Engine]) -> Callable[[dict[str, An
             (event.get("ResourceProperties") or {}).get("StackName"),
         )
         remaining_s = context.get_remaining_time_in_millis() / 1000 if context else 300.0
-        outcome = run_with_deadline(event, engine_factory(), remaining_s - ANSWER_MARGIN_S)
+        outcome = run_with_deadline(event, services_factory(), remaining_s - ANSWER_MARGIN_S)
         body = response_body(event, outcome)
         LOGGER.info("answering %s: %s", body["Status"], body["Reason"])
         url = event.get("ResponseURL")
@@ -207,4 +214,4 @@ def make_handler(engine_factory: Callable[[], Engine]) -> Callable[[dict[str, An
     return handler
 
 
-handler = make_handler(Engine)
+handler = make_handler(Services)

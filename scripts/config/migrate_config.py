@@ -1,8 +1,7 @@
-"""`python scripts/config/migrate_config.py --help`: see vectora_core.config.cli.migrate_main."""
+"""`python scripts/config/migrate_config.py --help`: see vectora_ops.config.cli.migrate_main."""
 
-import sys
-
-from vectora_core.config.cli import migrate_main
+from vectora_ops.cli import run
+from vectora_ops.config.cli import migrate_main
 
 if __name__ == "__main__":
-    sys.exit(migrate_main())
+    run(migrate_main)

@@ -1,8 +1,7 @@
-"""`python scripts/config/publish_config.py --help`: see vectora_core.config.cli.publish_main."""
+"""`python scripts/config/publish_config.py --help`: see vectora_ops.config.cli.publish_main."""
 
-import sys
-
-from vectora_core.config.cli import publish_main
+from vectora_ops.cli import run
+from vectora_ops.config.cli import publish_main
 
 if __name__ == "__main__":
-    sys.exit(publish_main())
+    run(publish_main)

@@ -1,8 +1,7 @@
-"""`python scripts/config/validate_config.py --help`: see vectora_core.config.cli.validate_main."""
+"""`python scripts/config/validate_config.py --help`: see vectora_ops.config.cli.validate_main."""
 
-import sys
-
-from vectora_core.config.cli import validate_main
+from vectora_ops.cli import run
+from vectora_ops.config.cli import validate_main
 
 if __name__ == "__main__":
-    sys.exit(validate_main())
+    run(validate_main)

@@ -15,9 +15,10 @@ import sys
 import boto3
 from fixture_feeds import DEMO_CLIENT_ID, REPO_ROOT, fixture_config_files, serving
 
-from vectora_core.config.cli import publish
-from vectora_core.config.publish import repo_files
 from vectora_core.naming import Function, check_env
+from vectora_ops.config.cli import publish
+from vectora_ops.config.publish import repo_files
+from vectora_ops.errors import OperationError
 from vectora_ops.invoke import InvocationError, run_pipeline, summary_line
 
 PREVIEW_LINES = 25
@@ -54,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fixture feeds: {server.base_url} (scripts/invoke/demo_feeds/)")
         try:
             files = repo_files(REPO_ROOT) + fixture_config_files(server.base_url, client_id=args.client_id)
-            uploaded = publish(env, files)
-        except ValueError as err:
-            print(f"local_demo.py: publish failed:\n{err}", file=sys.stderr)
+            uploaded = publish(env, files).uris
+        except OperationError as err:
+            problems = getattr(err, "problems", [])
+            print("\n".join(["local_demo.py: publish failed:", *problems, str(err)]), file=sys.stderr)
             return 1
         print(f"published {len(uploaded)} config file(s), including clients/{args.client_id}.yaml (fixture)")
         try:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vectora_core.snapshots import archive_snapshots
 from vectora_ops import cli as _cli
+from vectora_ops.snapshots import SnapshotEngine
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,8 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="print what would move; move nothing")
     args = p.parse_args(argv)
     with _cli.progress_display() as progress:
-        moved = archive_snapshots(
-            env=args.env, older_than_days=args.older_than, dry_run=args.dry_run, progress=progress
+        moved = SnapshotEngine.open(args.env, progress=progress).archive(
+            args.older_than, dry_run=args.dry_run
         )
     verb = "would archive" if args.dry_run else "archived"
     for snapshot_id, files in moved.items():

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vectora_core.snapshots import cleanup_snapshots
 from vectora_ops import cli as _cli
+from vectora_ops.snapshots import SnapshotEngine
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,13 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _cli.add_local(p)
     args = p.parse_args(argv)
     with _cli.progress_display() as progress:
-        deleted = cleanup_snapshots(
-            env=args.env,
-            older_than_days=args.older_than,
-            dry_run=args.dry_run,
-            local_dir=args.local,
-            progress=progress,
-        )
+        engine = SnapshotEngine.open(args.env, local=args.local, progress=progress)
+        deleted = engine.cleanup(args.older_than, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     for snapshot_id, reason in deleted.items():
         print(f"{verb} {snapshot_id} ({reason})")

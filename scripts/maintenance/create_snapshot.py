@@ -15,19 +15,18 @@ import json
 import sys
 from collections.abc import Sequence
 
-from vectora_core.snapshots import COMPONENTS, apply_retention, create_snapshot, preview_snapshot
 from vectora_ops import cli as _cli
+from vectora_ops.snapshots import COMPONENTS, SnapshotEngine
+from vectora_ops.snapshots.ids import check_client, check_name, parse_components
 
 
-def dry_run(args: argparse.Namespace) -> int:
-    preview = preview_snapshot(
-        env=args.env, name=args.name, client=args.client, components=args.components, local_dir=args.local
-    )
-    print(f"would write {args.name}_<YYYYMMDD_HHMMSS>/ in {preview['location']} ({preview['copies']} files)")
-    for component, summary in sorted(preview["contents"].items()):
+def dry_run(engine: SnapshotEngine, args: argparse.Namespace) -> int:
+    preview = engine.preview(args.name, args.client, args.components)
+    print(f"would write {args.name}_<YYYYMMDD_HHMMSS>/ in {preview.location} ({preview.copies} files)")
+    for component, summary in sorted(preview.contents.items()):
         print(f"  {component}: {json.dumps(summary, sort_keys=True)}")
     if not args.no_retention:
-        for old in apply_retention(env=args.env, local_dir=args.local, dry_run=True, pending=1):
+        for old in engine.apply_retention(dry_run=True, pending=1):
             print(f"retention would delete {old}")
     print("dry run: nothing was changed")
     return 0
@@ -40,11 +39,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "curated data and stacks of an environment.",
     )
     p.add_argument(
-        "--name", required=True, help="snapshot name, e.g. lai_v7_stable (the id adds _YYYYMMDD_HHMMSS)"
+        "--name",
+        required=True,
+        type=_cli.arg_type(check_name),
+        help="snapshot name, e.g. lai_v7_stable (the id adds _YYYYMMDD_HHMMSS)",
     )
-    p.add_argument("--client", help="limit client configs and curated data to this client (default: all)")
+    p.add_argument(
+        "--client",
+        type=_cli.arg_type(check_client),
+        help="limit client configs and curated data to this client (default: all)",
+    )
     p.add_argument(
         "--components",
+        type=_cli.arg_type(parse_components),
         help=f"comma-separated subset of {','.join(COMPONENTS)} (default: all)",
     )
     p.add_argument("--no-retention", action="store_true", help="do not apply the retention policy afterwards")
@@ -53,20 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _cli.add_local(p)
     args = p.parse_args(argv)
-    if args.dry_run:
-        return dry_run(args)
     with _cli.progress_display() as progress:
-        snapshot_id = create_snapshot(
-            env=args.env,
-            name=args.name,
-            client=args.client,
-            components=args.components,
-            local_dir=args.local,
-            progress=progress,
-        )
+        engine = SnapshotEngine.open(args.env, local=args.local, progress=progress)
+        if args.dry_run:
+            return dry_run(engine, args)
+        snapshot_id = engine.create(args.name, args.client, args.components)
         if not args.no_retention:
-            deleted = apply_retention(env=args.env, local_dir=args.local, progress=progress)
-            for old in deleted:
+            for old in engine.apply_retention():
                 print(f"retention: deleted {old}", file=sys.stderr)
     print(snapshot_id)
     return 0

@@ -11,33 +11,29 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from vectora_core.snapshots import COMPONENTS, list_snapshots
 from vectora_ops import cli as _cli
+from vectora_ops.snapshots import COMPONENTS, SnapshotEngine, SnapshotInfo
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = _cli.parser("list_snapshots.py", "List the snapshots of an environment (newest first).")
-    _cli.add_local(p)
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = p.parse_args(argv)
-    infos = list_snapshots(env=args.env, local_dir=args.local)
-    if args.json:
-        rows = [
-            {
-                "id": i.snapshot_id,
-                "created": i.created.isoformat(),
-                "env": i.env,
-                "client": i.client,
-                "components": list(i.components),
-                "size": i.size,
-                "complete": i.complete,
-                "storage_class": i.storage_class,
-            }
-            for i in infos
-        ]
-        print(json.dumps(rows, indent=2))
-        return 0
-    table = Table(title=f"snapshots of {args.env} ({len(infos)})")
+def as_json(infos: list[SnapshotInfo]) -> str:
+    rows = [
+        {
+            "id": i.snapshot_id,
+            "created": i.created.isoformat(),
+            "env": i.env,
+            "client": i.client,
+            "components": list(i.components),
+            "size": i.size,
+            "complete": i.complete,
+            "storage_class": i.storage_class,
+        }
+        for i in infos
+    ]
+    return json.dumps(rows, indent=2)
+
+
+def as_table(env: str, infos: list[SnapshotInfo]) -> Table:
+    table = Table(title=f"snapshots of {env} ({len(infos)})")
     for column in ("id", "created (UTC)", "env", "client", "components", "size", "complete", "storage class"):
         table.add_column(column, overflow="fold")
     for i in infos:
@@ -51,7 +47,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "yes" if i.complete else "NO",
             i.storage_class,
         )
-    Console(width=200).print(table)
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = _cli.parser("list_snapshots.py", "List the snapshots of an environment (newest first).")
+    _cli.add_local(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = p.parse_args(argv)
+    infos = SnapshotEngine.open(args.env, local=args.local).list()
+    if args.json:
+        print(as_json(infos))
+    else:
+        Console(width=200).print(as_table(args.env, infos))
     return 0
 
 

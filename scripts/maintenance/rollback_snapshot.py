@@ -4,10 +4,11 @@
     python scripts/maintenance/rollback_snapshot.py --snapshot "lai_v7_stable_20260130_143022" --env dev \
         --components client_config
 
-Validates the snapshot (complete, checksums), snapshots the current state as ``pre_rollback_…``,
-restores, re-reads and compares. On failure the ``pre_rollback_…`` state is put back and the exit
-status is 1. ``--dry-run`` prints the changes and changes nothing. prod needs ``--approve "<who>"``.
-Every rollback is recorded in the backups bucket under ``audit/rollbacks/``.
+Validates the snapshot (complete, the checksum of every file), snapshots the current state as
+``pre_rollback_…``, restores, re-reads and compares. On failure the ``pre_rollback_…`` state is put
+back and the exit status is 1. ``--dry-run`` prints the changes and changes nothing. prod needs
+``--approve "<who>"``. Every attempt is recorded in the backups bucket under ``audit/rollbacks/``
+(or ``DIR/audit/rollbacks/`` with ``--local DIR``); a malformed command line (exit 2) is not.
 """
 
 from __future__ import annotations
@@ -15,40 +16,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from vectora_core.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, RollbackError, rollback_snapshot
 from vectora_ops import cli as _cli
+from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, RollbackReport, SnapshotEngine
+from vectora_ops.snapshots.ids import check_ref, parse_components
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = _cli.parser("rollback_snapshot.py", "Restore an environment from a snapshot.")
-    p.add_argument(
-        "--snapshot",
-        required=True,
-        help="snapshot id {name}_{YYYYMMDD_HHMMSS}, or a pattern such as 'pre_deploy_*' "
-        "(the newest complete match)",
-    )
-    p.add_argument(
-        "--components",
-        help=f"comma-separated subset of {','.join(COMPONENTS)} "
-        f"(default: {','.join(DEFAULT_ROLLBACK_COMPONENTS)})",
-    )
-    p.add_argument("--approve", metavar="WHO", help="who approves this rollback (required in prod; audited)")
-    p.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
-    _cli.add_local(p)
-    args = p.parse_args(argv)
-    try:
-        with _cli.progress_display() as progress:
-            report = rollback_snapshot(
-                env=args.env,
-                snapshot=args.snapshot,
-                components=args.components,
-                approve=args.approve,
-                dry_run=args.dry_run,
-                local_dir=args.local,
-                progress=progress,
-            )
-    except RollbackError as err:
-        _cli.fail(str(err))
+def print_report(env: str, report: RollbackReport) -> None:
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     verb = "would change" if report.dry_run else "changed"
@@ -60,10 +33,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if report.dry_run:
         print("dry run: nothing was changed")
     elif report.changes:
-        print(f"rolled back {args.env} to {report.snapshot_id}; previous state in {report.pre_rollback_id}")
+        print(f"rolled back {env} to {report.snapshot_id}; previous state in {report.pre_rollback_id}")
     else:
-        print(f"{args.env} already matches {report.snapshot_id}: nothing to do")
+        print(f"{env} already matches {report.snapshot_id}: nothing to do")
     print(f"audit: {report.audit}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = _cli.parser("rollback_snapshot.py", "Restore an environment from a snapshot.")
+    p.add_argument(
+        "--snapshot",
+        required=True,
+        type=_cli.arg_type(check_ref),
+        help="snapshot id {name}_{YYYYMMDD_HHMMSS}, or a pattern such as 'pre_deploy_*' "
+        "(the newest complete match)",
+    )
+    p.add_argument(
+        "--components",
+        type=_cli.arg_type(parse_components),
+        help=f"comma-separated subset of {','.join(COMPONENTS)} "
+        f"(default: {','.join(DEFAULT_ROLLBACK_COMPONENTS)})",
+    )
+    p.add_argument("--approve", metavar="WHO", help="who approves this rollback (required in prod; audited)")
+    p.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
+    _cli.add_local(p)
+    args = p.parse_args(argv)
+    with _cli.progress_display() as progress:
+        engine = SnapshotEngine.open(args.env, local=args.local, progress=progress)
+        report = engine.rollback(args.snapshot, args.components, approve=args.approve, dry_run=args.dry_run)
+    print_report(args.env, report)
     return 0
 
 

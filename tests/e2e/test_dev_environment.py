@@ -42,7 +42,6 @@ def _expected_variables(function: str) -> dict[str, str]:
         EnvVar.CONFIG_BUCKET: resource_name(Bucket.CONFIG, ENV),
         EnvVar.DATA_BUCKET: resource_name(Bucket.DATA, ENV),
         EnvVar.LOG_LEVEL: config.log_level,
-        EnvVar.BEDROCK_MODE: "offline",  # the fixture's extra_env
     }
     if function == Function.NEWSLETTER:
         expected[EnvVar.NEWSLETTERS_BUCKET] = resource_name(Bucket.NEWSLETTERS, ENV)
@@ -135,7 +134,7 @@ def test_env_variable_change_is_redeployed_and_shown_by_diff(deployed_dev):
         assert record["environment"].get(MARKER) == "v2"
 
         # and `cdk diff` of the app as deployed shows nothing (--fail: exit 1 on any difference)
-        same = json.dumps({"BEDROCK_MODE": "offline", MARKER: "v2"}, sort_keys=True)
+        same = json.dumps({MARKER: "v2"}, sort_keys=True)
         unchanged = deployed_dev.cdk(
             "diff", "-c", f"env={ENV}", "--method=template", "--fail", "-c", f"extra_env={same}", check=False
         )
@@ -143,7 +142,7 @@ def test_env_variable_change_is_redeployed_and_shown_by_diff(deployed_dev):
         assert unchanged.output.count("There were no differences") == len(StackComponent), unchanged.output
 
         # and `cdk diff --method=template` against the emulator shows the next change
-        extra = json.dumps({"BEDROCK_MODE": "offline", MARKER: "v3"}, sort_keys=True)
+        extra = json.dumps({MARKER: "v3"}, sort_keys=True)
         diff = deployed_dev.cdk("diff", "-c", f"env={ENV}", "--method=template", "-c", f"extra_env={extra}")
         runtime_section = diff.output.split(f"Stack {resource_name(StackComponent.RUNTIME, ENV)}", 1)[-1]
         changed = re.findall(rf"\.{MARKER}:\s*\n\s*\S+ \[-\] v2\s*\n\s*\S+ \[\+\] v3", runtime_section)

@@ -66,7 +66,7 @@ ALL_STACKS = [(component, env) for env in ENV_NAMES for component in StackCompon
 
 
 # The one extra env variable that dev-only synths add (a typical "one setting changed" deploy).
-EXTRA_ENV = {"BEDROCK_MODE": "offline"}
+EXTRA_ENV = {"VECTORA_EXPERIMENT": "on"}
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from vectora_core.environments import ENVIRONMENTS
         ),
         (["-c", "env=qa"], "error: unknown -c env=qa: allowed values are dev, stage, prod (or all)"),
         (
-            ["-c", "env=prod", *ALARM_CONTEXT, "-c", 'extra_env={"BEDROCK_MODE": "offline"}'],
+            ["-c", "env=prod", *ALARM_CONTEXT, "-c", 'extra_env={"VECTORA_EXPERIMENT": "on"}'],
             "error: -c extra_env is only allowed for dev, not prod",
         ),
         (
@@ -70,7 +70,7 @@ def test_two_synths_of_the_same_commit_are_byte_identical(assembly: CloudAssembl
 def test_extra_env_reaches_every_function_in_dev(dev_with_extra_env: CloudAssembly) -> None:
     functions = pipeline_functions(dev_with_extra_env, "dev").values()
     assert len(functions) == 3
-    assert {f["Properties"]["Environment"]["Variables"]["BEDROCK_MODE"] for f in functions} == {"offline"}
+    assert {f["Properties"]["Environment"]["Variables"]["VECTORA_EXPERIMENT"] for f in functions} == {"on"}
 
 
 # --- parsing, without the CLI ----------------------------------------------------------------
@@ -101,8 +101,8 @@ def test_parse_extra_env_refuses(value: str, error: str) -> None:
 
 
 def test_parse_extra_env_accepts_new_names_in_dev_only() -> None:
-    assert parse_extra_env('{"BEDROCK_MODE": "offline", "X_Y": ""}', [ENVIRONMENTS["dev"]]) == {
-        "BEDROCK_MODE": "offline",
+    assert parse_extra_env('{"VECTORA_EXPERIMENT": "on", "X_Y": ""}', [ENVIRONMENTS["dev"]]) == {
+        "VECTORA_EXPERIMENT": "on",
         "X_Y": "",
     }
     assert parse_extra_env(None, [ENVIRONMENTS["prod"]]) == {}

@@ -6,11 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from aws_cdk import App, Environment, Stack
 from aws_cdk import aws_s3 as s3
 
+from local_aws.lambda_runtime.runner import runtime_sdk_dir
 from stacks.base import LAMBDA_RUNTIME
 from tests.infra.conftest import ALL_STACKS, CloudAssembly
 from vectora_constructs.pre_update_snapshot import (
@@ -19,6 +23,7 @@ from vectora_constructs.pre_update_snapshot import (
     PreUpdateSnapshot,
     SnapshotFingerprintSynthesizer,
     SnapshotFunction,
+    bundle_handler,
     fingerprint,
 )
 from vectora_core.environments import get_env_config
@@ -311,3 +316,59 @@ def test_the_snapshot_function_of_another_stack_is_refused() -> None:
     function = SnapshotFunction(holder, "Function", config=get_env_config("dev"), runtime=LAMBDA_RUNTIME)
     with pytest.raises(ValueError, match="called by name"):
         PreUpdateSnapshot(other, "Guard", config=get_env_config("dev"), function=function)
+
+
+# --- the handler's bundle -----------------------------------------------------------------------
+
+_IMPORT_FROM_BUNDLE = """
+import json, sys
+sys.path[:0] = sys.argv[1:3]
+import handler
+engine = handler.Services().engine("dev")  # what a Create or an Update runs, short of AWS calls
+bundle = sys.argv[1]
+loaded = sorted(
+    name for name, module in sys.modules.items()
+    if (getattr(module, "__file__", None) or "").startswith(bundle)
+)
+outside = sorted(
+    name for name, module in sys.modules.items()
+    if name.split(".")[0] in ("vectora_core", "vectora_ops")
+    and not (getattr(module, "__file__", None) or "").startswith(bundle)
+)
+print(json.dumps({"engine": type(engine).__name__, "loaded": loaded, "outside": outside}))
+"""
+
+
+def _module_name(relative: str) -> str:
+    return relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def test_the_bundle_holds_what_the_handler_imports_and_nothing_else(tmp_path: Path) -> None:
+    # given the handler's asset folder
+    bundle = bundle_handler()
+    files = sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())
+    assert all(f.endswith(".py") for f in files), files
+    assert [f for f in files if not f.startswith("vectora_ops/snapshots/")] == [
+        "handler.py",
+        "vectora_core/__init__.py",
+        "vectora_core/environments.py",
+        "vectora_core/naming.py",
+        "vectora_ops/__init__.py",
+        "vectora_ops/audit.py",
+        "vectora_ops/errors.py",
+    ]
+    # when the handler builds its engine in an interpreter that sees the bundle and the Lambda
+    # runtime's SDK only (-I: no environment, no user site; -S: no site-packages)
+    sdk = runtime_sdk_dir(tmp_path)
+    result = subprocess.run(
+        # -B: the bundle is a shared build folder and an asset; this import must not write into it
+        [sys.executable, "-I", "-S", "-B", "-c", _IMPORT_FROM_BUNDLE, str(bundle), str(sdk)],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={"AWS_REGION": "eu-west-3", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    # then it imports, from the bundle alone, every bundled module and no other of the project
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["engine"] == "SnapshotEngine"
+    assert report["outside"] == []
+    assert report["loaded"] == sorted(_module_name(f) for f in files)

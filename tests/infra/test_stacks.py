@@ -419,7 +419,10 @@ def test_s3_access_is_scoped_to_each_functions_prefixes(assembly: CloudAssembly,
         f"{config}/clients/*",
         f"{config}/canonical/*",
         f"{data}/curated/*",
+        # its own output: an empty newsletter must not replace a stored one with items
+        f"arn:${{AWS::Partition}}:s3:::vectora-inbox-newsletters-{env}/*",
     }
+    assert f"{data}/raw/*" in s3_resources(Function.INGEST, "s3:GetObject")  # the previous run
     # Nobody may touch the backups bucket or delete anything.
     everything = json.dumps(statements)
     assert "backups" not in everything and "s3:DeleteObject" not in everything

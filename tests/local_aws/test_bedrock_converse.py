@@ -24,6 +24,7 @@ from tests.local_aws.test_patches import assert_patch_needed
 from tests.pipeline.conftest import REPO_ROOT
 from tests.pipeline.fake_bedrock import MODEL_ID
 from vectora_core.config.loading import ClientBundle, DirStore, load_client_bundle
+from vectora_core.config.schema import EVENT_TYPES
 from vectora_core.pipeline.bedrock import BedrockError, BedrockJson
 from vectora_core.pipeline.newsletter import BedrockEditor, Editorial, SectionItems
 from vectora_core.pipeline.normalize import BedrockNormalizer, Normalization
@@ -84,7 +85,7 @@ def check_normalization(bundle: ClientBundle) -> Callable[[LocalAws], None]:
         assert first.summary.startswith(LABEL)
         assert set(first.companies) == {"MedinCell", "Teva"}  # followed and named; Acme is not followed
         assert "olanzapine" in first.molecules
-        assert first.event_type == "regulatory"  # the prompt's list has no regulatory_approval
+        assert first.event_type == "regulatory_approval"  # the most specific type the prompt lists
         assert first.lai_relevant is True
         assert {m.date.isoformat() for m in first.dates} == {"2027-03-03", "2027-06-30"}
         assert first.event_date is not None and first.event_date.isoformat() == "2026-11-20"
@@ -97,7 +98,7 @@ def test_normalization_answer_follows_the_prompt_contract(patched_aws, aws_witho
 
 
 def _sections(bundle: ClientBundle) -> list[SectionItems]:
-    by_id = {s.id: s for s in bundle.config.newsletter.sections}
+    by_id = {s.id: s for s in bundle.config.newsletter_layout.sections}
     normalized = {
         "summary": "Teva and MedinCell got FDA approval.",
         "companies": ["Teva", "MedinCell"],
@@ -111,7 +112,10 @@ def _sections(bundle: ClientBundle) -> list[SectionItems]:
             by_id["deals"],
             [
                 {"title": "Camurus signs a FluidCrystal license", "normalized": deal},
-                {"title": "Nanexa raises SEK 50 million", "normalized": {**deal, "event_type": "financing"}},
+                {
+                    "title": "Nanexa raises SEK 50 million",
+                    "normalized": {**deal, "event_type": "financial_results"},
+                },
             ],
         ),
     ]
@@ -153,7 +157,7 @@ def _ask(aws: LocalAws, system: str, user: str, **inference: Any) -> dict[str, A
 
 
 def _richer_prompt(bundle: ClientBundle) -> str:
-    system = bundle.normalization_prompt.system.format(language="English")
+    system = bundle.normalization_prompt.system.format(language="English", event_types=", ".join(EVENT_TYPES))
     start = system.index('"event_type": one of ') + len('"event_type": one of ')
     return system[:start] + RICHER_TYPES + system[system.index(";", start) :]
 

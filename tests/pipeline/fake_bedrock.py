@@ -92,21 +92,16 @@ def normalization_answer(request: dict[str, Any]) -> str:
     text = user_text(request)
     title = next(line.removeprefix("Title: ") for line in text.splitlines() if line.startswith("Title: "))
     lowered = title.lower()
-    event_type = (
-        "regulatory"
-        if "fda" in lowered
-        else "partnership"
-        if "license" in lowered
-        else "financing"
-        if "raises" in lowered
-        else "clinical_trial"
-        if "phase 3" in lowered
-        else "product_launch"
-        if "launch" in lowered
-        else "scientific_publication"
-        if "pubmed" in text.lower()
-        else "corporate"
+    rules = (
+        ("fda", "regulatory_approval"),
+        ("license", "partnership"),
+        ("raises eur", "financial_results"),
+        ("results", "financial_results"),
+        ("phase 3", "clinical_update"),
+        ("launch", "corporate_move"),
     )
+    event_type = next((t for word, t in rules if word in lowered), None)
+    event_type = event_type or ("scientific_publication" if "pubmed" in text.lower() else "other")
     return json.dumps(
         {
             "summary": f"Summary of: {title}",

@@ -1,152 +1,386 @@
-"""Client-config validation (every error path names its field), canonical files, publication rules."""
+"""Client-config validation in the team's format: identity, business sections, ranges, references
+into canonical/, unknown keys kept with one warning, the runtime version, canonical files."""
 
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.pipeline.conftest import REPO_ROOT
-from vectora_core.config.cli import canonical_index, publish
-from vectora_core.config.publish import ConfigFile, repo_files, validate_files
-from vectora_core.config.validation import validate_canonical_text, validate_client_text
+from vectora_core import RUNTIME_VERSION
+from vectora_core.config.schema import EVENT_TYPES, Source, SourceCatalog
+from vectora_core.config.validation import (
+    CanonicalIndex,
+    parse_yaml,
+    validate_canonical_text,
+    validate_client_text,
+)
+from vectora_ops.config.cli import canonical_index
 
-GOOD = yaml.safe_load((REPO_ROOT / "clients" / "lai_weekly.yaml").read_text())
+CONFIGS = Path(__file__).parent / "configs"
+# The repository's config, and the team-format test config (every section, French comments).
+REPO_TEXT = (REPO_ROOT / "clients" / "lai_weekly.yaml").read_text("utf-8")
+TEAM_TEXT = (CONFIGS / "lai_weekly.yaml").read_text("utf-8")
+TEAM = yaml.safe_load(TEAM_TEXT)
 
 
 @pytest.fixture(scope="module")
-def index():
+def index() -> CanonicalIndex:
     found, problems = canonical_index(REPO_ROOT)
     assert problems == []
     return found
 
 
-def problems_of(document: dict, index, expected_id: str | None = "lai_weekly") -> list[str]:
-    config, problems = validate_client_text(yaml.safe_dump(document), index, expected_id=expected_id)
-    assert (config is None) == bool(problems)
-    return problems
+def problems_of(document: dict, index, expected_id: str | None = "lai_weekly", runtime=None) -> list[str]:
+    result = validate_client_text(yaml.safe_dump(document), index, expected_id=expected_id, runtime=runtime)
+    assert (result.config is None) == bool(result.problems)
+    return result.problems
 
 
 def edited(**paths: object) -> dict:
-    document = copy.deepcopy(GOOD)
+    """The team config with ``a__b__0__c=value`` set (``KeyError``: deleted)."""
+    document = copy.deepcopy(TEAM)
     for path, value in paths.items():
         *parents, last = path.split("__")
         node = document
         for part in parents:
             node = node[int(part)] if part.isdigit() else node[part]
         if value is KeyError:
-            del node[last]
+            del node[int(last) if last.isdigit() else last]
         else:
             node[int(last) if last.isdigit() else last] = value
     return document
 
 
-def test_the_repository_config_is_valid(index) -> None:
-    assert problems_of(GOOD, index) == []
+def test_the_repository_config_is_valid_and_knows_every_key(index) -> None:
+    result = validate_client_text(REPO_TEXT, index, expected_id="lai_weekly", runtime=(RUNTIME_VERSION, "x"))
+    assert (result.problems, result.warnings) == ([], [])
+    assert result.config is not None and result.config.version == "7.1.0"
 
 
-def test_version_suffix_in_client_id_is_refused_with_the_field_path_and_the_fix(index) -> None:
-    problems = problems_of(edited(client_profile__client_id="lai_weekly_v7"), index, expected_id=None)
-    assert problems == [
-        "client_profile.client_id: must not carry a version suffix ('_v7'); "
-        "put 7.0.0 in client_profile.version"
+def test_a_config_in_the_team_format_is_accepted_and_its_unknown_keys_listed_in_one_warning(index) -> None:
+    # given the team's format with every section, and keys the schema does not model
+    result = validate_client_text(TEAM_TEXT, index, expected_id="lai_weekly")
+    # then it is valid; the unknown keys are kept and named once, each with its path
+    assert result.problems == []
+    assert result.warnings == [
+        "6 key(s) unknown to the schema, kept as they are: matching_config.enable_diagnostic_mode, "
+        "matching_config.trademark_privileges.ingestion_priority, "
+        "newsletter_selection.deduplication.prefer_higher_score, newsletter_layout.sections[3].notes, "
+        "metadata.created_by, metadata.creation_notes"
     ]
+    config = result.config
+    assert config is not None
+    assert config.matching_config.model_extra == {"enable_diagnostic_mode": True}
+    assert [s.id for s in config.newsletter_layout.ordered()] == [
+        "regulatory_updates",
+        "partnerships_deals",
+        "clinical_updates",
+        "others",
+    ]
+    assert config.newsletter_layout.sections[3].accepts("safety_signal")  # the "*" catch-all
 
 
-def test_every_violation_is_reported_at_once_even_when_the_schema_fails(index) -> None:
-    # given an old-style file: a versioned id (schema), a stale config_version (rule), an unknown
-    # source (reference into canonical/)
-    document = edited(
-        client_profile__client_id="lai_weekly_v7",
-        metadata__config_version="6.1.0",
-        sources__include=[*GOOD["sources"]["include"], "no_such_source"],
+def test_a_misspelt_key_is_a_warning_with_a_suggestion_and_its_default_applies(index) -> None:
+    document = edited(pipeline__default_perod_days=14)
+    del document["pipeline"]["default_period_days"]
+    result = validate_client_text(yaml.safe_dump(document), index, expected_id="lai_weekly")
+    assert result.problems == []
+    assert (
+        "kept as they are: pipeline.default_perod_days (did you mean default_period_days?), "
+        in result.warnings[0]
     )
-    problems = problems_of(document, index, expected_id=None)
-    assert [p.split(":", 1)[0] for p in problems] == [
-        "client_profile.client_id",
-        "metadata.config_version",
-        f"sources.include[{len(GOOD['sources']['include'])}]",
-    ]
+    assert result.config is not None and result.config.pipeline.default_period_days == 7
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"client_profile__version": "7.0"}, "client_profile.version: must be a semantic version"),
+        (
+            {"client_profile__client_id": "lai_weekly_v7"},
+            "client_profile.client_id: must not carry a version suffix ('_v7'); "
+            "put 7.0.0 in client_profile.version",
+        ),
         (
             {"client_profile__client_id": "LAI-weekly"},
             "client_profile.client_id: 'LAI-weekly' is not allowed",
         ),
+        ({"client_profile__client_id": KeyError}, "client_profile.client_id: required field is missing"),
+        ({"client_profile__version": "7.0"}, "client_profile.version: must be a semantic version"),
+        ({"client_profile__version": KeyError}, "client_profile.version: required field is missing"),
         (
             {"metadata__config_version": "6.1.0"},
-            "metadata.config_version: must equal client_profile.version (7.0.0)",
+            "metadata.config_version: must equal client_profile.version (7.0.0), got 6.1.0",
         ),
         (
             {"metadata__changelog__0__version": "7.0.1"},
-            "metadata.changelog[0].version: the newest (first) entry",
+            "metadata.changelog[0].version: the newest (first) entry must describe version 7.0.0, got 7.0.1",
         ),
         (
-            {"metadata__changelog__0__date": "30/01/2026"},
-            "metadata.changelog[0].date: Input should be a valid date",
+            {"metadata__changelog__0__version": KeyError},
+            "metadata.changelog[0].version: the newest (first) entry must describe version 7.0.0, got none",
+        ),
+        (
+            {"metadata__changelog__1__version": "8.0.0"},
+            "metadata.changelog[1].version: entries go newest first with strictly decreasing versions",
         ),
         (
             {"metadata__changelog__1__date": "2026-02-01"},
             "metadata.changelog[1].date: entries go newest first",
         ),
+        (
+            {"metadata__changelog__0__date": "30/01/2026"},
+            "metadata.changelog[0].date: Input should be a valid date",
+        ),
         ({"metadata__changelog": []}, "metadata.changelog: List should have at least 1 item"),
-        ({"scoring__threshold": KeyError}, "scoring.threshold: required field is missing"),
-        ({"scoring__thresold": 5}, "scoring.thresold: unknown key; allowed here: event_rules, scopes"),
-        (
-            {"sources__include": ["fiercepharma", "nope"]},
-            "sources.include[1]: 'nope' is not in catalog lai_sources",
-        ),
-        ({"sources__catalog": "other_sources"}, "sources.catalog: no canonical/sources/other_sources.yaml"),
-        (
-            {"scoring__scopes__0__scope": "lai_things"},
-            "scoring.scopes[0].scope: no canonical/scopes/lai_things.yaml",
-        ),
-        (
-            {"prompts__editorial": "normalization"},
-            "prompts.editorial: normalization is a normalization prompt",
-        ),
-        (
-            {"newsletter__sections__0__event_types": ["gossip"]},
-            "newsletter.sections[0].event_types[0]: Input should be",
-        ),
-        ({"pipeline__period_days": 0}, "pipeline.period_days: Input should be greater than or equal to 1"),
     ],
 )
-def test_each_violation_names_its_field(index, change: dict, expected: str) -> None:
+def test_identity_and_versioning_stay_strict(index, change: dict, expected: str) -> None:
+    problems = problems_of(edited(**change), index, expected_id=None)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_older_changelog_entries_may_have_no_version(index) -> None:
+    assert problems_of(edited(metadata__changelog__1__version=KeyError), index) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"watch_domains": KeyError}, "watch_domains: required field is missing"),
+        ({"watch_domains": []}, "watch_domains: List should have at least 1 item"),
+        ({"watch_domains__0__id": KeyError}, "watch_domains[0].id: required field is missing"),
+        ({"newsletter_layout__sections": KeyError}, "newsletter_layout.sections: required field is missing"),
+        (
+            {"newsletter_layout__sections__1__id": KeyError},
+            "newsletter_layout.sections[1].id: required field",
+        ),
+        (
+            {"newsletter_layout__sections__1__max_items": KeyError},
+            "newsletter_layout.sections[1].max_items: required field is missing",
+        ),
+        ({"scoring_config": KeyError}, "scoring_config: required field is missing"),
+        ({"bedrock_config__editorial_prompt": KeyError}, "bedrock_config.editorial_prompt: required field"),
+    ],
+)
+def test_the_teams_required_fields(index, change: dict, expected: str) -> None:
     problems = problems_of(edited(**change), index)
     assert any(p.startswith(expected) for p in problems), problems
 
 
-def test_every_violation_is_reported_at_once(index) -> None:
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"matching_config__min_domain_score": 0.95},
+            "matching_config.min_domain_score: a score threshold must lie within 0.1-0.9, got 0.95",
+        ),
+        (
+            {"matching_config__fallback_min_score": 0.05},
+            "matching_config.fallback_min_score: a score threshold must lie within 0.1-0.9, got 0.05",
+        ),
+        (
+            {"matching_config__domain_type_thresholds__technology": 1.0},
+            "matching_config.domain_type_thresholds.technology: a score threshold must lie within 0.1-0.9",
+        ),
+        (
+            {"matching_config__trademark_privileges__auto_match_threshold": 0.99},
+            "matching_config.trademark_privileges.auto_match_threshold: a score threshold must lie within",
+        ),
+        (
+            {"newsletter_selection__deduplication__similarity_threshold": 0.0},
+            "newsletter_selection.deduplication.similarity_threshold: a score threshold must lie within",
+        ),
+        (
+            {"newsletter_selection__min_score_threshold": -1},
+            "newsletter_selection.min_score_threshold: Input",
+        ),
+        ({"newsletter_layout__sections__0__max_items": 0}, "newsletter_layout.sections[0].max_items: Input"),
+        ({"pipeline__default_period_days": 0}, "pipeline.default_period_days: Input should be greater"),
+        ({"pipeline__bedrock_concurrency": 64}, "pipeline.bedrock_concurrency: Input should be less"),
+        (
+            {"scoring_config__event_type_weight_overrides__partnership": 150},
+            "scoring_config.event_type_weight_overrides: event-type weights lie within 0-100, got "
+            "partnership: 150",
+        ),
+        (
+            {"scoring_config__event_type_weight_overrides__gossip": 1},
+            "scoring_config.event_type_weight_overrides.gossip.[key]: Input should be 'partnership'",
+        ),
+        (
+            {"newsletter_layout__sections__3__filter_event_types": ["*", "partnership"]},
+            "newsletter_layout.sections[3].filter_event_types: '*' (any event type) stands alone",
+        ),
+        (
+            {"newsletter_layout__sections__0__filter_event_types": ["gossip"]},
+            "newsletter_layout.sections[0].filter_event_types[0]: Input should be 'partnership'",
+        ),
+        (
+            {"newsletter_layout__sections__0__sort_by": "random"},
+            "newsletter_layout.sections[0].sort_by: Input",
+        ),
+        (
+            {"newsletter_layout__sections__1__id": "regulatory_updates"},
+            "newsletter_layout: section ids must be unique, repeated: regulatory_updates",
+        ),
+        (
+            {"watch_domains__1__technology_scope": KeyError},
+            "watch_domains[1]: a watch domain names at least one of technology_scope, company_scope",
+        ),
+        (
+            {"source_config__source_bouquets_enabled": []},
+            "source_config: enable at least one bouquet (source_bouquets_enabled) or source",
+        ),
+        ({"client_profile__active": "maybe"}, "client_profile.active: Input should be a valid boolean"),
+        ({"newsletter_delivery__notification_email": "nobody"}, "newsletter_delivery.notification_email:"),
+    ],
+)
+def test_business_sections_are_typed_with_their_ranges(index, change: dict, expected: str) -> None:
+    problems = problems_of(edited(**change), index)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"newsletter_layout__sections__1__source_domains": ["tech_lai_ecosystem", "biosimilars"]},
+            "newsletter_layout.sections[1].source_domains[1]: 'biosimilars' is not a watch domain of this "
+            "config (watch_domains ids: tech_lai_ecosystem, delivery_technologies)",
+        ),
+        (
+            {"watch_domains__0__trademark_scope": "lai_brands"},
+            "watch_domains[0].trademark_scope: no canonical/scopes/lai_brands.yaml; available scopes: "
+            "lai_companies, lai_keywords, lai_molecules, lai_technologies, lai_trademarks",
+        ),
+        (
+            {"watch_domains__0__company_scope": "lai_keywords"},
+            "watch_domains[0].company_scope: lai_keywords is a keywords scope, this field takes companies "
+            "(such scopes: lai_companies)",
+        ),
+        (
+            {"watch_domains__1__id": "tech_lai_ecosystem"},
+            "watch_domains[1].id: 'tech_lai_ecosystem' is used by an earlier watch domain; ids are unique",
+        ),
+        (
+            {"source_config__source_bouquets_enabled": ["lai_press_mvp"]},
+            "source_config.source_bouquets_enabled[0]: no canonical/sources/lai_press_mvp.yaml; "
+            "available bouquets: lai_sources",
+        ),
+        (
+            {"source_config__sources_extra_enabled": ["press_sector__biocentury"]},
+            "source_config.sources_extra_enabled[0]: 'press_sector__biocentury' is in no canonical source "
+            "catalog (source ids: alkermes, camurus, endpoints,",
+        ),
+        (
+            {"source_config__bouquet_ingestion_overrides": {"lai_press_mvp": {"max_items": 3}}},
+            "source_config.bouquet_ingestion_overrides.lai_press_mvp: not an enabled bouquet "
+            "(source_bouquets_enabled: lai_sources)",
+        ),
+        (
+            {"bedrock_config__normalization_prompt": "lai_normalization"},
+            "bedrock_config.normalization_prompt: no canonical/prompts/lai_normalization.yaml; "
+            "available prompts: editorial, normalization",
+        ),
+        (
+            {"bedrock_config__editorial_prompt": "normalization"},
+            "bedrock_config.editorial_prompt: normalization is a normalization prompt, not a editorial one",
+        ),
+        (
+            {"bedrock_config__matching_prompt": "lai_matching"},
+            "bedrock_config.matching_prompt: no canonical/prompts/lai_matching.yaml",
+        ),
+        (
+            {"scoring_config__client_specific_bonuses__trademark_mentions__scope": "lai_trademarks_global"},
+            "scoring_config.client_specific_bonuses.trademark_mentions.scope: no "
+            "canonical/scopes/lai_trademarks_global.yaml",
+        ),
+        (
+            {"matching_config__fallback_company_scopes": ["lai_molecules"]},
+            "matching_config.fallback_company_scopes[0]: lai_molecules is a molecules scope, this field "
+            "takes companies",
+        ),
+    ],
+)
+def test_references_name_what_is_missing_and_list_what_exists(index, change: dict, expected: str) -> None:
+    problems = problems_of(edited(**change), index)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_an_extra_source_defined_by_two_catalogs_is_ambiguous(index) -> None:
+    source = Source(id="camurus", name="Camurus (copy)", type="rss", url="https://example.com/feed")
+    twice = copy.copy(index)
+    twice.catalogs = {
+        **index.catalogs,
+        "copy": SourceCatalog(catalog_id="copy", description="d", sources=[source]),
+    }
+    document = edited(source_config__sources_extra_enabled=["camurus"])
+    assert problems_of(document, twice) == [
+        "source_config.sources_extra_enabled[0]: 'camurus' is defined by several catalogs "
+        "(copy, lai_sources); "
+        "enable the one you mean as a bouquet instead"
+    ]
+
+
+def test_the_canonical_scoring_rules_must_exist(index) -> None:
+    without = copy.copy(index)
+    without.scoring_rules = None
+    assert problems_of(TEAM, without) == [
+        "scoring_config: canonical/scoring/scoring_rules.yaml is missing (the default event-type weights "
+        "and scope scoring every config builds on)"
+    ]
+
+
+def test_every_violation_is_reported_at_once_even_when_the_schema_fails(index) -> None:
+    # given: a versioned id (schema), a stale config_version (rule), an unknown scope (reference)
     document = edited(
-        client_profile__client_id="lai_weekly_v7", pipeline__period_days=0, scoring__threshold=-1
+        client_profile__client_id="lai_weekly_v7",
+        metadata__config_version="6.1.0",
+        watch_domains__1__technology_scope="lai_platforms",
     )
     problems = problems_of(document, index, expected_id=None)
-    assert [p.split(":")[0] for p in problems] == [
+    assert [p.split(":", 1)[0] for p in problems] == [
         "client_profile.client_id",
-        "scoring.threshold",
-        "pipeline.period_days",
+        "metadata.config_version",
+        "watch_domains[1].technology_scope",
     ]
 
 
 def test_file_name_must_match_the_client_id(index) -> None:
-    assert problems_of(GOOD, index, expected_id="other") == [
+    assert problems_of(TEAM, index, expected_id="other") == [
         "client_profile.client_id: 'lai_weekly' does not match the file name (other.yaml); "
         "the file must be clients/<client_id>.yaml"
     ]
 
 
-def test_invalid_yaml_and_non_mapping_documents() -> None:
-    assert validate_client_text("a: [", None)[1][0].startswith("<document>: not valid YAML (line")
-    assert validate_client_text("- 1\n", None)[1] == ["<document>: must be a mapping of keys, got list"]
+def test_a_config_needing_a_newer_runtime_is_refused_naming_both_versions(index) -> None:
+    document = edited(metadata__min_runtime_version="9.0.0")
+    assert problems_of(document, index, runtime=("2.1.0", "dev (deployed)")) == [
+        "metadata.min_runtime_version: 9.0.0 is newer than the runtime 2.1.0 of dev (deployed); "
+        "deploy a runtime >= 9.0.0 first"
+    ]
+    # versions compare as numbers: 2.10.0 is newer than 2.9.0
+    assert problems_of(edited(metadata__min_runtime_version="2.10.0"), index, runtime=("2.9.0", "x"))
+    assert problems_of(edited(metadata__min_runtime_version="2.9.0"), index, runtime=("2.10.0", "x")) == []
+    assert problems_of(edited(metadata__min_runtime_version=KeyError), index, runtime=("0.0.1", "x")) == []
+
+
+def test_yaml_that_is_not_a_usable_document_is_one_problem() -> None:
+    assert validate_client_text("a: [", None).problems[0].startswith("<document>: not valid YAML (line")
+    assert validate_client_text("- 1\n", None).problems == ["<document>: must be a mapping of keys, got list"]
+    assert parse_yaml("a: 1\nb: 2\na: 3\n")[1] == [
+        "<document>: not valid YAML: duplicate key 'a' (line 3): each key may appear once"
+    ]
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(12)
+    )
+    assert parse_yaml(bomb)[1] == [
+        "<document>: not valid YAML: more than 100 aliases (*name): refused as an alias bomb"
+    ]
+    assert parse_yaml("[" * 100_000)[1][0].startswith("<document>: not valid YAML")
 
 
 def test_canonical_files_are_checked_against_their_schema_and_name() -> None:
@@ -157,73 +391,19 @@ def test_canonical_files_are_checked_against_their_schema_and_name() -> None:
     ]
     broken = yaml.safe_load(text)
     broken["sources"][0].pop("url")
-    problems = validate_canonical_text("sources", "lai_sources", yaml.safe_dump(broken))[1]
-    assert problems == ["sources[0]: an rss source needs url"]
-
-
-def test_pubmed_sources_default_to_the_real_eutils_url(bundle) -> None:
-    pubmed = bundle.catalog.by_id()["pubmed_lai"]
-    assert str(pubmed.eutils_base_url) == "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
-
-
-def test_publish_refuses_prod_before_anything_else() -> None:
-    with pytest.raises(ValueError, match=r"^--env prod is refused: prod only receives configs by promotion"):
-        publish("prod", repo_files(REPO_ROOT), s3=object())
-
-
-def test_publish_uploads_nothing_when_one_file_is_invalid() -> None:
-    # given: the real files plus one invalid client; an S3 client that fails the test if touched
-    files = repo_files(REPO_ROOT) + [
-        ConfigFile("clients/bad.yaml", "client_profile: {}\n", "clients/bad.yaml")
-    ]
-
-    class Untouchable:
-        def put_object(self, **_: object) -> None:
-            raise AssertionError("nothing may be uploaded")
-
-    # when / then
-    with pytest.raises(ValueError) as raised:
-        publish("dev", files, s3=Untouchable())
-    lines = str(raised.value).splitlines()
-    assert "clients/bad.yaml: client_profile.version: required field is missing" in lines
-    assert lines[-1].startswith("nothing uploaded: ")
-
-
-def test_publish_of_a_missing_client_is_an_error() -> None:
-    assert validate_files(repo_files(REPO_ROOT, ["nobody"])) == [
-        f"{REPO_ROOT / 'clients' / 'nobody.yaml'}: file not found or empty"
+    assert validate_canonical_text("sources", "lai_sources", yaml.safe_dump(broken))[1] == [
+        "sources[0]: an rss source needs url"
     ]
 
 
-def run_script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-
-
-def test_validate_config_script_reports_every_problem_and_exits_non_zero(tmp_path: Path) -> None:
-    bad = tmp_path / "lai_weekly_v7.yaml"
-    bad.write_text(yaml.safe_dump(edited(client_profile__client_id="lai_weekly_v7", scoring__threshold=-1)))
-    result = run_script("scripts/config/validate_config.py", str(bad))
-    assert result.returncode == 1
-    lines = result.stderr.splitlines()
-    assert (
-        f"{bad}: client_profile.client_id: must not carry a version suffix ('_v7'); "
-        "put 7.0.0 in client_profile.version" in lines
-    )
-    assert any(line.startswith(f"{bad}: scoring.threshold:") for line in lines)
-    assert lines[-1] == "validate_config: 2 problem(s)"
-    ok = run_script("scripts/config/validate_config.py", "clients/lai_weekly.yaml")
-    assert (ok.returncode, ok.stdout) == (0, "ok clients/lai_weekly.yaml: lai_weekly 7.0.0\n")
-
-
-def test_publish_config_script_refuses_prod_in_one_line() -> None:
-    result = run_script("scripts/config/publish_config.py", "--env", "prod")
-    assert result.returncode == 1
-    assert result.stderr == (
-        "publish_config: --env prod is refused: prod only receives configs by promotion from stage\n"
-    )
-    unknown = run_script("scripts/config/publish_config.py", "--env", "qa")
-    assert unknown.returncode == 2
-    assert unknown.stderr == "publish_config: unknown environment 'qa': allowed values are dev, stage, prod\n"
+def test_scoring_rules_weigh_every_event_type() -> None:
+    text = (REPO_ROOT / "canonical" / "scoring" / "scoring_rules.yaml").read_text()
+    rules = yaml.safe_load(text)
+    assert set(rules["event_type_weights"]) == set(EVENT_TYPES)
+    del rules["event_type_weights"]["safety_signal"]
+    assert validate_canonical_text("scoring", "scoring_rules", yaml.safe_dump(rules))[1] == [
+        "event_type_weights: give a weight to every event type, missing: safety_signal"
+    ]
 
 
 def test_prompt_placeholders_are_checked_when_publishing() -> None:
@@ -239,3 +419,10 @@ def test_prompt_placeholders_are_checked_when_publishing() -> None:
         "<document>: system: not a valid template (Single '}' encountered in format string); "
         "write literal braces as {{ and }}"
     ]
+
+
+def test_the_normalization_prompt_lists_the_event_types_of_the_format(bundle) -> None:
+    system = bundle.normalization_prompt.system
+    assert '"event_type": one of {event_types};' in system
+    filled = system.format(language="English", event_types=", ".join(EVENT_TYPES))
+    assert "one of partnership, clinical_update, regulatory, regulatory_approval, nda_submission," in filled

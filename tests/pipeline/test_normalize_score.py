@@ -1,7 +1,8 @@
-"""Scoring, the offline normalizer, and the Bedrock normalizer stubbed at the client boundary."""
+"""Scope matching, watch domains and scoring, and the Bedrock normalizer stubbed at the client boundary."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import threading
@@ -13,16 +14,10 @@ from botocore.stub import Stubber
 from scripts.invoke.fixture_feeds import FEEDS_DIR, fixture_catalog, render
 from tests.pipeline.conftest import RUN_DATE
 from tests.pipeline.fake_bedrock import MODEL_ID, FakeBedrock, converse_response, normalization_answer
-from vectora_core.config.schema import Scope, SourceCatalog
+from vectora_core.config.schema import EVENT_TYPES, Bonus, Scope, SourceCatalog
 from vectora_core.pipeline.bedrock import BedrockError, BedrockJson, BedrockUnavailableError, extract_json
-from vectora_core.pipeline.normalize import (
-    BedrockNormalizer,
-    Normalization,
-    OfflineNormalizer,
-    curate_all,
-    curate_item,
-)
-from vectora_core.pipeline.scoring import ScopeMatcher, score_item
+from vectora_core.pipeline.normalize import BedrockNormalizer, Normalization, curate_all, curate_item
+from vectora_core.pipeline.scoring import ScopeMatcher, Scorer
 from vectora_core.pipeline.sources import parse_feed, parse_pubmed_articles
 
 CATALOG = SourceCatalog.model_validate(fixture_catalog("http://127.0.0.1:1/")).by_id()
@@ -44,10 +39,6 @@ def items() -> dict[str, dict]:
 ITEMS = items()
 
 
-def matchers(bundle):
-    return [(ScopeMatcher.of(scope), weight) for scope, weight in bundle.scopes]
-
-
 def test_scope_matching_uses_aliases_word_boundaries_and_acronym_case() -> None:
     scope = Scope.model_validate(
         {
@@ -66,46 +57,42 @@ def test_scope_matching_uses_aliases_word_boundaries_and_acronym_case() -> None:
     ]
 
 
-def test_score_adds_capped_scope_points_and_event_weight(bundle) -> None:
+def test_an_item_matches_the_domains_whose_scopes_it_names_and_scores_their_scopes_once(bundle) -> None:
+    scorer = Scorer.of(bundle)
     text = "FDA approves Teva and MedinCell's olanzapine long-acting injectable"
-    score, details = score_item(text, "regulatory", True, matchers(bundle), bundle.config.scoring)
-    # keywords 3.0 x 1.5 + molecules 2.0 x 1.0 + companies (1.5 + 3.0) x 1.0 + regulatory 3.0
-    assert score == 14.0
-    assert details["scopes"]["lai_companies"] == {"matched": ["MedinCell", "Teva"], "points": 4.5}
-    assert details["event_type"] == {"event_type": "regulatory", "points": 3.0}
-    halved, details = score_item(text, "regulatory", False, matchers(bundle), bundle.config.scoring)
-    assert halved == 7.0 and details["not_lai_relevant_factor"] == 0.5
+    score = scorer.score(text, "regulatory", True)
+    # lai_ecosystem (keywords, companies, molecules) matches; lai_delivery_technologies (technologies) not
+    assert score.domains == ["lai_ecosystem"]
+    # keywords 3.0 x 1.5 + molecules 2.0 x 1.0 + companies (1.5 + 3.0) x 1.0 + regulatory 3.0 (the override)
+    assert score.value == 14.0
+    assert score.details["scopes"]["lai_companies"] == {"matched": ["MedinCell", "Teva"], "points": 4.5}
+    assert score.details["event_type"] == {"event_type": "regulatory", "points": 3.0}
+    halved = scorer.score(text, "regulatory", False)
+    assert halved.value == 7.0 and halved.details["not_relevant_factor"] == 0.5
+    both = scorer.score(text + " in PLGA microspheres", "regulatory", True)
+    assert both.domains == ["lai_ecosystem", "lai_delivery_technologies"]
+    assert both.value == 14.0 + 2.0 * 1.2  # PLGA microspheres: weight 2.0, lai_technologies' match_weight 1.2
 
 
-def test_offline_normalizer_event_types_entities_and_dates(bundle) -> None:
-    offline = OfflineNormalizer(bundle)
-    expected = {
-        "fda_approves": "regulatory",
-        "camurus_enters": "partnership",
-        "pfizer_reports": "corporate",
-        "medincell_announces": "clinical_trial",
-        "medincell_raises": "financing",
-        "camurus_launches": "product_launch",
-        "pharmacokinetics_of": "scientific_publication",
-        "real-world_persistence": "scientific_publication",
-    }
-    assert {k: offline.normalize(ITEMS[k]).event_type for k in expected} == expected
-    fda = offline.normalize(ITEMS["fda_approves"])
-    assert fda.companies == ["MedinCell", "Teva"]
-    assert fda.molecules == ["olanzapine"] and fda.technologies == ["SteadyTeq"]
-    assert fda.event_date.isoformat() == "2026-11-23" and fda.lai_relevant
-    trial = offline.normalize(ITEMS["medincell_announces"])
-    assert [d.date.isoformat() for d in trial.dates] == ["2027-06-30"]
-    assert not offline.normalize(ITEMS["pfizer_reports"]).lai_relevant
-    assert offline.label["mode"] == "offline" and "BEDROCK_MODE=offline" in offline.label["label"]
+def test_event_weights_are_canonical_unless_the_config_overrides_them(bundle) -> None:
+    scorer = Scorer.of(bundle)
+    assert set(scorer.event_weights) == set(EVENT_TYPES)
+    assert scorer.event_weights["regulatory"] == 3.0  # lai_weekly's override of the canonical 2.5
+    assert scorer.event_weights["regulatory_approval"] == 3.0  # canonical/scoring/scoring_rules.yaml
+    alone = scorer.score("nothing followed here", "safety_signal", True)
+    assert (alone.value, alone.domains) == (3.0, [])
 
 
-def test_offline_selection_keeps_lai_news_and_drops_the_rest(bundle) -> None:
-    offline = OfflineNormalizer(bundle)
-    scores = {k: curate_item(i, offline, matchers(bundle), bundle)["score"] for k, i in ITEMS.items()}
-    threshold = bundle.config.scoring.threshold
-    assert scores["pfizer_reports"] < threshold
-    assert all(s >= threshold for k, s in scores.items() if k not in ("pfizer_reports", "alkermes_completes"))
+def test_client_bonuses_apply_when_the_item_names_their_scope(bundle) -> None:
+    scoring = bundle.config.scoring_config.model_copy(
+        update={"client_specific_bonuses": {"pure_players": Bonus(scope="lai_companies", bonus=5.0)}}
+    )
+    config = bundle.config.model_copy(update={"scoring_config": scoring})
+    scorer = Scorer.of(dataclasses.replace(bundle, config=config))
+    with_bonus = scorer.score("Camurus news", "other", True)
+    assert with_bonus.details["bonuses"] == {"pure_players": 5.0}
+    assert with_bonus.value == 3.0 * 1.0 + 5.0  # Camurus (3.0) in lai_companies, then the bonus
+    assert "bonuses" not in scorer.score("Pfizer news", "other", True).details
 
 
 def stubbed_bedrock_json(**kwargs) -> tuple[BedrockJson, Stubber]:
@@ -130,7 +117,7 @@ def test_bedrock_normalizer_sends_the_canonical_prompt_in_a_converse_request(bun
         "companies": ["Teva", "MedinCell"],
         "molecules": ["olanzapine"],
         "technologies": ["SteadyTeq"],
-        "event_type": "regulatory",
+        "event_type": "regulatory_approval",
         "event_date": "2026-11-23",
         "dates": [{"date": "2027-01-15", "label": "US launch"}],
         "lai_relevant": True,
@@ -140,7 +127,9 @@ def test_bedrock_normalizer_sends_the_canonical_prompt_in_a_converse_request(bun
         converse_response("```json\n" + json.dumps(answer) + "\n```"),
         {
             "modelId": MODEL_ID,
-            "system": [{"text": prompt.system.format(language="English")}],
+            "system": [
+                {"text": prompt.system.format(language="English", event_types=", ".join(EVENT_TYPES))}
+            ],
             "messages": [{"role": "user", "content": [{"text": pytest.approx_text(item)}]}],
             "inferenceConfig": {"maxTokens": prompt.max_tokens, "temperature": prompt.temperature},
         },
@@ -148,7 +137,7 @@ def test_bedrock_normalizer_sends_the_canonical_prompt_in_a_converse_request(bun
     with stubber:
         normalization = BedrockNormalizer(bundle, bedrock).normalize(item)
     stubber.assert_no_pending_responses()
-    assert normalization.dates[0].label == "US launch" and normalization.event_type == "regulatory"
+    assert normalization.dates[0].label == "US launch" and normalization.event_type == "regulatory_approval"
 
 
 class _UserText:
@@ -186,7 +175,7 @@ def test_throttling_is_retried_with_backoff_then_succeeds(bundle) -> None:
         base_delay_s=1.0,
     )
     result = BedrockNormalizer(bundle, bedrock).normalize(ITEMS["fda_approves"])
-    assert result.event_type == "regulatory"
+    assert result.event_type == "regulatory_approval"
     assert calls["n"] == 3 and bedrock.throttled == 2
     assert 0 <= waits[0] <= 1.0 and 0 <= waits[1] <= 2.0
 
@@ -235,7 +224,7 @@ def test_no_more_model_calls_in_flight_than_the_workers(bundle) -> None:
 def test_throttling_that_never_ends_fails_the_item_not_the_run(bundle) -> None:
     fake = FakeBedrock(lambda _: (429, "ThrottlingException"))
     bedrock = BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None, max_attempts=3)
-    curated = curate_item(ITEMS["fda_approves"], BedrockNormalizer(bundle, bedrock), matchers(bundle), bundle)
+    curated = curate_item(ITEMS["fda_approves"], BedrockNormalizer(bundle, bedrock), Scorer.of(bundle))
     assert curated["status"] == "normalization_failed" and curated["score"] == 0.0
     assert curated["error"].startswith("Bedrock ThrottlingException after 3 attempt(s)")
     assert len(fake.requests) == 3
@@ -258,7 +247,10 @@ def test_an_invalid_answer_gets_one_corrective_turn(bundle) -> None:
 
     fake = FakeBedrock(answer)
     bedrock = BedrockJson(fake.client, MODEL_ID, sleep=lambda _: None)
-    assert BedrockNormalizer(bundle, bedrock).normalize(ITEMS["fda_approves"]).event_type == "regulatory"
+    assert (
+        BedrockNormalizer(bundle, bedrock).normalize(ITEMS["fda_approves"]).event_type
+        == "regulatory_approval"
+    )
     second = fake.requests[1]["messages"]
     assert [m["role"] for m in second] == ["user", "assistant", "user"]
     assert second[2]["content"][0]["text"].startswith("That answer is not valid (")

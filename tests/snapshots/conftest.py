@@ -18,6 +18,9 @@ import boto3
 import pytest
 
 from vectora_core.naming import Bucket, Function, resource_name
+from vectora_ops.snapshots import Aws, LocalStore, SnapshotEngine
+from vectora_ops.snapshots.aws import DEFAULT_WORKERS
+from vectora_ops.snapshots.engine import Clock, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO_ROOT / "scripts" / "maintenance"
@@ -53,6 +56,20 @@ def aws_env(deployed_dev: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 def session() -> boto3.session.Session:
     """A fresh boto3 session (reads AWS_ENDPOINT_URL and the dummy credentials from the environment)."""
     return boto3.session.Session()
+
+
+def engine(
+    env: str = ENV,
+    *,
+    session: Any = None,
+    workers: int = DEFAULT_WORKERS,
+    local: Path | None = None,
+    clock: Clock = utc_now,
+) -> SnapshotEngine:
+    """The engine of ``env`` on the process's boto3 (or ``session``), in the bucket or ``local``."""
+    aws = Aws(env, session=session, workers=workers)
+    store = LocalStore(aws, local) if local is not None else None
+    return SnapshotEngine(env, aws=aws, store=store, clock=clock)
 
 
 def run_script(aws: Any, name: str, *args: str) -> Script:

@@ -4,21 +4,19 @@ one clear line, exit status != 0, nothing changed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.snapshots.conftest import BACKUPS_BUCKET, CONFIG_BUCKET, ENV, DevState, run_script, session
-from vectora_core.snapshots import (
-    RollbackError,
-    SnapshotError,
-    create_snapshot,
-    list_snapshots,
-    rollback_snapshot,
-)
+from tests.snapshots.conftest import BACKUPS_BUCKET, CONFIG_BUCKET, ENV, DevState, engine, run_script, session
+from vectora_ops.snapshots import RollbackError, SnapshotError
+from vectora_ops.snapshots.restore.s3_objects import S3ObjectsPlanner
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +43,10 @@ def backups_keys(state: DevState) -> list[str]:
     return sorted(k for k in state.keys("snapshots/", BACKUPS_BUCKET))
 
 
+def audit_keys(state: DevState) -> list[str]:
+    return sorted(state.keys("audit/", BACKUPS_BUCKET))
+
+
 def fingerprint(state: DevState) -> tuple[Any, ...]:
     """What an error must not change: snapshots, client configs, the function."""
     configs = {k: state.get(k) for k in state.keys("clients/")}
@@ -59,13 +61,13 @@ def test_s3_error_during_a_snapshot_leaves_it_incomplete_and_rollback_refuses_it
     faulty, calls = failing_on("CopyObject", 3, bucket=BACKUPS_BUCKET)
     # when
     with pytest.raises(SnapshotError) as err:
-        create_snapshot(ENV, "faulty", client=dev_state.client_id, session=faulty, workers=1)
+        engine(session=faulty, workers=1).create("faulty", client=dev_state.client_id)
     # then
     assert calls[0] >= 3
     message = str(err.value)
     assert "left incomplete" in message and "injected failure" in message and "\n" not in message
     snapshot_id = message.split()[1]
-    info = next(i for i in list_snapshots(ENV) if i.snapshot_id == snapshot_id)
+    info = next(i for i in engine().list() if i.snapshot_id == snapshot_id)
     assert info.complete is False
     metadata = json.loads(
         dev_state.get(f"snapshots/{snapshot_id}/snapshot_metadata.json", BACKUPS_BUCKET) or b"{}"
@@ -81,20 +83,72 @@ def test_s3_error_during_a_snapshot_leaves_it_incomplete_and_rollback_refuses_it
     assert fingerprint(dev_state) == before
 
 
-def test_a_checksum_mismatch_is_refused_and_changes_nothing(dev_state: DevState) -> None:
+def tamper(state: DevState, key: str, data: bytes, *, with_checksum: bool) -> None:
+    """Rewrite a stored snapshot file behind the engine's back: a plain PutObject (S3 then keeps
+    no SHA-256 of it: verification reads it), or one carrying the SHA-256 of the new bytes (S3
+    then answers the HeadObject with that checksum: verification needs no read)."""
+    extra = (
+        {"ChecksumSHA256": base64.b64encode(hashlib.sha256(data).digest()).decode()} if with_checksum else {}
+    )
+    state.s3.put_object(Bucket=BACKUPS_BUCKET, Key=key, Body=data, **extra)
+
+
+@pytest.mark.parametrize("with_checksum", [False, True], ids=["plain-put", "put-with-new-sha256"])
+def test_a_tampered_file_of_another_component_refuses_the_rollback(
+    dev_state: DevState, with_checksum: bool
+) -> None:
+    # given: a snapshot of the client's config and of canonical; then one canonical file of the
+    # snapshot is rewritten and the client config changes
+    canonical_key = f"canonical/scopes/{dev_state.client_id}.yaml"
     dev_state.put(dev_state.client_key, b"client_id: x\n")
-    snapshot_id = create_snapshot(ENV, "tampered", client=dev_state.client_id, components=["client_config"])
-    # the stored copy is altered behind the engine's back
-    dev_state.put(f"snapshots/{snapshot_id}/{dev_state.client_key}", b"client_id: y\n", BACKUPS_BUCKET)
+    dev_state.put(canonical_key, b"scope: original\n")
+    snapshot_id = engine().create(
+        "tampered", client=dev_state.client_id, components=["client_config", "canonical"]
+    )
+    tamper(
+        dev_state,
+        f"snapshots/{snapshot_id}/{canonical_key}",
+        b"scope: TAMPERED\n",
+        with_checksum=with_checksum,
+    )
     dev_state.put(dev_state.client_key, b"client_id: current\n")
     before = fingerprint(dev_state)
-    code, stderr = run_script_env(dev_state, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV)
-    assert code == 1
-    assert stderr.strip().startswith(
-        f"error: snapshot {snapshot_id} is refused: {dev_state.client_key} fails its checksum (sha256 "
+    # when: only client_config is rolled back (its own files are intact)
+    result = run_script(
+        dev_state.aws, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV,
+        "--components", "client_config",
+    )  # fmt: skip
+    # then: refused, naming the tampered file, one line, exit 1, nothing changed (no pre_rollback_ either)
+    assert result.code == 1
+    assert result.stderr.strip() == (
+        f"error: snapshot {snapshot_id} is refused: 1 file(s) fail their checksum: {canonical_key}; "
+        "nothing was changed"
     )
-    assert "nothing was changed" in stderr and stderr.strip().count("\n") == 0
     assert fingerprint(dev_state) == before
+    assert dev_state.get(dev_state.client_key) == b"client_id: current\n"
+    # and the refusal is audited (a valid request, refused)
+    (audit_key,) = [
+        k for k in dev_state.keys("audit/rollbacks/", BACKUPS_BUCKET) if k.endswith(f"_{snapshot_id}.json")
+    ]
+    entry = json.loads(dev_state.get(audit_key, BACKUPS_BUCKET) or b"{}")
+    assert entry["outcome"] == "refused" and canonical_key in entry["error"]
+
+
+def test_every_bad_file_is_named_in_one_line(dev_state: DevState) -> None:
+    dev_state.put(dev_state.client_key, b"client_id: x\n")
+    dev_state.put(f"clients/{dev_state.client_id}/a.yaml", b"a: 1\n")
+    snapshot_id = engine().create("tampered_twice", client=dev_state.client_id, components=["client_config"])
+    prefix = f"snapshots/{snapshot_id}/"
+    tamper(dev_state, f"{prefix}clients/{dev_state.client_id}/a.yaml", b"a: 2\n", with_checksum=True)
+    tamper(dev_state, f"{prefix}README.md", b"# not the README\n", with_checksum=False)
+    dev_state.s3.delete_object(Bucket=BACKUPS_BUCKET, Key=f"{prefix}{dev_state.client_key}")
+    with pytest.raises(SnapshotError) as err:
+        engine().rollback(snapshot_id)
+    assert str(err.value) == (
+        f"snapshot {snapshot_id} is refused: 2 file(s) fail their checksum: README.md, "
+        f"clients/{dev_state.client_id}/a.yaml; 1 file(s) are missing: {dev_state.client_key}; "
+        "nothing was changed"
+    )
 
 
 def test_a_failure_part_way_through_a_rollback_restores_the_previous_state(dev_state: DevState) -> None:
@@ -102,7 +156,7 @@ def test_a_failure_part_way_through_a_rollback_restores_the_previous_state(dev_s
     keys = [dev_state.client_key, *(f"clients/{dev_state.client_id}/{n}.yaml" for n in ("a", "b"))]
     for key in keys:
         dev_state.put(key, b"original\n")
-    snapshot_id = create_snapshot(ENV, "partway", client=dev_state.client_id)
+    snapshot_id = engine().create("partway", client=dev_state.client_id)
     for key in keys:
         dev_state.put(key, b"changed\n")
     dev_state.set_env_var("LOG_LEVEL", "ERROR")
@@ -111,7 +165,7 @@ def test_a_failure_part_way_through_a_rollback_restores_the_previous_state(dev_s
     faulty, calls = failing_on("CopyObject", 2, bucket=CONFIG_BUCKET)
     # when
     with pytest.raises(RollbackError) as err:
-        rollback_snapshot(ENV, snapshot_id, session=faulty, workers=1)
+        engine(session=faulty, workers=1).rollback(snapshot_id)
     # then: the previous (changed) state is back, and the error says so in one line
     assert calls[0] >= 2
     assert err.value.restored is True and err.value.pre_rollback_id
@@ -131,26 +185,24 @@ def test_a_failed_verification_also_restores_the_previous_state(
     dev_state: DevState, monkeypatch: Any
 ) -> None:
     # A restore that "succeeds" but leaves a difference (simulated: deletes are silently skipped).
-    from vectora_core.snapshots import restore
-
     dev_state.put(dev_state.client_key, b"original\n")
-    snapshot_id = create_snapshot(ENV, "verify", client=dev_state.client_id, components=["client_config"])
+    snapshot_id = engine().create("verify", client=dev_state.client_id, components=["client_config"])
     extra = f"clients/{dev_state.client_id}/added.yaml"
     dev_state.put(extra, b"added\n")
     dev_state.put(dev_state.client_key, b"changed\n")
-    real_plan_s3 = restore._Planner.plan_s3
+    real_plan = S3ObjectsPlanner.plan_component
     first = [True]
 
-    def plan_without_deletes(self: Any, component: str) -> list[Any]:
-        changes = real_plan_s3(self, component)
-        if first[0] and self.snapshot_id == snapshot_id:
+    def plan_without_deletes(self: S3ObjectsPlanner, component: str) -> list[Any]:
+        changes = real_plan(self, component)
+        if first[0] and self.source.snapshot_id == snapshot_id:
             first[0] = False
             return [c for c in changes if not c.action.startswith("delete")]
         return changes
 
-    monkeypatch.setattr(restore._Planner, "plan_s3", plan_without_deletes)
+    monkeypatch.setattr(S3ObjectsPlanner, "plan_component", plan_without_deletes)
     with pytest.raises(RollbackError, match=r"verification failed: client_config .*added\.yaml: delete"):
-        rollback_snapshot(ENV, snapshot_id, components="client_config")
+        engine().rollback(snapshot_id, components="client_config")
     assert dev_state.get(dev_state.client_key) == b"changed\n"
     assert dev_state.get(extra) == b"added\n"
 
@@ -160,72 +212,163 @@ def run_script_env(state: DevState, name: str, *args: str) -> tuple[int, str]:
     return result.code, result.stderr
 
 
-ErrorCase = tuple[str, list[str], str]
+USAGE, REFUSED = 2, 1
+ErrorCase = tuple[str, list[str], int, str]
 ERROR_CASES: list[ErrorCase] = [
     (
         "create_snapshot.py",
         ["--env", "qa", "--name", "x"],
+        USAGE,
         "unknown environment 'qa': allowed values are dev, stage, prod",
     ),
-    ("rollback_snapshot.py", ["--env", "qa", "--snapshot", "x_20260101_000000"], "unknown environment 'qa'"),
-    ("list_snapshots.py", ["--env", "Prod"], "unknown environment 'Prod'"),
+    (
+        "rollback_snapshot.py",
+        ["--env", "qa", "--snapshot", "x_20260101_000000"],
+        USAGE,
+        "unknown environment 'qa'",
+    ),
+    ("list_snapshots.py", ["--env", "Prod"], USAGE, "unknown environment 'Prod'"),
     (
         "rollback_snapshot.py",
         ["--env", "dev", "--snapshot", "lai_v7_stable"],
+        USAGE,
         "malformed snapshot id 'lai_v7_stable': expected {name}_{YYYYMMDD_HHMMSS}, "
         "e.g. lai_v7_stable_20260130_143022",
     ),
     (
         "rollback_snapshot.py",
+        ["--env", "dev", "--snapshot", "../../../../../escaped"],
+        USAGE,
+        "malformed snapshot id '../../../../../escaped'",
+    ),
+    (
+        "rollback_snapshot.py",
+        ["--env", "dev", "--snapshot", "pre_deploy_*/../x"],
+        USAGE,
+        "invalid snapshot pattern 'pre_deploy_*/../x'",
+    ),
+    (
+        "rollback_snapshot.py",
         ["--env", "dev", "--snapshot", "no_such_snapshot_20260101_000000"],
+        REFUSED,
         "unknown snapshot 'no_such_snapshot_20260101_000000' in s3://vectora-inbox-backups-dev/snapshots/",
     ),
     (
         "rollback_snapshot.py",
         ["--env", "dev", "--snapshot", "x_20260101_000000", "--components", "client_config,lambdas"],
+        USAGE,
         "unknown component 'lambdas': allowed values are lambda_config, lambda_code, layers, client_config, "
         "canonical, curated, stacks",
     ),
     (
         "create_snapshot.py",
         ["--env", "dev", "--name", "x", "--components", "everything"],
+        USAGE,
         "unknown component 'everything'",
     ),
-    ("create_snapshot.py", ["--env", "dev", "--name", "x", "--client", "nobody"], "unknown client 'nobody'"),
+    ("create_snapshot.py", ["--env", "dev", "--name", "a/b"], USAGE, "invalid snapshot name 'a/b'"),
+    ("create_snapshot.py", ["--env", "dev", "--name", "x", "--client", "../etc"], USAGE, "invalid client id"),
+    (
+        "create_snapshot.py",
+        ["--env", "dev", "--name", "x", "--client", "nobody"],
+        REFUSED,
+        "unknown client 'nobody'",
+    ),
     (
         "create_snapshot.py",
         ["--env", "stage", "--name", "x"],
+        REFUSED,
         "backups bucket vectora-inbox-backups-stage does not exist: deploy vectora-inbox-s0-core-stage first",
     ),
-    ("list_snapshots.py", ["--env", "stage"], "backups bucket vectora-inbox-backups-stage does not exist"),
-    ("cleanup_snapshots.py", ["--env", "prod", "--older-than", "7"], "cleanup never deletes prod snapshots"),
-    ("cleanup_snapshots.py", ["--env", "dev", "--older-than", "seven"], "'seven' is not a number of days"),
+    (
+        "list_snapshots.py",
+        ["--env", "stage"],
+        REFUSED,
+        "backups bucket vectora-inbox-backups-stage does not exist",
+    ),
+    (
+        "cleanup_snapshots.py",
+        ["--env", "prod", "--older-than", "7"],
+        REFUSED,
+        "cleanup never deletes prod snapshots",
+    ),
+    (
+        "cleanup_snapshots.py",
+        ["--env", "dev", "--older-than", "seven"],
+        USAGE,
+        "'seven' is not a number of days",
+    ),
     (
         "archive_snapshots.py",
         ["--env", "dev", "--older-than", "90"],
+        REFUSED,
         "archive applies to environments that keep",
     ),
-    ("rollback_snapshot.py", ["--env", "dev"], "the following arguments are required: --snapshot"),
+    ("rollback_snapshot.py", ["--env", "dev"], USAGE, "the following arguments are required: --snapshot"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("script", "args", "message"), ERROR_CASES, ids=[" ".join(c[1]) for c in ERROR_CASES]
+    ("script", "args", "code", "message"), ERROR_CASES, ids=[" ".join(c[1]) for c in ERROR_CASES]
 )
-def test_every_error_is_one_line_exit_non_zero_and_changes_nothing(
-    dev_state: DevState, script: str, args: list[str], message: str
+def test_every_error_is_one_line_with_its_exit_status_and_changes_nothing(
+    dev_state: DevState, script: str, args: list[str], code: int, message: str
 ) -> None:
-    before = fingerprint(dev_state)
+    before, audits_before = fingerprint(dev_state), audit_keys(dev_state)
     result = run_script(dev_state.aws, script, *args)
-    assert result.code != 0
+    assert result.code == code, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr  # exactly one line
     assert message in result.stderr
     assert fingerprint(dev_state) == before
+    if code == USAGE:  # a wrong command line attempts nothing, so nothing is audited
+        assert audit_keys(dev_state) == audits_before
+
+
+def test_a_snapshot_id_that_climbs_out_of_local_dir_writes_nothing_anywhere(
+    dev_state: DevState, tmp_path: Path
+) -> None:
+    # given --local DIR three levels below tmp_path
+    local = tmp_path / "x" / "a" / "b"
+    local.mkdir(parents=True)
+    audits_before = audit_keys(dev_state)
+    for snapshot in ("../../../../../escaped", "../escaped_20260101_000000", "pre_deploy_*/../../x"):
+        # when
+        result = run_script(
+            dev_state.aws, "rollback_snapshot.py", "--env", ENV, "--local", str(local), "--snapshot", snapshot
+        )
+        # then: a bad command line, refused before anything is attempted
+        assert result.code == USAGE, result.stderr
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert audit_keys(dev_state) == audits_before  # nor in the bucket
+
+
+def test_the_audit_key_of_a_pattern_names_the_snapshot_it_resolved_to(
+    dev_state: DevState, tmp_path: Path
+) -> None:
+    dev_state.put(dev_state.client_key, b"client_id: x\n")
+    snapshot_id = engine(local=tmp_path).create(
+        f"auditglob_{dev_state.client_id}", client=dev_state.client_id, components=["client_config"]
+    )
+    result = run_script(
+        dev_state.aws, "rollback_snapshot.py", "--env", ENV, "--local", str(tmp_path),
+        "--snapshot", f"auditglob_{dev_state.client_id}_*", "--dry-run",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    written = [p for p in tmp_path.rglob("*.json") if "audit" in p.parts]
+    (record,) = written
+    assert record.parent == tmp_path / "audit" / "rollbacks"
+    assert record.name.endswith(f"_{snapshot_id}.json") and "*" not in record.name
+    entry = json.loads(record.read_text())
+    assert (entry["snapshot"], entry["pattern"], entry["outcome"]) == (
+        snapshot_id,
+        f"auditglob_{dev_state.client_id}_*",
+        "dry-run",
+    )
 
 
 def test_a_snapshot_missing_the_asked_component_is_refused(dev_state: DevState) -> None:
     dev_state.put(dev_state.client_key, b"x: 1\n")
-    snapshot_id = create_snapshot(ENV, "only_cc", client=dev_state.client_id, components=["client_config"])
+    snapshot_id = engine().create("only_cc", client=dev_state.client_id, components=["client_config"])
     result = run_script(
         dev_state.aws,
         "rollback_snapshot.py",

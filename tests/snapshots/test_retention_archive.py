@@ -7,6 +7,7 @@ pre-update snapshot of a first deployment sees).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,15 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.snapshots.conftest import run_script, session
-from vectora_core.snapshots import (
-    SnapshotError,
-    apply_retention,
-    archive_snapshots,
-    cleanup_snapshots,
-    create_snapshot,
-    list_snapshots,
-)
+from tests.snapshots.conftest import engine, run_script, session
+from vectora_ops.snapshots import SnapshotError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -72,8 +66,8 @@ def snapshot_at(
 
         faulty.events.register("before-parameter-build.s3.PutObject", hook)
     try:
-        return create_snapshot(
-            env, name, components=components or ["canonical"], session=faulty, clock=lambda: NOW - age
+        return engine(env, session=faulty, clock=lambda: NOW - age).create(
+            name, components=components or ["canonical"]
         )
     except SnapshotError as err:
         assert fail, err
@@ -81,7 +75,7 @@ def snapshot_at(
 
 
 def ids(env: str) -> list[str]:
-    return [i.snapshot_id for i in list_snapshots(env)]
+    return [i.snapshot_id for i in engine(env).list()]
 
 
 def test_stage_retention_keeps_the_30_newest_and_removes_stale_incomplete_ones(stage_bucket: str) -> None:
@@ -89,7 +83,7 @@ def test_stage_retention_keeps_the_30_newest_and_removes_stale_incomplete_ones(s
     complete = [snapshot_at("stage", "r", timedelta(days=d, hours=1)) for d in range(32)]
     stale = snapshot_at("stage", "broken", timedelta(hours=2), fail=True)
     fresh = snapshot_at("stage", "inflight", timedelta(minutes=10), fail=True)
-    info = {i.snapshot_id: i for i in list_snapshots("stage")}
+    info = {i.snapshot_id: i for i in engine("stage").list()}
     assert not info[stale].complete and not info[fresh].complete
     assert info[complete[0]].complete and info[complete[0]].env == "stage"
     # the absent parts of stage are recorded, not errors
@@ -101,9 +95,9 @@ def test_stage_retention_keeps_the_30_newest_and_removes_stale_incomplete_ones(s
     )
     assert metadata["contents"]["canonical"]["absent"] is True
     # when: a dry run, then the real thing
-    planned = apply_retention("stage", dry_run=True, clock=lambda: NOW)
+    planned = engine("stage", clock=lambda: NOW).apply_retention(dry_run=True)
     assert len(ids("stage")) == 34
-    deleted = apply_retention("stage", clock=lambda: NOW)
+    deleted = engine("stage", clock=lambda: NOW).apply_retention()
     # then
     assert deleted == planned == sorted([complete[30], complete[31], stale])
     assert set(ids("stage")) == set(complete[:30]) | {fresh}
@@ -125,7 +119,7 @@ def test_cleanup_deletes_by_age_but_never_the_newest_complete_snapshot(
     assert real.code == 0, real.stderr
     assert set(ids("stage")) == set(complete[:7]) | {incomplete}
     # everything is older than 0 days: all go except the newest complete snapshot
-    deleted = cleanup_snapshots("stage", older_than_days=0)
+    deleted = engine("stage").cleanup(older_than_days=0)
     assert set(deleted) == set(complete[1:7]) | {incomplete}
     assert ids("stage") == [complete[0]]
 
@@ -133,16 +127,12 @@ def test_cleanup_deletes_by_age_but_never_the_newest_complete_snapshot(
 def test_dev_retention_is_count_based_on_the_environment_setting(env_of: Any, tmp_path: Any) -> None:
     # --local keeps this off the dev bucket other tests use; same engine, same policy (7 newest).
     made = [
-        create_snapshot(
-            "dev",
-            "d",
-            components=["canonical"],
-            local_dir=tmp_path,
-            clock=lambda d=d: NOW - timedelta(days=d),
+        engine("dev", local=tmp_path, clock=functools.partial(lambda d: NOW - timedelta(days=d), d)).create(
+            "d", components=["canonical"]
         )
         for d in range(9)
     ]
-    deleted = apply_retention("dev", local_dir=tmp_path)
+    deleted = engine("dev", local=tmp_path).apply_retention()
     assert deleted == sorted(made[7:])
     assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == sorted(made[:7])
 
@@ -150,9 +140,9 @@ def test_dev_retention_is_count_based_on_the_environment_setting(env_of: Any, tm
 def test_prod_keeps_everything_and_refuses_cleanup(prod_bucket: str) -> None:
     for days in (400, 200, 1):
         snapshot_at("prod", "p", timedelta(days=days))
-    assert apply_retention("prod") == []
+    assert engine("prod").apply_retention() == []
     with pytest.raises(SnapshotError, match="cleanup never deletes prod snapshots"):
-        cleanup_snapshots("prod", older_than_days=1)
+        engine("prod").cleanup(older_than_days=1)
     assert len(ids("prod")) == 3
 
 
@@ -179,7 +169,7 @@ def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, p
         assert stored.pop("snapshot_metadata.json") == "STANDARD" and stored.pop("README.md") == "STANDARD"
         assert set(stored.values()) == {"GLACIER"}
     assert set(classes(recent).values()) == {"STANDARD"}
-    listed = {i.snapshot_id: i.storage_class for i in list_snapshots("prod")}
+    listed = {i.snapshot_id: i.storage_class for i in engine("prod").list()}
     assert listed == {old[0]: "GLACIER", old[1]: "GLACIER", recent: "STANDARD"}
     # no STANDARD copy of an archived file left behind as a noncurrent version
     versions = s3.list_object_versions(Bucket=prod_bucket, Prefix=f"snapshots/{old[0]}/")["Versions"]
@@ -188,7 +178,7 @@ def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, p
     # idempotent; the default age is the environment's (90 days)
     again = run_script(env_of, "archive_snapshots.py", "--env", "prod")
     assert again.code == 0 and "0 snapshot(s) archived" in again.stdout
-    assert archive_snapshots("prod", older_than_days=5) == {recent: len(classes(recent)) - 2}
+    assert engine("prod").archive(older_than_days=5) == {recent: len(classes(recent)) - 2}
     # an archived snapshot is never restored from
     refused = run_script(
         env_of,
@@ -203,4 +193,4 @@ def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, p
         "stacks",
     )
     assert refused.code == 1
-    assert "is archived in GLACIER: restore the snapshot's objects first" in refused.stderr
+    assert "file(s) are archived in GLACIER: restore the snapshot's objects first: " in refused.stderr

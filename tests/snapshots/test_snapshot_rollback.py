@@ -24,11 +24,12 @@ from tests.snapshots.conftest import (
     ENV,
     INGEST,
     DevState,
+    engine,
     run_script,
     session,
 )
 from vectora_core.naming import Function, Layer, StackComponent, resource_name
-from vectora_core.snapshots import SnapshotError, create_snapshot, list_snapshots
+from vectora_ops.snapshots import SnapshotError
 
 pytestmark = pytest.mark.e2e
 ID_RE = re.compile(r"^[A-Za-z0-9._-]+_\d{8}_\d{6}$")
@@ -121,10 +122,11 @@ def test_same_name_in_the_same_second_never_collides(aws_env: Any) -> None:
     # given: a clock stopped on one second
     frozen = datetime(2026, 1, 30, 14, 30, 22, tzinfo=UTC)
     # when: three snapshots of one name (the id is reserved by a conditional write in S3)
-    ids = [create_snapshot(ENV, "collide", components=["canonical"], clock=lambda: frozen) for _ in range(3)]
+    stopped = engine(clock=lambda: frozen)
+    ids = [stopped.create("collide", components=["canonical"]) for _ in range(3)]
     # then: three distinct, well-formed, complete snapshots, in the following seconds
     assert ids == ["collide_20260130_143022", "collide_20260130_143023", "collide_20260130_143024"]
-    complete = {i.snapshot_id: i.complete for i in list_snapshots(ENV)}
+    complete = {i.snapshot_id: i.complete for i in engine().list()}
     assert all(complete[i] for i in ids)
 
 
@@ -138,9 +140,7 @@ def test_concurrent_snapshots_of_one_name_never_collide(aws_env: Any, tmp_path: 
     def take() -> None:
         try:
             ids.append(
-                create_snapshot(
-                    ENV, "collide", components=["canonical"], clock=lambda: frozen, local_dir=tmp_path
-                )
+                engine(clock=lambda: frozen, local=tmp_path).create("collide", components=["canonical"])
             )
         except BaseException as err:  # noqa: BLE001  # surfaced by the assertion below
             errors.append(err)
@@ -238,10 +238,9 @@ def test_s3_copies_are_server_side_and_concurrent(dev_state: DevState, aws_env: 
     counted = session()
     counted.events.register("before-parameter-build.s3", record)
     # when a snapshot of the client's config and curated data is taken with 8 workers
-    create_snapshot(
-        ENV, "server_side", client=dev_state.client_id, components=["client_config", "curated"],
-        session=counted, workers=8,
-    )  # fmt: skip
+    engine(session=counted, workers=8).create(
+        "server_side", client=dev_state.client_id, components=["client_config", "curated"]
+    )
     # then every object is copied by S3 itself into the backups bucket, never downloaded
     copies = [c for c in calls if c[0] == "CopyObject"]
     assert {c[1] for c in copies} == {BACKUPS_BUCKET}
@@ -284,7 +283,7 @@ def test_rollback_of_client_config_only_leaves_lambda_alone(dev_state: DevState,
 def test_rollback_of_lambda_config_only_leaves_s3_alone(dev_state: DevState, aws_env: Any) -> None:
     seed_client(dev_state)
     original_env = dev_state.env_vars()
-    snapshot_id = create_snapshot(ENV, "env_only", client=dev_state.client_id)
+    snapshot_id = engine().create("env_only", client=dev_state.client_id)
     dev_state.put(dev_state.client_key, b"client_id: changed\n")
     dev_state.set_env_var("EXTRA_SNAPTEST", "1")
     result = run_script(
@@ -304,10 +303,10 @@ def test_rollback_of_lambda_config_only_leaves_s3_alone(dev_state: DevState, aws
 
 def test_dry_run_prints_the_changes_and_changes_nothing(dev_state: DevState, aws_env: Any) -> None:
     seed_client(dev_state)
-    snapshot_id = create_snapshot(ENV, "dry", client=dev_state.client_id)
+    snapshot_id = engine().create("dry", client=dev_state.client_id)
     dev_state.put(dev_state.client_key, b"client_id: changed\n")
     dev_state.set_env_var("LOG_LEVEL", "ERROR")
-    before = {i.snapshot_id for i in list_snapshots(ENV)}
+    before = {i.snapshot_id for i in engine().list()}
     result = run_script(aws_env, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV, "--dry-run")
     assert result.code == 0, result.stderr
     assert (
@@ -317,25 +316,17 @@ def test_dry_run_prints_the_changes_and_changes_nothing(dev_state: DevState, aws
     assert "dry run: nothing was changed" in result.stdout
     assert dev_state.get(dev_state.client_key) == b"client_id: changed\n"
     assert dev_state.env_vars()["LOG_LEVEL"] == "ERROR"
-    assert {i.snapshot_id for i in list_snapshots(ENV)} == before  # no pre_rollback_ snapshot either
+    assert {i.snapshot_id for i in engine().list()} == before  # no pre_rollback_ snapshot either
 
 
 def test_a_pattern_selects_the_newest_complete_snapshot(dev_state: DevState, aws_env: Any) -> None:
     seed_client(dev_state, "1.0.0")
-    create_snapshot(
-        ENV,
-        f"globtest_{dev_state.client_id}",
-        client=dev_state.client_id,
-        components=["client_config"],
-        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+    engine(clock=lambda: datetime(2026, 1, 1, tzinfo=UTC)).create(
+        f"globtest_{dev_state.client_id}", client=dev_state.client_id, components=["client_config"]
     )
     seed_client(dev_state, "2.0.0")
-    create_snapshot(
-        ENV,
-        f"globtest_{dev_state.client_id}",
-        client=dev_state.client_id,
-        components=["client_config"],
-        clock=lambda: datetime(2026, 1, 2, tzinfo=UTC),
+    engine(clock=lambda: datetime(2026, 1, 2, tzinfo=UTC)).create(
+        f"globtest_{dev_state.client_id}", client=dev_state.client_id, components=["client_config"]
     )
     seed_client(dev_state, "3.0.0")
     result = run_script(
@@ -397,12 +388,8 @@ def test_local_dir_holds_the_same_layout_and_restores(
 
 
 def test_list_snapshots_shows_a_table_newest_first(aws_env: Any) -> None:
-    create_snapshot(
-        ENV, "listing_old", components=["canonical"], clock=lambda: datetime(2026, 1, 1, tzinfo=UTC)
-    )
-    create_snapshot(
-        ENV, "listing_new", components=["canonical"], clock=lambda: datetime(2026, 1, 3, tzinfo=UTC)
-    )
+    engine(clock=lambda: datetime(2026, 1, 1, tzinfo=UTC)).create("listing_old", components=["canonical"])
+    engine(clock=lambda: datetime(2026, 1, 3, tzinfo=UTC)).create("listing_new", components=["canonical"])
     result = run_script(aws_env, "list_snapshots.py", "--env", ENV)
     assert result.code == 0, result.stderr
     for column in ("id", "created (UTC)", "env", "client", "components", "size", "complete", "storage class"):
@@ -414,7 +401,7 @@ def test_list_snapshots_shows_a_table_newest_first(aws_env: Any) -> None:
 
 def test_create_dry_run_previews_and_writes_nothing(dev_state: DevState, aws_env: Any) -> None:
     seed_client(dev_state)
-    before = {i.snapshot_id for i in list_snapshots(ENV)}
+    before = {i.snapshot_id for i in engine().list()}
     result = run_script(
         aws_env,
         "create_snapshot.py",
@@ -432,20 +419,20 @@ def test_create_dry_run_previews_and_writes_nothing(dev_state: DevState, aws_env
     )
     assert f'"source": "s3://vectora-inbox-config-dev/clients/{dev_state.client_id}.yaml"' in result.stdout
     assert result.last_line == "dry run: nothing was changed"
-    assert {i.snapshot_id for i in list_snapshots(ENV)} == before
+    assert {i.snapshot_id for i in engine().list()} == before
 
 
 def test_unknown_client_is_one_line_and_creates_nothing(aws_env: Any) -> None:
-    before = {i.snapshot_id for i in list_snapshots(ENV)}
+    before = {i.snapshot_id for i in engine().list()}
     result = run_script(
         aws_env, "create_snapshot.py", "--env", ENV, "--name", "x", "--client", "no_such_client"
     )
     assert result.code == 1
     assert result.stderr.strip().count("\n") == 0
     assert "unknown client 'no_such_client'" in result.stderr
-    assert {i.snapshot_id for i in list_snapshots(ENV)} == before
+    assert {i.snapshot_id for i in engine().list()} == before
 
 
 def test_create_snapshot_api_error_for_a_bad_name(aws_env: Any) -> None:
     with pytest.raises(SnapshotError, match="invalid snapshot name"):
-        create_snapshot(ENV, "bad name", session=session())
+        engine(session=session()).create("bad name")

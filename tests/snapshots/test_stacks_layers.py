@@ -12,16 +12,15 @@ from typing import Any
 
 import pytest
 
-from tests.snapshots.conftest import ENV, INGEST, DevState, run_script
+from tests.snapshots.conftest import ENV, INGEST, DevState, engine, run_script
 from vectora_core.naming import Function, StackComponent, resource_name
-from vectora_core.snapshots import create_snapshot, rollback_snapshot
 
 pytestmark = pytest.mark.e2e
 
 
 def test_stacks_component_redeploys_the_snapshot_templates(dev_state: DevState, aws_env: Any) -> None:
     # given: a snapshot, then a deployment that adds a variable to every dev function
-    snapshot_id = create_snapshot(ENV, "stacks_before", components=["stacks", "lambda_config"])
+    snapshot_id = engine().create("stacks_before", components=["stacks", "lambda_config"])
     aws_env.deploy(extra_env={"SNAPTEST_VAR": "1"})
     functions = [resource_name(f, ENV) for f in Function]
     assert all(dev_state.env_vars(f).get("SNAPTEST_VAR") == "1" for f in functions)
@@ -37,7 +36,7 @@ def test_stacks_component_redeploys_the_snapshot_templates(dev_state: DevState, 
     assert "drifts" not in result.stderr  # the change went through CloudFormation
     assert all("SNAPTEST_VAR" not in dev_state.env_vars(f) for f in functions)
     assert cfn.describe_stacks(StackName=runtime)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
-    again = rollback_snapshot(ENV, snapshot_id, components="stacks", dry_run=True)
+    again = engine().rollback(snapshot_id, components="stacks", dry_run=True)
     assert again.changes == []
 
 
@@ -58,11 +57,11 @@ def test_layers_component_republishes_a_deleted_layer_version(dev_state: DevStat
         # given: the function uses an extra layer version when the snapshot is taken; then that
         # version is deleted and detached
         lam.update_function_configuration(FunctionName=INGEST, Layers=[*original_layers, extra_arn])
-        snapshot_id = create_snapshot(ENV, "layers_before", components=["lambda_config", "layers"])
+        snapshot_id = engine().create("layers_before", components=["lambda_config", "layers"])
         lam.delete_layer_version(LayerName="snaptest-layer", VersionNumber=published["Version"])
         lam.update_function_configuration(FunctionName=INGEST, Layers=original_layers)
         # when
-        report = rollback_snapshot(ENV, snapshot_id, components="layers")
+        report = engine().rollback(snapshot_id, components="layers")
         # then: a new version with the snapshot's content is published and attached
         layers = [layer["Arn"] for layer in dev_state.config().get("Layers", [])]
         assert layers[: len(original_layers)] == original_layers and len(layers) == len(original_layers) + 1

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from vectora_core.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, SnapshotError, make_id, parse_id
-from vectora_core.snapshots.ids import check_client, check_components, check_name
-from vectora_core.snapshots.progress import ProgressEvent
-from vectora_core.snapshots.scopes import client_of, s3_scope
+from vectora_ops import cli
+from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, SnapshotError, make_id, parse_id
+from vectora_ops.snapshots.ids import check_client, check_components, check_name, check_ref, parse_components
+from vectora_ops.snapshots.progress import ProgressEvent
+from vectora_ops.snapshots.scopes import client_of, s3_scope
 
 
 def test_id_round_trip_is_utc_and_keeps_underscores_in_the_name() -> None:
@@ -46,10 +47,42 @@ def test_malformed_ids_are_one_line_errors_with_an_example(bad: str) -> None:
     assert "malformed snapshot id" in message and "lai_v7_stable_20260130_143022" in message
 
 
-@pytest.mark.parametrize("bad", ["", "a b", "x/y", "-x", "é"])
+@pytest.mark.parametrize("bad", ["", "a b", "x/y", "-x", "é", "a..b", "x" * 129])
 def test_bad_names_are_refused(bad: str) -> None:
     with pytest.raises(SnapshotError, match="invalid snapshot name"):
         check_name(bad)
+
+
+@pytest.mark.parametrize(
+    "ref", ["lai_v7_stable_20260130_143022", "pre_deploy_*", "*", "a_2026013?_*", "x_[0-9]*"]
+)
+def test_ids_and_patterns_over_the_id_alphabet_are_references(ref: str) -> None:
+    assert check_ref(ref) == ref
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("../../../../../escaped", "malformed snapshot id"),
+        ("a/b_20260130_143022", "malformed snapshot id"),
+        ("a..b_20260130_143022", "malformed snapshot id"),
+        ("pre_deploy_*/x", "invalid snapshot pattern"),
+        ("../pre_*", "invalid snapshot pattern"),
+        ("pre_*..", "invalid snapshot pattern"),
+        ("pre_[!x]*", "invalid snapshot pattern"),
+        ("", "malformed snapshot id"),
+    ],
+)
+def test_references_that_could_leave_a_folder_are_refused(bad: str, message: str) -> None:
+    with pytest.raises(SnapshotError, match=message) as err:
+        check_ref(bad)
+    assert "\n" not in str(err.value)
+
+
+def test_the_cli_form_of_components_needs_at_least_one() -> None:
+    assert parse_components("curated,canonical") == ("canonical", "curated")
+    with pytest.raises(SnapshotError, match="no component given"):
+        parse_components("")
 
 
 def test_client_ids_are_checked() -> None:
@@ -103,13 +136,7 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_terminal_progress_draws_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pathlib import Path
-
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts" / "maintenance"))
-    import importlib
-
-    cli = importlib.import_module("_cli")
+def test_terminal_progress_draws_a_bar() -> None:
     stream = FakeTerminal()
     with cli.progress_display(stream) as progress:
         progress(ProgressEvent("copy", 0, 12))
@@ -118,13 +145,7 @@ def test_terminal_progress_draws_a_bar(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "snapshot" in text and "12/12" in text and "━" in text
 
 
-def test_plain_progress_prints_start_tenths_and_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-    import sys
-    from pathlib import Path
-
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts" / "maintenance"))
-    cli = importlib.import_module("_cli")
+def test_plain_progress_prints_start_tenths_and_end() -> None:
     stream = io.StringIO()  # not a terminal: plain lines
     with cli.progress_display(stream) as progress:
         progress(ProgressEvent("copy", 0, 100))
@@ -136,7 +157,6 @@ def test_plain_progress_prints_start_tenths_and_end(monkeypatch: pytest.MonkeyPa
     assert lines[-2] == "snapshot: 100/100"
     assert lines[-1] == "snapshot x: 100 files"
     assert len(lines) == 12  # start, ten steps, the note
-    sys.modules.pop("_cli", None)
 
 
 def test_snapshot_engine_has_no_third_party_imports() -> None:
@@ -144,10 +164,10 @@ def test_snapshot_engine_has_no_third_party_imports() -> None:
     import ast
     from pathlib import Path
 
-    import vectora_core.snapshots as package
+    import vectora_ops.snapshots as package
 
-    allowed = {"boto3", "botocore", "vectora_core"}
-    for path in Path(package.__file__).parent.glob("*.py"):
+    allowed = {"boto3", "botocore", "vectora_core", "vectora_ops"}
+    for path in Path(package.__file__).parent.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names = []

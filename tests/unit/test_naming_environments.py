@@ -113,7 +113,7 @@ def test_every_pipeline_function_has_one_spec_and_its_code() -> None:
 
 
 def test_variables_follow_from_what_a_function_may_touch() -> None:
-    common = {"ENV", "PROJECT_NAME", "CONFIG_BUCKET", "DATA_BUCKET", "LOG_LEVEL", "DEBUG"}
+    common = {"ENV", "PROJECT_NAME", "CONFIG_BUCKET", "DATA_BUCKET", "LOG_LEVEL", "DEBUG", "RUNTIME_VERSION"}
     variables = {name: set(spec.variables) for name, spec in FUNCTIONS.items()}
     assert variables[Function.INGEST] == common | {"PUBMED_API_KEY_PARAM"}
     assert variables[Function.NORMALIZE_SCORE] == common | {"BEDROCK_MODEL_ID", "BEDROCK_REGION"}

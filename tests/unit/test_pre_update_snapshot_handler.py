@@ -69,9 +69,25 @@ def cfn() -> Iterator[CloudFormationEndpoint]:
     endpoint.close()
 
 
-class FakeEngine(handler_module.Engine):
-    """Records calls; the engine's own behaviour is tested against the local AWS elsewhere."""
+class FakeEngine:
+    """Records calls; the engine's own behaviour is tested in tests/fast and against the local AWS."""
 
+    def __init__(self, services: FakeServices, env: str) -> None:
+        self.services, self.env = services, env
+
+    def create(self, name: str) -> str:
+        time.sleep(self.services.delay)
+        if self.services.error:
+            raise self.services.error
+        self.services.snapshots.append((self.env, name))
+        return f"{name}_20261124_120000"
+
+    def apply_retention(self) -> list[str]:
+        self.services.retention_runs += 1
+        return ["old_20260101_000000"]
+
+
+class FakeServices(handler_module.Services):
     def __init__(
         self, *, status: str = "UPDATE_IN_PROGRESS", error: Exception | None = None, delay: float = 0
     ):
@@ -79,16 +95,8 @@ class FakeEngine(handler_module.Engine):
         self.snapshots: list[tuple[str, str]] = []
         self.retention_runs = 0
 
-    def create_snapshot(self, env: str, name: str) -> str:
-        time.sleep(self.delay)
-        if self.error:
-            raise self.error
-        self.snapshots.append((env, name))
-        return f"{name}_20261124_120000"
-
-    def apply_retention(self, env: str) -> list[str]:
-        self.retention_runs += 1
-        return ["old_20260101_000000"]
+    def engine(self, env: str) -> FakeEngine:
+        return FakeEngine(self, env)
 
     def stack_status(self, stack_id: str) -> str:
         return self.status
@@ -121,35 +129,35 @@ def event(request_type: str, url: str, policy: str = "fail", **extra: Any) -> di
     }
 
 
-def invoke(ev: dict[str, Any], engine: FakeEngine, remaining_s: float = 300) -> dict[str, Any]:
-    return handler_module.make_handler(lambda: engine)(ev, Context(remaining_s))
+def invoke(ev: dict[str, Any], services: FakeServices, remaining_s: float = 300) -> dict[str, Any]:
+    return handler_module.make_handler(lambda: services)(ev, Context(remaining_s))
 
 
 def test_create_takes_a_baseline_snapshot(cfn: CloudFormationEndpoint) -> None:
-    engine = FakeEngine()
-    invoke(event("Create", cfn.url), engine)
-    assert engine.snapshots == [("dev", "baseline_vectora-inbox-s1-runtime-dev")]
+    services = FakeServices()
+    invoke(event("Create", cfn.url), services)
+    assert services.snapshots == [("dev", "baseline_vectora-inbox-s1-runtime-dev")]
     (body,) = cfn.bodies
     assert body["Status"] == "SUCCESS"
     assert body["Data"] == {"SnapshotId": "baseline_vectora-inbox-s1-runtime-dev_20261124_120000"}
     assert body["PhysicalResourceId"] == "vectora-inbox-s1-runtime-dev-pre-update-snapshot"
     assert (body["RequestId"], body["LogicalResourceId"]) == ("req-1", "PreUpdateSnapshot")
-    assert engine.retention_runs == 0
+    assert services.retention_runs == 0
 
 
 def test_update_snapshots_the_state_before_the_update_then_applies_retention(
     cfn: CloudFormationEndpoint,
 ) -> None:
-    engine = FakeEngine()
+    services = FakeServices()
     ev = event(
         "Update",
         cfn.url,
         PhysicalResourceId="vectora-inbox-s1-runtime-dev-pre-update-snapshot",
         OldResourceProperties={"Fingerprint": "a" * 64},
     )
-    invoke(ev, engine)
-    assert engine.snapshots == [("dev", "pre_deploy_vectora-inbox-s1-runtime-dev")]
-    assert engine.retention_runs == 1
+    invoke(ev, services)
+    assert services.snapshots == [("dev", "pre_deploy_vectora-inbox-s1-runtime-dev")]
+    assert services.retention_runs == 1
     (body,) = cfn.bodies
     assert body["Status"] == "SUCCESS"
     assert body["Data"]["SnapshotId"].startswith("pre_deploy_vectora-inbox-s1-runtime-dev_")
@@ -159,23 +167,23 @@ def test_update_snapshots_the_state_before_the_update_then_applies_retention(
 
 
 def test_update_during_a_rollback_takes_no_snapshot(cfn: CloudFormationEndpoint) -> None:
-    engine = FakeEngine(status="UPDATE_ROLLBACK_IN_PROGRESS")
-    invoke(event("Update", cfn.url, PhysicalResourceId="p"), engine)
-    assert engine.snapshots == [] and engine.retention_runs == 0
+    services = FakeServices(status="UPDATE_ROLLBACK_IN_PROGRESS")
+    invoke(event("Update", cfn.url, PhysicalResourceId="p"), services)
+    assert services.snapshots == [] and services.retention_runs == 0
     (body,) = cfn.bodies
     assert body["Status"] == "SUCCESS" and "rolling back" in body["Reason"]
 
 
 def test_delete_does_nothing_and_succeeds_even_when_the_engine_is_broken(cfn: CloudFormationEndpoint) -> None:
-    engine = FakeEngine(error=RuntimeError("backups bucket gone"))
-    invoke(event("Delete", cfn.url, PhysicalResourceId="p"), engine)
-    assert engine.snapshots == []
+    services = FakeServices(error=RuntimeError("backups bucket gone"))
+    invoke(event("Delete", cfn.url, PhysicalResourceId="p"), services)
+    assert services.snapshots == []
     (body,) = cfn.bodies
     assert body["Status"] == "SUCCESS" and body["PhysicalResourceId"] == "p"
 
 
 def test_an_unknown_request_type_is_a_clear_failure(cfn: CloudFormationEndpoint) -> None:
-    invoke(event("Replace", cfn.url), FakeEngine(), remaining_s=300)
+    invoke(event("Replace", cfn.url), FakeServices(), remaining_s=300)
     (body,) = cfn.bodies
     assert body["Status"] == "FAILED"
     assert body["Reason"] == "unknown RequestType 'Replace': expected Create, Update or Delete"
@@ -185,21 +193,21 @@ def test_an_unknown_request_type_is_a_clear_failure(cfn: CloudFormationEndpoint)
 def test_a_failed_snapshot_follows_the_failure_policy(
     cfn: CloudFormationEndpoint, policy: str, status: str
 ) -> None:
-    engine = FakeEngine(error=RuntimeError("bucket vectora-inbox-backups-dev does not exist"))
-    invoke(event("Update", cfn.url, policy=policy, PhysicalResourceId="p"), engine)
+    services = FakeServices(error=RuntimeError("bucket vectora-inbox-backups-dev does not exist"))
+    invoke(event("Update", cfn.url, policy=policy, PhysicalResourceId="p"), services)
     (body,) = cfn.bodies
     assert body["Status"] == status
     assert "bucket vectora-inbox-backups-dev does not exist" in body["Reason"]
-    assert engine.retention_runs == 0
+    assert services.retention_runs == 0
 
 
 def test_it_answers_before_the_lambda_timeout_when_the_snapshot_hangs(cfn: CloudFormationEndpoint) -> None:
     # given a snapshot that would outlive the function (1 s left after the answer margin)
-    engine = FakeEngine(delay=30)
+    services = FakeServices(delay=30)
     started = time.monotonic()
     invoke(
         event("Update", cfn.url, PhysicalResourceId="p"),
-        engine,
+        services,
         remaining_s=handler_module.ANSWER_MARGIN_S + 1,
     )
     # then CloudFormation hears FAILED within about a second, not after 30 s
@@ -211,15 +219,17 @@ def test_it_answers_before_the_lambda_timeout_when_the_snapshot_hangs(cfn: Cloud
 def test_a_missing_engine_is_an_answer_too(
     cfn: CloudFormationEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the real Engine imports vectora_core.snapshots lazily: an import error must still answer
-    class BrokenEngine(handler_module.Engine):
-        def create_snapshot(self, env: str, name: str) -> str:
-            raise ImportError("No module named 'vectora_core.snapshots'")
+    # the real Services import vectora_ops.snapshots lazily: an import error must still answer
+    class BrokenServices(handler_module.Services):
+        def engine(self, env: str) -> Any:
+            raise ImportError("No module named 'vectora_ops.snapshots'")
 
         def stack_status(self, stack_id: str) -> str:
             return "UPDATE_IN_PROGRESS"
 
-    handler_module.make_handler(BrokenEngine)(event("Update", cfn.url, PhysicalResourceId="p"), Context(300))
+    handler_module.make_handler(BrokenServices)(
+        event("Update", cfn.url, PhysicalResourceId="p"), Context(300)
+    )
     (body,) = cfn.bodies
     assert body["Status"] == "FAILED" and "ImportError" in body["Reason"]
 
@@ -234,7 +244,7 @@ def test_the_answer_is_retried_on_a_transient_error() -> None:
 
 
 def test_long_reasons_are_truncated_below_cloudformations_limit(cfn: CloudFormationEndpoint) -> None:
-    engine = FakeEngine(error=RuntimeError("x" * 10_000))
-    invoke(event("Create", cfn.url), engine)
+    services = FakeServices(error=RuntimeError("x" * 10_000))
+    invoke(event("Create", cfn.url), services)
     (body,) = cfn.bodies
     assert len(json.dumps(body)) < 4096

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from vectora_core import RUNTIME_VERSION
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import PROJECT_NAME, Bucket, EnvVar, Function, pubmed_api_key_param, resource_name
 
@@ -24,6 +25,7 @@ COMMON_VARIABLES: Final = (
     EnvVar.DATA_BUCKET,
     EnvVar.LOG_LEVEL,
     EnvVar.DEBUG,
+    EnvVar.RUNTIME_VERSION,
 )
 # The variable naming each bucket a function may touch.
 BUCKET_VARIABLES: Final[Mapping[Bucket, EnvVar]] = {
@@ -46,6 +48,7 @@ VARIABLE_VALUES: Final[Mapping[EnvVar, Callable[[EnvConfig], str]]] = {
     EnvVar.BEDROCK_MODEL_ID: lambda c: c.bedrock_model_id,
     EnvVar.BEDROCK_REGION: lambda c: c.bedrock_region,
     EnvVar.PUBMED_API_KEY_PARAM: lambda c: pubmed_api_key_param(c.name),
+    EnvVar.RUNTIME_VERSION: lambda c: RUNTIME_VERSION,
 }
 
 
@@ -90,6 +93,8 @@ class FunctionSpec:
 
 
 _READS_CONFIG: Final = tuple((Bucket.CONFIG, prefix) for prefix in CONFIG_PREFIXES)
+# Each function also reads what it writes: a failed run must never replace a good one, so it
+# looks at the existing output (and ingest at the client's previous run) before writing.
 
 FUNCTIONS: Final[Mapping[Function, FunctionSpec]] = {
     spec.name: spec
@@ -98,14 +103,18 @@ FUNCTIONS: Final[Mapping[Function, FunctionSpec]] = {
             name=Function.INGEST,
             code_dir="ingest_v2",
             description="fetch the client's sources for the period into raw/",
-            access=Access(reads=_READS_CONFIG, writes=((Bucket.DATA, "raw/"),), pubmed_key=True),
+            access=Access(
+                reads=(*_READS_CONFIG, (Bucket.DATA, "raw/")),
+                writes=((Bucket.DATA, "raw/"),),
+                pubmed_key=True,
+            ),
         ),
         FunctionSpec(
             name=Function.NORMALIZE_SCORE,
             code_dir="normalize_score_v2",
             description="normalize raw items with Bedrock and score them into curated/",
             access=Access(
-                reads=(*_READS_CONFIG, (Bucket.DATA, "raw/")),
+                reads=(*_READS_CONFIG, (Bucket.DATA, "raw/"), (Bucket.DATA, "curated/")),
                 writes=((Bucket.DATA, "curated/"),),
                 bedrock=True,
             ),
@@ -115,7 +124,7 @@ FUNCTIONS: Final[Mapping[Function, FunctionSpec]] = {
             code_dir="newsletter_v2",
             description="select curated items, write the editorial with Bedrock, render the newsletter",
             access=Access(
-                reads=(*_READS_CONFIG, (Bucket.DATA, "curated/")),
+                reads=(*_READS_CONFIG, (Bucket.DATA, "curated/"), (Bucket.NEWSLETTERS, "")),
                 writes=((Bucket.NEWSLETTERS, ""),),
                 bedrock=True,
             ),

@@ -6,36 +6,81 @@ Both go through the same validation: the pipeline functions refuse exactly what
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from vectora_core.config.schema import ClientConfig, EventRules, Prompt, Scope, SourceCatalog
+from vectora_core import RUNTIME_VERSION
+from vectora_core.config.schema import (
+    CLIENT_ID_PATTERN,
+    SCORING_RULES_ID,
+    ClientConfig,
+    Prompt,
+    Scope,
+    ScoringRules,
+    Source,
+    SourceCatalog,
+)
 from vectora_core.config.validation import (
     CanonicalIndex,
     ConfigError,
     add_to_index,
+    parse_yaml,
     validate_canonical_text,
     validate_client_text,
 )
 
-CLIENTS_PREFIX = "clients/"
-CANONICAL_PREFIX = "canonical/"
-CANONICAL_FOLDERS = ("scopes", "prompts", "sources")
+LOGGER = logging.getLogger(__name__)
+CLIENTS_PREFIX: Final = "clients/"
+CANONICAL_PREFIX: Final = "canonical/"
+CANONICAL_FOLDERS: Final = ("sources", "scopes", "prompts", "scoring")
+CONFIG_SUFFIX: Final = ".yaml"
+# A client config is a few kB, a canonical catalog a few tens: 1 MiB leaves room and stops a
+# runaway file (or a binary uploaded by mistake) from being parsed at all.
+MAX_CONFIG_BYTES: Final = 1024 * 1024
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 
 
 def client_key(client_id: str) -> str:
-    return f"{CLIENTS_PREFIX}{client_id}.yaml"
+    return f"{CLIENTS_PREFIX}{client_id}{CONFIG_SUFFIX}"
 
 
 def canonical_key(folder: str, name: str) -> str:
-    return f"{CANONICAL_PREFIX}{folder}/{name}.yaml"
+    return f"{CANONICAL_PREFIX}{folder}/{name}{CONFIG_SUFFIX}"
+
+
+class ConfigFileError(ValueError):
+    """A config file that is not readable YAML text at all (one line saying why)."""
+
+
+def decode_config(data: bytes, where: str) -> str:
+    """The text of a config file; ConfigFileError if it is empty, huge, binary or not UTF-8."""
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigFileError(
+            f"{where}: {len(data)} bytes, larger than the {MAX_CONFIG_BYTES} bytes a config file may have"
+        )
+    if not data.strip():
+        raise ConfigFileError(f"{where}: empty file; a config file is a YAML mapping of keys")
+    if b"\x00" in data:
+        raise ConfigFileError(f"{where}: a binary file (it contains NUL bytes), not YAML text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigFileError(
+            f"{where}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            "save the file as UTF-8"
+        ) from None
 
 
 class TextStore(Protocol):
     """Where config files are read from: ``key`` is the bucket key (``clients/x.yaml``)."""
 
     def read_text(self, key: str) -> str: ...
+
+    def keys(self, prefix: str) -> list[str]: ...
 
 
 class NotFoundError(KeyError):
@@ -57,7 +102,13 @@ class DirStore:
         path = self.root / key
         if not path.is_file():
             raise NotFoundError(str(path))
-        return path.read_text(encoding="utf-8")
+        return decode_config(path.read_bytes(), str(path))
+
+    def keys(self, prefix: str) -> list[str]:
+        folder = self.root / prefix
+        if not folder.is_dir():
+            return []
+        return sorted(f"{prefix}{p.name}" for p in folder.iterdir() if p.is_file())
 
 
 class S3Store:
@@ -68,13 +119,16 @@ class S3Store:
         self.bucket = bucket
 
     def read_text(self, key: str) -> str:
+        where = f"s3://{self.bucket}/{key}"
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
         except self.s3.exceptions.NoSuchKey as err:
-            raise NotFoundError(
-                f"s3://{self.bucket}/{key} (publish it with scripts/config/publish_config.py)"
-            ) from err
-        return body.decode("utf-8")
+            raise NotFoundError(f"{where} (publish it with scripts/config/publish_config.py)") from err
+        return decode_config(body.read(MAX_CONFIG_BYTES + 1), where)
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
 
 
 @dataclass(frozen=True)
@@ -82,11 +136,30 @@ class ClientBundle:
     """A client config and every canonical file it refers to, all validated."""
 
     config: ClientConfig
-    catalog: SourceCatalog
-    scopes: tuple[tuple[Scope, float], ...]  # (scope, the client's weight for it)
-    event_rules: EventRules
+    catalogs: tuple[SourceCatalog, ...]  # the bouquets, then the catalogs of extra sources
+    sources: tuple[Source, ...]  # what ingest fetches, in this order, each once
+    scopes: Mapping[str, Scope]  # every scope the config names
+    scoring_rules: ScoringRules
     normalization_prompt: Prompt
     editorial_prompt: Prompt
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def fixture_catalogs(self) -> list[str]:
+        return [c.catalog_id for c in self.catalogs if c.fixture]
+
+
+def resolve_sources(config: ClientConfig, index: CanonicalIndex) -> list[tuple[SourceCatalog, Source]]:
+    """Every source of the enabled bouquets in order, then the extra sources; each id once."""
+    chosen: dict[str, tuple[SourceCatalog, Source]] = {}
+    for bouquet in config.source_config.source_bouquets_enabled:
+        catalog = index.catalogs[bouquet]
+        for source in catalog.sources:
+            chosen.setdefault(source.id, (catalog, source))
+    for source_id in config.source_config.sources_extra_enabled:
+        catalog = next(c for c in index.catalogs.values() if source_id in c.by_id())
+        chosen.setdefault(source_id, (catalog, catalog.by_id()[source_id]))
+    return list(chosen.values())
 
 
 def _canonical(store: TextStore, folder: str, name: str, index: CanonicalIndex) -> None:
@@ -95,6 +168,8 @@ def _canonical(store: TextStore, folder: str, name: str, index: CanonicalIndex) 
         text = store.read_text(key)
     except NotFoundError:
         return  # reported by the reference check, with the list of what exists
+    except ConfigFileError as err:
+        raise ConfigError(key, [str(err)]) from None
     parsed, problems = validate_canonical_text(folder, name, text)
     if problems:
         raise ConfigError(key, problems)
@@ -102,29 +177,78 @@ def _canonical(store: TextStore, folder: str, name: str, index: CanonicalIndex) 
     add_to_index(index, parsed)
 
 
-def load_client_bundle(store: TextStore, client_id: str) -> ClientBundle:
+def _catalog_names(store: TextStore, config: ClientConfig) -> list[str]:
+    names = list(config.source_config.source_bouquets_enabled)
+    if config.source_config.sources_extra_enabled:
+        # An extra source is named by its id alone: every catalog may define it.
+        prefix = f"{CANONICAL_PREFIX}sources/"
+        names += [k.removeprefix(prefix).removesuffix(CONFIG_SUFFIX) for k in store.keys(prefix)]
+    return list(dict.fromkeys(n for n in names if re.fullmatch(r"[a-z][a-z0-9_]*", n)))
+
+
+def load_client_bundle(
+    store: TextStore, client_id: str, *, runtime_version: str = RUNTIME_VERSION
+) -> ClientBundle:
     """Read and validate ``clients/<client_id>.yaml`` and its canonical files; ConfigError if invalid."""
     key = client_key(client_id)
-    text = store.read_text(key)
+    try:
+        text = store.read_text(key)
+    except ConfigFileError as err:
+        raise ConfigError(key, [str(err)]) from None
     # First pass without canonical files, to learn which ones to read.
-    config, problems = validate_client_text(text, None, expected_id=client_id)
-    if config is None:
-        raise ConfigError(key, problems)
+    first = validate_client_text(text, None, expected_id=client_id)
+    if first.config is None:
+        raise ConfigError(key, first.problems)
+    config = first.config
     index = CanonicalIndex()
-    _canonical(store, "sources", config.sources.catalog, index)
-    for weight in config.scoring.scopes:
-        _canonical(store, "scopes", weight.scope, index)
-    _canonical(store, "scopes", config.scoring.event_rules, index)
-    _canonical(store, "prompts", config.prompts.normalization, index)
-    _canonical(store, "prompts", config.prompts.editorial, index)
-    config, problems = validate_client_text(text, index, expected_id=client_id)
-    if config is None:
-        raise ConfigError(key, problems)
-    return ClientBundle(
-        config=config,
-        catalog=index.catalogs[config.sources.catalog],
-        scopes=tuple((index.scopes[w.scope], w.weight) for w in config.scoring.scopes),
-        event_rules=index.event_rules[config.scoring.event_rules],
-        normalization_prompt=index.prompts[config.prompts.normalization],
-        editorial_prompt=index.prompts[config.prompts.editorial],
+    for name in _catalog_names(store, config):
+        _canonical(store, "sources", name, index)
+    for name in config.scope_names():
+        _canonical(store, "scopes", name, index)
+    for name in config.prompt_names():
+        _canonical(store, "prompts", name, index)
+    _canonical(store, "scoring", SCORING_RULES_ID, index)
+    checked = validate_client_text(
+        text, index, expected_id=client_id, runtime=(runtime_version, "this runtime (the deployed layer)")
     )
+    if checked.config is None or index.scoring_rules is None:
+        raise ConfigError(key, checked.problems)
+    resolved = resolve_sources(checked.config, index)
+    return ClientBundle(
+        config=checked.config,
+        catalogs=tuple({catalog.catalog_id: catalog for catalog, _ in resolved}.values()),
+        sources=tuple(source for _, source in resolved),
+        scopes={name: index.scopes[name] for name in config.scope_names()},
+        scoring_rules=index.scoring_rules,
+        normalization_prompt=index.prompts[config.bedrock_config.normalization_prompt],
+        editorial_prompt=index.prompts[config.bedrock_config.editorial_prompt],
+        warnings=tuple(checked.warnings),
+    )
+
+
+def active_client_ids(store: TextStore) -> list[str]:
+    """The clients a run for all clients covers: every ``clients/<id>.yaml`` not ``active: false``.
+
+    Only ``client_profile.active`` is read here. A config that cannot be read that far is kept in
+    the list, so that its own run fails and says why, instead of the client silently getting no
+    newsletter.
+    """
+    ids = []
+    for key in store.keys(CLIENTS_PREFIX):
+        client_id = key.removeprefix(CLIENTS_PREFIX).removesuffix(CONFIG_SUFFIX)
+        if not key.endswith(CONFIG_SUFFIX) or not _CLIENT_ID.fullmatch(client_id):
+            continue
+        if _active(store, key) is False:
+            LOGGER.info("client %s skipped: client_profile.active is false", client_id)
+            continue
+        ids.append(client_id)
+    return ids
+
+
+def _active(store: TextStore, key: str) -> object:
+    try:
+        document, _ = parse_yaml(store.read_text(key))
+    except (ConfigFileError, NotFoundError):
+        return None
+    profile = document.get("client_profile") if isinstance(document, dict) else None
+    return profile.get("active", True) if isinstance(profile, dict) else None

@@ -2,6 +2,13 @@
 
 One pydantic model per file kind, used by the validation script, the publish script and the three
 pipeline functions alike: a config the pipeline would refuse never reaches a bucket.
+
+Client configs use the format the Vectora Inbox team writes (``client_profile``, ``watch_domains``,
+``source_config``, ``matching_config``, ``scoring_config``, ``newsletter_selection``,
+``newsletter_layout``, ``newsletter_delivery``, ``bedrock_config``, ``metadata``). Identity and
+versioning are strict; the business sections are typed; a key the schema does not know is kept
+(``extra="allow"``) and reported once as a warning (``validation.unknown_keys``), never rejected.
+Canonical files are the project's own and stay strict: a typo there is an error.
 """
 
 from __future__ import annotations
@@ -9,35 +16,56 @@ from __future__ import annotations
 import re
 import string
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 CLIENT_ID_PATTERN = r"^[a-z][a-z0-9_]*[a-z0-9]$"
 # "lai_weekly_v7", "lai_weekly_v7_1", "lai_weekly_v7.1": the old habit of versioning the id itself.
 VERSION_SUFFIX = re.compile(r"_v\d+(?:[._]\d+)*$")
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 PUBMED_EUTILS_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+# Matching scores (matching_config, deduplication) are fractions; the team's own rule keeps them
+# away from the extremes, where a threshold matches everything or nothing.
+THRESHOLD_RANGE: Final = (0.1, 0.9)
 
 EventType = Literal[
     "partnership",
-    "acquisition",
-    "financing",
-    "clinical_trial",
+    "clinical_update",
     "regulatory",
-    "product_launch",
+    "regulatory_approval",
+    "nda_submission",
+    "pivotal_trial_result",
+    "corporate_move",
+    "financial_results",
+    "safety_signal",
+    "manufacturing_supply",
     "scientific_publication",
-    "corporate",
-    "other",
+    "other",  # what the normalizer answers when no type fits
 ]
-EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]  # Literal keeps its values there
-ScopeKind = Literal["companies", "molecules", "technologies", "keywords"]
+EVENT_TYPES: Final[tuple[str, ...]] = get_args(EventType)
+# A newsletter section's filter_event_types: event types, or the catch-all "*" alone.
+EventFilter = Literal[EventType, "*"]
+ANY_EVENT: Final[Literal["*"]] = "*"
+ScopeKind = Literal["companies", "molecules", "technologies", "keywords", "trademarks"]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-
-
-class _Strict(BaseModel):
-    # A typo in a key must be an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Language = Literal["en", "fr", "de", "es", "it"]
+LANGUAGE_NAMES: Final[dict[str, str]] = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+}
 
 
 def check_semver(value: str) -> str:
@@ -46,12 +74,48 @@ def check_semver(value: str) -> str:
     return value
 
 
-class ClientProfile(_Strict):
-    # version is declared first so that the client_id check can quote it in its message.
-    version: str
+def semver_key(version: str) -> tuple[int, ...]:
+    """``"7.10.0"`` -> ``(7, 10, 0)``: versions compare as numbers, not as text."""
+    match = SEMVER.match(version)
+    return tuple(int(g) for g in match.groups()) if match else (-1,)
+
+
+def _threshold(value: float) -> float:
+    low, high = THRESHOLD_RANGE
+    if not low <= value <= high:
+        raise ValueError(f"a score threshold must lie within {low}-{high}, got {value}")
+    return value
+
+
+SemVer = Annotated[str, AfterValidator(check_semver)]
+Threshold = Annotated[float, AfterValidator(_threshold)]
+
+
+class _Open(BaseModel):
+    # The team's configs carry descriptive keys this schema does not model: they are kept (and
+    # listed in one warning), so a config goes through publish and back unchanged.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class _Strict(BaseModel):
+    # Canonical files are the project's own: a typo in a key must be an error there.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- client config ------------------------------------------------------------------------------
+
+
+class ClientProfile(_Open):
+    name: str = Field(min_length=1, description="also the newsletter's title")
+    # version is declared before client_id so that the client_id check can quote it.
+    version: SemVer
     client_id: str
-    name: str = Field(min_length=1)
-    language: Literal["en", "fr"] = "en"
+    active: bool = Field(default=True, description="false: skipped when the pipeline runs for all clients")
+    language: Language = "en"
+    frequency: Literal["daily", "weekly", "biweekly", "monthly"] = "weekly"
+    tone: str | None = Field(default=None, description="for the editorial prompt")
+    voice: str | None = None
+    target_audience: str | None = None
 
     @field_validator("client_id")
     @classmethod
@@ -69,93 +133,257 @@ class ClientProfile(_Strict):
             )
         return value
 
-    @field_validator("version")
-    @classmethod
-    def _semver(cls, value: str) -> str:
-        return check_semver(value)
+
+class Pipeline(_Open):
+    newsletter_mode: Literal["latest_run_only"] = "latest_run_only"
+    default_period_days: int = Field(default=7, ge=1, le=90)
+    notes: str | None = None
+    # Not in the team's format, needed by this pipeline (defaults apply when absent):
+    max_items_per_source: int = Field(default=50, ge=1, le=500, description="RSS entries / PubMed ids")
+    bedrock_concurrency: int = Field(default=8, ge=1, le=32, description="model calls in flight")
 
 
-class ChangelogEntry(_Strict):
-    version: str
-    date: date
-    changes: str = Field(min_length=1)
-
-    @field_validator("version")
-    @classmethod
-    def _semver(cls, value: str) -> str:
-        return check_semver(value)
+class BedrockConfig(_Open):
+    normalization_prompt: Identifier = Field(description="canonical/prompts/<name>.yaml")
+    editorial_prompt: Identifier
+    matching_prompt: Identifier | None = None
+    domain_scoring_prompt: Identifier | None = None
+    enable_domain_scoring: bool = False
 
 
-class Metadata(_Strict):
-    config_version: str
-    changelog: list[ChangelogEntry] = Field(min_length=1)
-    owner: str | None = None
+# watch-domain field -> the scope kinds it may name
+SCOPE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "technology_scope": ("technologies", "keywords"),
+    "company_scope": ("companies",),
+    "molecule_scope": ("molecules",),
+    "trademark_scope": ("trademarks",),
+}
 
 
-class SourceSelection(_Strict):
-    catalog: Identifier = Field(description="canonical/sources/<catalog>.yaml")
-    include: list[Identifier] = Field(min_length=1, description="source ids of that catalog")
-
-
-class ScopeWeight(_Strict):
-    scope: Identifier = Field(description="canonical/scopes/<scope>.yaml")
-    weight: float = Field(gt=0, le=10)
-
-
-class Scoring(_Strict):
-    event_rules: Identifier = Field(
-        description="canonical/scopes/<name>.yaml, used by the offline normalizer"
-    )
-    scopes: list[ScopeWeight] = Field(min_length=1)
-    event_type_weights: dict[EventType, float] = Field(default_factory=dict)
-    threshold: float = Field(ge=0)
-    # A matched entity counts once per item, whatever the number of mentions.
-    max_points_per_scope: float = Field(default=10.0, gt=0)
-
-
-class Section(_Strict):
+class WatchDomain(_Open):
     id: Identifier
-    title: str = Field(min_length=1)
-    event_types: list[EventType] = Field(min_length=1)
-    max_items: int = Field(default=5, ge=1, le=50)
-
-
-class Newsletter(_Strict):
-    title: str = Field(min_length=1)
-    sections: list[Section] = Field(min_length=1)
+    type: Identifier | None = Field(default=None, description="e.g. technology, regulatory")
+    priority: Literal["high", "medium", "low"] | None = None
+    technology_scope: Identifier | None = Field(default=None, description="canonical/scopes/<name>.yaml")
+    company_scope: Identifier | None = None
+    molecule_scope: Identifier | None = None
+    trademark_scope: Identifier | None = None
+    technology_profile: str | None = None
+    matching_profile: str | None = None
+    enabled: bool = True
+    notes: str | None = None
 
     @model_validator(mode="after")
-    def _unique_sections(self) -> Newsletter:
+    def _some_scope(self) -> WatchDomain:
+        if not self.scopes():
+            raise ValueError(f"a watch domain names at least one of {', '.join(SCOPE_FIELDS)}")
+        return self
+
+    def scopes(self) -> dict[str, str]:
+        """``{field: scope name}`` for the scope fields this domain sets."""
+        return {name: getattr(self, name) for name in SCOPE_FIELDS if getattr(self, name)}
+
+
+class ContentFilters(_Open):
+    min_word_count: int | None = Field(default=None, ge=0)
+    exclude_patterns: list[str] = Field(default_factory=list)
+
+
+class SourceConfig(_Open):
+    source_bouquets_enabled: list[Identifier] = Field(
+        default_factory=list, description="canonical/sources/<bouquet>.yaml, every source in it"
+    )
+    sources_extra_enabled: list[Identifier] = Field(
+        default_factory=list, description="source ids of any canonical catalog"
+    )
+    bouquet_ingestion_overrides: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
+    content_filters: ContentFilters | None = None
+
+    @model_validator(mode="after")
+    def _some_source(self) -> SourceConfig:
+        if not self.source_bouquets_enabled and not self.sources_extra_enabled:
+            raise ValueError("enable at least one bouquet (source_bouquets_enabled) or source")
+        return self
+
+
+class TrademarkPrivileges(_Open):
+    enabled: bool = False
+    auto_match_threshold: Threshold | None = None
+    boost_factor: float | None = Field(default=None, gt=0, le=10)
+
+
+class MatchingConfig(_Open):
+    min_domain_score: Threshold | None = None
+    min_confidence_level: Literal["low", "medium", "high"] | None = None
+    domain_type_thresholds: dict[Identifier, Threshold] = Field(default_factory=dict)
+    enable_fallback_mode: bool = False
+    fallback_min_score: Threshold | None = None
+    fallback_max_domains: int | None = Field(default=None, ge=1)
+    fallback_company_scopes: list[Identifier] = Field(default_factory=list)
+    max_domains_per_item: int | None = Field(default=None, ge=1)
+    default_matching_mode: Literal["strict", "balanced", "broad"] | None = None
+    domain_type_overrides: dict[Identifier, dict[str, Any]] = Field(default_factory=dict)
+    trademark_privileges: TrademarkPrivileges | None = None
+
+
+class Bonus(_Open):
+    scope: Identifier = Field(description="canonical/scopes/<name>.yaml: added when the item mentions it")
+    bonus: float = Field(ge=-50, le=50)
+    description: str | None = None
+
+
+class SelectionOverrides(_Open):
+    min_score: float | None = Field(default=None, ge=0)
+    min_items_per_section: int | None = Field(default=None, ge=0)
+    max_items_total: int | None = Field(default=None, ge=1, le=200)
+
+
+class ScoringConfig(_Open):
+    event_type_weight_overrides: dict[EventType, float] = Field(default_factory=dict)
+    client_specific_bonuses: dict[Identifier, Bonus] = Field(default_factory=dict)
+    selection_overrides: SelectionOverrides | None = None
+
+    @field_validator("event_type_weight_overrides")
+    @classmethod
+    def _weights(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [f"{k}: {w}" for k, w in value.items() if not 0 <= w <= 100]
+        if bad:
+            raise ValueError(f"event-type weights lie within 0-100, got {', '.join(bad)}")
+        return value
+
+
+class Deduplication(_Open):
+    enabled: bool = True
+    similarity_threshold: Threshold | None = None
+
+
+class NewsletterSelection(_Open):
+    max_items_total: int | None = Field(default=None, ge=1, le=200)
+    min_score_threshold: float | None = Field(default=None, ge=0)
+    critical_event_types: list[EventType] = Field(default_factory=list)
+    trimming_policy: dict[str, Any] = Field(default_factory=dict)
+    deduplication: Deduplication | None = None
+
+
+def _any_event() -> list[EventFilter]:
+    return [ANY_EVENT]
+
+
+class LayoutSection(_Open):
+    id: Identifier
+    title: str = Field(min_length=1)
+    source_domains: list[Identifier] | None = Field(
+        default=None, description="watch-domain ids; absent: any item"
+    )
+    max_items: int = Field(ge=1, le=50)
+    filter_event_types: list[EventFilter] = Field(default_factory=_any_event, min_length=1)
+    sort_by: Literal["score_desc", "date_desc"] = "score_desc"
+    priority: int | None = Field(default=None, description="lower first; absent: after the numbered ones")
+
+    @field_validator("filter_event_types")
+    @classmethod
+    def _catch_all_alone(cls, value: list[str]) -> list[str]:
+        if ANY_EVENT in value and len(value) > 1:
+            raise ValueError(f"{ANY_EVENT!r} (any event type) stands alone, got {value}")
+        return value
+
+    def accepts(self, event_type: str) -> bool:
+        return ANY_EVENT in self.filter_event_types or event_type in self.filter_event_types
+
+
+class NewsletterLayout(_Open):
+    distribution_strategy: str | None = None
+    sections: list[LayoutSection] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_sections(self) -> NewsletterLayout:
         ids = [s.id for s in self.sections]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
             raise ValueError(f"section ids must be unique, repeated: {', '.join(duplicated)}")
         return self
 
-
-class Prompts(_Strict):
-    normalization: Identifier = Field(description="canonical/prompts/<name>.yaml")
-    editorial: Identifier
-
-
-class Pipeline(_Strict):
-    period_days: int = Field(ge=1, le=31)
-    max_items_per_source: int = Field(default=50, ge=1, le=500)
-    bedrock_concurrency: int = Field(default=8, ge=1, le=32)
+    def ordered(self) -> list[LayoutSection]:
+        """By ``priority`` (lower first; ties and unnumbered sections keep the file's order)."""
+        indexed = list(enumerate(self.sections))
+        indexed.sort(key=lambda pair: (pair[1].priority is None, pair[1].priority or 0, pair[0]))
+        return [section for _, section in indexed]
 
 
-class ClientConfig(_Strict):
+class MetricsConfig(_Open):
+    include_source_breakdown: bool = False
+    include_domain_breakdown: bool = False
+    include_trend_analysis: bool = False
+
+
+class NewsletterDelivery(_Open):
+    format: Literal["markdown", "html", "both"] = "markdown"
+    include_tldr: bool = False
+    include_intro: bool = True
+    include_metrics: bool = False
+    delivery_method: str | None = None
+    notification_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    metrics_config: MetricsConfig | None = None
+
+
+class ChangelogEntry(_Open):
+    # Entries written before versions moved out of the client id may have none; the newest one
+    # must name the config's version (a rule of validation.py).
+    version: SemVer | None = None
+    date: date
+    changes: str | list[str]
+    notes: str | None = None
+
+
+class Metadata(_Open):
+    config_version: SemVer
+    changelog: list[ChangelogEntry] = Field(min_length=1)
+    created_date: date | None = None
+    last_modified: date | None = None
+    min_runtime_version: SemVer | None = Field(default=None, description="oldest runtime able to run it")
+    canonical_version: str | None = None
+    vertical: str | None = None
+    target_market: str | None = None
+    coverage_scope: str | None = None
+    owner: str | None = None
+
+
+class ClientConfig(_Open):
     client_profile: ClientProfile
+    pipeline: Pipeline = Field(default_factory=Pipeline)
+    bedrock_config: BedrockConfig
+    watch_domains: list[WatchDomain] = Field(min_length=1)
+    source_config: SourceConfig
+    matching_config: MatchingConfig = Field(default_factory=MatchingConfig)
+    scoring_config: ScoringConfig
+    newsletter_selection: NewsletterSelection = Field(default_factory=NewsletterSelection)
+    newsletter_layout: NewsletterLayout
+    newsletter_delivery: NewsletterDelivery = Field(default_factory=NewsletterDelivery)
     metadata: Metadata
-    sources: SourceSelection
-    scoring: Scoring
-    newsletter: Newsletter
-    prompts: Prompts
-    pipeline: Pipeline
 
     @property
     def client_id(self) -> str:
         return self.client_profile.client_id
+
+    @property
+    def version(self) -> str:
+        return self.client_profile.version
+
+    def enabled_domains(self) -> list[WatchDomain]:
+        return [d for d in self.watch_domains if d.enabled]
+
+    def scope_names(self) -> list[str]:
+        """Every canonical scope the config names (domains, fallback, bonuses), each once."""
+        names = [s for d in self.watch_domains for s in d.scopes().values()]
+        names += self.matching_config.fallback_company_scopes
+        names += [b.scope for b in self.scoring_config.client_specific_bonuses.values()]
+        return list(dict.fromkeys(names))
+
+    def prompt_names(self) -> list[str]:
+        bedrock = self.bedrock_config
+        names = [bedrock.normalization_prompt, bedrock.editorial_prompt]
+        names += [n for n in (bedrock.matching_prompt, bedrock.domain_scoring_prompt) if n]
+        return list(dict.fromkeys(names))
 
 
 # --- canonical files -------------------------------------------------------------------------------
@@ -172,20 +400,35 @@ class Scope(_Strict):
     scope_id: Identifier
     kind: ScopeKind
     description: str = Field(min_length=1)
+    # What a match of this scope is worth: its matched entries' weights (capped by the scoring
+    # rules' max_points_per_scope) times this factor.
+    match_weight: float = Field(default=1.0, gt=0, le=10)
     entries: list[ScopeEntry] = Field(min_length=1)
 
 
-class EventRule(_Strict):
-    event_type: EventType
-    keywords: list[str] = Field(min_length=1)
+SCORING_RULES_ID: Final = "scoring_rules"
 
 
-class EventRules(_Strict):
-    """Keywords that the offline normalizer uses to guess an event type (first match wins)."""
+class ScoringRules(_Strict):
+    """``canonical/scoring/scoring_rules.yaml``: how every client's items are scored by default."""
 
-    rules_id: Identifier
-    description: str
-    rules: list[EventRule] = Field(min_length=1)
+    rules_id: Literal["scoring_rules"]
+    description: str = Field(min_length=1)
+    # Points of an item's event type; a client's scoring_config.event_type_weight_overrides wins.
+    event_type_weights: dict[EventType, float]
+    max_points_per_scope: float = Field(gt=0, le=100)
+    # An item the normalizer judged off-topic keeps this fraction of its score.
+    not_relevant_factor: float = Field(ge=0, le=1)
+    # The selection threshold when the client sets none (newsletter_selection.min_score_threshold).
+    default_min_score: float = Field(ge=0)
+
+    @field_validator("event_type_weights")
+    @classmethod
+    def _every_type(cls, value: dict[str, float]) -> dict[str, float]:
+        missing = [t for t in EVENT_TYPES if t not in value]
+        if missing:
+            raise ValueError(f"give a weight to every event type, missing: {', '.join(missing)}")
+        return value
 
 
 class Source(_Strict):
@@ -207,6 +450,8 @@ class Source(_Strict):
 
 
 class SourceCatalog(_Strict):
+    """A source bouquet: ``canonical/sources/<catalog_id>.yaml``."""
+
     catalog_id: Identifier
     description: str
     # A fixture catalog points at a local test server; the label travels into every output.
@@ -225,23 +470,31 @@ class SourceCatalog(_Strict):
         return {s.id: s for s in self.sources}
 
 
-LANGUAGE_NAMES = {"en": "English", "fr": "French"}
-# The placeholders each prompt may use (str.format fields), filled by the pipeline.
-PROMPT_FIELDS: dict[str, dict[str, frozenset[str]]] = {
+PromptPurpose = Literal["normalization", "editorial", "matching", "domain_scoring"]
+# The placeholders each prompt may use (str.format fields), filled by the pipeline. Matching and
+# domain-scoring prompts may be named by a config, but the pipeline does not send them.
+PROMPT_FIELDS: Final[dict[str, dict[str, frozenset[str]]]] = {
     "normalization": {
-        "system": frozenset({"language"}),
+        "system": frozenset({"language", "event_types"}),
         "user_template": frozenset({"source_name", "published_at", "url", "title", "text", "known_entities"}),
     },
     "editorial": {
-        "system": frozenset({"newsletter_title", "language"}),
+        "system": frozenset({"newsletter_title", "language", "tone", "voice", "target_audience"}),
         "user_template": frozenset({"period_start", "period_end", "sections_json"}),
     },
+}
+# What the bedrock_config field of each purpose is called.
+PROMPT_CONFIG_FIELDS: Final[dict[str, str]] = {
+    "normalization_prompt": "normalization",
+    "editorial_prompt": "editorial",
+    "matching_prompt": "matching",
+    "domain_scoring_prompt": "domain_scoring",
 }
 
 
 class Prompt(_Strict):
     prompt_id: Identifier
-    purpose: Literal["normalization", "editorial"]
+    purpose: PromptPurpose
     version: str
     system: str = Field(min_length=1)
     user_template: str = Field(min_length=1, description="str.format template")
@@ -252,7 +505,7 @@ class Prompt(_Strict):
     def _known_placeholders(self) -> Prompt:
         # A typo in a placeholder would fail every item at run time: catch it when publishing.
         problems = []
-        for part, allowed in PROMPT_FIELDS[self.purpose].items():
+        for part, allowed in PROMPT_FIELDS.get(self.purpose, {}).items():
             try:
                 used = {
                     name

@@ -1,34 +1,38 @@
 """Validation of client configs and canonical files, reporting every violation at once.
 
 Each problem is one line ``<field path>: <what is wrong and what is allowed>``; a file is valid when
-the list is empty. Two passes: the schema (types, patterns, unknown keys), then the rules that span
-fields or files (version consistency, changelog, references into ``canonical/``).
+the list is empty. Two passes: the schema (types, ranges, patterns), then the rules that span
+fields or files (version consistency, changelog, watch-domain ids, references into ``canonical/``,
+the runtime version). Keys the schema does not know are not problems: they are listed in one
+warning and kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from difflib import get_close_matches
+from typing import Any, Final, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from vectora_core.config.schema import (
+    PROMPT_CONFIG_FIELDS,
+    SCOPE_FIELDS,
+    SCORING_RULES_ID,
     SEMVER,
     ClientConfig,
-    EventRules,
-    Metadata,
-    Newsletter,
     Prompt,
-    Prompts,
     Scope,
-    Scoring,
+    ScoringRules,
     SourceCatalog,
-    SourceSelection,
+    semver_key,
 )
 
 M = TypeVar("M", bound=BaseModel)
+# A few anchors are normal YAML; thousands are an alias bomb ("billion laughs").
+MAX_ALIASES: Final = 100
 
 
 class ConfigError(ValueError):
@@ -42,12 +46,29 @@ class ConfigError(ValueError):
 
 @dataclass
 class CanonicalIndex:
-    """What a client config may refer to: the ids present in ``canonical/``."""
+    """What a client config may refer to: the files present in ``canonical/``."""
 
     catalogs: dict[str, SourceCatalog] = field(default_factory=dict)
     scopes: dict[str, Scope] = field(default_factory=dict)
-    event_rules: dict[str, EventRules] = field(default_factory=dict)
     prompts: dict[str, Prompt] = field(default_factory=dict)
+    scoring_rules: ScoringRules | None = None
+
+    def source_catalogs(self) -> dict[str, list[str]]:
+        """Source id -> the catalogs defining it (an extra source is named by its id alone)."""
+        found: dict[str, list[str]] = {}
+        for catalog in self.catalogs.values():
+            for source in catalog.sources:
+                found.setdefault(source.id, []).append(catalog.catalog_id)
+        return found
+
+
+@dataclass(frozen=True)
+class ClientValidation:
+    """The config when valid, every problem (one line each) and the unknown-key warning, if any."""
+
+    config: ClientConfig | None
+    problems: list[str]
+    warnings: list[str]
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
@@ -60,34 +81,45 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return path or "<document>"
 
 
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation: ``X``, ``list[X]``, ``X | None``, ``dict[str, X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_at(model: type[BaseModel], parts: Sequence[Any]) -> type[BaseModel] | None:
+    """The model that the field path ``parts`` (list indices skipped) leads to, if any."""
+    current: type[BaseModel] | None = model
+    for part in parts:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(part) if current is not None else None
+        if info is None:
+            return None
+        current = _inner_model(info.annotation)
+    return current
+
+
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The keys the schema accepts at the parent of ``loc`` (for 'unknown key' messages)."""
-    current: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
-            continue
-        info = current.model_fields.get(part)
-        if info is None:
-            return []
-        annotation = info.annotation
-        # list[X] / X | None -> X
-        for arg in getattr(annotation, "__args__", ()) or ():
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                annotation = arg
-                break
-        current = annotation
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    parent = _model_at(model, loc[:-1])
+    return list(parent.model_fields) if parent is not None else []
 
 
-def schema_problems(model: type[BaseModel], error: ValidationError) -> list[str]:
+def schema_problems(
+    model: type[BaseModel], error: ValidationError, prefix: tuple[Any, ...] = ()
+) -> list[str]:
     problems = []
     for item in error.errors(include_url=False):
-        loc = tuple(item["loc"])
+        loc = prefix + tuple(item["loc"])
         message = str(item["msg"]).removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            allowed = _allowed_keys(model, loc)
+            allowed = _allowed_keys(model, tuple(item["loc"]))
             message = "unknown key" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
         elif item["type"] == "missing":
             message = "required field is missing"
@@ -97,13 +129,47 @@ def schema_problems(model: type[BaseModel], error: ValidationError) -> list[str]
     return problems
 
 
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys (the second would silently win) and alias bombs."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (*name): refused as an alias bomb")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                continue
+            if key in seen:
+                mark = key_node.start_mark
+                raise yaml.YAMLError(
+                    f"duplicate key {key!r} (line {mark.line + 1}): each key may appear once"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_yaml(text: str) -> tuple[Any, list[str]]:
+    """The document of ``text``, or one problem line saying why it is not usable YAML."""
     try:
-        return yaml.safe_load(text), []
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
+        return yaml.load(text, Loader=_Loader), []  # noqa: S506  # _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        return None, [f"<document>: not valid YAML{where}: {getattr(err, 'problem', err)}"]
+        return None, [f"<document>: not valid YAML{where}: {err.problem or err}"]
+    except yaml.YAMLError as err:
+        return None, [f"<document>: not valid YAML: {err}"]
+    except RecursionError:
+        return None, ["<document>: not valid YAML: nested too deeply"]
 
 
 def validate_model(model: type[M], data: Any) -> tuple[M | None, list[str]]:
@@ -113,17 +179,265 @@ def validate_model(model: type[M], data: Any) -> tuple[M | None, list[str]]:
         return model.model_validate(data), []
     except ValidationError as err:
         return None, schema_problems(model, err)
+    except RecursionError:
+        return None, ["<document>: nested too deeply"]
 
 
-def _semver_key(version: str) -> tuple[int, ...]:
-    match = SEMVER.match(version)
-    return tuple(int(g) for g in match.groups()) if match else (-1,)
+# --- unknown keys ---------------------------------------------------------------------------------
 
 
-def client_rules(config: ClientConfig, canonical: CanonicalIndex | None) -> list[str]:
-    """Rules spanning fields (versions, changelog) and files (references into canonical/)."""
-    sections = {name: getattr(config, name) for name in ClientConfig.model_fields}
-    return section_rules(config.client_profile.version, sections, canonical)
+def _children(value: Any, path: str) -> Iterator[tuple[str, BaseModel]]:
+    if isinstance(value, BaseModel):
+        yield path, value
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _children(item, f"{path}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _children(item, f"{path}.{key}")
+
+
+def unknown_keys(model: BaseModel, path: str = "") -> list[str]:
+    """Field paths of every key the schema does not know, anywhere in ``model``."""
+    found = []
+    for key in model.model_extra or {}:
+        found.append(f"{path}.{key}" if path else str(key))
+    for name in type(model).model_fields:
+        for child_path, child in _children(getattr(model, name), f"{path}.{name}" if path else name):
+            found += unknown_keys(child, child_path)
+    return found
+
+
+def _suggestion(path: str, model: type[BaseModel]) -> str:
+    """``" (did you mean x?)"`` when the last part of ``path`` is close to a known key there."""
+    parts = [p.split("[")[0] for p in path.split(".")]
+    parent = _model_at(model, parts[:-1])
+    close = get_close_matches(parts[-1], list(parent.model_fields), n=1, cutoff=0.8) if parent else []
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def unknown_keys_warning(config: ClientConfig) -> str | None:
+    """The one warning listing the keys kept but unknown to the schema (None: there are none)."""
+    paths = unknown_keys(config)
+    if not paths:
+        return None
+    listed = ", ".join(p + _suggestion(p, ClientConfig) for p in paths)
+    return f"{len(paths)} key(s) unknown to the schema, kept as they are: {listed}"
+
+
+# --- rules spanning fields and files ------------------------------------------------------------
+
+Sections = Mapping[str, Any]
+
+
+def _identity_rules(sections: Sections, version: str | None) -> list[str]:
+    metadata = sections.get("metadata")
+    if metadata is None:
+        return []
+    changelog = metadata.changelog
+    problems = []
+    if version is not None:
+        if metadata.config_version != version:
+            problems.append(
+                f"metadata.config_version: must equal client_profile.version ({version}), "
+                f"got {metadata.config_version}"
+            )
+        if changelog[0].version != version:
+            problems.append(
+                f"metadata.changelog[0].version: the newest (first) entry must describe version "
+                f"{version}, got {changelog[0].version or 'none'}; add an entry for {version} at the top"
+            )
+    problems += _changelog_order(changelog)
+    return problems
+
+
+def _changelog_order(changelog: list[Any]) -> list[str]:
+    problems = []
+    previous_version = None
+    for index, entry in enumerate(changelog):
+        if index and entry.date > changelog[index - 1].date:
+            problems.append(
+                f"metadata.changelog[{index}].date: entries go newest first, {entry.date} is later "
+                f"than {changelog[index - 1].date}"
+            )
+        if entry.version is None:
+            continue
+        if previous_version is not None and semver_key(entry.version) >= semver_key(previous_version):
+            problems.append(
+                f"metadata.changelog[{index}].version: entries go newest first with strictly "
+                f"decreasing versions, {entry.version} follows {previous_version}"
+            )
+        previous_version = entry.version
+    return problems
+
+
+def _domain_rules(sections: Sections) -> list[str]:
+    domains = sections.get("watch_domains")
+    if domains is None:
+        return []
+    ids = [d.id for d in domains]
+    problems = [
+        f"watch_domains[{index}].id: {domain_id!r} is used by an earlier watch domain; ids are unique"
+        for index, domain_id in enumerate(ids)
+        if domain_id in ids[:index]
+    ]
+    layout = sections.get("newsletter_layout")
+    for s_index, section in enumerate(layout.sections if layout else []):
+        for d_index, name in enumerate(section.source_domains or []):
+            if name not in ids:
+                problems.append(
+                    f"newsletter_layout.sections[{s_index}].source_domains[{d_index}]: {name!r} is not a "
+                    f"watch domain of this config (watch_domains ids: {', '.join(ids)})"
+                )
+    return problems
+
+
+def _bouquet_override_rules(sections: Sections) -> list[str]:
+    source_config = sections.get("source_config")
+    if source_config is None:
+        return []
+    enabled = source_config.source_bouquets_enabled
+    return [
+        f"source_config.bouquet_ingestion_overrides.{name}: not an enabled bouquet "
+        f"(source_bouquets_enabled: {', '.join(enabled) or 'none'})"
+        for name in source_config.bouquet_ingestion_overrides
+        if name not in enabled
+    ]
+
+
+def _available(names: Mapping[str, Any] | list[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
+
+
+def _source_refs(sections: Sections, index: CanonicalIndex) -> list[str]:
+    source_config = sections.get("source_config")
+    if source_config is None:
+        return []
+    problems = [
+        f"source_config.source_bouquets_enabled[{i}]: no canonical/sources/{name}.yaml; "
+        f"available bouquets: {_available(index.catalogs)}"
+        for i, name in enumerate(source_config.source_bouquets_enabled)
+        if name not in index.catalogs
+    ]
+    defined = index.source_catalogs()
+    for i, source_id in enumerate(source_config.sources_extra_enabled):
+        where = defined.get(source_id, [])
+        if not where:
+            problems.append(
+                f"source_config.sources_extra_enabled[{i}]: {source_id!r} is in no canonical source catalog "
+                f"(source ids: {_available(list(defined))})"
+            )
+        elif len(where) > 1:
+            problems.append(
+                f"source_config.sources_extra_enabled[{i}]: {source_id!r} is defined by several catalogs "
+                f"({', '.join(sorted(where))}); enable the one you mean as a bouquet instead"
+            )
+    return problems
+
+
+def _scope_ref(path: str, name: str, kinds: tuple[str, ...], index: CanonicalIndex) -> str | None:
+    scope = index.scopes.get(name)
+    if scope is None:
+        return f"{path}: no canonical/scopes/{name}.yaml; available scopes: {_available(index.scopes)}"
+    if scope.kind not in kinds:
+        fits = [s for s, v in index.scopes.items() if v.kind in kinds]
+        return (
+            f"{path}: {name} is a {scope.kind} scope, this field takes {' or '.join(kinds)} "
+            f"(such scopes: {_available(fits)})"
+        )
+    return None
+
+
+def _scope_refs(sections: Sections, index: CanonicalIndex) -> list[str]:
+    wanted: list[tuple[str, str, tuple[str, ...]]] = []
+    for d_index, domain in enumerate(sections.get("watch_domains") or []):
+        for name, scope in domain.scopes().items():
+            wanted.append((f"watch_domains[{d_index}].{name}", scope, SCOPE_FIELDS[name]))
+    matching = sections.get("matching_config")
+    for i, scope in enumerate(matching.fallback_company_scopes if matching else []):
+        wanted.append((f"matching_config.fallback_company_scopes[{i}]", scope, ("companies",)))
+    scoring = sections.get("scoring_config")
+    every_kind = ("companies", "molecules", "technologies", "keywords", "trademarks")
+    for name, bonus in (scoring.client_specific_bonuses if scoring else {}).items():
+        wanted.append((f"scoring_config.client_specific_bonuses.{name}.scope", bonus.scope, every_kind))
+    return [p for p in (_scope_ref(path, name, kinds, index) for path, name, kinds in wanted) if p]
+
+
+def _prompt_refs(sections: Sections, index: CanonicalIndex) -> list[str]:
+    bedrock = sections.get("bedrock_config")
+    if bedrock is None:
+        return []
+    problems = []
+    for config_field, purpose in PROMPT_CONFIG_FIELDS.items():
+        name = getattr(bedrock, config_field)
+        if name is None:
+            continue
+        prompt = index.prompts.get(name)
+        if prompt is None:
+            problems.append(
+                f"bedrock_config.{config_field}: no canonical/prompts/{name}.yaml; "
+                f"available prompts: {_available(index.prompts)}"
+            )
+        elif prompt.purpose != purpose:
+            problems.append(
+                f"bedrock_config.{config_field}: {name} is a {prompt.purpose} prompt, not a {purpose} one"
+            )
+    return problems
+
+
+def _scoring_rules_ref(index: CanonicalIndex) -> list[str]:
+    if index.scoring_rules is not None:
+        return []
+    return [
+        f"scoring_config: canonical/scoring/{SCORING_RULES_ID}.yaml is missing "
+        "(the default event-type weights and scope scoring every config builds on)"
+    ]
+
+
+def runtime_problems(min_runtime_version: str | None, runtime_version: str, where: str) -> list[str]:
+    """The config needs a runtime newer than ``runtime_version`` (the one in ``where``)?"""
+    if min_runtime_version is None or semver_key(min_runtime_version) <= semver_key(runtime_version):
+        return []
+    return [
+        f"metadata.min_runtime_version: {min_runtime_version} is newer than the runtime {runtime_version} "
+        f"of {where}; deploy a runtime >= {min_runtime_version} first"
+    ]
+
+
+def _runtime_rules(sections: Sections, runtime: tuple[str, str] | None) -> list[str]:
+    metadata = sections.get("metadata")
+    if runtime is None or metadata is None:
+        return []
+    return runtime_problems(metadata.min_runtime_version, *runtime)
+
+
+REFERENCE_RULES: Final[tuple[Callable[[Sections, CanonicalIndex], list[str]], ...]] = (
+    _source_refs,
+    _scope_refs,
+    _prompt_refs,
+)
+
+
+def section_rules(
+    sections: Sections,
+    canonical: CanonicalIndex | None,
+    runtime: tuple[str, str] | None = None,
+    version: str | None = None,
+) -> list[str]:
+    """Every rule over whichever sections are given; ``canonical`` None skips the references.
+
+    ``version``: ``client_profile.version``, also when the rest of client_profile is invalid.
+    """
+    profile = sections.get("client_profile")
+    version = profile.version if profile is not None else version
+    problems = (
+        _identity_rules(sections, version) + _domain_rules(sections) + _bouquet_override_rules(sections)
+    )
+    if canonical is not None:
+        for rule in REFERENCE_RULES:
+            problems += rule(sections, canonical)
+        problems += _scoring_rules_ref(canonical)
+    return problems + _runtime_rules(sections, runtime)
 
 
 def valid_sections(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,148 +448,77 @@ def valid_sections(data: Mapping[str, Any]) -> dict[str, Any]:
     """
     found: dict[str, Any] = {}
     for name, info in ClientConfig.model_fields.items():
-        model = info.annotation
-        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(data.get(name), Mapping):
-            try:
-                found[name] = model.model_validate(data[name])
-            except ValidationError:
-                continue
+        if name not in data and info.is_required():
+            continue
+        try:
+            found[name] = (
+                TypeAdapter(info.annotation).validate_python(data[name])  # type: ignore[arg-type]  # always set on a model field
+                if name in data
+                else info.get_default(call_default_factory=True)
+            )
+        except ValidationError:
+            continue
     return found
 
 
-def section_rules(
-    version: str | None, sections: Mapping[str, Any], canonical: CanonicalIndex | None
-) -> list[str]:
-    """``client_rules`` over whichever sections are given (``version``: client_profile.version)."""
-    problems: list[str] = []
-    metadata: Metadata | None = sections.get("metadata")
-    if metadata is not None:
-        changelog = metadata.changelog
-        if version is not None:
-            if metadata.config_version != version:
-                problems.append(
-                    f"metadata.config_version: must equal client_profile.version ({version}), "
-                    f"got {metadata.config_version}"
-                )
-            newest = changelog[0]
-            if newest.version != version:
-                problems.append(
-                    f"metadata.changelog[0].version: the newest (first) entry must describe version "
-                    f"{version}, got {newest.version}; add an entry for {version} at the top"
-                )
-        for index in range(1, len(changelog)):
-            previous, current = changelog[index - 1], changelog[index]
-            if _semver_key(current.version) >= _semver_key(previous.version):
-                problems.append(
-                    f"metadata.changelog[{index}].version: entries go newest first with strictly "
-                    f"decreasing versions, {current.version} follows {previous.version}"
-                )
-            if current.date > previous.date:
-                problems.append(
-                    f"metadata.changelog[{index}].date: entries go newest first, {current.date} is later "
-                    f"than {previous.date}"
-                )
-    scoring: Scoring | None = sections.get("scoring")
-    newsletter: Newsletter | None = sections.get("newsletter")
-    sources: SourceSelection | None = sections.get("sources")
-    prompts: Prompts | None = sections.get("prompts")
-    if scoring is not None:
-        weighted = [s.scope for s in scoring.scopes]
-        if len(set(weighted)) != len(weighted):
-            problems.append("scoring.scopes: each scope may appear once")
-    if newsletter is not None:
-        section_types = [t for s in newsletter.sections for t in s.event_types]
-        if len(set(section_types)) != len(section_types):
-            problems.append("newsletter.sections: an event type may belong to one section only")
-    if canonical is None:
-        return problems
-    if sources is not None:
-        catalog = canonical.catalogs.get(sources.catalog)
-        if catalog is None:
-            problems.append(
-                f"sources.catalog: no canonical/sources/{sources.catalog}.yaml; "
-                f"available: {', '.join(sorted(canonical.catalogs)) or 'none'}"
-            )
-        else:
-            known = catalog.by_id()
-            for index, source_id in enumerate(sources.include):
-                if source_id not in known:
-                    problems.append(
-                        f"sources.include[{index}]: {source_id!r} is not in catalog {catalog.catalog_id} "
-                        f"(ids: {', '.join(sorted(known))})"
-                    )
-    if scoring is not None:
-        for index, weight in enumerate(scoring.scopes):
-            if weight.scope not in canonical.scopes:
-                problems.append(
-                    f"scoring.scopes[{index}].scope: no canonical/scopes/{weight.scope}.yaml; "
-                    f"available: {', '.join(sorted(canonical.scopes)) or 'none'}"
-                )
-        if scoring.event_rules not in canonical.event_rules:
-            problems.append(
-                f"scoring.event_rules: no canonical/scopes/{scoring.event_rules}.yaml with event rules; "
-                f"available: {', '.join(sorted(canonical.event_rules)) or 'none'}"
-            )
-    if prompts is not None:
-        for purpose in ("normalization", "editorial"):
-            name = getattr(prompts, purpose)
-            prompt = canonical.prompts.get(name)
-            if prompt is None:
-                problems.append(
-                    f"prompts.{purpose}: no canonical/prompts/{name}.yaml; "
-                    f"available: {', '.join(sorted(canonical.prompts)) or 'none'}"
-                )
-            elif prompt.purpose != purpose:
-                problems.append(
-                    f"prompts.{purpose}: {name} is a {prompt.purpose} prompt, not a {purpose} one"
-                )
-    return problems
-
-
 def validate_client_text(
-    text: str, canonical: CanonicalIndex | None, *, expected_id: str | None = None
-) -> tuple[ClientConfig | None, list[str]]:
-    """Parse and validate a client config; ``expected_id`` is the id its file name implies."""
+    text: str,
+    canonical: CanonicalIndex | None,
+    *,
+    expected_id: str | None = None,
+    runtime: tuple[str, str] | None = None,
+) -> ClientValidation:
+    """Parse and validate a client config.
+
+    ``expected_id``: the id its file name implies; ``runtime``: ``(version, where)`` of the runtime
+    that must be able to run it (``metadata.min_runtime_version`` is checked against it).
+    """
     data, problems = parse_yaml(text)
     if problems:
-        return None, problems
+        return ClientValidation(None, problems, [])
     config, problems = validate_model(ClientConfig, data)
     if config is None:
         if isinstance(data, Mapping):  # every violation at once: the rules of the readable sections too
             profile = data.get("client_profile")
             version = profile.get("version") if isinstance(profile, Mapping) else None
-            version = version if isinstance(version, str) else None
-            more = section_rules(version, valid_sections(data), canonical)
+            version = version if isinstance(version, str) and SEMVER.match(version) else None
+            more = section_rules(valid_sections(data), canonical, runtime, version)
             problems += [p for p in more if p not in problems]
-        return None, problems
-    problems = client_rules(config, canonical)
+        return ClientValidation(None, problems, [])
+    problems = section_rules({n: getattr(config, n) for n in ClientConfig.model_fields}, canonical, runtime)
     if expected_id is not None and config.client_id != expected_id:
         problems.append(
             f"client_profile.client_id: {config.client_id!r} does not match the file name "
             f"({expected_id}.yaml); the file must be clients/<client_id>.yaml"
         )
-    return (config if not problems else None), problems
+    warning = unknown_keys_warning(config)
+    return ClientValidation(config if not problems else None, problems, [warning] if warning else [])
 
 
-CANONICAL_MODELS: dict[str, tuple[type[BaseModel], ...]] = {
-    "sources": (SourceCatalog,),
-    "scopes": (Scope, EventRules),
-    "prompts": (Prompt,),
+CANONICAL_MODELS: Final[dict[str, type[BaseModel]]] = {
+    "sources": SourceCatalog,
+    "scopes": Scope,
+    "prompts": Prompt,
+    "scoring": ScoringRules,
 }
-ID_FIELDS = {SourceCatalog: "catalog_id", Scope: "scope_id", EventRules: "rules_id", Prompt: "prompt_id"}
+ID_FIELDS: Final[dict[type[BaseModel], str]] = {
+    SourceCatalog: "catalog_id",
+    Scope: "scope_id",
+    Prompt: "prompt_id",
+    ScoringRules: "rules_id",
+}
 
 
 def validate_canonical_text(folder: str, stem: str, text: str) -> tuple[BaseModel | None, list[str]]:
-    """A file of ``canonical/<folder>/``; scopes hold either a scope or event rules (by its id key)."""
+    """A file of ``canonical/<folder>/``; its id key must equal its file name."""
     data, problems = parse_yaml(text)
     if problems:
         return None, problems
-    models = CANONICAL_MODELS.get(folder)
-    if models is None:
-        return None, [f"<document>: canonical/{folder}/ is not a canonical folder (sources, scopes, prompts)"]
-    model = models[0]
-    if isinstance(data, Mapping):
-        model = next((m for m in models if ID_FIELDS[m] in data), models[0])
+    model = CANONICAL_MODELS.get(folder)
+    if model is None:
+        return None, [
+            f"<document>: canonical/{folder}/ is not a canonical folder ({', '.join(CANONICAL_MODELS)})"
+        ]
     parsed, problems = validate_model(model, data)
     if parsed is not None and getattr(parsed, ID_FIELDS[model]) != stem:
         problems.append(
@@ -290,7 +533,7 @@ def add_to_index(index: CanonicalIndex, parsed: BaseModel) -> None:
         index.catalogs[parsed.catalog_id] = parsed
     elif isinstance(parsed, Scope):
         index.scopes[parsed.scope_id] = parsed
-    elif isinstance(parsed, EventRules):
-        index.event_rules[parsed.rules_id] = parsed
     elif isinstance(parsed, Prompt):
         index.prompts[parsed.prompt_id] = parsed
+    elif isinstance(parsed, ScoringRules):
+        index.scoring_rules = parsed

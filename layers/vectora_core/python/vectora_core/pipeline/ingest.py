@@ -1,4 +1,8 @@
-"""ingest-v2's logic: fetch the client's sources, keep the period's items, de-duplicate, write raw/."""
+"""ingest-v2's logic: fetch the client's sources, keep the period's items, de-duplicate, write raw/.
+
+A run where every source failed, or that found nothing where the client's previous run found items,
+is a failed run: ``FailedRunError`` before anything is written (the last good raw file stays).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from vectora_core.config.loading import ClientBundle
 from vectora_core.config.schema import Source
+from vectora_core.config.usage import unused_keys
 from vectora_core.pipeline.sources import (
     HttpFetcher,
     Period,
@@ -17,10 +22,34 @@ from vectora_core.pipeline.sources import (
     fetch_source,
     in_period,
 )
-from vectora_core.pipeline.storage import put_json, raw_key
+from vectora_core.pipeline.storage import (
+    FailedRunError,
+    get_json_if_exists,
+    item_count,
+    previous_run_date,
+    put_json,
+    raw_key,
+)
 
 LOGGER = logging.getLogger(__name__)
 FETCH_WORKERS = 4
+# How much of each source's error a failed run's one-line message quotes.
+ERROR_EXCERPT = 200
+
+
+def report_config(bundle: ClientBundle) -> None:
+    """Once per run (ingest is its first step): what of the config the pipeline does not apply."""
+    config = bundle.config
+    for warning in bundle.warnings:
+        LOGGER.warning("config %s %s: %s", config.client_id, config.version, warning)
+    unused = unused_keys(config)
+    if unused:
+        LOGGER.info(
+            "config %s %s: not used by this pipeline (kept as they are): %s",
+            config.client_id,
+            config.version,
+            ", ".join(unused),
+        )
 
 
 def read_pubmed_api_key(ssm: Any, parameter: str | None) -> str | None:
@@ -51,9 +80,9 @@ def run_ingest(
 ) -> dict[str, Any]:
     """Fetch every selected source; one failing source is reported and the others go on."""
     config = bundle.config
-    period = Period.ending_on(run_date, config.pipeline.period_days)
-    catalog = bundle.catalog.by_id()
-    sources = [catalog[source_id] for source_id in config.sources.include]
+    report_config(bundle)
+    period = Period.ending_on(run_date, config.pipeline.default_period_days)
+    sources = list(bundle.sources)
     retmax = config.pipeline.max_items_per_source
 
     def fetch(source: Source) -> tuple[list[dict], str | None]:
@@ -94,14 +123,17 @@ def run_ingest(
             }
         )
         fetched.extend(kept)
+    refuse_failed_sources(reports, config.client_id, run_date)
     items, duplicates = deduplicate(fetched)
+    if not items:
+        refuse_nothing_after_something(s3, data_bucket, config.client_id, run_date)
     document = {
         "client_id": config.client_id,
         "config_version": config.client_profile.version,
         "run_date": run_date.isoformat(),
         "generated_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
-        "catalog": {"catalog_id": bundle.catalog.catalog_id, "fixture": bundle.catalog.fixture},
+        "catalogs": [{"catalog_id": c.catalog_id, "fixture": c.fixture} for c in bundle.catalogs],
         "sources": reports,
         "duplicates_removed": duplicates,
         "items": items,
@@ -117,3 +149,35 @@ def run_ingest(
         "sources_ok": len(reports) - len(failed),
         "sources_failed": failed,
     }
+
+
+def _excerpt(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= ERROR_EXCERPT else line[: ERROR_EXCERPT - 1] + "…"
+
+
+def refuse_failed_sources(reports: list[dict[str, Any]], client_id: str, run_date: date) -> None:
+    """FailedRunError when not one source answered (network down, every feed moved)."""
+    failed = [r for r in reports if r["status"] == "failed"]
+    if not reports or len(failed) < len(reports):
+        return
+    first = failed[0]
+    raise FailedRunError(
+        f"ingest of {client_id} for {run_date}: every source failed ({len(failed)} of {len(reports)}: "
+        f"{', '.join(r['source_id'] for r in failed)}; first error: {first['source_id']}: "
+        f"{_excerpt(first['error'])}); nothing written"
+    )
+
+
+def refuse_nothing_after_something(s3: Any, bucket: str, client_id: str, run_date: date) -> None:
+    """FailedRunError when this run found no item but the client's previous run (or an earlier
+    run of this date) did: more likely broken sources than a quiet week."""
+    same_day = item_count(get_json_if_exists(s3, bucket, raw_key(client_id, run_date.isoformat())))
+    previous = previous_run_date(s3, bucket, client_id, run_date.isoformat())
+    before = item_count(get_json_if_exists(s3, bucket, raw_key(client_id, previous))) if previous else 0
+    if same_day or before:
+        which = f"the run of {run_date} already stored" if same_day else f"the previous run ({previous})"
+        raise FailedRunError(
+            f"ingest of {client_id} for {run_date}: no item from any source, while {which} had "
+            f"{same_day or before}; nothing written (check the sources: a quiet week is rarely this quiet)"
+        )

@@ -1,13 +1,13 @@
-"""normalize-score-v2's logic: normalize each raw item (Bedrock or offline rules), score it, write curated/.
+"""normalize-score-v2's logic: normalize each raw item with Bedrock, match and score it, write curated/.
 
 Normalization is I/O bound (one model call per item), so items go through a thread pool bounded by
-the client's ``pipeline.bedrock_concurrency``; the order of the output follows the raw file.
+the client's ``pipeline.bedrock_concurrency``; the order of the output follows the raw file. An
+empty result never replaces stored curated items (``FailedRunError``, nothing written).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -15,11 +15,17 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vectora_core.config.loading import ClientBundle
-from vectora_core.config.schema import LANGUAGE_NAMES, EventType
+from vectora_core.config.schema import EVENT_TYPES, LANGUAGE_NAMES, EventType
 from vectora_core.pipeline.bedrock import BedrockError, BedrockJson
-from vectora_core.pipeline.scoring import ScopeMatcher, _pattern, score_item
-from vectora_core.pipeline.settings import OFFLINE_LABEL
-from vectora_core.pipeline.storage import curated_key, get_json, latest_curated_key, put_json, raw_key
+from vectora_core.pipeline.scoring import Scorer, selection_threshold
+from vectora_core.pipeline.storage import (
+    curated_key,
+    get_json,
+    latest_curated_key,
+    put_json,
+    raw_key,
+    refuse_empty_over,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -56,9 +62,12 @@ class Normalizer(Protocol):
 
 
 def known_entities(bundle: ClientBundle) -> str:
+    """``companies: A, B; molecules: C`` from the scopes of the config's enabled watch domains."""
+    names = dict.fromkeys(s for d in bundle.config.enabled_domains() for s in d.scopes().values())
+    scopes = [bundle.scopes[name] for name in names]
     return "; ".join(
         f"{scope.kind}: {', '.join(e.name for e in scope.entries)}"
-        for scope, _ in bundle.scopes
+        for scope in scopes
         if scope.kind != "keywords"
     )
 
@@ -88,7 +97,7 @@ class BedrockNormalizer:
         )
         answer, _usage = self.bedrock.ask(
             Normalization,
-            system=self.prompt.system.format(language=self.language),
+            system=self.prompt.system.format(language=self.language, event_types=", ".join(EVENT_TYPES)),
             user=user,
             max_tokens=self.prompt.max_tokens,
             temperature=self.prompt.temperature,
@@ -96,92 +105,22 @@ class BedrockNormalizer:
         return answer
 
 
-MONTH_NAMES = "January|February|March|April|May|June|July|August|September|October|November|December"
-DATE_PATTERNS = (
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "%Y-%m-%d", "{0}-{1}-{2}"),
-    (re.compile(rf"\b({MONTH_NAMES}) (\d{{1,2}}), (\d{{4}})\b"), "%B %d %Y", "{0} {1} {2}"),
-)
-
-
-def dates_in(text: str) -> list[date]:
-    found: list[date] = []
-    for pattern, fmt, joined in DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            try:
-                found.append(datetime.strptime(joined.format(*match.groups()), fmt).date())
-            except ValueError:
-                continue
-    return found
-
-
-class OfflineNormalizer:
-    """Deterministic rules over the canonical scopes (``BEDROCK_MODE=offline``), labelled as such."""
-
-    def __init__(self, bundle: ClientBundle) -> None:
-        self.matchers: dict[str, ScopeMatcher] = {
-            scope.kind: ScopeMatcher.of(scope) for scope, _ in bundle.scopes
-        }
-        self.rules = [
-            (rule.event_type, tuple(_pattern(k) for k in rule.keywords)) for rule in bundle.event_rules.rules
-        ]
-        self.label = {"mode": "offline", "label": OFFLINE_LABEL}
-
-    def _entities(self, kind: str, text: str) -> list[str]:
-        matcher = self.matchers.get(kind)
-        return [e.name for e in matcher.match(text)] if matcher else []
-
-    def _event_type(self, item: dict[str, Any]) -> str:
-        # The title says what happened; the body often mentions every past event too.
-        for text in (item["title"], item.get("text") or ""):
-            for event_type, patterns in self.rules:
-                if any(p.search(text) for p in patterns):
-                    return event_type
-        return "scientific_publication" if item.get("source_type") == "pubmed" else "other"
-
-    def normalize(self, item: dict[str, Any]) -> Normalization:
-        body = item.get("text") or ""
-        text = f"{item['title']}. {body}"
-        sentences = re.split(r"(?<=[.!?])\s+", body or item["title"])
-        summary = " ".join(sentences[:2])[:400] or item["title"]
-        found = dates_in(text)
-        published = item.get("published_at")
-        relevant = any(self._entities(kind, text) for kind in ("keywords", "technologies", "molecules"))
-        return Normalization(
-            summary=summary,
-            companies=self._entities("companies", text),
-            molecules=self._entities("molecules", text),
-            technologies=self._entities("technologies", text),
-            event_type=self._event_type(item),  # type: ignore[arg-type]  # an EventType by construction
-            # A date in the text is as often a future milestone as the event itself: the event is
-            # dated by its publication, the text's dates are kept as milestones.
-            event_date=date.fromisoformat(published[:10]) if published else (found[0] if found else None),
-            dates=[Milestone(date=d, label="date mentioned in the text") for d in found],
-            lai_relevant=relevant,
-        )
-
-
-def curate_item(
-    item: dict[str, Any],
-    normalizer: Normalizer,
-    matchers: list[tuple[ScopeMatcher, float]],
-    bundle: ClientBundle,
-) -> dict[str, Any]:
+def curate_item(item: dict[str, Any], normalizer: Normalizer, scorer: Scorer) -> dict[str, Any]:
     try:
         normalization = normalizer.normalize(item)
     except BedrockError as err:
         LOGGER.warning("item %s not normalized: %s", item["item_id"], err)
-        return {**item, "status": "normalization_failed", "error": str(err), "score": 0.0}
+        return {**item, "status": "normalization_failed", "error": str(err), "domains": [], "score": 0.0}
     entities = " | ".join(normalization.companies + normalization.molecules + normalization.technologies)
     text = f"{item['title']} | {item.get('text') or ''} | {normalization.summary} | {entities}"
-    score, details = score_item(
-        text, normalization.event_type, normalization.lai_relevant, matchers, bundle.config.scoring
-    )
+    score = scorer.score(text, normalization.event_type, normalization.lai_relevant)
     return {
         **item,
         "status": "ok",
         "normalized": normalization.model_dump(mode="json"),
-        "score": score,
-        "score_details": details,
+        "domains": score.domains,
+        "score": score.value,
+        "score_details": score.details,
     }
 
 
@@ -189,9 +128,9 @@ def curate_all(
     items: list[dict[str, Any]], normalizer: Normalizer, bundle: ClientBundle, workers: int
 ) -> list[dict[str, Any]]:
     """Every item normalized and scored, at most ``workers`` model calls in flight; input order kept."""
-    matchers = [(ScopeMatcher.of(scope), weight) for scope, weight in bundle.scopes]
+    scorer = Scorer.of(bundle)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="normalize") as pool:
-        return list(pool.map(lambda item: curate_item(item, normalizer, matchers, bundle), items))
+        return list(pool.map(lambda item: curate_item(item, normalizer, scorer), items))
 
 
 def run_normalize_score(
@@ -216,24 +155,28 @@ def run_normalize_score(
     failed = sum(1 for item in curated if item["status"] != "ok")
     if items and failed == len(items):
         raise BedrockError(f"none of the {len(items)} items could be normalized; see the function's log")
+    dated_key = curated_key(config.client_id, run_date.isoformat())
+    latest_key = latest_curated_key(config.client_id)
+    if not curated:
+        refuse_empty_over(s3, data_bucket, [dated_key, latest_key], what=f"curated items of {run_date}")
     curated.sort(key=lambda item: item["score"], reverse=True)
-    selected = sum(
-        1 for item in curated if item["status"] == "ok" and item["score"] >= config.scoring.threshold
-    )
+    threshold = selection_threshold(bundle)
+    selected = sum(1 for item in curated if item["status"] == "ok" and item["score"] >= threshold)
     document = {
         "client_id": config.client_id,
         "config_version": config.client_profile.version,
         "run_date": run_date.isoformat(),
         "generated_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "period": raw.get("period"),
-        "catalog": raw.get("catalog"),
+        "catalogs": raw.get("catalogs"),
+        "sources": raw.get("sources"),
         "normalizer": normalizer.label,
-        "threshold": config.scoring.threshold,
+        "threshold": threshold,
         "stats": {"items": len(curated), "failed": failed, "above_threshold": selected},
         "items": curated,
     }
-    dated = put_json(s3, data_bucket, curated_key(config.client_id, run_date.isoformat()), document)
-    latest = put_json(s3, data_bucket, latest_curated_key(config.client_id), document)
+    dated = put_json(s3, data_bucket, dated_key, document)
+    latest = put_json(s3, data_bucket, latest_key, document)
     return {
         "client_id": config.client_id,
         "run_date": run_date.isoformat(),

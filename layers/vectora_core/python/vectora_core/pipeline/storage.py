@@ -1,13 +1,27 @@
-"""The data layouts in the data and newsletters buckets, and JSON in/out of S3."""
+"""The data layouts in the data and newsletters buckets, JSON in/out of S3, and the write guard.
+
+A failed run never replaces a good one: before writing, a step reads what is already there, and
+raises ``FailedRunError`` (nothing written) rather than put an empty output over a non-empty one.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+
+# Object metadata on every newsletter object: how many items it holds (a HEAD tells, no download).
+ITEMS_METADATA: Final = "items"
+
+
+def raw_prefix(client_id: str) -> str:
+    return f"raw/{client_id}/"
 
 
 def raw_key(client_id: str, run_date: str) -> str:
-    return f"raw/{client_id}/{run_date}/items.json"
+    return f"{raw_prefix(client_id)}{run_date}/items.json"
 
 
 def curated_key(client_id: str, run_date: str) -> str:
@@ -23,19 +37,28 @@ def newsletter_prefix(client_id: str, newsletter_date: str) -> str:
     return f"{client_id}/{newsletter_date}/"
 
 
+class MissingInputError(LookupError):
+    """The previous step's output is not there (one line saying which step to run)."""
+
+
+class FailedRunError(RuntimeError):
+    """This run produced nothing usable where good output exists: raised before anything is written,
+    so the invocation fails (and the function-errors alarm sees it) and the good output stays."""
+
+
 def put_json(s3: Any, bucket: str, key: str, document: Any) -> str:
     body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     return f"s3://{bucket}/{key}"
 
 
-def put_text(s3: Any, bucket: str, key: str, text: str, content_type: str) -> str:
-    s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
+def put_text(
+    s3: Any, bucket: str, key: str, text: str, content_type: str, *, metadata: dict[str, str] | None = None
+) -> str:
+    s3.put_object(
+        Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type, Metadata=metadata or {}
+    )
     return f"s3://{bucket}/{key}"
-
-
-class MissingInputError(LookupError):
-    """The previous step's output is not there (one line saying which step to run)."""
 
 
 def get_json(s3: Any, bucket: str, key: str, *, hint: str) -> Any:
@@ -44,3 +67,56 @@ def get_json(s3: Any, bucket: str, key: str, *, hint: str) -> Any:
     except s3.exceptions.NoSuchKey:
         raise MissingInputError(f"s3://{bucket}/{key} does not exist: {hint}") from None
     return json.loads(body)
+
+
+def get_json_if_exists(s3: Any, bucket: str, key: str) -> Any | None:
+    try:
+        return get_json(s3, bucket, key, hint="")
+    except MissingInputError:
+        return None
+
+
+def item_count(document: Any) -> int:
+    """How many items a stored raw or curated document holds (0 for anything else)."""
+    items = document.get("items") if isinstance(document, dict) else None
+    return len(items) if isinstance(items, list) else 0
+
+
+def stored_items(s3: Any, bucket: str, key: str) -> int:
+    """Items of the object at ``key`` (JSON document, or a newsletter's metadata); 0 if absent."""
+    if key.endswith(".json"):
+        return item_count(get_json_if_exists(s3, bucket, key))
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return 0
+        raise
+    value = head.get("Metadata", {}).get(ITEMS_METADATA, "")
+    # A newsletter written before the metadata existed: assume it had content (never replace it blindly).
+    return int(value) if value.isdigit() else 1
+
+
+def previous_run_date(s3: Any, bucket: str, client_id: str, run_date: str) -> str | None:
+    """The newest date before ``run_date`` with a raw file for the client (dates sort as text)."""
+    prefix = raw_prefix(client_id)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    dates = [
+        match.group(1)
+        for page in pages
+        for o in page.get("Contents", [])
+        if (match := re.fullmatch(re.escape(prefix) + r"(\d{4}-\d{2}-\d{2})/items\.json", o["Key"]))
+    ]
+    earlier = [d for d in dates if d < run_date]
+    return max(earlier) if earlier else None
+
+
+def refuse_empty_over(s3: Any, bucket: str, keys: list[str], *, what: str) -> None:
+    """FailedRunError if any of ``keys`` holds items: an empty ``what`` must not replace it."""
+    for key in keys:
+        count = stored_items(s3, bucket, key)
+        if count:
+            raise FailedRunError(
+                f"{what} is empty and s3://{bucket}/{key} holds {count} item(s): not replaced "
+                "(a failed run never replaces a good one)"
+            )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from vectora_core.naming import Bucket
-from vectora_core.snapshots.ids import CANONICAL, CLIENT_CONFIG, CURATED
+from vectora_ops.snapshots.ids import CANONICAL, CLIENT_CONFIG, CURATED
 
 CLIENTS_PREFIX: Final = "clients/"
 CANONICAL_PREFIX: Final = "canonical/"

@@ -1,9 +1,10 @@
-"""create_snapshot: copy the state of an environment into ``snapshots/{name}_{YYYYMMDD_HHMMSS}/``.
+"""Capture: copy the state of an environment into a reserved ``snapshots/{name}_{YYYYMMDD_HHMMSS}/``.
 
-Order of work: reserve the id (the metadata file, written with ``complete: false`` and a
-create-if-absent condition) → discover what exists → copy everything concurrently → README.md →
-metadata with the SHA-256 of every file and ``complete: true``, last. Any failure leaves the
-metadata at ``complete: false``: such a snapshot is listed but never restored from.
+Order of work (``SnapshotEngine.create``): reserve the id (the metadata file, written with
+``complete: false`` and a create-if-absent condition) → discover what exists → copy everything
+concurrently → README.md → metadata with the SHA-256 of every file and ``complete: true``, last.
+Any failure leaves the metadata at ``complete: false``: such a snapshot is listed but never
+restored from.
 
 Missing pieces of the environment (stack not deployed yet, function or bucket absent, empty prefix)
 are recorded as absent, not errors: the pre-update custom resource snapshots environments that are
@@ -13,77 +14,44 @@ half deployed. Only the backups bucket is required.
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import hashlib
 import json
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from botocore.exceptions import ClientError
 
 from vectora_core.naming import Bucket, Function, Layer, StackComponent, resource_name
-from vectora_core.snapshots.aws import DEFAULT_WORKERS, Aws, get_layer_version, is_not_found, one_line
-from vectora_core.snapshots.errors import SnapshotError
-from vectora_core.snapshots.ids import (
-    COMPONENTS,
-    LAMBDA_CODE,
-    LAMBDA_CONFIG,
-    LAYERS,
-    STACKS,
-    check_client,
-    check_components,
-    check_name,
-    make_id,
+from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found, is_stack_missing
+from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.snapshots.ids import LAMBDA_CODE, LAMBDA_COMPONENTS, LAMBDA_CONFIG, LAYERS, STACKS
+from vectora_ops.snapshots.layout import (
+    lambda_file,
+    lambda_zip,
+    layer_file,
+    layer_name_of,
+    layer_zip,
+    stack_file,
+    stack_template_file,
 )
-from vectora_core.snapshots.metadata import FORMAT_VERSION
-from vectora_core.snapshots.progress import ProgressCallback, Reporter
-from vectora_core.snapshots.scopes import S3_COMPONENTS, client_of, s3_scope
-from vectora_core.snapshots.store import METADATA_FILE, README_FILE, Store, open_store
+from vectora_ops.snapshots.metadata import FileRecord, SnapshotMetadata, json_bytes
+from vectora_ops.snapshots.progress import Reporter
+from vectora_ops.snapshots.scopes import S3_COMPONENTS, client_of, s3_scope
+from vectora_ops.snapshots.store import Written
 
-Clock = Callable[[], datetime]
-MAX_ID_ATTEMPTS: Final = 120
 DOWNLOAD_TIMEOUT_S: Final = 120
 # Configuration fields a rollback puts back with UpdateFunctionConfiguration.
 RESTORABLE_FIELDS: Final = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime")
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+class CaptureTarget(Protocol):
+    """What a capture writes through: a ``Store``, or the ``NullStore`` of a preview."""
 
-
-def lambda_file(function_name: str) -> str:
-    return f"lambda_{function_name}.json"
-
-
-def lambda_zip(function_name: str) -> str:
-    return f"lambda_{function_name}.zip"
-
-
-def layer_file(layer_name: str) -> str:
-    return f"layer_{layer_name}.json"
-
-
-def layer_zip(layer_name: str, version: int) -> str:
-    return f"layer_{layer_name}_{version}.zip"
-
-
-def stack_file(stack_name: str) -> str:
-    return f"stacks/{stack_name}.json"
-
-
-def stack_template_file(stack_name: str) -> str:
-    return f"stacks/{stack_name}.template.json"
-
-
-def layer_name_of(arn: str) -> tuple[str, int]:
-    """``arn:aws:lambda:region:account:layer:NAME:VERSION`` -> (NAME, VERSION)."""
-    parts = arn.split(":")
-    return parts[-2], int(parts[-1])
+    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written: ...
+    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written: ...
 
 
 def download(url: str) -> bytes:
@@ -96,15 +64,16 @@ def sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-def json_bytes(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True, default=str) + "\n").encode()
+class Capture:
+    """Discovers what exists of the chosen components and copies it into one reserved snapshot.
 
+    ``files`` (path -> record) and ``contents`` (per-component summary) become the metadata.
+    """
 
-class _Capture:
     def __init__(
         self,
         aws: Aws,
-        store: Store,
+        store: CaptureTarget,
         snapshot_id: str,
         components: tuple[str, ...],
         client: str | None,
@@ -112,13 +81,13 @@ class _Capture:
     ) -> None:
         self.aws, self.store, self.snapshot_id = aws, store, snapshot_id
         self.components, self.client, self.reporter = components, client, reporter
-        self.files: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, FileRecord] = {}
         self.contents: dict[str, Any] = {}
 
     # --- helpers ---------------------------------------------------------------------------
-    def put(self, component: str, rel: str, data: bytes, **extra: Any) -> None:
-        record = self.store.put_bytes(self.snapshot_id, rel, data)
-        self.files[rel] = {"component": component, **record, **extra}
+    def put(self, component: str, rel: str, data: bytes) -> None:
+        written = self.store.put_bytes(self.snapshot_id, rel, data)
+        self.files[rel] = FileRecord(component, written.sha256, len(data), written.etag)
 
     def run_all(self, step: str, tasks: list[Callable[[], None]]) -> None:
         """Run tasks on the pool; the first failure cancels the rest and is raised."""
@@ -157,14 +126,15 @@ class _Capture:
             summary["reason"] = "no object under the prefix"
 
         def copy(obj: dict[str, Any]) -> None:
-            record = self.store.copy_in(self.snapshot_id, obj["Key"], bucket, obj["Key"])
-            self.files[obj["Key"]] = {
-                "component": component,
-                "size": int(obj["Size"]),
-                **record,
-                "source": f"s3://{bucket}/{obj['Key']}",
-                "source_etag": obj.get("ETag"),
-            }
+            written = self.store.copy_in(self.snapshot_id, obj["Key"], bucket, obj["Key"])
+            self.files[obj["Key"]] = FileRecord(
+                component,
+                written.sha256,
+                int(obj["Size"]),
+                written.etag,
+                source=f"s3://{bucket}/{obj['Key']}",
+                source_etag=obj.get("ETag"),
+            )
 
         return [functools.partial(copy, obj) for obj in objects]
 
@@ -273,7 +243,7 @@ class _Capture:
         try:
             stacks = self.aws.cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
         except ClientError as err:
-            if "does not exist" not in str(err) and not is_not_found(err):
+            if not is_stack_missing(err):
                 raise
             stacks = []
         if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
@@ -309,7 +279,7 @@ class _Capture:
         for component in S3_COMPONENTS:
             if component in self.components:
                 tasks += self.discover_s3(component)
-        if any(c in self.components for c in (LAMBDA_CONFIG, LAMBDA_CODE, LAYERS)):
+        if any(c in self.components for c in LAMBDA_COMPONENTS):
             tasks += self.discover_functions()
         if STACKS in self.components:
             tasks += self.discover_stacks()
@@ -318,20 +288,20 @@ class _Capture:
         return len(tasks)
 
 
-def _readme(metadata: dict[str, Any]) -> bytes:
+def readme(metadata: SnapshotMetadata) -> bytes:
     lines = [
-        f"# Snapshot {metadata['snapshot_id']}",
+        f"# Snapshot {metadata.snapshot_id}",
         "",
-        f"- environment: {metadata['env']}",
-        f"- client: {metadata['client'] or 'all clients'}",
-        f"- created (UTC): {metadata['created_at']}",
-        f"- components: {', '.join(metadata['components'])}",
-        f"- files: {len(metadata['files'])} (sha256 of each in snapshot_metadata.json)",
+        f"- environment: {metadata.env}",
+        f"- client: {metadata.client or 'all clients'}",
+        f"- created (UTC): {metadata.created_at}",
+        f"- components: {', '.join(metadata.components)}",
+        f"- files: {len(metadata.files)} (sha256 of each in snapshot_metadata.json)",
         "",
         "| component | content |",
         "|---|---|",
     ]
-    for component, summary in sorted(metadata["contents"].items()):
+    for component, summary in sorted(metadata.contents.items()):
         lines.append(f"| {component} | {json.dumps(summary, sort_keys=True, default=str)} |")
     lines += [
         "",
@@ -339,14 +309,14 @@ def _readme(metadata: dict[str, Any]) -> bytes:
         "",
         "```",
         "python scripts/maintenance/rollback_snapshot.py "
-        f"--snapshot {metadata['snapshot_id']} --env {metadata['env']}",
+        f"--snapshot {metadata.snapshot_id} --env {metadata.env}",
         "```",
         "",
     ]
     return "\n".join(lines).encode()
 
 
-class _NullStore:
+class NullStore:
     """Discovery without writes, for previews: every write is only counted."""
 
     supports_storage_class = False
@@ -354,135 +324,14 @@ class _NullStore:
     def __init__(self, location: str) -> None:
         self.location = location
 
-    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> dict[str, Any]:
-        return {"sha256": "", "size": len(data), "etag": ""}
+    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written:
+        return Written("", len(data), None)
+
+    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written:
+        raise AssertionError("a preview copies nothing")  # run(execute=False) never calls it
 
 
-def preview_snapshot(
-    env: str,
-    name: str,
-    client: str | None = None,
-    components: list[str] | tuple[str, ...] | str | None = None,
-    session: Any = None,
-    *,
-    local_dir: Path | str | None = None,
-    workers: int = DEFAULT_WORKERS,
-) -> dict[str, Any]:
-    """What ``create_snapshot`` would capture (per-component sources and counts), writing nothing."""
-    check_name(name)
-    chosen = check_components(components, default=COMPONENTS)
-    if client is not None:
-        check_client(client)
-    aws = Aws(env, session, workers)
-    store = open_store(aws, local_dir)
-    if client is not None:
-        _check_client_exists(aws, client)
-    capture = _Capture(aws, _NullStore(store.location), "preview", chosen, client, Reporter(None))  # type: ignore[arg-type]  # only put_bytes is used
-    copies = capture.run(execute=False)
-    return {
-        "location": store.location,
-        "components": list(chosen),
-        "contents": capture.contents,
-        "copies": copies + len(capture.files),
-    }
-
-
-def create_snapshot(
-    env: str,
-    name: str,
-    client: str | None = None,
-    components: list[str] | tuple[str, ...] | str | None = None,
-    session: Any = None,
-    *,
-    local_dir: Path | str | None = None,
-    progress: ProgressCallback | None = None,
-    clock: Clock = utc_now,
-    workers: int = DEFAULT_WORKERS,
-    store: Store | None = None,
-    aws: Aws | None = None,
-) -> str:
-    """Snapshot ``env`` into the backups bucket (or ``local_dir``); returns ``{name}_{YYYYMMDD_HHMMSS}``.
-
-    ``client`` limits client configs and curated data to that client; ``components`` defaults to
-    all of them. Raises SnapshotError (one line) on bad input, a missing backups bucket or a
-    failed copy (the snapshot is then left incomplete: never restored from).
-    """
-    check_name(name)
-    chosen = check_components(components, default=COMPONENTS)
-    if client is not None:
-        check_client(client)
-    aws = aws or Aws(env, session, workers)
-    store = store or open_store(aws, local_dir)
-    reporter = Reporter(progress)
-    if client is not None:
-        _check_client_exists(aws, client)
-
-    created = clock()
-    base: dict[str, Any] = {
-        "format": FORMAT_VERSION,
-        "name": name,
-        "env": env,
-        "client": client,
-        "components": list(chosen),
-        "created_at": created.astimezone(UTC).isoformat(),
-        "complete": False,
-    }
-    snapshot_id = _reserve(store, name, created, base)
-    base["snapshot_id"] = snapshot_id
-    capture = _Capture(aws, store, snapshot_id, chosen, client, reporter)
-    try:
-        capture.run()
-        metadata = {
-            **base,
-            "location": f"{store.location}{'' if store.location.endswith('/') else '/'}{snapshot_id}/",
-            "contents": capture.contents,
-            "files": dict(sorted(capture.files.items())),
-        }
-        capture.put("readme", README_FILE, _readme(metadata))
-        metadata["files"] = dict(sorted(capture.files.items()))
-        metadata["complete"] = True
-        store.put_bytes(snapshot_id, METADATA_FILE, json_bytes(metadata))
-    except Exception as err:
-        _mark_failed(store, snapshot_id, base, err)
-        if isinstance(err, SnapshotError):
-            raise SnapshotError(f"snapshot {snapshot_id} left incomplete: {err}") from err
-        raise SnapshotError(
-            f"snapshot {snapshot_id} left incomplete (never restored from; cleanup removes it): "
-            f"{type(err).__name__}: {one_line(err)}"
-        ) from err
-    reporter.note(f"snapshot {snapshot_id}: {len(capture.files)} files in {store.location}")
-    return snapshot_id
-
-
-def _reserve(store: Store, name: str, created: datetime, base: dict[str, Any]) -> str:
-    """Take the first free id from ``created`` on: same name in the same second gets the next second."""
-    for offset in range(MAX_ID_ATTEMPTS):
-        snapshot_id = make_id(name, created + timedelta(seconds=offset))
-        if store.reserve(snapshot_id, json_bytes({**base, "snapshot_id": snapshot_id})):
-            return snapshot_id
-    raise SnapshotError(
-        f"no free snapshot id for {name!r} within {MAX_ID_ATTEMPTS} s of {created.isoformat()}"
-    )
-
-
-def _mark_failed(store: Store, snapshot_id: str, base: dict[str, Any], err: BaseException) -> None:
-    # Best effort: the reserved metadata already says complete: false.
-    with contextlib.suppress(Exception):
-        store.put_bytes(
-            snapshot_id,
-            METADATA_FILE,
-            json_bytes(
-                {
-                    **base,
-                    "snapshot_id": snapshot_id,
-                    "complete": False,
-                    "error": f"{type(err).__name__}: {one_line(err)}",
-                }
-            ),
-        )
-
-
-def _check_client_exists(aws: Aws, client: str) -> None:
+def check_client_exists(aws: Aws, client: str) -> None:
     bucket = aws.bucket(Bucket.CONFIG)
     if not aws.bucket_exists(bucket):
         raise SnapshotError(f"unknown client {client!r}: config bucket {bucket} does not exist")

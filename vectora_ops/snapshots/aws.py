@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
-from vectora_core.snapshots.errors import SnapshotError
+from vectora_ops.snapshots.errors import SnapshotError
 
 DEFAULT_WORKERS: Final = 32
 NOT_FOUND_CODES: Final = frozenset(
@@ -38,12 +38,6 @@ def get_layer_version(aws: Aws, arn: str) -> dict[str, Any]:
     return dict(
         aws.lambda_.get_layer_version(LayerName=layer_arn.rsplit(":", 1)[-1], VersionNumber=int(version))
     )
-
-
-def one_line(err: BaseException) -> str:
-    """An exception as one short line (AWS errors can carry an HTML page)."""
-    text = " ".join(str(err).split())
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def env_config(env: str) -> EnvConfig:
@@ -108,3 +102,8 @@ class Aws:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             objects.extend(page.get("Contents", []))
         return objects
+
+
+def is_stack_missing(err: ClientError) -> bool:
+    """CloudFormation says "Stack with id X does not exist" with a ValidationError code."""
+    return "does not exist" in str(err) or is_not_found(err)

@@ -1,6 +1,8 @@
-"""Snapshot ids ``{name}_{YYYYMMDD_HHMMSS}`` (UTC), component names and their validation.
+"""Snapshot ids ``{name}_{YYYYMMDD_HHMMSS}`` (UTC), patterns over them, component names, client ids.
 
-Pure functions: the scripts and the engine validate every user input here before any AWS call.
+Pure functions: the scripts validate every user input here (argparse ``type=``) before any AWS
+call, and the engine checks again what it receives. A name, an id or a pattern becomes an S3 key
+segment and a file name, so the alphabet is conservative and ``..`` is never accepted.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final
 
-from vectora_core.snapshots.errors import SnapshotError
+from vectora_ops.snapshots.errors import SnapshotError
 
 LAMBDA_CONFIG: Final = "lambda_config"
 LAMBDA_CODE: Final = "lambda_code"
@@ -25,18 +27,22 @@ DEFAULT_ROLLBACK_COMPONENTS: Final = tuple(c for c in COMPONENTS if c != STACKS)
 LAMBDA_COMPONENTS: Final = (LAMBDA_CONFIG, LAMBDA_CODE, LAYERS)
 
 TIMESTAMP_FORMAT: Final = "%Y%m%d_%H%M%S"
-# Names become S3 key segments and file names: a conservative, readable alphabet.
-_NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_ID_RE: Final = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,127})_(?P<ts>\d{8}_\d{6})$")
+MAX_NAME: Final = 128
+_NAME: Final = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAME - 1}}}"
+_NAME_RE: Final = re.compile(rf"^{_NAME}$")
+_ID_RE: Final = re.compile(rf"^(?P<name>{_NAME})_(?P<ts>\d{{8}}_\d{{6}})$")
+_GLOB_CHARS: Final = "*?["
+_PATTERN_RE: Final = re.compile(rf"^[A-Za-z0-9._*?\[\]-]{{1,{MAX_NAME + 16}}}$")
 _CLIENT_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ID_EXAMPLE: Final = "lai_v7_stable_20260130_143022"
 
 
 def check_name(name: str) -> str:
-    if not _NAME_RE.match(name or ""):
+    """``name`` if it can name a snapshot (1-128 of ``[A-Za-z0-9._-]``, no ``..``)."""
+    if not _NAME_RE.match(name or "") or ".." in name:
         raise SnapshotError(
-            f"invalid snapshot name {name!r}: use 1-128 letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit"
+            f"invalid snapshot name {name!r}: use 1-{MAX_NAME} letters, digits, '_', '-' or '.' "
+            "(no '..'), starting with a letter or digit"
         )
     return name
 
@@ -57,7 +63,7 @@ def parse_id(snapshot_id: str) -> tuple[str, datetime]:
     """``(name, timestamp)`` of a snapshot id; a one-line SnapshotError if it is malformed."""
     match = _ID_RE.match(snapshot_id or "")
     when = None
-    if match:
+    if match and ".." not in snapshot_id:
         try:
             when = datetime.strptime(match["ts"], TIMESTAMP_FORMAT).replace(tzinfo=UTC)
         except ValueError:
@@ -77,6 +83,24 @@ def is_snapshot_id(text: str) -> bool:
     return True
 
 
+def is_pattern(ref: str) -> bool:
+    return any(ch in ref for ch in _GLOB_CHARS)
+
+
+def check_ref(ref: str) -> str:
+    """A snapshot id, or a glob over the id alphabet plus ``* ? [ ]`` (``pre_deploy_*``); else a
+    one-line SnapshotError. Either can safely become part of a key or a file name."""
+    if not is_pattern(ref or ""):
+        parse_id(ref)
+        return ref
+    if not _PATTERN_RE.match(ref) or ".." in ref:
+        raise SnapshotError(
+            f"invalid snapshot pattern {ref!r}: use letters, digits, '_', '-', '.' and the wildcards "
+            "* ? [ ] (e.g. pre_deploy_*), or an id such as " + ID_EXAMPLE
+        )
+    return ref
+
+
 def check_components(components: Iterable[str] | str | None, *, default: Iterable[str]) -> tuple[str, ...]:
     """Ordered, de-duplicated components; accepts a comma-separated string (the CLI's form)."""
     if components is None:
@@ -89,3 +113,8 @@ def check_components(components: Iterable[str] | str | None, *, default: Iterabl
     if not chosen:
         raise SnapshotError(f"no component given: allowed values are {', '.join(COMPONENTS)}")
     return tuple(c for c in COMPONENTS if c in chosen)
+
+
+def parse_components(text: str) -> tuple[str, ...]:
+    """The CLI's ``--components a,b``: at least one, each a known component."""
+    return check_components(text, default=())

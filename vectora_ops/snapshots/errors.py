@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from vectora_ops.errors import OperationError
 
-class SnapshotError(Exception):
+
+class SnapshotError(OperationError):
     """A snapshot operation refused or failed; nothing was changed unless the message says so."""
 
 

@@ -3,7 +3,9 @@
 Both stores give the engine the same operations. The S3 store never moves file contents through
 this process when both ends are in S3: copies are server-side CopyObject calls asking S3 for the
 SHA-256 of the object, so a 20 MB curated file or a thousand config files cost a request each,
-and the checksum recorded in the metadata is computed by S3 itself.
+and the checksum recorded in the metadata is computed by S3 itself. Checking a stored file is a
+HeadObject too (S3 returns the SHA-256 it keeps with the object); only an object S3 keeps no
+SHA-256 for (one rewritten without a checksum) is read and hashed here.
 """
 
 from __future__ import annotations
@@ -15,26 +17,32 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 from botocore.exceptions import ClientError
 
-from vectora_core.snapshots.aws import Aws, error_code, is_not_found
-from vectora_core.snapshots.errors import SnapshotError
+from vectora_ops.audit import AUDIT_PREFIX, audit_key
+from vectora_ops.snapshots.aws import Aws, error_code, is_not_found
+from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.snapshots.metadata import METADATA_FILE, FileRecord
 
 SNAPSHOTS_PREFIX: Final = "snapshots/"
-AUDIT_PREFIX: Final = "audit/rollbacks/"
-METADATA_FILE: Final = "snapshot_metadata.json"
-README_FILE: Final = "README.md"
 GLACIER: Final = "GLACIER"
+ARCHIVED_CLASSES: Final = frozenset({GLACIER, "DEEP_ARCHIVE"})
 _CHUNK: Final = 1024 * 1024
 _DELETE_BATCH: Final = 1000
 # Conditional-write refusals: the key already exists (PreconditionFailed) or a concurrent
 # conditional write to the same key is in flight (ConditionalRequestConflict).
 _TAKEN_CODES: Final = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
+
+# What is wrong with a stored file (FileProblem.kind).
+MISMATCH: Final = "mismatch"  # other size or other SHA-256 than the metadata says
+MISSING: Final = "missing"
+ARCHIVED: Final = "archived"
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,23 @@ class StoredFile:
     rel: str
     size: int
     storage_class: str
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a store reports of a file it has just written (``size`` None: a server-side copy, whose
+    size the caller knows from the listing)."""
+
+    sha256: str
+    size: int | None
+    etag: str | None
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    rel: str
+    kind: str  # MISMATCH | MISSING | ARCHIVED
+    storage_class: str | None = None
 
 
 def b64_to_hex(value: str) -> str:
@@ -52,9 +77,22 @@ def hex_to_b64(value: str) -> str:
     return base64.b64encode(binascii.unhexlify(value)).decode()
 
 
+def full_object_sha256(checksum: str | None) -> str | None:
+    """The hex SHA-256 of a whole object from S3's ``ChecksumSHA256``; None when S3 kept none or
+    only a checksum of checksums (``...-3``: multipart uploads), which says nothing of the bytes."""
+    return b64_to_hex(checksum) if checksum and "-" not in checksum else None
+
+
 def digests(data: bytes) -> tuple[str, str]:
     """(sha256 hex, S3-style ETag) of a single-part object."""
     return hashlib.sha256(data).hexdigest(), f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
+
+
+def sha256_of_chunks(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 class Store(Protocol):
@@ -62,16 +100,20 @@ class Store(Protocol):
     supports_storage_class: bool
 
     def reserve(self, snapshot_id: str, body: bytes) -> bool: ...
-    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> dict[str, Any]: ...
-    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> dict[str, Any]: ...
+    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written: ...
+    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written: ...
     def read_bytes(self, snapshot_id: str, rel: str) -> bytes | None: ...
-    def check(self, snapshot_id: str, rel: str, record: dict[str, Any]) -> str | None: ...
+    def check(self, snapshot_id: str, rel: str, record: FileRecord) -> FileProblem | None: ...
     def list_all(self) -> dict[str, list[StoredFile]]: ...
     def delete(self, snapshot_id: str) -> None: ...
     def restore_to_s3(self, snapshot_id: str, rel: str, bucket: str, key: str) -> None: ...
     def zip_source(self, snapshot_id: str, rel: str) -> dict[str, Any]: ...
     def archive_file(self, snapshot_id: str, rel: str) -> bool: ...
-    def write_audit(self, name: str, entry: dict[str, Any]) -> str: ...
+    def write_audit(self, kind: str, started: datetime, label: str, entry: dict[str, Any]) -> str: ...
+
+
+def _audit_json(entry: dict[str, Any]) -> bytes:
+    return json.dumps(entry, indent=2, default=str).encode()
 
 
 class S3Store:
@@ -106,7 +148,7 @@ class S3Store:
             raise
         return True
 
-    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> dict[str, Any]:
+    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written:
         sha256, etag = digests(data)
         response = self.s3.put_object(
             Bucket=self.bucket,
@@ -115,9 +157,9 @@ class S3Store:
             ChecksumAlgorithm="SHA256",
             ChecksumSHA256=hex_to_b64(sha256),  # S3 rejects the write if the bytes arrive altered
         )
-        return {"sha256": sha256, "size": len(data), "etag": response.get("ETag", etag)}
+        return Written(sha256, len(data), response.get("ETag", etag))
 
-    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> dict[str, Any]:
+    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written:
         response = self.s3.copy_object(
             Bucket=self.bucket,
             Key=self.key(snapshot_id, rel),
@@ -125,15 +167,17 @@ class S3Store:
             ChecksumAlgorithm="SHA256",
         )
         result = response["CopyObjectResult"]
-        checksum = result.get("ChecksumSHA256")
-        if not checksum:
+        sha256 = full_object_sha256(result.get("ChecksumSHA256"))
+        head: dict[str, Any] = {}
+        if sha256 is None:
             head = self.s3.head_object(
                 Bucket=self.bucket, Key=self.key(snapshot_id, rel), ChecksumMode="ENABLED"
             )
-            checksum = head.get("ChecksumSHA256")
-        if not checksum or "-" in checksum:
+            sha256 = full_object_sha256(head.get("ChecksumSHA256"))
+        if sha256 is None:
             raise SnapshotError(f"S3 returned no full-object SHA-256 for s3://{bucket}/{key}")
-        return {"sha256": b64_to_hex(checksum), "etag": result.get("ETag")}
+        size = head.get("ContentLength")
+        return Written(sha256, None if size is None else int(size), result.get("ETag"))
 
     def read_bytes(self, snapshot_id: str, rel: str) -> bytes | None:
         try:
@@ -144,29 +188,28 @@ class S3Store:
             raise
         return bytes(response["Body"].read())
 
-    def check(self, snapshot_id: str, rel: str, record: dict[str, Any]) -> str | None:
-        """None if the stored file has the recorded size and SHA-256, else the reason (one line)."""
+    def check(self, snapshot_id: str, rel: str, record: FileRecord) -> FileProblem | None:
+        """None if the stored file has the recorded size and SHA-256, else what is wrong.
+
+        One HeadObject: S3 returns the size and the SHA-256 it keeps with the object (every
+        snapshot file is written with one). Only where it keeps none is the object read.
+        """
+        key = self.key(snapshot_id, rel)
         try:
-            head = self.s3.head_object(
-                Bucket=self.bucket, Key=self.key(snapshot_id, rel), ChecksumMode="ENABLED"
-            )
+            head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except ClientError as err:
             if is_not_found(err):
-                return f"{rel} is missing"
+                return FileProblem(rel, MISSING)
             raise
-        if head.get("StorageClass") in (GLACIER, "DEEP_ARCHIVE"):
-            return f"{rel} is archived in {head['StorageClass']}: restore the snapshot's objects first"
-        if int(head.get("ContentLength", -1)) != int(record["size"]):
-            return f"{rel} has {head.get('ContentLength')} bytes, the metadata says {record['size']}"
-        checksum = head.get("ChecksumSHA256")
-        if checksum and "-" not in checksum:
-            actual = b64_to_hex(checksum)
-        else:
-            data = self.read_bytes(snapshot_id, rel) or b""
-            actual = hashlib.sha256(data).hexdigest()
-        if actual != record["sha256"]:
-            return f"{rel} fails its checksum (sha256 {actual[:12]}..., metadata {record['sha256'][:12]}...)"
-        return None
+        if head.get("StorageClass") in ARCHIVED_CLASSES:
+            return FileProblem(rel, ARCHIVED, head["StorageClass"])
+        if int(head.get("ContentLength", -1)) != record.size:
+            return FileProblem(rel, MISMATCH)
+        actual = full_object_sha256(head.get("ChecksumSHA256"))
+        if actual is None:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+            actual = sha256_of_chunks(body.iter_chunks(_CHUNK))
+        return FileProblem(rel, MISMATCH) if actual != record.sha256 else None
 
     def list_all(self) -> dict[str, list[StoredFile]]:
         found: dict[str, list[StoredFile]] = {}
@@ -229,15 +272,23 @@ class S3Store:
             self.s3.delete_object(Bucket=self.bucket, Key=key, VersionId=old_version)
         return True
 
-    def write_audit(self, name: str, entry: dict[str, Any]) -> str:
-        key = f"{AUDIT_PREFIX}{name}.json"
+    def write_audit(self, kind: str, started: datetime, label: str, entry: dict[str, Any]) -> str:
+        key = audit_key(kind, started, label)
+        folder = f"{AUDIT_PREFIX}{kind}/"
+        if not key.startswith(folder) or "/" in key[len(folder) :] or ".." in key:
+            raise SnapshotError(f"refusing to write the audit record outside {folder}: {key!r}")
         self.s3.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=json.dumps(entry, indent=2).encode(),
-            ContentType="application/json",
+            Bucket=self.bucket, Key=key, Body=_audit_json(entry), ContentType="application/json"
         )
         return f"s3://{self.bucket}/{key}"
+
+
+def _inside(path: Path, folder: Path) -> Path:
+    """``path`` if, resolved, it lies inside ``folder``; a SnapshotError otherwise."""
+    resolved, base = path.resolve(), folder.resolve()
+    if resolved != base and base not in resolved.parents:
+        raise SnapshotError(f"refusing to touch {path}: it is outside {folder}")
+    return path
 
 
 class LocalStore:
@@ -252,7 +303,8 @@ class LocalStore:
         self.location = str(self.base)
 
     def path(self, snapshot_id: str, rel: str = "") -> Path:
-        return self.base / snapshot_id / rel if rel else self.base / snapshot_id
+        folder = _inside(self.base / snapshot_id, self.base)
+        return _inside(folder / rel, folder) if rel else folder
 
     def reserve(self, snapshot_id: str, body: bytes) -> bool:
         self.base.mkdir(parents=True, exist_ok=True)
@@ -269,46 +321,39 @@ class LocalStore:
         tmp.write_bytes(data)
         os.replace(tmp, path)
 
-    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> dict[str, Any]:
+    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written:
         self._write(self.path(snapshot_id, rel), data)
         sha256, etag = digests(data)
-        return {"sha256": sha256, "size": len(data), "etag": etag}
+        return Written(sha256, len(data), etag)
 
-    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> dict[str, Any]:
+    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written:
         target = self.path(snapshot_id, rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".part")
-        sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
         body = self.aws.s3.get_object(Bucket=bucket, Key=key)["Body"]
         with tmp.open("wb") as out:
             for chunk in body.iter_chunks(_CHUNK):
                 out.write(chunk)
                 sha.update(chunk)
                 md5.update(chunk)
+                size += len(chunk)
         os.replace(tmp, target)
-        return {"sha256": sha.hexdigest(), "etag": f'"{md5.hexdigest()}"'}
+        return Written(sha.hexdigest(), size, f'"{md5.hexdigest()}"')
 
     def read_bytes(self, snapshot_id: str, rel: str) -> bytes | None:
         path = self.path(snapshot_id, rel)
         return path.read_bytes() if path.is_file() else None
 
-    def _sha256(self, path: Path) -> str:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
-
-    def check(self, snapshot_id: str, rel: str, record: dict[str, Any]) -> str | None:
+    def check(self, snapshot_id: str, rel: str, record: FileRecord) -> FileProblem | None:
         path = self.path(snapshot_id, rel)
         if not path.is_file():
-            return f"{rel} is missing"
-        if path.stat().st_size != int(record["size"]):
-            return f"{rel} has {path.stat().st_size} bytes, the metadata says {record['size']}"
-        actual = self._sha256(path)
-        if actual != record["sha256"]:
-            return f"{rel} fails its checksum (sha256 {actual[:12]}..., metadata {record['sha256'][:12]}...)"
-        return None
+            return FileProblem(rel, MISSING)
+        if path.stat().st_size != record.size:
+            return FileProblem(rel, MISMATCH)
+        with path.open("rb") as handle:
+            actual = sha256_of_chunks(iter(lambda: handle.read(_CHUNK), b""))
+        return FileProblem(rel, MISMATCH) if actual != record.sha256 else None
 
     def list_all(self) -> dict[str, list[StoredFile]]:
         found: dict[str, list[StoredFile]] = {}
@@ -339,17 +384,11 @@ class LocalStore:
             "snapshots on disk (--local) have no storage class: archive applies to the backups bucket"
         )
 
-    def write_audit(self, name: str, entry: dict[str, Any]) -> str:
-        path = self.root / AUDIT_PREFIX / f"{name}.json"
-        self._write(path, json.dumps(entry, indent=2).encode())
+    def write_audit(self, kind: str, started: datetime, label: str, entry: dict[str, Any]) -> str:
+        folder = self.root / AUDIT_PREFIX / kind
+        path = self.root / audit_key(kind, started, label)
+        # audit_key makes the label safe; this makes sure of it: DIR/audit/<kind>/ and nowhere else.
+        if _inside(path, folder).resolve().parent != folder.resolve():
+            raise SnapshotError(f"refusing to write the audit record outside {folder}: {path}")
+        self._write(path, _audit_json(entry))
         return str(path)
-
-
-def iter_batches(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def open_store(aws: Aws, local_dir: Path | str | None = None) -> Store:
-    """The backups bucket (SnapshotError if it does not exist), or ``local_dir`` on disk."""
-    return LocalStore(aws, local_dir) if local_dir is not None else S3Store(aws)

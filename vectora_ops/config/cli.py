@@ -1,0 +1,243 @@
+"""The config scripts' mains (``scripts/config/*.py`` are thin wrappers around these).
+
+Each follows the operations CLI pattern (``vectora_ops.cli``): a bad command line is one line and
+exit status 2; a refusal prints one line per problem, then the verdict, and exits 1, changing
+nothing; warnings (keys the schema does not know, kept as they are) never change the status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from vectora_core import RUNTIME_VERSION
+from vectora_core.config.loading import ConfigFileError
+from vectora_core.config.schema import CLIENT_ID_PATTERN, SEMVER
+from vectora_core.config.validation import CanonicalIndex, validate_client_text
+from vectora_core.environments import get_env_config
+from vectora_core.naming import Bucket, resource_name
+from vectora_ops.cli import parser
+from vectora_ops.config.files import read_config_text
+from vectora_ops.config.migration import MigrationError, migrate_text
+from vectora_ops.config.publish import ConfigFile, canonical_files_index, repo_files, upload, validate_files
+from vectora_ops.config.runtime import runtime_gate
+from vectora_ops.errors import OperationError
+
+# vectora_ops/config/cli.py -> the repository root
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+CHECKOUT_RUNTIME: Final = (RUNTIME_VERSION, "this checkout (vectora_core.RUNTIME_VERSION)")
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
+
+
+def client_id_type(value: str) -> str:
+    """``--client``: a client id, never a path (``../x`` must not read a file outside clients/)."""
+    if not _CLIENT_ID.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a client id: lowercase letters, digits and underscores, starting with a "
+            "letter (the config is clients/<client_id>.yaml)"
+        )
+    return value
+
+
+def semver_type(value: str) -> str:
+    if not SEMVER.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a semantic version MAJOR.MINOR.PATCH such as 7.0.0"
+        )
+    return value
+
+
+def date_type(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+class Refused(OperationError):
+    """A refusal with several problems: each is printed on its own line before the verdict."""
+
+    def __init__(self, problems: list[str], verdict: str) -> None:
+        self.problems = problems
+        super().__init__(f"{verdict}: {len(problems)} problem(s)")
+
+
+def report(problems: Sequence[str], warnings: Sequence[str] = ()) -> None:
+    for line in [*warnings, *problems]:
+        print(line, file=sys.stderr)
+
+
+def canonical_index(root: Path) -> tuple[CanonicalIndex, list[str]]:
+    """Every canonical file under ``root/canonical``, validated; problems name the file."""
+    return canonical_files_index(repo_files(root, clients=[]))
+
+
+# --- validate_config.py ----------------------------------------------------------------------------
+
+
+def validate_main(argv: Sequence[str] | None = None) -> int:
+    p = parser(
+        "validate_config.py",
+        "Validate client configs against the schema, the canonical files and this checkout's runtime.",
+        env=False,
+    )
+    p.add_argument("paths", nargs="+", type=Path, help="clients/<client_id>.yaml files")
+    p.add_argument("--root", type=Path, default=REPO_ROOT, help="folder holding canonical/ (default: repo)")
+    args = p.parse_args(argv)
+    index, problems = canonical_index(args.root)
+    warnings: list[str] = []
+    for path in args.paths:
+        try:
+            text = read_config_text(path)
+        except ConfigFileError as err:
+            problems.append(str(err))
+            continue
+        result = validate_client_text(text, index, expected_id=path.stem, runtime=CHECKOUT_RUNTIME)
+        problems += [f"{path}: {p}" for p in result.problems]
+        warnings += [f"{path}: warning: {w}" for w in result.warnings]
+        if result.config is not None:
+            print(f"ok {path}: {result.config.client_id} {result.config.version}")
+    report(problems, warnings)
+    if problems:
+        raise Refused(problems, "invalid config")
+    return 0
+
+
+# --- publish_config.py ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    uris: list[str]
+    warnings: list[str]
+
+
+def publish(
+    env: str,
+    files: list[ConfigFile],
+    *,
+    s3: Any | None = None,
+    lambda_client: Any | None = None,
+    dry_run: bool = False,
+) -> Published:
+    """Validate ``files`` together and upload them all to the config bucket of ``env``, or nothing.
+
+    Refused (``Refused``/``OperationError``): an environment receiving configs only by promotion,
+    any invalid file, a config needing a newer runtime than the deployed one (read through the
+    Lambda API; an environment without functions is refused too). ``dry_run``: no AWS call, the
+    runtime check is against this checkout's runtime.
+    """
+    config = get_env_config(env)
+    if not config.direct_changes_allowed:
+        raise OperationError(
+            f"--env {env} is refused: {env} only receives configs by promotion from {config.promoted_from}"
+        )
+    checked = validate_files(files, runtime=CHECKOUT_RUNTIME if dry_run else None)
+    problems = list(checked.problems)
+    if not problems and not dry_run:
+        if lambda_client is None:
+            import boto3
+
+            lambda_client = boto3.client("lambda")
+        problems += runtime_gate(lambda_client, env, checked.configs)
+    if problems:
+        raise Refused(problems, "nothing uploaded")
+    bucket = resource_name(Bucket.CONFIG, env)
+    if dry_run:
+        return Published([f"(dry run) s3://{bucket}/{f.key}" for f in files], checked.warnings)
+    if s3 is None:
+        import boto3
+
+        s3 = boto3.client("s3")
+    return Published(upload(s3, bucket, files), checked.warnings)
+
+
+def publish_main(argv: Sequence[str] | None = None) -> int:
+    p = parser(
+        "publish_config.py",
+        "Validate, then upload clients/ and canonical/ to s3://vectora-inbox-config-{env}/ (all or nothing).",
+    )
+    p.add_argument(
+        "--client", action="append", type=client_id_type, help="only this client (repeatable); default: all"
+    )
+    p.add_argument("--dry-run", action="store_true", help="validate and list what would be uploaded (no AWS)")
+    p.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    try:
+        published = publish(args.env, repo_files(args.root, args.client), dry_run=args.dry_run)
+    except Refused as err:
+        report(err.problems)
+        raise
+    report([], published.warnings)
+    for uri in published.uris:
+        print(uri)
+    return 0
+
+
+# --- migrate_config.py ----------------------------------------------------------------------------
+
+
+def _checked(text: str, client_id: str, index: CanonicalIndex, old: Path) -> list[str]:
+    """Refuse a result the schema rejects; what only canonical/ or the runtime lacks is a warning."""
+    schema = validate_client_text(text, None, expected_id=client_id).problems
+    if schema:
+        report([f"{old}: migrated {client_id}: {p}" for p in schema])
+        raise Refused(schema, "nothing written; complete the old file and retry")
+    full = validate_client_text(text, index, expected_id=client_id, runtime=CHECKOUT_RUNTIME)
+    return [f"{old}: warning: {p} (publish_config.py refuses it until this is fixed)" for p in full.problems]
+
+
+def migrate_main(argv: Sequence[str] | None = None) -> int:
+    p = parser(
+        "migrate_config.py",
+        "Turn an old client config (client_id: lai_weekly_v7, or this project's previous format) into "
+        "the current format, keeping every other key, value and comment.",
+        env=False,
+    )
+    p.add_argument("old", type=Path, help="the old YAML file")
+    p.add_argument("--version", type=semver_type, help="semantic version to give it (default: from the file)")
+    p.add_argument("--date", type=date_type, help="changelog date YYYY-MM-DD (default: today, UTC)")
+    p.add_argument("--output", type=Path, help="where to write (default: clients/<client_id>.yaml)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--dry-run", action="store_true", help="print the unified diff, write nothing")
+    p.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    try:
+        text = read_config_text(args.old)
+    except ConfigFileError as err:
+        raise OperationError(str(err)) from None
+    index, _ = canonical_index(args.root)
+    try:
+        migrated = migrate_text(
+            text, today=args.date or datetime.now(UTC).date(), version=args.version, canonical=index
+        )
+    except MigrationError as err:
+        report([f"{args.old}: {p}" for p in err.problems])
+        raise Refused(err.problems, "nothing written") from None
+    warnings = _checked(migrated.text, migrated.client_id, index, args.old)
+    output = args.output or args.root / "clients" / f"{migrated.client_id}.yaml"
+    report([], warnings)
+    if args.dry_run:
+        diff = difflib.unified_diff(
+            text.splitlines(keepends=True),
+            migrated.text.splitlines(keepends=True),
+            fromfile=str(args.old),
+            tofile=str(output),
+        )
+        sys.stdout.writelines(diff)
+        return 0
+    if output.exists() and not args.force:
+        raise OperationError(f"{output} exists; pass --force to overwrite it")
+    try:
+        output.write_bytes(migrated.text.encode("utf-8"))
+    except OSError as err:
+        raise OperationError(f"{output}: cannot be written ({err.strerror or err})") from None
+    print(f"wrote {output} ({migrated.client_id} {migrated.version})")
+    return 0

@@ -1,0 +1,43 @@
+"""The snapshot engine: one implementation for the operations scripts and the pre-update Lambda.
+
+Imports only the standard library, boto3/botocore (the Lambda runtime's) and the few modules of
+``vectora_core`` (names, environments) and ``vectora_ops`` (errors, audit keys) that the Lambda
+bundles with it; never display or validation libraries: progress goes to an optional callback
+that the caller renders.
+
+    from vectora_ops.snapshots import SnapshotEngine, SnapshotError
+    engine = SnapshotEngine("dev")
+    snapshot_id = engine.create("pre_deploy_vectora-inbox-s1-runtime-dev")
+    deleted = engine.apply_retention()
+"""
+
+from vectora_ops.snapshots.aws import Aws
+from vectora_ops.snapshots.engine import Preview, SnapshotEngine
+from vectora_ops.snapshots.errors import RollbackError, SnapshotError
+from vectora_ops.snapshots.ids import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, make_id, parse_id
+from vectora_ops.snapshots.metadata import FileRecord, SnapshotMetadata
+from vectora_ops.snapshots.progress import ProgressCallback, ProgressEvent
+from vectora_ops.snapshots.retention import SnapshotInfo
+from vectora_ops.snapshots.rollback import RollbackReport
+from vectora_ops.snapshots.store import LocalStore, S3Store, Store
+
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_ROLLBACK_COMPONENTS",
+    "Aws",
+    "FileRecord",
+    "LocalStore",
+    "Preview",
+    "ProgressCallback",
+    "ProgressEvent",
+    "RollbackError",
+    "RollbackReport",
+    "S3Store",
+    "SnapshotEngine",
+    "SnapshotError",
+    "SnapshotInfo",
+    "SnapshotMetadata",
+    "Store",
+    "make_id",
+    "parse_id",
+]

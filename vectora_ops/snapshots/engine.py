@@ -1,0 +1,381 @@
+"""``SnapshotEngine``: every snapshot operation of one environment, on one set of collaborators.
+
+    engine = SnapshotEngine("dev")                      # the backups bucket, boto3's default session
+    snapshot_id = engine.create("lai_v7_stable", client="lai_weekly")
+    report = engine.rollback(snapshot_id, components=["client_config"])
+    engine.apply_retention()
+
+Collaborators, each injected one way (a keyword of the constructor): ``aws`` (the environment's
+clients and worker count, ``Aws``), ``store`` (where snapshots live: ``S3Store``, the default,
+opened on first use, or ``LocalStore``), ``clock`` (UTC now, for ids and ages) and ``progress``
+(a callback receiving ``ProgressEvent``s). ``SnapshotEngine.open`` is the scripts' shortcut
+(``--local DIR`` or the bucket).
+
+Every method validates its input first and raises ``SnapshotError`` (one line) when a request is
+refused or fails; ``RollbackError`` when a rollback failed after it had started changing things.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from vectora_ops.errors import one_line
+from vectora_ops.snapshots import restore
+from vectora_ops.snapshots.aws import Aws
+from vectora_ops.snapshots.capture import Capture, NullStore, check_client_exists, readme
+from vectora_ops.snapshots.errors import RollbackError, SnapshotError
+from vectora_ops.snapshots.ids import (
+    COMPONENTS,
+    DEFAULT_ROLLBACK_COMPONENTS,
+    MAX_NAME,
+    check_client,
+    check_components,
+    check_name,
+    check_ref,
+    make_id,
+)
+from vectora_ops.snapshots.metadata import (
+    METADATA_FILE,
+    README_COMPONENT,
+    README_FILE,
+    SnapshotMetadata,
+)
+from vectora_ops.snapshots.progress import ProgressCallback, Reporter
+from vectora_ops.snapshots.retention import (
+    SnapshotInfo,
+    archive_all,
+    archive_todo,
+    delete_all,
+    list_infos,
+    newest_complete,
+    older_than,
+    retention_victims,
+)
+from vectora_ops.snapshots.rollback import (
+    PRE_ROLLBACK_PREFIX,
+    RollbackAudit,
+    RollbackReport,
+    drift_warnings,
+    failure_reason,
+    held_components,
+    pre_rollback_components,
+    resolve_snapshot_id,
+)
+from vectora_ops.snapshots.store import LocalStore, S3Store, Store
+from vectora_ops.snapshots.verify import load_complete, verify_snapshot
+
+Clock = Callable[[], datetime]
+MAX_ID_ATTEMPTS: Final = 120
+Components = Iterable[str] | str | None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What ``create`` would capture: per-component sources and counts, and how many files."""
+
+    location: str
+    components: tuple[str, ...]
+    contents: Mapping[str, Any]
+    copies: int
+
+
+class SnapshotEngine:
+    """Snapshots of one environment: create, preview, list, verify, rollback, retention, cleanup, archive."""
+
+    def __init__(
+        self,
+        env: str,
+        *,
+        aws: Aws | None = None,
+        store: Store | None = None,
+        clock: Clock = utc_now,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.aws = aws or Aws(env)
+        if self.aws.env != env:
+            raise ValueError(f"the Aws clients are {self.aws.env}'s, not {env}'s")
+        self.env = env
+        self.clock = clock
+        self._store = store
+        self._reporter = Reporter(progress)
+
+    @classmethod
+    def open(
+        cls, env: str, *, local: Path | str | None = None, progress: ProgressCallback | None = None
+    ) -> SnapshotEngine:
+        """The scripts' engine: snapshots in ``local`` (``--local DIR``) or in the backups bucket."""
+        aws = Aws(env)
+        return cls(
+            env, aws=aws, store=LocalStore(aws, local) if local is not None else None, progress=progress
+        )
+
+    @property
+    def store(self) -> Store:
+        """Where the snapshots are; the backups bucket by default (SnapshotError if it does not exist)."""
+        if self._store is None:
+            self._store = S3Store(self.aws)
+        return self._store
+
+    # --- create -----------------------------------------------------------------------------------
+    def _checked(self, name: str, client: str | None, components: Components) -> tuple[str, ...]:
+        check_name(name)
+        chosen = check_components(components, default=COMPONENTS)
+        if client is not None:
+            check_client(client)
+        return chosen
+
+    def preview(self, name: str, client: str | None = None, components: Components = None) -> Preview:
+        """What ``create`` would capture, writing nothing."""
+        chosen = self._checked(name, client, components)
+        location = self.store.location
+        if client is not None:
+            check_client_exists(self.aws, client)
+        capture = Capture(self.aws, NullStore(location), "preview", chosen, client, Reporter(None))
+        copies = capture.run(execute=False)
+        return Preview(location, chosen, capture.contents, copies + len(capture.files))
+
+    def create(self, name: str, client: str | None = None, components: Components = None) -> str:
+        """Snapshot the environment; returns its id ``{name}_{YYYYMMDD_HHMMSS}``.
+
+        ``client`` limits client configs and curated data to that client; ``components`` defaults
+        to all of them. A failed copy leaves the snapshot incomplete (never restored from) and
+        raises SnapshotError.
+        """
+        chosen = self._checked(name, client, components)
+        store = self.store
+        if client is not None:
+            check_client_exists(self.aws, client)
+        reserved = self._reserve(store, name, client, chosen)
+        capture = Capture(self.aws, store, reserved.snapshot_id, chosen, client, self._reporter)
+        location = f"{store.location.rstrip('/')}/{reserved.snapshot_id}/"
+        try:
+            capture.run()
+            capture.put(
+                README_COMPONENT,
+                README_FILE,
+                readme(reserved.completed(location, capture.contents, capture.files)),
+            )
+            metadata = reserved.completed(location, capture.contents, capture.files)
+            store.put_bytes(reserved.snapshot_id, METADATA_FILE, metadata.to_json())
+        except Exception as err:
+            self._mark_failed(store, reserved, err)
+            detail = str(err) if isinstance(err, SnapshotError) else f"{type(err).__name__}: {one_line(err)}"
+            raise SnapshotError(
+                f"snapshot {reserved.snapshot_id} left incomplete (never restored from; cleanup removes it): "
+                f"{detail}"
+            ) from err
+        self._reporter.note(
+            f"snapshot {reserved.snapshot_id}: {len(capture.files)} files in {store.location}"
+        )
+        return reserved.snapshot_id
+
+    def _reserve(
+        self, store: Store, name: str, client: str | None, components: tuple[str, ...]
+    ) -> SnapshotMetadata:
+        """Take the first free id from now on: the same name in the same second gets the next second."""
+        created = self.clock()
+        for offset in range(MAX_ID_ATTEMPTS):
+            reserved = SnapshotMetadata(
+                snapshot_id=make_id(name, created + timedelta(seconds=offset)),
+                name=name,
+                env=self.env,
+                client=client,
+                components=components,
+                created_at=created.astimezone(UTC).isoformat(),
+            )
+            if store.reserve(reserved.snapshot_id, reserved.to_json()):
+                return reserved
+        raise SnapshotError(
+            f"no free snapshot id for {name!r} within {MAX_ID_ATTEMPTS} s of {created.isoformat()}"
+        )
+
+    @staticmethod
+    def _mark_failed(store: Store, reserved: SnapshotMetadata, err: BaseException) -> None:
+        # Best effort: the reserved metadata already says complete: false.
+        with contextlib.suppress(Exception):
+            failed = reserved.failed(f"{type(err).__name__}: {one_line(err)}")
+            store.put_bytes(reserved.snapshot_id, METADATA_FILE, failed.to_json())
+
+    # --- verify and roll back ----------------------------------------------------------------------
+    def verify(self, snapshot_id: str) -> SnapshotMetadata:
+        """The metadata of a restorable snapshot: complete, of this environment, and every file it
+        lists stored with its recorded size and SHA-256; else SnapshotError naming every bad file."""
+        metadata = load_complete(self.store, snapshot_id, self.env)
+        verify_snapshot(self.store, metadata, self.aws.workers)
+        return metadata
+
+    def rollback(
+        self,
+        snapshot: str,
+        components: Components = None,
+        approve: str | None = None,
+        dry_run: bool = False,
+    ) -> RollbackReport:
+        """Restore ``components`` (default: all but stacks) from ``snapshot`` (an id, or a glob for
+        its newest complete match).
+
+        Raises SnapshotError (nothing changed) when the request or the snapshot is refused, and
+        RollbackError when a step failed after the pre-rollback snapshot (``restored`` tells
+        whether the previous state was put back). Every attempt is audited.
+        """
+        ref = check_ref(snapshot)
+        chosen = check_components(components, default=DEFAULT_ROLLBACK_COMPONENTS)
+        audit = RollbackAudit(self.store, self.clock(), self.env, ref, chosen, approve, dry_run)
+        if self.aws.config.approval_required and not (approve or "").strip():
+            audit.record("refused: no approval")
+            raise SnapshotError(
+                f'rollback in {self.env} needs --approve "<who>" (recorded in the audit log); '
+                "nothing was changed"
+            )
+        # 1. Validate the whole snapshot and plan the restore. Both only read: nothing changed yet.
+        try:
+            metadata = self.verify(resolve_snapshot_id(self.store, self.env, ref))
+            chosen = held_components(metadata, chosen, explicit=components is not None)
+            audit.resolved(metadata.snapshot_id, chosen)
+            source = restore.Source(self.store, metadata)
+            plan = restore.plan(self.aws, source, chosen)
+        except Exception as err:
+            audit.record("refused", error=failure_reason(err))
+            raise
+        report = RollbackReport(
+            metadata.snapshot_id, self.env, chosen, dry_run, [str(c) for c in plan.changes], plan.notes
+        )
+        if dry_run or not plan.changes:
+            report.verified = not plan.changes
+            report.audit = audit.record("dry-run" if dry_run else "nothing to change", changes=report.changes)
+            return report
+        # 2. Snapshot the current state.
+        report.pre_rollback_id = pre_id = self._pre_rollback_snapshot(metadata, chosen, audit)
+        # 3. Restore, 4. verify: the plan computed again must be empty. Any failure, an
+        # interruption too, puts the pre-rollback state back.
+        try:
+            restore.apply_changes(plan.changes, self.aws.workers, self._reporter, "restore")
+            remaining = restore.plan(self.aws, source, chosen).changes
+            if remaining:
+                raise SnapshotError(f"verification failed: {remaining[0]} still differs from the snapshot")
+            report.verified = True
+        except (Exception, KeyboardInterrupt) as err:
+            raise self._undo(pre_id, chosen, audit, failure_reason(err)) from err
+        report.warnings = drift_warnings(self.env, metadata.snapshot_id, plan.changes)
+        report.audit = audit.record("succeeded", changes=report.changes, pre_rollback=pre_id)
+        return report
+
+    def _pre_rollback_snapshot(
+        self, metadata: SnapshotMetadata, chosen: tuple[str, ...], audit: RollbackAudit
+    ) -> str:
+        name = (PRE_ROLLBACK_PREFIX + metadata.snapshot_id)[:MAX_NAME]
+        self._reporter.note(f"snapshot of the current state ({name}_...)")
+        try:
+            return self.create(name, metadata.client, pre_rollback_components(chosen))
+        except SnapshotError as err:
+            audit.record("failed before any change", error=str(err))
+            raise SnapshotError(f"could not snapshot the current state, nothing was changed: {err}") from err
+
+    def _undo(self, pre_id: str, chosen: tuple[str, ...], audit: RollbackAudit, reason: str) -> RollbackError:
+        """Put the pre-rollback state back; the error to raise says whether that worked."""
+        try:
+            source = restore.Source(self.store, load_complete(self.store, pre_id, self.env))
+            restore.apply_changes(
+                restore.plan(self.aws, source, chosen).changes, self.aws.workers, self._reporter, "undo"
+            )
+            if restore.plan(self.aws, source, chosen).changes:
+                raise SnapshotError("state still differs from the pre-rollback snapshot")
+        except Exception as undo_err:  # noqa: BLE001  # reported with both errors below
+            audit_at = audit.record(
+                "failed, previous state NOT restored",
+                error=reason,
+                undo_error=one_line(undo_err),
+                pre_rollback=pre_id,
+            )
+            return RollbackError(
+                f"rollback failed ({reason}) and restoring {pre_id} failed too ({one_line(undo_err)}): "
+                f"restore it by hand with --snapshot {pre_id}; audit: {audit_at}",
+                pre_rollback_id=pre_id,
+                restored=False,
+            )
+        audit.record("failed, previous state restored", error=reason, pre_rollback=pre_id)
+        return RollbackError(
+            f"rollback failed ({reason}); the previous state was restored from {pre_id}",
+            pre_rollback_id=pre_id,
+            restored=True,
+        )
+
+    # --- retention, cleanup, archive ---------------------------------------------------------------
+    def apply_retention(self, dry_run: bool = False, pending: int = 0) -> builtins.list[str]:
+        """Delete what the count-based retention of the environment does not keep; the deleted ids.
+
+        A no-op in environments that keep everything (prod): the pre-update custom resource calls
+        this after every snapshot in every environment. ``pending`` (with ``dry_run``) counts
+        snapshots about to be taken, for previews.
+        """
+        keep = self.aws.config.snapshot_keep_newest
+        if keep is None:
+            return []
+        infos = self.list()
+        victims = retention_victims(infos, keep, self.clock(), pending)
+        victims.pop(newest_complete(infos) or "", None)
+        if not dry_run:
+            delete_all(self.store, victims, self._reporter, self.aws.workers)
+        return sorted(victims)
+
+    def cleanup(self, older_than_days: int | None = None, dry_run: bool = False) -> dict[str, str]:
+        """Delete snapshots older than ``older_than_days`` plus what retention does not keep.
+
+        Returns ``{snapshot_id: reason}``. Refused in environments that keep every snapshot (prod).
+        Never deletes the newest complete snapshot.
+        """
+        keep = self.aws.config.snapshot_keep_newest
+        if keep is None:
+            raise SnapshotError(
+                f"cleanup never deletes {self.env} snapshots ({self.env} keeps all of them): "
+                f"use archive_snapshots.py --env {self.env} to move old ones to Glacier"
+            )
+        if older_than_days is not None and older_than_days < 0:
+            raise SnapshotError(f"--older-than must be a number of days >= 0, not {older_than_days}")
+        now, infos = self.clock(), self.list()
+        victims = retention_victims(infos, keep, now)
+        if older_than_days is not None:
+            victims = {**older_than(infos, older_than_days, now), **victims}
+        victims.pop(newest_complete(infos) or "", None)
+        if not dry_run:
+            delete_all(self.store, victims, self._reporter, self.aws.workers)
+        return dict(sorted(victims.items()))
+
+    def archive(self, older_than_days: int | None = None, dry_run: bool = False) -> dict[str, int]:
+        """Move the files of snapshots older than N days (default: the environment's setting) to GLACIER.
+
+        Returns ``{snapshot_id: files moved}`` for snapshots that changed: a second run returns ``{}``.
+        The metadata and README stay in STANDARD so that listing never needs a restore.
+        """
+        configured = self.aws.config.snapshot_glacier_after_days
+        if configured is None:
+            raise SnapshotError(
+                f"archive applies to environments that keep every snapshot (prod); {self.env} deletes old "
+                f"ones instead: use cleanup_snapshots.py --env {self.env}"
+            )
+        days = configured if older_than_days is None else older_than_days
+        if days < 0:
+            raise SnapshotError(f"--older-than must be a number of days >= 0, not {days}")
+        if not self.store.supports_storage_class:
+            raise SnapshotError(
+                "snapshots on disk (--local) have no storage class: archive applies to the backups bucket"
+            )
+        todo = archive_todo(self.store, self.list(), days, self.clock())
+        if dry_run:
+            return {sid: len(files) for sid, files in todo.items()}
+        return archive_all(self.store, todo, self._reporter, self.aws.workers)
+
+    # This method shadows the builtin `list` in the class's annotations: they say builtins.list.
+    def list(self) -> builtins.list[SnapshotInfo]:
+        """Every snapshot of the environment, newest first (complete or not)."""
+        return list_infos(self.store, self.aws.workers)

@@ -1,0 +1,145 @@
+"""Listing snapshots, and which ones retention, cleanup and archive touch.
+
+Policy (from the environment's config, written once in ``vectora_core.environments``): dev keeps
+the 7 newest complete snapshots, stage 30, prod all of them (moved to Glacier when old). The
+newest complete snapshot is never deleted, whatever the arguments. Deleting removes the metadata
+first, so an interrupted delete leaves an incomplete snapshot, never a broken "complete" one; in
+the versioned backups bucket the deleted objects stay recoverable as noncurrent versions for the
+environment's grace period.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from vectora_ops.snapshots.ids import is_snapshot_id, parse_id
+from vectora_ops.snapshots.metadata import METADATA_FILE, README_FILE, MetadataError, SnapshotMetadata
+from vectora_ops.snapshots.progress import Reporter
+from vectora_ops.snapshots.store import GLACIER, Store, StoredFile
+from vectora_ops.snapshots.verify import read_metadata
+
+# An incomplete snapshot younger than this may still be being written by another process.
+INCOMPLETE_GRACE: Final = timedelta(hours=1)
+# Files that stay in STANDARD when a snapshot is archived: listing never needs a restore.
+ALWAYS_READABLE: Final = (METADATA_FILE, README_FILE)
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    snapshot_id: str
+    name: str
+    created: datetime
+    env: str | None
+    client: str | None
+    components: tuple[str, ...]
+    size: int
+    files: int
+    complete: bool
+    storage_class: str
+
+    def age(self, now: datetime) -> timedelta:
+        return now - self.created
+
+
+def _info(snapshot_id: str, files: list[StoredFile], metadata: SnapshotMetadata | None) -> SnapshotInfo:
+    name, created = parse_id(snapshot_id)
+    classes = {f.storage_class for f in files if f.rel not in ALWAYS_READABLE}
+    return SnapshotInfo(
+        snapshot_id=snapshot_id,
+        name=name,
+        created=created,
+        env=metadata.env if metadata else None,
+        client=metadata.client if metadata else None,
+        components=metadata.components if metadata else (),
+        size=sum(f.size for f in files),
+        files=len(files),
+        complete=bool(metadata and metadata.complete),
+        storage_class=classes.pop() if len(classes) == 1 else ("mixed" if classes else "STANDARD"),
+    )
+
+
+def _readable_metadata(store: Store, snapshot_id: str) -> SnapshotMetadata | None:
+    # A listing shows every snapshot: one whose metadata is not well-formed is listed as incomplete.
+    try:
+        return read_metadata(store, snapshot_id)
+    except MetadataError:
+        return None
+
+
+def list_infos(store: Store, workers: int) -> list[SnapshotInfo]:
+    """Every snapshot in ``store``, newest first (complete or not)."""
+    stored = {sid: files for sid, files in store.list_all().items() if is_snapshot_id(sid)}
+    if not stored:
+        return []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        found = pool.map(lambda sid: _readable_metadata(store, sid), stored)
+        metadata = dict(zip(stored, found, strict=True))
+    infos = [_info(sid, stored[sid], metadata[sid]) for sid in stored]
+    return sorted(infos, key=lambda i: (i.created, i.snapshot_id), reverse=True)
+
+
+def newest_complete(infos: list[SnapshotInfo]) -> str | None:
+    return next((i.snapshot_id for i in infos if i.complete), None)
+
+
+def retention_victims(
+    infos: list[SnapshotInfo], keep: int, now: datetime, pending: int = 0
+) -> dict[str, str]:
+    """``{id: reason}`` beyond the ``keep`` newest complete ones, plus stale incomplete ones.
+
+    ``pending``: complete snapshots about to be added (newer than all of ``infos``).
+    """
+    victims: dict[str, str] = {}
+    for info in [i for i in infos if i.complete][max(keep - pending, 0) :]:
+        victims[info.snapshot_id] = f"beyond the {keep} newest"
+    for info in infos:
+        if not info.complete and info.age(now) > INCOMPLETE_GRACE:
+            victims[info.snapshot_id] = "incomplete"
+    return victims
+
+
+def older_than(infos: list[SnapshotInfo], days: int, now: datetime) -> dict[str, str]:
+    limit = timedelta(days=days)
+    return {i.snapshot_id: f"older than {days} days" for i in infos if i.age(now) > limit}
+
+
+def delete_all(store: Store, victims: dict[str, str], reporter: Reporter, workers: int) -> None:
+    if not victims:
+        return
+    reporter.start("delete", len(victims))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(store.delete, sid) for sid in victims]:
+            future.result()
+            reporter.advance("delete")
+
+
+def archive_todo(store: Store, infos: list[SnapshotInfo], days: int, now: datetime) -> dict[str, list[str]]:
+    """``{id: files not yet in GLACIER}`` of the snapshots older than ``days`` days."""
+    stored = store.list_all()
+    todo: dict[str, list[str]] = {}
+    for info in infos:
+        if info.age(now) > timedelta(days=days):
+            files = [
+                f.rel
+                for f in stored.get(info.snapshot_id, [])
+                if f.rel not in ALWAYS_READABLE and f.storage_class != GLACIER
+            ]
+            if files:
+                todo[info.snapshot_id] = files
+    return dict(sorted(todo.items()))
+
+
+def archive_all(store: Store, todo: dict[str, list[str]], reporter: Reporter, workers: int) -> dict[str, int]:
+    """Move the listed files to GLACIER; ``{id: files moved}`` of the snapshots that changed."""
+    reporter.start("archive", sum(len(files) for files in todo.values()))
+    moved: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for sid, files in todo.items():
+            results = list(pool.map(lambda rel, sid=sid: store.archive_file(sid, rel), files))
+            reporter.advance("archive", len(files))
+            if any(results):
+                moved[sid] = sum(results)
+    return moved

@@ -1,0 +1,153 @@
+"""What a rollback reports and records, and the small decisions it takes on the way.
+
+The orchestration itself is ``SnapshotEngine.rollback``: validate the snapshot (complete, every
+checksum) → snapshot the current state (``pre_rollback_…``) → restore the chosen components →
+compute the plan again, which must be empty → on any failure put the ``pre_rollback_…`` state
+back → one audit record per attempt, under ``audit/rollbacks/`` of the store.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import getpass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from vectora_core.naming import StackComponent, resource_name
+from vectora_ops.errors import one_line
+from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.snapshots.ids import (
+    COMPONENTS,
+    LAMBDA_COMPONENTS,
+    LAMBDA_CONFIG,
+    is_pattern,
+    is_snapshot_id,
+    parse_id,
+)
+from vectora_ops.snapshots.metadata import MetadataError, SnapshotMetadata
+from vectora_ops.snapshots.restore import Change
+from vectora_ops.snapshots.store import Store
+from vectora_ops.snapshots.verify import read_metadata
+
+PRE_ROLLBACK_PREFIX: Final = "pre_rollback_"
+AUDIT_KIND: Final = "rollbacks"
+
+
+@dataclass
+class RollbackReport:
+    snapshot_id: str
+    env: str
+    components: tuple[str, ...]
+    dry_run: bool
+    changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    pre_rollback_id: str | None = None
+    audit: str | None = None
+    verified: bool = False
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001  # no user database in a container: the audit still gets written
+        return "unknown"
+
+
+class RollbackAudit:
+    """The audit record of one rollback attempt: ``audit/rollbacks/<start>_<snapshot>.json``.
+
+    The key's label is the resolved snapshot id once known, else what was asked for (an id or a
+    pattern, validated before it gets here; ``audit_key`` makes it safe all the same).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        started: datetime,
+        env: str,
+        ref: str,
+        components: tuple[str, ...],
+        approve: str | None,
+        dry_run: bool,
+    ) -> None:
+        self.store, self.started, self.label = store, started, ref
+        self.entry: dict[str, Any] = {
+            "time": started.astimezone(UTC).isoformat(),
+            "env": env,
+            "snapshot": ref,
+            "components": list(components),
+            "approved_by": approve,
+            "operator": _operator(),
+            "dry_run": dry_run,
+        }
+        if is_pattern(ref):
+            self.entry["pattern"] = ref
+
+    def resolved(self, snapshot_id: str, components: tuple[str, ...]) -> None:
+        self.label = snapshot_id
+        self.entry.update(snapshot=snapshot_id, components=list(components))
+
+    def record(self, outcome: str, **extra: Any) -> str:
+        """Write the record with this outcome; returns where it went."""
+        return self.store.write_audit(
+            AUDIT_KIND, self.started, self.label, {**self.entry, "outcome": outcome, **extra}
+        )
+
+
+def resolve_snapshot_id(store: Store, env: str, ref: str) -> str:
+    """An id as is; a glob (``pre_deploy_*``) names its newest complete match in ``env``."""
+    if not is_pattern(ref):
+        parse_id(ref)
+        return ref
+    candidates = sorted(
+        (sid for sid in store.list_all() if is_snapshot_id(sid) and fnmatch.fnmatchcase(sid, ref)),
+        key=lambda sid: parse_id(sid)[1],
+        reverse=True,
+    )
+    for sid in candidates:
+        try:
+            metadata = read_metadata(store, sid)
+        except MetadataError:
+            continue
+        if metadata and metadata.complete and metadata.env == env:
+            return sid
+    raise SnapshotError(f"no complete snapshot of {env} matches {ref!r} in {store.location}")
+
+
+def held_components(
+    metadata: SnapshotMetadata, chosen: tuple[str, ...], *, explicit: bool
+) -> tuple[str, ...]:
+    """The chosen components the snapshot holds; asking explicitly for one it lacks is refused."""
+    absent = [c for c in chosen if c not in metadata.components]
+    if absent and explicit:
+        raise SnapshotError(
+            f"snapshot {metadata.snapshot_id} holds no {absent[0]!r} component "
+            f"(it holds: {', '.join(metadata.components)})"
+        )
+    return tuple(c for c in chosen if c in metadata.components)
+
+
+def pre_rollback_components(chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """What the pre-rollback snapshot captures: the chosen components, plus the Lambda
+    configuration documents that a code or layers restore (and so its undo) reads."""
+    extra = (LAMBDA_CONFIG,) if any(c in LAMBDA_COMPONENTS for c in chosen) else ()
+    return tuple(c for c in COMPONENTS if c in chosen + extra)
+
+
+def failure_reason(err: BaseException) -> str:
+    return str(err) if isinstance(err, SnapshotError) else f"{type(err).__name__}: {one_line(err)}"
+
+
+def drift_warnings(env: str, snapshot_id: str, changes: list[Change]) -> list[str]:
+    """Lambda configuration or code changed outside CloudFormation leaves S1-runtime drifting."""
+    if not any(change.component in LAMBDA_COMPONENTS for change in changes):
+        return []
+    stack = resource_name(StackComponent.RUNTIME, env)
+    return [
+        f"{stack} now drifts from its template (Lambda configuration/code changed outside "
+        "CloudFormation): "
+        f"reconcile with `cdk deploy -c env={env} {stack}` from the commit that matches {snapshot_id}, "
+        "or roll back with --components stacks"
+    ]
