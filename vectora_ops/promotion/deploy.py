@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vectora_core.snapshots import ProgressCallback
 from vectora_ops.errors import OperationError
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import gitinfo, recovery, snapshots
@@ -40,6 +39,7 @@ from vectora_ops.promotion.records import (
     write_deployment,
 )
 from vectora_ops.promotion.smoke import smoke
+from vectora_ops.promotion.snapshots import ProgressCallback
 from vectora_ops.promotion.state import client_of, read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
 from vectora_ops.promotion.templates import StackDiff, diff_templates

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from vectora_core.snapshots import ProgressCallback
 from vectora_ops.promotion import snapshots
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.lock import operator
 from vectora_ops.promotion.records import DeploymentRecord, iso, write_deployment
+from vectora_ops.promotion.snapshots import ProgressCallback
 from vectora_ops.promotion.state import EnvState, read_state
 from vectora_ops.promotion.steps import Steps
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vectora_core.snapshots import ProgressCallback, ProgressEvent
 from vectora_ops.promotion.records import iso
+from vectora_ops.promotion.snapshots import ProgressCallback, ProgressEvent
 
 FaultHook = Callable[[str], None]
 
