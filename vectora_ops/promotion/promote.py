@@ -28,11 +28,10 @@ from typing import Any
 
 from vectora_core.environments import get_env_config
 from vectora_core.naming import StackComponent
-from vectora_core.snapshots import ProgressCallback
 from vectora_ops.audit import audit_key
 from vectora_ops.errors import OperationError
 from vectora_ops.promotion import assembly as assemblies
-from vectora_ops.promotion import configcopy, recovery, snapshots
+from vectora_ops.promotion import configcopy, configs, recovery, snapshots
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
 from vectora_ops.promotion.gates import (
@@ -56,6 +55,7 @@ from vectora_ops.promotion.records import (
     write_deployment,
 )
 from vectora_ops.promotion.smoke import smoke
+from vectora_ops.promotion.snapshots import ProgressCallback
 from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.state import ConfigObject, EnvState, client_of, read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
@@ -138,6 +138,7 @@ class Promotion:
     source_record: DeploymentRecord | None = field(init=False, default=None)
     assembly: assemblies.Assembly | None = field(init=False, default=None)
     source_configs: dict[str, ConfigObject] = field(init=False, default_factory=dict)
+    runtime: str | None = field(init=False, default=None)  # the artifact's runtime version
     source: EnvClients = field(init=False)
     target: EnvClients = field(init=False)
 
@@ -213,11 +214,10 @@ class Promotion:
             configcopy.check_client(source_state.configs, client, source.config_bucket)
             self.source_record, self.source_configs = record, source_state.configs
             recorded = source_record_gate(source.env, record, key, source_state, deploy_command(source.env))
-            files = configcopy.load(source, source_state.configs)
             gates = [
                 tests_gate(self.root, record.commit if record else None),
                 recorded,
-                configs_gate(configcopy.validate(source, files), sorted(source_state.configs)),
+                self._configs_gate(source_state),
                 approval_gate(target.config, self.request.approved_by, self.request.validated_by),
                 *self._environment_gates(),
             ]
@@ -232,6 +232,22 @@ class Promotion:
             refuse_if_failed(gates, f"promotion {source.env} -> {target.env}")
         assert plan is not None  # noqa: S101  # refused above otherwise
         return plan, gates
+
+    def _configs_gate(self, source_state: EnvState) -> Gate:
+        """The source's configs, valid together and for the runtime the promoted artifact carries."""
+        source = self.source
+        try:
+            self.runtime = configs.artifact_runtime(source.lambda_, source.env)
+            unknown = None
+        except OperationError as err:
+            self.runtime, unknown = (
+                None,
+                f"the runtime version {source.env}'s artifact carries is unknown: {err}",
+            )
+        files = configcopy.load(source, source_state.configs)
+        checked = configcopy.validate(source, files, runtime=self.runtime, target_env=self.target.env)
+        problems = [unknown, *checked.problems] if unknown else checked.problems
+        return configs_gate(problems, sorted(source_state.configs), checked.warnings, self.runtime)
 
     def _environment_gates(self) -> list[Gate]:
         now, days = self.clock(), self.target.config.source_stability_days
@@ -376,13 +392,14 @@ class Promotion:
         ]
         if wrong:
             raise OperationError(f"{target.env} does not run {source.env}'s artifact: {'; '.join(wrong)}")
-        return theirs
+        assert self.runtime is not None  # noqa: S101  # the configs gate requires it
+        return {**theirs, "runtime_version": configs.check_runtime(target.lambda_, target.env, self.runtime)}
 
     def _copy_configs(self) -> list[dict[str, Any]]:
         """The versions the plan showed (not whatever is current now), validated, then copied."""
         source, target, client = self.source, self.target, self.request.client
         files = configcopy.load(source, self.source_configs)
-        problems = configcopy.validate(source, files)
+        problems = configcopy.validate(source, files, runtime=self.runtime, target_env=target.env).problems
         if problems:
             raise OperationError(f"invalid config: {problems[0]}")
         removed = configcopy.removals(
