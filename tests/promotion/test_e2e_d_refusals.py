@@ -5,10 +5,15 @@ missing approval, a lock held)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import Run, World
+from vectora_core import RUNTIME_VERSION
+from vectora_ops.errors import OperationError
+from vectora_ops.promotion import configs
 from vectora_ops.promotion.lock import EnvironmentLock
 from vectora_ops.promotion.state import EnvState
 
@@ -103,6 +108,39 @@ def test_an_invalid_config_in_the_source_is_refused_before_anything_changes(
     assert fingerprint(world.state("stage")) == fingerprint(stage_before)
     gates = {g["gate"]: g for g in world.audits("stage")[-1]["gates"]}
     assert not gates["configs"]["passed"] and gates["configs"]["evidence"]["problems"]
+
+
+def test_a_config_needing_a_newer_runtime_than_the_artifact_is_refused_naming_both_versions(
+    world: World, stage_before: EnvState
+) -> None:
+    """The runtime a config is checked against is the one the promoted artifact carries (dev's
+    functions' RUNTIME_VERSION), since stage will run it once the configs land."""
+    dev = world.clients("dev")
+    key = "clients/lai_weekly.yaml"
+    current = dev.s3.get_object(Bucket=dev.config_bucket, Key=key)["Body"].read()
+    needed = f'min_runtime_version: "{RUNTIME_VERSION}"'.encode()
+    assert needed in current
+    newer = current.replace(needed, b'min_runtime_version: "99.0.0"')
+    dev.s3.put_object(Bucket=dev.config_bucket, Key=key, Body=newer)
+    try:
+        run = world.run("promote_dev_to_stage.sh", "--client", "lai_weekly", "--validate")
+    finally:
+        dev.s3.put_object(Bucket=dev.config_bucket, Key=key, Body=current)
+    assert run.code == 1, run
+    error = one_error(run)
+    assert "gate configs: invalid config: s3://vectora-inbox-config-dev/clients/lai_weekly.yaml" in error
+    assert f"99.0.0 is newer than the runtime {RUNTIME_VERSION} of stage once promoted" in error
+    assert fingerprint(world.state("stage")) == fingerprint(stage_before)
+    gates = {g["gate"]: g for g in world.audits("stage")[-1]["gates"]}
+    assert gates["configs"]["evidence"]["runtime_version"] == RUNTIME_VERSION
+
+
+def test_the_runtime_check_after_the_deploy_names_both_versions(world: World, stage_before: EnvState) -> None:
+    stage = world.clients("stage")
+    assert configs.check_runtime(stage.lambda_, "stage", RUNTIME_VERSION) == RUNTIME_VERSION
+    expected = f"stage runs runtime {RUNTIME_VERSION} after the deploy, not 0.0.1"
+    with pytest.raises(OperationError, match=re.escape(expected)):
+        configs.check_runtime(stage.lambda_, "stage", "0.0.1")
 
 
 def test_a_lock_held_refuses_promotion_and_deploy_naming_its_holder(

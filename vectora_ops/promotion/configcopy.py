@@ -58,17 +58,20 @@ def load(source: EnvClients, objects: dict[str, ConfigObject]) -> list[SourceFil
     return files
 
 
-def validate(source: EnvClients, files: list[SourceFile]) -> list[str]:
-    """Problems of the set, each naming ``s3://bucket/key (version ...)``."""
-    as_config = []
-    for f in files:
-        origin = f"s3://{source.config_bucket}/{f.obj.key} (version {f.obj.version_id or 'null'})"
-        try:
-            text = f.data.decode("utf-8")
-        except UnicodeDecodeError:
-            return [f"{origin}: not UTF-8 text"]
-        as_config.append(configs.ConfigFile(f.obj.key, text, origin))
-    return configs.problems(as_config)
+def validate(
+    source: EnvClients, files: list[SourceFile], *, runtime: str | None, target_env: str
+) -> configs.Checked:
+    """The set validated together (each file named ``s3://bucket/key (version ...)``), against the
+    runtime version the promoted artifact carries (``configs.artifact_runtime``) when known."""
+    as_config = [
+        configs.ConfigFile(
+            f.obj.key,
+            f.data,
+            f"s3://{source.config_bucket}/{f.obj.key} (version {f.obj.version_id or 'null'})",
+        )
+        for f in files
+    ]
+    return configs.validate(as_config, runtime=runtime, target_env=target_env, source_env=source.env)
 
 
 def removals(source_keys: set[str], target_configs: dict[str, ConfigObject], client: str | None) -> list[str]:

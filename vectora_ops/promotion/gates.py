@@ -150,14 +150,18 @@ def source_record_gate(
     return Gate("source-deployment", True, evidence)
 
 
-def configs_gate(problems: list[str], files: list[str]) -> Gate:
+def configs_gate(
+    problems: list[str], files: list[str], warnings: list[str] | None = None, runtime: str | None = None
+) -> Gate:
+    """Valid together and for ``runtime`` (the version the promoted artifact carries)."""
+    evidence: dict[str, Any] = {"files": files, "runtime_version": runtime, "warnings": warnings or []}
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Gate(
-            "configs", False, {"files": files, "problems": problems},
+            "configs", False, {**evidence, "problems": problems},
             f"invalid config: {problems[0]}{more}", "fix the file, publish it to the source, retry",
         )  # fmt: skip
-    return Gate("configs", True, {"files": files})
+    return Gate("configs", True, evidence)
 
 
 def stability_gate(stability: Stability | None, hotfix: str | None) -> Gate | None:
