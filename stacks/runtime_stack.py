@@ -14,9 +14,10 @@ from constructs import Construct
 
 from stacks.base import LAMBDA_RUNTIME, VectoraStack, construct_id
 from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
-from vectora_constructs.pipeline_alarms import REINFORCED_PARAMETER, PipelineAlarms, ReinforcedAlarms
+from vectora_constructs.pipeline_alarms import PipelineAlarms
 from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.python_layers import requirements_layer, source_layer
+from vectora_constructs.reinforced_alarms import REINFORCED_PARAMETER, ReinforcedAlarms
 from vectora_core import RUNTIME_VERSION
 from vectora_core.environments import EnvConfig
 from vectora_core.functions import FUNCTIONS, FunctionSpec

@@ -16,7 +16,7 @@ from stacks import build_environment
 from stacks.context import with_alarm_emails
 from tests.promotion.support import REPO_ROOT
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
-from vectora_constructs.pipeline_alarms import REINFORCED_PARAMETER
+from vectora_constructs.reinforced_alarms import REINFORCED_PARAMETER
 from vectora_core.environments import ENVIRONMENTS
 from vectora_core.naming import Function
 from vectora_ops.promotion import watch
