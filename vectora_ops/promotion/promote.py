@@ -29,6 +29,7 @@ from typing import Any
 from vectora_core.environments import get_env_config
 from vectora_core.naming import StackComponent
 from vectora_ops.audit import audit_key
+from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.errors import OperationError
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import configcopy, configs, recovery, snapshots
@@ -406,10 +407,18 @@ class Promotion:
             set(self.source_configs), read_state(target, client, stacks=False).configs, client
         )
         copied = configcopy.copy(target, files, removed)
-        after = read_state(target, client, stacks=False).configs
-        wrong = [k for k, v in self.source_configs.items() if k not in after or after[k].sha256 != v.sha256]
-        if wrong or any(k in after for k in removed):
-            raise OperationError(f"the config copy did not take: {', '.join(wrong) or ', '.join(removed)}")
+        # Read back byte for byte (the team's integrity helpers): what was validated is what landed.
+        wrong = byte_differences(
+            {f.obj.key: f.data for f in files},
+            config_objects(target.s3, target.config_bucket, self.source_configs),
+        )
+        wrong += [
+            f"{k}: still there"
+            for k, v in config_objects(target.s3, target.config_bucket, removed).items()
+            if v is not None
+        ]
+        if wrong:
+            raise OperationError(f"the config copy did not take: {'; '.join(wrong)}")
         return copied
 
     def _record(self, plan: Plan, location: str) -> str:
