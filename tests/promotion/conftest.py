@@ -3,14 +3,14 @@
 ``world`` (session): a clean commit of the code under test (``support.clean_clone``), a local AWS of
 its own (stage and prod must start empty, whatever other tests do with theirs), bootstrapped, dev
 deployed by the guarded deploy (``deploy_lambda.sh --env dev``) and the repository's configs
-published to dev. Later fixtures move the scenario on: each is the state a group of tests asserts.
+published to dev, lai_weekly reading fixture feeds served for the session
+(``support.publish_dev_configs``: no internet here, and a run whose every source failed is a failed
+run). Later fixtures move the scenario on: each is the state a group of tests asserts.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,20 +21,20 @@ import pytest
 
 from local_aws import cdk as local_cdk
 from local_aws.server import LocalAws
+from scripts.invoke.fixture_feeds import FixtureFeedServer
 from tests.conftest import remove_caches
-from tests.promotion.support import REPO_ROOT, Run, World, clean_clone
+from tests.promotion.support import (
+    REPO_ROOT,
+    SPEC_DEV_TO_STAGE,
+    Run,
+    World,
+    clean_clone,
+    publish_dev_configs,
+)
 from vectora_ops.promotion.state import EnvState
 
 VALIDATOR = "Ana Validator"
 BOOTSTRAP_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'BootstrapOnly')\napp.synth()\n"
-
-
-def publish_dev_configs(world: World) -> None:
-    result = subprocess.run(
-        [sys.executable, str(world.repo / "scripts/config/publish_config.py"), "--env", "dev"],
-        cwd=world.repo, env=world.env(), capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +42,9 @@ def world() -> Iterator[World]:
     base = Path(tempfile.mkdtemp(prefix="vectora-promotion-tests-"))
     repo = clean_clone(REPO_ROOT, base / "repo")
     aws = LocalAws(port=0, state_dir=base / "state").start()
+    # lai_weekly's sources in the test world, for the whole session: the promoted configs (and so
+    # stage's and prod's smoke tests) point at these feeds.
+    feeds = FixtureFeedServer().start()
     try:
         app = base / "bootstrap_app.py"
         app.write_text(BOOTSTRAP_APP)
@@ -50,9 +53,10 @@ def world() -> Iterator[World]:
         world.green_record()
         deployed = world.run("deploy_lambda.sh", "--env", "dev")
         assert deployed.code == 0, deployed
-        publish_dev_configs(world)
+        publish_dev_configs(world, feeds.base_url)
         yield world
     finally:
+        feeds.stop()
         aws.stop()
         remove_caches(base)
         shutil.rmtree(repo, ignore_errors=True)
@@ -69,13 +73,7 @@ class FirstPromotion:
 def first_promotion(world: World) -> FirstPromotion:
     """The spec's command line, verbatim, into a stage that does not exist yet."""
     assert world.state("stage").stacks == {"s0-core": None, "s0-iam": None, "s1-runtime": None}
-    run = world.run(
-        "promote_dev_to_stage.sh",
-        "--client",
-        "lai_weekly",
-        "--validate",
-        extra={"VECTORA_APPROVER": VALIDATOR},
-    )
+    run = world.typed(SPEC_DEV_TO_STAGE, extra={"VECTORA_APPROVER": VALIDATOR})
     return FirstPromotion(run, world.state("dev", "lai_weekly"), world.state("stage", "lai_weekly"))
 
 

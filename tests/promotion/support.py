@@ -24,7 +24,10 @@ import boto3
 import pytest
 
 from local_aws.server import LocalAws
+from scripts.invoke.fixture_feeds import FIXTURE_CATALOG_ID, fixture_config_files
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
+from vectora_ops.config.cli import publish
+from vectora_ops.config.publish import ConfigFile, repo_files
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import DeploymentRecord
 from vectora_ops.promotion.state import EnvState, read_state
@@ -33,6 +36,13 @@ from vectora_ops.promotion.testrecords import RECORDS_ENV, TestRecord, write_rec
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LINKED = (".venv", "node_modules", ".build")
 SCRIPT_TIMEOUT_S = 900
+# The one line of lai_weekly.yaml the test world changes: this machine has no internet, and a run
+# whose every source failed is a failed run, so its sources are fixture feeds served on 127.0.0.1.
+REAL_SOURCES = "  source_bouquets_enabled: [lai_sources]"
+FIXTURE_SOURCES = f"  source_bouquets_enabled: [{FIXTURE_CATALOG_ID}]"
+# The specification's two command lines, typed verbatim at the repository root (``World.typed``).
+SPEC_DEV_TO_STAGE = "./scripts/deploy/promote_dev_to_stage.sh --client lai_weekly --validate"
+SPEC_STAGE_TO_PROD = "./scripts/deploy/promote_stage_to_prod.sh --client lai_weekly --approve"
 GIT_IDENTITY = ("-c", "user.name=Promotion Tests", "-c", "user.email=promotion-tests@example.com")
 
 
@@ -123,13 +133,17 @@ class World:
         return env
 
     def run(self, script: str, *args: str, extra: Mapping[str, str] | None = None) -> Run:
-        """``scripts/deploy/<script> args`` from the clone, as an operator runs it."""
-        path = self.repo / "scripts" / "deploy" / script
-        command = (
-            [str(path), *args]
-            if script.endswith(".sh")
-            else [str(self.repo / ".venv/bin/python"), str(path), *args]
-        )
+        """``./scripts/deploy/<script> args`` from the clone's root, as an operator runs it (a
+        ``.py`` script with the clone's ``.venv`` Python)."""
+        relative = f"./scripts/deploy/{script}"
+        command = [relative, *args] if script.endswith(".sh") else [".venv/bin/python", relative, *args]
+        return self._execute(command, extra)
+
+    def typed(self, line: str, extra: Mapping[str, str] | None = None) -> Run:
+        """``line`` exactly as typed in a shell at the clone's root (the spec's command lines)."""
+        return self._execute(["bash", "-c", line], extra)
+
+    def _execute(self, command: list[str], extra: Mapping[str, str] | None) -> Run:
         result = subprocess.run(
             command,
             cwd=self.repo,
@@ -208,3 +222,27 @@ class World:
                         )
                 body = json.dumps(data, indent=2, sort_keys=True).encode()
                 clients.s3.put_object(Bucket=clients.backups_bucket, Key=key, Body=body)
+
+
+def lai_weekly_on_fixture_feeds(repo: Path) -> ConfigFile:
+    """The clone's own ``clients/lai_weekly.yaml``, every byte kept (its French comments too) but the
+    source line, which selects the fixture catalog."""
+    text = (repo / "clients" / "lai_weekly.yaml").read_text("utf-8")
+    line = next((x for x in text.splitlines() if x.startswith(REAL_SOURCES)), None)
+    assert line is not None, f"{REAL_SOURCES!r} not in clients/lai_weekly.yaml"
+    changed = text.replace(line, f"{FIXTURE_SOURCES}  # test world: fixture feeds (no internet here)", 1)
+    return ConfigFile.of_text("clients/lai_weekly.yaml", changed, "tests: lai_weekly on fixture feeds")
+
+
+def publish_dev_configs(world: World, feeds_url: str) -> None:
+    """What an operator publishes to dev (``publish_config.py --env dev``: clients/ and canonical/),
+    with lai_weekly reading the fixture catalog of the feeds served at ``feeds_url``."""
+    (catalog, _) = fixture_config_files(feeds_url)
+    files = [f for f in repo_files(world.repo) if f.key != "clients/lai_weekly.yaml"]
+    session = world.session()
+    publish(
+        "dev",
+        [*files, catalog, lai_weekly_on_fixture_feeds(world.repo)],
+        s3=session.client("s3"),
+        lambda_client=session.client("lambda"),
+    )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.promotion.conftest import FirstPromotion
-from tests.promotion.support import Run, World
+from tests.promotion.support import SPEC_STAGE_TO_PROD, Run, World
 from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.promotion.records import parse_iso
 from vectora_ops.promotion.watch import REINFORCED_PARAMETER
@@ -39,7 +39,7 @@ def parameter(world: World) -> str:
 @pytest.fixture(scope="module")
 def young_stage(world: World, first_promotion: FirstPromotion) -> Run:
     assert first_promotion.run.code == 0, first_promotion.run
-    return world.run(*PROMOTE, extra=APPROVER)
+    return world.typed(SPEC_STAGE_TO_PROD, extra=APPROVER)
 
 
 def test_prod_is_refused_while_stage_is_younger_than_14_days(world: World, young_stage: Run) -> None:
@@ -57,7 +57,7 @@ def first_into_prod(world: World, young_stage: Run) -> Run:
     world.backdate("stage", 15)
     without_approval = world.run("promote_stage_to_prod.sh", "--client", "lai_weekly")
     assert without_approval.code == 1 and "gate approval" in error_of(without_approval), without_approval
-    return world.run(*PROMOTE, extra=APPROVER)
+    return world.typed(SPEC_STAGE_TO_PROD, extra=APPROVER)
 
 
 def test_the_spec_command_line_promotes_a_stable_stage_into_a_new_prod(
