@@ -2,7 +2,8 @@
 snapshot. Every one ends with stage restored and verified equal to its state before (code, layers,
 configs, stack templates), a non-zero outcome naming the step, and an audit record saying so.
 
-The promotion here brings dev's newer client config (7.0.1, a French comment added) into stage:
+The promotion here brings dev's newer client config (a patch version up, a French comment added)
+into stage:
 the stacks are the same, so each case costs a deploy that changes nothing, not a stack update (a
 real stack restore is tested with a broken code change in test_e2e_c). The source moving between
 plan and deploy is refused here too.
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from scripts.invoke.fixture_feeds import FIXTURE_CATALOG_ID
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import REPO_ROOT, World
 from vectora_ops.promotion.promote import Promotion, PromotionFailed, PromotionRefused, Request
@@ -30,6 +32,16 @@ S3_ERROR = ClientError({"Error": {"Code": "InternalError", "Message": "injected 
 CFN_ERROR = ClientError(
     {"Error": {"Code": "Throttling", "Message": "injected CloudFormation failure"}}, "UpdateStack"
 )
+# lai_weekly's version in the repository, then the two patch versions these tests publish to dev.
+_MAJOR, _MINOR, _PATCH = (
+    (REPO_ROOT / "clients" / f"{CLIENT}.yaml")
+    .read_text("utf-8")
+    .split('version: "', 1)[1]
+    .split('"', 1)[0]
+    .split(".")
+)
+BUMPED = f"{_MAJOR}.{_MINOR}.{int(_PATCH) + 1}"
+BUMPED_AGAIN = f"{_MAJOR}.{_MINOR}.{int(_PATCH) + 2}"
 STEPS = ("deploy", "verify-artifact", "configs", "target-smoke", "store-assembly", "record")
 
 
@@ -46,11 +58,14 @@ def bumped(text: str, version: str, today: str) -> str:
 
 
 def publish_to_dev(world: World, version: str, tmp: Path) -> None:
-    """Publish a bumped lai_weekly to dev the way an editor does (publish_config.py validates it)."""
+    """Publish a bumped lai_weekly to dev the way an editor does (publish_config.py validates it),
+    from a folder holding the canonical files dev has (the repository's and the fixture catalog)."""
     root = tmp / f"config-{version}"
     shutil.copytree(REPO_ROOT / "canonical", root / "canonical")
     (root / "clients").mkdir(parents=True)
     dev = world.clients("dev")
+    catalog = f"canonical/sources/{FIXTURE_CATALOG_ID}.yaml"
+    (root / catalog).write_bytes(dev.s3.get_object(Bucket=dev.config_bucket, Key=catalog)["Body"].read())
     current = (
         dev.s3.get_object(Bucket=dev.config_bucket, Key=f"clients/{CLIENT}.yaml")["Body"].read().decode()
     )
@@ -68,8 +83,8 @@ def config_bumped(
     world: World, first_promotion: FirstPromotion, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
     assert first_promotion.run.code == 0, first_promotion.run
-    publish_to_dev(world, "7.0.1", tmp_path_factory.mktemp("configs"))
-    return "7.0.1"
+    publish_to_dev(world, BUMPED, tmp_path_factory.mktemp("configs"))
+    return BUMPED
 
 
 @pytest.fixture
@@ -141,7 +156,7 @@ def test_a_source_that_moves_between_plan_and_deploy_is_refused(
 
     def progress(event: object) -> None:
         if getattr(event, "message", "") == "▶ snapshot of dev":
-            publish_to_dev(world, "7.0.2", tmp_path)
+            publish_to_dev(world, BUMPED_AGAIN, tmp_path)
 
     # when the promotion reaches the point of changing stage
     with pytest.raises(PromotionRefused) as refused:
