@@ -17,15 +17,30 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 # As in CDK_CLI_QUIET_ENV: the CLI would ask npm for a newer release on every command, and npm's
 # latest (3.x) cannot read aws-cdk-lib 2.275's assembly: the CLI stays pinned.
 export CDK_DISABLE_VERSION_CHECK := 1
+# checkov lives in its own venv: it pins boto3 1.35 and packaging 23, the project 1.44.8 and 26.4
+# (requirements-checkov.txt says more). Its settings are .checkov.yaml's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+# A static check of stage/prod needs a subscriber to synthesize them; it only fills the SNS
+# subscription of a template that is not deployed.
+CHECK_ALARM_EMAILS := $(or $(ALARM_EMAILS),alarms@example.com)
 
-.PHONY: install local local-down local-logs test test-fast lint synth diff summary bench snapshot-update clean
+.PHONY: install local local-down local-logs test test-fast test-infra lint synth diff summary bench snapshot-update clean \
+	pr checkov rules
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# --no-deps: the file is the venv's whole resolved set; pip check proves nothing is missing.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip check --disable-pip-version-check
 	touch $@
 
 # On the machine's node (any >= 18): npm ci replaces node_modules, the pinned node with it.
@@ -53,9 +68,14 @@ local-logs: install
 test: install browser
 	VECTORA_TEST_RECORD=1 $(PY) -m pytest
 
-## Everything but the end-to-end tiers (no local AWS deploys): a quick loop while editing.
+## The in-process tier, a quick loop while editing: no local AWS starts, no synth, no fuzzing.
 test-fast: install browser
-	$(PY) -m pytest -m "not e2e"
+	LOCAL_AWS_FORBIDDEN="make test-fast starts no emulator (mark the test emulator)" \
+		$(PY) -m pytest -m "not e2e and not emulator and not synth and not fuzz"
+
+## The synthesized templates: snapshots, cdk-nag, cfn-lint, checkov, the app's context checks.
+test-infra: install
+	$(PY) -m pytest -m "synth and not e2e and not emulator"
 
 lint: install
 	$(PY) -m ruff check .
@@ -68,8 +88,37 @@ synth: install
 	$(CDK) synth -c env=$(ENV) $(ALARM_CONTEXT) --quiet
 	$(PY) scripts/deploy/synth_summary.py cdk.out
 
+## The CLI's per-stack diff against the deployed ENV (dev|stage|prod|all), then a summary table
+## (added/changed/removed, IAM/security flagged; MARKDOWN=file for a job summary). Exits non-zero
+## when something differs; the script itself exits 0/1/2 (same, differs, bad command line).
 diff: install
-	$(CDK) diff -c env=$(ENV) $(ALARM_CONTEXT) --method=template
+	$(PY) scripts/deploy/diff_summary.py --env $(ENV) $(if $(ALARM_EMAILS),--alarm-emails $(ALARM_EMAILS),) \
+		$(if $(MARKDOWN),--markdown $(MARKDOWN),)
+
+## checkov on the synthesized templates of every environment: a failed check fails, unless it is
+## skipped with its reason beside the resource (vectora_constructs.nag.skip_checkov).
+checkov: install
+	$(CDK) synth -c env=all -c alarm_emails=$(CHECK_ALARM_EMAILS) --quiet
+	$(CHECKOV) --config-file .checkov.yaml --compact --quiet $$(printf -- '-f %s ' cdk.out/*.template.json)
+
+## The rules-document test (.q-context/vectora-inbox-development-rules.md true of the code), which
+## `make pr` runs before the suite.
+rules: install
+	$(PY) -m pytest -q tests/docs/test_rules_document.py
+
+## The gate a change passes before merge, cheapest first, stopping at the first failure: lint (ruff,
+## format, mypy), the rules-document test, then the whole suite - which synthesizes every environment
+## once and checks that synth: template snapshots, cdk-nag, cfn-lint, checkov, actionlint.
+pr: install
+	@started=$$SECONDS; \
+	for step in lint rules test; do \
+		step_started=$$SECONDS; \
+		if ! $(MAKE) --no-print-directory $$step; then \
+			echo "make pr: $$step FAILED after $$((SECONDS - step_started)) s"; exit 1; \
+		fi; \
+		echo "make pr: $$step passed in $$((SECONDS - step_started)) s"; \
+	done; \
+	echo "make pr: every check passed in $$((SECONDS - started)) s"
 
 summary: install
 	$(PY) scripts/deploy/synth_summary.py cdk.out
@@ -78,6 +127,7 @@ bench: install
 	$(PY) benchmarks/bench_synth.py
 	$(PY) benchmarks/bench_snapshot.py
 	$(PY) benchmarks/bench_normalize_score.py
+	$(PY) benchmarks/bench_fast_tier.py
 
 snapshot-update: install
 	$(PY) -m pytest tests/infra/test_template_snapshots.py --snapshot-update

@@ -202,6 +202,9 @@ class LocalAws:
         return None
 
     def start(self) -> LocalAws:
+        forbidden = os.environ.get(settings.FORBIDDEN_ENV)
+        if forbidden:
+            raise LocalAwsError(f"the local AWS may not start here: {forbidden}")
         existing = self.running()
         if existing is not None:
             if self.port not in (None, 0, existing["port"]):

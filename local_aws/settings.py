@@ -9,6 +9,8 @@ from typing import Final
 
 DEFAULT_PORT: Final = 4566
 PORT_ENV: Final = "LOCAL_AWS_PORT"
+# Set (to the reason) where no emulator may start: `make test-fast` promises a tier without one.
+FORBIDDEN_ENV: Final = "LOCAL_AWS_FORBIDDEN"
 # Binds to the loopback interface only: the emulator accepts unauthenticated requests.
 BIND_HOST: Final = "127.0.0.1"
 # Clients must say "localhost": moto only recognises S3 template URLs whose host is localhost.

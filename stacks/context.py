@@ -15,8 +15,8 @@ ALL_ENVS = "all"
 _ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Deliberately simple: one "@", no spaces, a dot in the domain. SNS confirms the address itself.
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
-# Spec variables are derived from the environment config; an override could only make them lie.
-_PROTECTED = frozenset(EnvVar) - {EnvVar.BEDROCK_MODE}
+# The function specs' variables are derived from the environment config; an override could only make them lie.
+_PROTECTED = frozenset(EnvVar)
 ALARM_EMAILS_FLAG = "alarm_emails"
 
 

@@ -7,6 +7,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.base import LAMBDA_RUNTIME, VectoraStack
+from vectora_constructs.nag import skip_checkov
 from vectora_constructs.pre_update_snapshot import SnapshotFunction
 from vectora_constructs.secure_bucket import SecureBucket
 from vectora_core.environments import EnvConfig
@@ -99,6 +100,18 @@ class CoreStack(VectoraStack):
             ],
         )
         access_logs = access_logs_construct.bucket
+        skip_checkov(
+            access_logs,
+            "CKV_AWS_18",
+            "This bucket is where the other buckets' access logs go: logging its own accesses into itself "
+            "would log every log delivery, endlessly.",
+        )
+        skip_checkov(
+            access_logs,
+            "CKV_AWS_21",
+            "Not versioned on purpose: S3's log delivery writes each log object once, nothing overwrites "
+            "it, and it expires after the log retention; versioning would keep every expired log.",
+        )
         self.buckets: dict[str, s3.Bucket] = {Bucket.ACCESS_LOGS: access_logs}
         secure: dict[str, SecureBucket] = {Bucket.ACCESS_LOGS: access_logs_construct}
         for component in (Bucket.CONFIG, Bucket.DATA, Bucket.NEWSLETTERS, Bucket.LAMBDA_CODE, Bucket.BACKUPS):

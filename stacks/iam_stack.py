@@ -1,4 +1,5 @@
-"""S0-iam: one least-privilege execution role per pipeline function.
+"""S0-iam: one least-privilege execution role per pipeline function, the state machine's and the
+scheduler's.
 
 Statements are written out rather than produced by ``bucket.grant_*``, whose action lists carry
 wildcards (``s3:GetObject*``, ``s3:List*``); every action here is named and every resource is the
@@ -13,17 +14,28 @@ from constructs import Construct
 
 from stacks.base import VectoraStack, construct_id
 from vectora_constructs.arns import (
+    ANY_RESOURCE,
+    LOG_DELIVERY,
+    XRAY_REASON,
+    XRAY_SAMPLING,
+    XRAY_WRITE,
     Arn,
     Statement,
     bucket_arn,
+    function_arn,
     least_privilege_role,
     log_streams_arn,
     object_arn,
+    service_principal,
+    state_machine_arn,
+    topic_arn,
 )
 from vectora_core.environments import EnvConfig
 from vectora_core.functions import FUNCTIONS, Access
 from vectora_core.naming import (
+    ALARM_TOPIC,
     Function,
+    Pipeline,
     StackComponent,
     log_group_name,
     pubmed_api_key_param,
@@ -33,7 +45,8 @@ from vectora_core.naming import (
 
 
 class IamStack(VectoraStack):
-    """Roles ``vectora-inbox-{function}-role-{env}`` for the three pipeline functions."""
+    """Roles ``vectora-inbox-{function}-role-{env}`` for the three pipeline functions, and
+    ``vectora-inbox-pipeline-role-{env}`` / ``vectora-inbox-pipeline-scheduler-role-{env}``."""
 
     def __init__(self, scope: Construct, *, config: EnvConfig) -> None:
         super().__init__(
@@ -45,7 +58,74 @@ class IamStack(VectoraStack):
         self.roles: dict[Function, iam.Role] = {
             name: self._role(name, spec.access) for name, spec in FUNCTIONS.items()
         }
+        self.pipeline_role = self._pipeline_role()
+        self.scheduler_role = self._scheduler_role()
         self.add_pre_update_snapshot()
+
+    def _pipeline_role(self) -> iam.Role:
+        """The state machine's: invoke the three functions, deliver its logs, trace, and (where
+        there are alarms) publish its failures to the alarm topic. Nothing else."""
+        env, region = self.config.name, self.region
+        statements: list[Statement] = [
+            (
+                "InvokePipelineFunctions",
+                ["lambda:InvokeFunction"],
+                [function_arn(region, resource_name(f, env)) for f in Function],
+                None,
+            ),
+            # What Step Functions needs to deliver its execution logs to CloudWatch Logs.
+            (
+                "DeliverLogs",
+                LOG_DELIVERY,
+                [ANY_RESOURCE],
+                None,
+            ),
+            (
+                "WriteTraces",
+                [*XRAY_WRITE, *XRAY_SAMPLING],
+                [ANY_RESOURCE],
+                None,
+            ),
+        ]
+        if self.config.alarms_enabled:
+            statements.append(
+                (
+                    "NotifyFailures",
+                    ["sns:Publish"],
+                    [topic_arn(region, resource_name(ALARM_TOPIC, env))],
+                    None,
+                )
+            )
+        return least_privilege_role(
+            self,
+            "PipelineRole",
+            role_name=role_name(Pipeline.STATE_MACHINE, env),
+            description=f"Execution role of the state machine {resource_name(Pipeline.STATE_MACHINE, env)}",
+            statements=statements,
+            assumed_by=service_principal("states.amazonaws.com"),
+            wildcard_reason="CloudWatch Logs' log-delivery actions (how Step Functions delivers execution "
+            f"logs) have no resource-level permissions and take resource '*' only. {XRAY_REASON}",
+        )
+
+    def _scheduler_role(self) -> iam.Role:
+        """EventBridge Scheduler's: start this environment's state machine, nothing else."""
+        env = self.config.name
+        return least_privilege_role(
+            self,
+            "PipelineSchedulerRole",
+            role_name=role_name(Pipeline.SCHEDULER, env),
+            description=f"Starts {resource_name(Pipeline.STATE_MACHINE, env)} on its schedules",
+            statements=[
+                (
+                    "StartPipeline",
+                    ["states:StartExecution"],
+                    [state_machine_arn(self.region, resource_name(Pipeline.STATE_MACHINE, env))],
+                    None,
+                )
+            ],
+            assumed_by=service_principal("scheduler.amazonaws.com"),
+            wildcard_reason="no wildcard",
+        )
 
     def _role(self, function: Function, access: Access) -> iam.Role:
         env = self.config.name
@@ -55,7 +135,9 @@ class IamStack(VectoraStack):
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
                 [log_streams_arn(self.region, log_group_name(function, env))],
                 None,
-            )
+            ),
+            # Active tracing (Powertools Tracer): the function sends its segments to X-Ray.
+            ("WriteTraces", XRAY_WRITE, [ANY_RESOURCE], None),
         ]
         if access.reads:
             statements.append(
@@ -102,7 +184,7 @@ class IamStack(VectoraStack):
             statements=statements,
             wildcard_reason="Wildcards are confined to names that cannot be known in advance: the log "
             "streams Lambda creates inside this function's own log group, and object keys (per client and "
-            "run date) under the key prefixes this function owns in one bucket.",
+            f"run date) under the key prefixes this function owns in one bucket. {XRAY_REASON}",
         )
 
     def _bedrock_resources(self) -> list[Arn]:

@@ -1,4 +1,5 @@
-"""S1-runtime: layers, the three pipeline functions, their log groups and (per env) alarms."""
+"""S1-runtime: layers, the three pipeline functions, their log groups, the pipeline's state machine
+and schedules, and (per env) alarms."""
 
 from __future__ import annotations
 
@@ -16,12 +17,22 @@ from stacks.base import LAMBDA_RUNTIME, VectoraStack, construct_id
 from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
 from vectora_constructs.pipeline_alarms import PipelineAlarms
 from vectora_constructs.pipeline_function import PipelineFunction
+from vectora_constructs.pipeline_schedule import PipelineSchedules
+from vectora_constructs.pipeline_state_machine import PipelineStateMachine
 from vectora_constructs.python_layers import requirements_layer, source_layer
 from vectora_constructs.reinforced_alarms import REINFORCED_PARAMETER, ReinforcedAlarms
 from vectora_core import RUNTIME_VERSION
 from vectora_core.environments import EnvConfig
 from vectora_core.functions import FUNCTIONS, FunctionSpec
-from vectora_core.naming import Function, Layer, StackComponent, resource_name, role_name
+from vectora_core.naming import (
+    ALARM_TOPIC,
+    Function,
+    Layer,
+    Pipeline,
+    StackComponent,
+    resource_name,
+    role_name,
+)
 
 
 def function_environment(spec: FunctionSpec, config: EnvConfig, extra: Mapping[str, str]) -> dict[str, str]:
@@ -64,7 +75,7 @@ class RuntimeStack(VectoraStack):
             self.alarm_topic = sns.Topic(
                 self,
                 "AlarmTopic",
-                topic_name=resource_name("alarms", env),
+                topic_name=resource_name(ALARM_TOPIC, env),
                 display_name=f"Vectora Inbox alarms ({env})",
                 enforce_ssl=True,
                 master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
@@ -88,9 +99,33 @@ class RuntimeStack(VectoraStack):
                 environment=function_environment(spec, config, extra_environment),
                 alarm_topic=self.alarm_topic,
             )
+        self.pipeline = PipelineStateMachine(
+            self,
+            "Pipeline",
+            config=config,
+            functions={f: self.functions[f].function for f in Function},
+            # S0-iam's roles, by name (immutable here, as the functions' are).
+            role=iam.Role.from_role_name(
+                self, "PipelineRole", role_name(Pipeline.STATE_MACHINE, env), mutable=False
+            ),
+            alarm_topic=self.alarm_topic,
+        )
+        self.schedules = PipelineSchedules(
+            self,
+            "PipelineSchedules",
+            config=config,
+            state_machine=self.pipeline.state_machine,
+            role=iam.Role.from_role_name(
+                self, "PipelineSchedulerRole", role_name(Pipeline.SCHEDULER, env), mutable=False
+            ),
+        )
         if self.alarm_topic is not None:
             self.pipeline_alarms = PipelineAlarms(
-                self, "PipelineAlarms", config=config, topic=self.alarm_topic
+                self,
+                "PipelineAlarms",
+                config=config,
+                topic=self.alarm_topic,
+                state_machine=self.pipeline.state_machine,
             )
             if config.post_promotion_watch_hours:
                 self._add_reinforced_alarms(config, self.alarm_topic)

@@ -2,6 +2,8 @@
 
 - ``local_aws``: an emulator (moto server + the project's patches, ``local_aws/``) started on a
   free port for this test session, in its own state folder, and stopped at the end.
+- ``aws_backend``: for tests that need only AWS APIs, each run twice: moto in this process (the
+  fast tier) and ``local_aws`` (see ``tests/support/backends.py``).
 - ``deployed_dev``: the same emulator after ``cdk bootstrap`` and
   ``cdk deploy -c env=dev --all`` with the real, pinned CDK CLI (deployed once per session; the
   functions call Bedrock, which the local AWS answers); ``.deploy(extra_env=..., env=...)`` redeploys.
@@ -27,6 +29,8 @@ from botocore.config import Config
 from local_aws import cdk as local_cdk
 from local_aws.server import LocalAws
 from local_aws.settings import CDK_CLI_QUIET_ENV
+from tests.support.assembly import assembly  # noqa: F401  # the session synth, registered here once
+from tests.support.backends import BACKENDS, aws_backend_for
 from tests.support.cdk_cli import ALARM_CONTEXT
 
 # However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI run the pinned
@@ -144,6 +148,12 @@ def remove_caches(work_dir: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.fixture(params=BACKENDS)
+def aws_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto in this process, then the session's local AWS: see tests/support/backends.py."""
+    yield from aws_backend_for(request, monkeypatch)
+
+
 @pytest.fixture(scope="session")
 def deployed_dev(local_aws: LocalAwsSession) -> LocalAwsSession:
     """``local_aws`` with the dev environment bootstrapped and deployed by the real CDK CLI."""
@@ -165,11 +175,29 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             break
 
 
+# Fixtures that start a local AWS (here and in tests/local_aws/conftest.py).
+EMULATOR_FIXTURES = frozenset({"local_aws", "deployed_dev", "patched_aws", "aws_without"})
+# Folders whose every test starts one itself (the emulator's own tests, `make local` end to end).
+EMULATOR_FOLDERS = ("tests/local_aws/", "tests/e2e/")
+# The synthesized templates (the session's synth) and the folders whose tests run the CDK app or CLI
+# themselves: seconds each, so the in-process tier leaves them to `make test-infra`.
+SYNTH_FIXTURES = frozenset({"assembly"})
+SYNTH_FOLDERS = ("tests/infra/", "tests/pipeline_checks/", "tests/tooling/")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that needs the deployed dev environment is end to end, marked or not."""
+    """Every test that needs the deployed dev environment is end to end, and every test that starts
+    a local AWS is marked ``emulator``, every test of synthesized templates ``synth``, marked by hand
+    or not: ``make test-fast`` leaves them out (and forbids the emulator to start, so a test this
+    misses fails there instead of slowing it)."""
     for item in items:
-        if "deployed_dev" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "deployed_dev" in fixtures:
             item.add_marker(pytest.mark.e2e)
+        if fixtures & EMULATOR_FIXTURES or item.nodeid.startswith(EMULATOR_FOLDERS):
+            item.add_marker(pytest.mark.emulator)
+        if fixtures & SYNTH_FIXTURES or item.nodeid.startswith(SYNTH_FOLDERS):
+            item.add_marker(pytest.mark.synth)
 
 
 # --- the test record: what a promotion's first gate reads (vectora_ops.promotion.testrecords) -------

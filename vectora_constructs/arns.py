@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
@@ -53,6 +53,43 @@ def function_arn(region: str, function_name: str) -> Arn:
     return Arn(f"arn:{{partition}}:lambda:{region}:{{account}}:function:{function_name}")
 
 
+def state_machine_arn(region: str, name: str) -> Arn:
+    return Arn(f"arn:{{partition}}:states:{region}:{{account}}:stateMachine:{name}")
+
+
+def topic_arn(region: str, name: str) -> Arn:
+    return Arn(f"arn:{{partition}}:sns:{region}:{{account}}:{name}")
+
+
+def service_principal(service: str) -> iam.ServicePrincipal:
+    """``service``'s principal, for this account's resources only (no confused deputy)."""
+    return iam.ServicePrincipal(service, conditions={"StringEquals": {"aws:SourceAccount": _ACCOUNT_ID}})
+
+
+# Services with no resource-level permissions for these actions: their resource is "*".
+ANY_RESOURCE: Final = Arn("*")
+# Lambda active tracing and the state machine's tracing send segments to X-Ray.
+XRAY_WRITE: Final = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+# CloudWatch Logs' log-delivery actions (how Step Functions delivers execution logs): "*" only too.
+LOG_DELIVERY: Final = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+]
+XRAY_SAMPLING: Final = ["xray:GetSamplingRules", "xray:GetSamplingTargets"]
+# The only actions a role of this project may be given on resource "*" (tests/infra checks it).
+NO_RESOURCE_LEVEL_ACTIONS: Final = (*XRAY_WRITE, *XRAY_SAMPLING, *LOG_DELIVERY)
+XRAY_REASON: Final = (
+    "X-Ray has no resource-level permissions: sending trace segments (active tracing) is allowed on "
+    "resource '*' only."
+)
+
+
 def log_streams_arn(region: str, log_group: str) -> Arn:
     """The log streams Lambda creates in ``log_group`` (names unknown in advance)."""
     return Arn(f"arn:{{partition}}:logs:{region}:{{account}}:log-group:{log_group}:log-stream:*")
@@ -73,8 +110,10 @@ def least_privilege_role(
     description: str,
     statements: Sequence[Statement],
     wildcard_reason: str,
+    assumed_by: iam.IPrincipal | None = None,
 ) -> iam.Role:
-    """A Lambda execution role whose one inline policy is exactly ``statements``.
+    """An execution role (Lambda's unless ``assumed_by`` says which service's) whose one inline
+    policy is exactly ``statements``.
 
     Inline (``AWS::IAM::Role`` ``Policies``) rather than a separate ``AWS::IAM::Policy``: the
     permissions exist as soon as the role does, and the whole document crosses to the CDK process
@@ -101,7 +140,7 @@ def least_privilege_role(
         scope,
         id_,
         role_name=role_name,
-        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        assumed_by=assumed_by or iam.ServicePrincipal("lambda.amazonaws.com"),
         description=description,
         inline_policies={INLINE_POLICY_NAME: document},
     )

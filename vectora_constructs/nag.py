@@ -1,12 +1,19 @@
-"""cdk-nag acknowledgements: one call per rule, each with a real reason (cdk-nag 3 API)."""
+"""Security-rule acknowledgements beside the resources they concern, each with a real reason.
+
+- cdk-nag (runs on every synth): ``acknowledge()``, one call per rule (cdk-nag 3 API).
+- checkov (``make checkov``, the pipeline checks' test): ``skip_checkov()``, written into the
+  resource's template ``Metadata`` where checkov reads it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Acknowledgment, App, Validations
+from aws_cdk import Acknowledgment, App, CfnResource, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
+
+CHECKOV_METADATA_KEY = "checkov"
 
 
 def acknowledge(scope: IConstruct, rule: str, reason: str, findings: Iterable[str] = ()) -> None:
@@ -17,6 +24,24 @@ def acknowledge(scope: IConstruct, rule: str, reason: str, findings: Iterable[st
     """
     ids = [f"{rule}[{finding}]" for finding in findings] or [rule]
     Validations.of(scope).acknowledge(*(Acknowledgment(id=rule_id, reason=reason) for rule_id in ids))
+
+
+def skip_checkov(scope: IConstruct, check: str, reason: str) -> None:
+    """Skip checkov's ``check`` (``CKV_AWS_117``...) on ``scope``'s CloudFormation resource, with ``reason``.
+
+    ``scope`` is the resource (``CfnResource``) or an L2 construct, whose default child is used.
+    The skip lands in the template as ``Metadata: {"checkov": {"skip": [{"id", "comment"}]}}``;
+    several calls on one resource add up. Template metadata does not count in the pre-update
+    snapshot's fingerprint, so a skip never triggers a snapshot on deploy.
+    """
+    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{scope.node.path}: no CloudFormation resource to put a checkov skip on")
+    if not check.startswith(("CKV_", "CKV2_")) or not reason.strip():
+        raise ValueError(f"{resource.node.path}: a checkov skip needs a CKV_* id and a reason, got {check!r}")
+    existing = resource.get_metadata(CHECKOV_METADATA_KEY) or {}
+    skips = [s for s in existing.get("skip", []) if s["id"] != check]
+    resource.add_metadata(CHECKOV_METADATA_KEY, {"skip": [*skips, {"id": check, "comment": reason.strip()}]})
 
 
 def add_security_checks(app: App) -> None:

@@ -2,7 +2,8 @@
 
 A run can "succeed" for Lambda and still be worthless: nothing ingested, every source failing, a
 newsletter with no item. The handlers emit those facts as metrics (``vectora_core.metrics``); these
-alarms send them to the environment's alarm topic.
+alarms send them to the environment's alarm topic. And a run of the state machine that failed or
+timed out (a run that produced no newsletter) alarms too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from vectora_core.environments import EnvConfig
@@ -65,9 +67,19 @@ RULES = (
 class PipelineAlarms(Construct):
     """``vectora-inbox-pipeline-{rule}-{env}`` alarms, each notifying ``topic``. Public: ``alarms``."""
 
-    def __init__(self, scope: Construct, id_: str, *, config: EnvConfig, topic: sns.ITopic) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvConfig,
+        topic: sns.ITopic,
+        state_machine: sfn.IStateMachine | None = None,
+    ) -> None:
         super().__init__(scope, id_)
         self.alarms: list[cloudwatch.Alarm] = []
+        if state_machine is not None:
+            self._add_execution_alarms(config, topic, state_machine)
         for rule in RULES:
             metric = cloudwatch.Metric(
                 namespace=NAMESPACE,
@@ -85,6 +97,27 @@ class PipelineAlarms(Construct):
                 threshold=rule.threshold,
                 evaluation_periods=1,
                 comparison_operator=rule.comparison,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(cw_actions.SnsAction(topic))
+            self.alarms.append(alarm)
+
+    def _add_execution_alarms(self, config: EnvConfig, topic: sns.ITopic, machine: sfn.IStateMachine) -> None:
+        """``vectora-inbox-pipeline-executions-{failed,timed-out}-{env}``: a run without a newsletter."""
+        for label, metric, what in (
+            ("failed", machine.metric_failed(period=PERIOD, statistic="Sum"), "failed"),
+            ("timed-out", machine.metric_timed_out(period=PERIOD, statistic="Sum"), "timed out"),
+        ):
+            alarm = cloudwatch.Alarm(
+                self,
+                "Executions" + "".join(part.title() for part in label.split("-")),
+                alarm_name=resource_name(f"pipeline-executions-{label}", config.name),
+                alarm_description=f"A run of the pipeline state machine {what}: no newsletter "
+                f"({config.name})",
+                metric=metric,
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
             alarm.add_alarm_action(cw_actions.SnsAction(topic))

@@ -15,10 +15,27 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from vectora_constructs.log_retention import retention_days
-from vectora_constructs.nag import acknowledge
+from vectora_constructs.nag import acknowledge, skip_checkov
 from vectora_constructs.paths import ASSET_EXCLUDES
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import log_group_name, resource_name
+
+# checkov findings that every function of the project (pipeline and pre-update snapshot) shares, with
+# their reasons; the ones that depend on how a function is called sit beside each function.
+FUNCTION_CHECKOV_SKIPS = {
+    "CKV_AWS_115": "No reserved concurrency: a reservation is taken from the account's unreserved pool "
+    "(and refused outright on an account still at the default limit of 10), while each function runs "
+    "a handful of times per pipeline run; stage and prod alarm on throttles.",
+    "CKV_AWS_173": "The variables hold names, levels and ARNs, never a secret (the PubMed API key is read "
+    "from SSM Parameter Store at run time); Lambda encrypts them at rest with its AWS managed key, and a "
+    "customer managed key per environment would protect nothing more.",
+}
+# The function's log group: the same for every function of the project.
+LOG_GROUP_CHECKOV_SKIPS = {
+    "CKV_AWS_158": "CloudWatch Logs encrypts every log group at rest; the functions log no secret, so a "
+    "customer managed key (one per environment, with a key policy for the logs service) would protect "
+    "nothing more. The buckets use S3-managed keys for the same reason.",
+}
 
 
 class PipelineFunction(Construct):
@@ -43,6 +60,8 @@ class PipelineFunction(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.function_name = resource_name(function, config.name)
+        # Every name ends in -{env}, alarms too: vectora-inbox-ingest-v2-errors-stage.
+        self._alarm_name = lambda label: resource_name(f"{function}-{label.lower()}", config.name)
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
@@ -65,6 +84,8 @@ class PipelineFunction(Construct):
             memory_size=config.lambda_memory_mb,
             timeout=Duration.seconds(config.lambda_timeout_seconds),
             log_group=self.log_group,
+            # Powertools Tracer; the role's X-Ray permissions are S0-iam's.
+            tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=log_level,
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
@@ -76,6 +97,22 @@ class PipelineFunction(Construct):
             "python3.13 is the newest runtime that the project's Docker-free local AWS can run with a "
             "matching interpreter (its machines have CPython up to 3.13); Lambda supports it until 2029.",
         )
+        for check, reason in FUNCTION_CHECKOV_SKIPS.items():
+            skip_checkov(self.function, check, reason)
+        skip_checkov(
+            self.function,
+            "CKV_AWS_116",
+            "Invoked synchronously (the operations scripts, the pipeline runner): the caller receives every "
+            "error, and a dead-letter queue only ever receives failed asynchronous events.",
+        )
+        skip_checkov(
+            self.function,
+            "CKV_AWS_117",
+            "It reaches only public endpoints (press-release feeds, PubMed) and AWS APIs (S3, SSM, Bedrock): "
+            "no private resource to reach, and a VPC would add NAT gateways for nothing to protect.",
+        )
+        for check, reason in LOG_GROUP_CHECKOV_SKIPS.items():
+            skip_checkov(self.log_group, check, reason)
         self.alarms: list[cloudwatch.Alarm] = []
         if alarm_topic is not None:
             self._add_alarms(alarm_topic)
@@ -89,7 +126,7 @@ class PipelineFunction(Construct):
             alarm = cloudwatch.Alarm(
                 self,
                 f"{label}Alarm",
-                alarm_name=f"{self.function_name}-{label.lower()}",
+                alarm_name=self._alarm_name(label),
                 metric=metric,
                 threshold=1,
                 evaluation_periods=1,

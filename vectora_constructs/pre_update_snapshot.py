@@ -53,8 +53,9 @@ from vectora_constructs.arns import (
     object_arn,
 )
 from vectora_constructs.log_retention import retention_days
-from vectora_constructs.nag import acknowledge
+from vectora_constructs.nag import acknowledge, skip_checkov
 from vectora_constructs.paths import ASSET_EXCLUDES, BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR, REPO_ROOT
+from vectora_constructs.pipeline_function import FUNCTION_CHECKOV_SKIPS, LOG_GROUP_CHECKOV_SKIPS
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import (
     SNAPSHOT_FUNCTION,
@@ -272,6 +273,23 @@ class SnapshotFunction(Construct):
             "python3.13, like the pipeline functions: the newest runtime the Docker-free local AWS can run "
             "with a matching interpreter; Lambda supports it until 2029.",
         )
+        for check, reason in FUNCTION_CHECKOV_SKIPS.items():
+            skip_checkov(self.function, check, reason)
+        skip_checkov(
+            self.function,
+            "CKV_AWS_116",
+            "CloudFormation invokes it asynchronously, and the handler answers CloudFormation itself "
+            "(success, error, imminent timeout); an event that never arrives fails the stack operation, "
+            "which a dead-letter queue would not make more visible.",
+        )
+        skip_checkov(
+            self.function,
+            "CKV_AWS_117",
+            "It calls only AWS APIs (Lambda, CloudFormation, S3): no private resource to reach, and a VPC "
+            "would need a NAT gateway or one endpoint per service.",
+        )
+        for check, reason in LOG_GROUP_CHECKOV_SKIPS.items():
+            skip_checkov(log_group, check, reason)
 
     def _statements(self, config: EnvConfig, region: str) -> list[Statement]:
         env = config.name

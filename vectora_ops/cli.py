@@ -11,7 +11,9 @@ Exit status, the same in every script:
   environment): nothing was attempted, so nothing is audited;
 - 130: interrupted.
 
-Output: results on stdout, progress and warnings on stderr, every error one line on stderr.
+Output: results on stdout, progress and warnings on stderr, every error one line on stderr (made
+one printable line here, whatever the input held: a newline, a control character, a byte that was
+not UTF-8).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Final, NoReturn, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,8 +30,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vectora_core.naming import ENV_NAMES, UnknownEnvironmentError, check_env
-from vectora_ops.errors import OperationError, UsageError, one_line
+from vectora_ops.errors import OperationError, UsageError, one_line, printable_line
 from vectora_ops.snapshots import ProgressEvent
+from vectora_ops.snapshots.ids import MAX_DAYS, check_client
 
 T = TypeVar("T")
 
@@ -53,7 +57,8 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if "required" in message and "--env" in message:
             message = f"{ENV_QUESTION} pass --env {'|'.join(ENV_NAMES)}"
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        # argparse quotes a bad value with repr() but not an unrecognized argument: escape it here.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {printable_line(message)} (see --help)\n")
 
 
 def env_type(value: str) -> str:
@@ -79,9 +84,58 @@ def arg_type(check: Callable[[str], T]) -> Callable[[str], T]:
 
 
 def days_type(value: str) -> int:
-    if not value.isdigit():
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (a whole number >= 0)")
+    # ASCII digits only: str.isdigit() also accepts '²' (which int() refuses) and other scripts' digits;
+    # the length test keeps int() away from a 10 kB number.
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_DAYS))
+    if not digits or int(value) > MAX_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a number of days (a whole number from 0 to {MAX_DAYS})"
+        )
     return int(value)
+
+
+# --client/--client-id: a client id, never a path (``../x`` must not name a file outside clients/ nor
+# a key outside the client's prefix).
+client_id_type = arg_type(check_client)
+
+
+def path_type(value: str) -> Path:
+    """A file or folder argument: a non-empty printable path (a NUL byte or a control character is
+    no file name the scripts could open or print back)."""
+    if not value or not value.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a usable path: give a path of printable characters"
+        )
+    return Path(value)
+
+
+def existing_dir_type(value: str) -> Path:
+    """A folder that must already exist (something to read, such as a cloud assembly)."""
+    path = path_type(value)
+    try:
+        is_dir = path.is_dir()
+    except OSError as err:  # e.g. a name too long for the file system
+        raise argparse.ArgumentTypeError(f"{value!r} cannot be used as a folder: {err.strerror}") from None
+    if not is_dir:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a folder")
+    return path
+
+
+def local_dir_type(value: str) -> str:
+    """``--local DIR``: a printable path (it is printed back) that is a folder, or does not exist yet."""
+    if not value or not value.isprintable():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a usable folder path: give a path of printable characters"
+        )
+    try:
+        not_a_folder = Path(value).exists() and not Path(value).is_dir()
+    except OSError as err:  # e.g. a name too long for the file system
+        raise argparse.ArgumentTypeError(f"{value!r} cannot be used as a folder: {err.strerror}") from None
+    if not_a_folder:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} exists and is not a folder: give a folder (or a path to create)"
+        )
+    return value
 
 
 def parser(prog: str, description: str, *, env: bool = True) -> OneLineParser:
@@ -96,12 +150,14 @@ def add_local(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--local",
         metavar="DIR",
+        type=local_dir_type,
         help="read/write snapshots in DIR/snapshots/ on disk instead of the backups bucket",
     )
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
+    # A message is prose: its line breaks become spaces; what is left unprintable is escaped.
+    print(f"error: {printable_line(' '.join(message.split()))}", file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -118,6 +174,9 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
     except BotoCoreError as err:
         # No credentials, endpoint unreachable...: the message names it; the hint covers the local AWS.
         fail(f"{one_line(err)} (is AWS_ENDPOINT_URL / the AWS profile set?)")
+    except OSError as err:
+        # The machine refused: a full disk, a folder that cannot be created, a file that cannot be read.
+        fail(one_line(err))
     except KeyboardInterrupt:
         fail("interrupted", EXIT_INTERRUPTED)
     raise SystemExit(code)

@@ -11,12 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from vectora_core.config.schema import CLIENT_ID_PATTERN
 from vectora_core.environments import MAIN_REGION
 from vectora_core.naming import Function, resource_name
 from vectora_ops import cli
@@ -77,14 +75,6 @@ def run_pipeline(
     return results
 
 
-def client_id_type(value: str) -> str:
-    if not re.fullmatch(CLIENT_ID_PATTERN, value):
-        raise argparse.ArgumentTypeError(
-            f"invalid client id {value!r}: lowercase letters, digits and underscores (e.g. lai_weekly)"
-        )
-    return value
-
-
 def run_date_type(value: str) -> str:
     try:
         return date.fromisoformat(value).isoformat()
@@ -94,7 +84,7 @@ def run_date_type(value: str) -> str:
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     parser = cli.parser(prog, description)
-    parser.add_argument("--client-id", required=True, type=client_id_type, help="e.g. lai_weekly")
+    parser.add_argument("--client-id", required=True, type=cli.client_id_type, help="e.g. lai_weekly")
     parser.add_argument("--run-date", type=run_date_type, help="YYYY-MM-DD (default: today, UTC)")
     return parser
 
@@ -123,16 +113,3 @@ def summary_line(function: str, result: dict[str, Any]) -> str:
         )
     sections = ", ".join(f"{k}: {v}" for k, v in result.get("sections", {}).items()) or "none"
     return f"{function}: {result['items']} item(s) in sections ({sections}), editorial: {result['editor']}"
-
-
-def run_pipeline_main(argv: Sequence[str] | None = None) -> int:
-    args = _parser(
-        "run_pipeline.py", "Run ingest-v2, normalize-score-v2 and newsletter-v2 in order."
-    ).parse_args(argv)
-    results = run_pipeline(
-        args.env, args.client_id, run_date=args.run_date, echo=lambda f, r: print(summary_line(f, r))
-    )
-    newsletter = results[Function.NEWSLETTER]
-    print(f"newsletter (markdown): {newsletter['markdown']}")
-    print(f"newsletter (html):     {newsletter['html']}")
-    return 0

@@ -1,7 +1,10 @@
 """normalize-score-v2: normalize raw items (Bedrock Converse), match them to watch domains and score them.
 
-Thin adapter: settings and clients at cold start, the work in ``vectora_core.pipeline.normalize``.
-Event: ``{"client_id": "lai_weekly", "run_date": "YYYY-MM-DD"}`` (run_date optional: today, UTC).
+Thin adapter: settings, clients and observability at cold start, the work in
+``vectora_core.pipeline.normalize``. Events: ``{"client_id": "lai_weekly", "run_date": "YYYY-MM-DD"}``
+(the whole run; run_date optional: today, UTC), ``{..., "batch": 0, "batch_size": 100}`` (one batch,
+as the state machine's Map sends) or ``{..., "merge": true, "batches": 3}`` (the run's curated files
+from its batches).
 """
 
 from __future__ import annotations
@@ -10,34 +13,51 @@ import os
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from vectora_core.config.loading import S3Store, load_client_bundle
+from vectora_core.metrics import Metric
 from vectora_core.naming import Function
 from vectora_core.pipeline.bedrock import make_client
-from vectora_core.pipeline.normalize import BedrockNormalizer, run_normalize_score
-from vectora_core.pipeline.runtime import PipelineEvent, bedrock_json, debug_info
-from vectora_core.pipeline.settings import load_settings
+from vectora_core.pipeline.normalize import BedrockNormalizer, merge_batches, run_batch, run_normalize_score
+from vectora_core.pipeline.runtime import (
+    BedrockCalls,
+    NormalizeEvent,
+    bedrock_json,
+    debug_info,
+    emit,
+    observability,
+)
+from vectora_core.pipeline.settings import NormalizeScoreSettings
 
-SETTINGS = load_settings(os.environ, required=("config_bucket", "data_bucket"), uses_bedrock=True)
-logger = Logger(service=Function.NORMALIZE_SCORE, level=SETTINGS.log_level)
-copy_config_to_registered_loggers(source_logger=logger, include={"vectora_core"})
+SETTINGS = NormalizeScoreSettings.from_environ(os.environ)
+logger, metrics, tracer = observability(Function.NORMALIZE_SCORE, SETTINGS)
 S3 = boto3.client("s3")
 BEDROCK = make_client(SETTINGS.bedrock_region)
 
 
 @logger.inject_lambda_context(log_event=SETTINGS.debug)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = PipelineEvent.parse(event)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = NormalizeEvent.parse(event)
     bundle = load_client_bundle(S3Store(S3, SETTINGS.config_bucket), request.client_id)
     normalizer = BedrockNormalizer(bundle, bedrock_json(SETTINGS, BEDROCK))
-    result = run_normalize_score(
-        bundle,
-        s3=S3,
-        data_bucket=SETTINGS.data_bucket,
-        normalizer=normalizer,
-        run_date=request.date_or_today(),
-    )
+    run = {"s3": S3, "data_bucket": SETTINGS.data_bucket, "run_date": request.date_or_today()}
+    with BedrockCalls.watching(BEDROCK) as calls:
+        try:
+            if request.merge:
+                assert request.batches is not None  # noqa: S101  # the event model pairs them
+                result = merge_batches(bundle, label=normalizer.label, batches=request.batches, **run)
+            elif request.batch is not None and request.batch_size is not None:
+                result = run_batch(
+                    bundle, normalizer=normalizer, batch=request.batch, batch_size=request.batch_size, **run
+                )
+            else:
+                result = run_normalize_score(bundle, normalizer=normalizer, **run)
+        finally:
+            emit(metrics, calls.metrics())
+    if "above_threshold" in result:  # the run's curated files were written
+        emit(metrics, {Metric.ITEMS_KEPT: result["above_threshold"]})
     logger.info("normalize-score done", extra=result)
     return {**result, "debug": debug_info(SETTINGS)} if SETTINGS.debug else result

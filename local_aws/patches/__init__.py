@@ -39,6 +39,10 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
     ("bedrock_converse", "bedrock-runtime Converse answered by a local, deterministic, labelled model"),
     ("cloudwatch_alarms", "AWS::CloudWatch::Alarm from templates; DescribeAlarmHistory of state changes"),
     ("cfn_s3_versioning", "buckets created by templates honour VersioningConfiguration"),
+    (
+        "stepfunctions_execution",
+        "state machines run (moto's execute_state_machine on), those of stacks included",
+    ),
 )
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 import boto3
 from fixture_feeds import DEMO_CLIENT_ID, REPO_ROOT, fixture_config_files, serving
 
-from vectora_core.naming import Function, check_env
+from vectora_core.naming import Function
+from vectora_ops import cli
 from vectora_ops.config.cli import publish
 from vectora_ops.config.publish import repo_files
 from vectora_ops.errors import OperationError
@@ -24,33 +26,31 @@ from vectora_ops.invoke import InvocationError, run_pipeline, summary_line
 PREVIEW_LINES = 25
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="local_demo.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--env", required=True, help="dev (the demo publishes a demo client: dev only)")
+def lines_type(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of lines (a whole number >= 0)")
+    return int(value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = cli.parser("local_demo.py", __doc__.splitlines()[0])
     parser.add_argument(
-        "--client-id", default=DEMO_CLIENT_ID, help=f"demo client id (default {DEMO_CLIENT_ID})"
+        "--client-id",
+        default=DEMO_CLIENT_ID,
+        type=cli.client_id_type,
+        help=f"demo client id (default {DEMO_CLIENT_ID})",
     )
-    parser.add_argument("--lines", type=int, default=PREVIEW_LINES, help="newsletter lines to print")
+    parser.add_argument("--lines", type=lines_type, default=PREVIEW_LINES, help="newsletter lines to print")
     args = parser.parse_args(argv)
-    try:
-        env = check_env(args.env)
-    except ValueError as err:
-        print(f"local_demo.py: {err}", file=sys.stderr)
-        return 2
+    env = args.env
     if env != "dev":
-        print(
-            f"local_demo.py: --env {env} refused: the demo publishes a fixture client, dev only",
-            file=sys.stderr,
-        )
-        return 2
+        raise OperationError(f"--env {env} refused: the demo publishes a fixture client, dev only")
     if not os.environ.get("AWS_ENDPOINT_URL"):
-        print(
-            "local_demo.py: AWS_ENDPOINT_URL is not set: the demo runs on the local AWS "
+        raise OperationError(
+            "AWS_ENDPOINT_URL is not set: the demo runs on the local AWS "
             "(functions on a real account cannot reach this machine's fixture feeds); "
-            "use `make local`, or scripts/invoke/run_pipeline.py for a real account",
-            file=sys.stderr,
+            "use `make local`, or scripts/invoke/run_pipeline.py for a real account"
         )
-        return 2
     with serving() as server:
         print(f"fixture feeds: {server.base_url} (scripts/invoke/demo_feeds/)")
         try:
@@ -78,4 +78,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

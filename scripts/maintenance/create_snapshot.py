@@ -1,4 +1,4 @@
-"""Snapshot an environment (spec: "Créer un Snapshot").
+"""Snapshot an environment (see docs/snapshots.md).
 
     python scripts/maintenance/create_snapshot.py --env dev --name "lai_v7_stable" --client lai_weekly
     python scripts/maintenance/create_snapshot.py --env dev --name "pre_migration_v8"

@@ -1,4 +1,4 @@
-"""Roll an environment back to a snapshot (spec: "Rollback depuis un Snapshot").
+"""Roll an environment back to a snapshot (see docs/snapshots.md).
 
     python scripts/maintenance/rollback_snapshot.py --snapshot "lai_v7_stable_20260130_143022" --env dev
     python scripts/maintenance/rollback_snapshot.py --snapshot "lai_v7_stable_20260130_143022" --env dev \

@@ -10,6 +10,7 @@ import pytest
 from stacks.core_stack import LOGICAL_IDS, NONCURRENT_VERSIONS_KEPT
 from tests.infra.conftest import CloudAssembly, pipeline_functions, resources_of
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
+from vectora_constructs.arns import NO_RESOURCE_LEVEL_ACTIONS
 from vectora_constructs.pipeline_alarms import RULES as PIPELINE_RULES
 from vectora_core.environments import get_env_config
 from vectora_core.metrics import NAMESPACE as METRICS_NAMESPACE
@@ -25,6 +26,7 @@ from vectora_core.naming import (
     StackComponent,
     pubmed_api_key_param,
     resource_name,
+    state_machine_log_group_name,
 )
 
 NAME_PROPERTIES = {
@@ -84,7 +86,8 @@ def test_stacks_target_the_main_region_without_pinning_an_account(assembly: Clou
 
 
 def test_every_physical_name_follows_base_dash_env(assembly: CloudAssembly, env: str) -> None:
-    pattern = re.compile(rf"^(/aws/lambda/)?{PROJECT_NAME}-[a-z0-9-]+-{env}(-[a-z]+)?$")
+    log_prefix = "(/aws/lambda/|/aws/vendedlogs/states/)?"  # functions' and the state machine's
+    pattern = re.compile(rf"^{log_prefix}{PROJECT_NAME}-[a-z0-9-]+-{env}$")
     seen = 0
     for component in StackComponent:
         template = assembly.templates[resource_name(component, env)]
@@ -94,10 +97,8 @@ def test_every_physical_name_follows_base_dash_env(assembly: CloudAssembly, env:
                 continue
             name = resource["Properties"][prop]
             seen += 1
+            # Alarms included: vectora-inbox-ingest-v2-errors-{env}, never ...-{env}-errors.
             assert isinstance(name, str) and pattern.match(name), f"{logical_id}: {name}"
-            # Alarms append their metric after the function name; everything else ends with -{env}.
-            if resource["Type"] != "AWS::CloudWatch::Alarm":
-                assert name.endswith(f"-{env}"), f"{logical_id}: {name}"
     assert seen >= 6 + 3 + 3 + 2 + 3  # buckets, roles, functions, layers, log groups
 
 
@@ -175,8 +176,9 @@ def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(
         *resources_of(assembly, StackComponent.CORE, env, "AWS::S3::Bucket").values(),
         *(g for c in StackComponent for g in resources_of(assembly, c, env, "AWS::Logs::LogGroup").values()),
     ]
-    # six buckets, a log group per pipeline function, the pre-update snapshot function's log group
-    assert len(stateful) == 6 + 3 + 1
+    # six buckets, a log group per pipeline function, the pre-update snapshot function's log group,
+    # the state machine's log group
+    assert len(stateful) == 6 + 3 + 1 + 1
     assert {r["DeletionPolicy"] for r in stateful} == {expected}
     assert {r["UpdateReplacePolicy"] for r in stateful} == {expected}
 
@@ -199,8 +201,8 @@ def test_alarms_and_topic_only_in_stage_and_prod(assembly: CloudAssembly, env: s
     assert {json.dumps(s["Properties"]["TopicArn"]) for s in subscriptions.values()} == {
         json.dumps({"Ref": topic_id})
     }
-    # errors and throttles per function, and the pipeline's own rules
-    assert len(alarms) == 2 * len(Function) + len(PIPELINE_RULES)
+    # errors and throttles per function, the pipeline's own rules, failed and timed-out executions
+    assert len(alarms) == 2 * len(Function) + len(PIPELINE_RULES) + 2
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["Properties"]["Threshold"] == 1
@@ -228,9 +230,13 @@ def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str
         g for s in StackComponent for g in resources_of(assembly, s, env, "AWS::Logs::LogGroup").values()
     ]
     assert {g["Properties"]["RetentionInDays"] for g in groups} == {get_env_config(env).log_retention_days}
-    # one per function: the pipeline functions' in S1-runtime, the snapshot function's in S0-core
+    # one per function: the pipeline functions' in S1-runtime, the snapshot function's in S0-core;
+    # and the state machine's
     assert sorted(g["Properties"]["LogGroupName"] for g in groups) == sorted(
-        f"/aws/lambda/{resource_name(f, env)}" for f in (*Function, SNAPSHOT_FUNCTION)
+        [
+            *(f"/aws/lambda/{resource_name(f, env)}" for f in (*Function, SNAPSHOT_FUNCTION)),
+            state_machine_log_group_name(env),
+        ]
     )
 
 
@@ -335,7 +341,10 @@ def test_iam_has_one_role_per_function_and_no_wildcard_action_or_bare_star(
             assert statement["Effect"] == "Allow"
             for action in _listify(statement["Action"]):
                 assert "*" not in action, f"{role}: {action}"
-            assert "*" not in _listify(statement["Resource"]), role
+            # "*" only for actions that take no other resource (X-Ray's), alone in their statement
+            if "*" in _listify(statement["Resource"]):
+                assert _listify(statement["Resource"]) == ["*"], role
+                assert set(_listify(statement["Action"])) <= set(NO_RESOURCE_LEVEL_ACTIONS), role
     roles = pipeline_roles(assembly, env)
     for role in roles.values():
         assert "ManagedPolicyArns" not in role["Properties"]  # no broad AWS managed policies

@@ -66,3 +66,11 @@ def test_clients_are_pointed_at_localhost_not_the_bind_address() -> None:
     env = settings.client_env(4566)
     assert env["AWS_ENDPOINT_URL"] == "http://localhost:4566"
     assert settings.BIND_HOST == "127.0.0.1"
+
+
+def test_the_emulator_refuses_to_start_where_it_is_forbidden(tmp_path, monkeypatch) -> None:
+    # make test-fast sets it: a test there that would start an emulator fails, naming why.
+    monkeypatch.setenv("LOCAL_AWS_FORBIDDEN", "the fast tier starts no emulator")
+    with pytest.raises(LocalAwsError, match="may not start here: the fast tier starts no emulator"):
+        LocalAws(port=0, state_dir=tmp_path / "state").start()
+    assert not (tmp_path / "state").exists()

@@ -55,7 +55,9 @@ class FakeBedrock:
         self.client = boto3.client(
             "bedrock-runtime",
             region_name="eu-west-3",
-            endpoint_url="https://bedrock-runtime.eu-west-3.amazonaws.com",
+            # No AWS host: moto's mock_aws (the in-process tier) would claim an amazonaws.com URL and
+            # answer that Converse is not implemented; the hook below answers every request.
+            endpoint_url="https://fake-bedrock-runtime.invalid",
             aws_access_key_id="test",
             aws_secret_access_key="test",  # noqa: S106  # never sent anywhere: the hook answers
             config=Config(retries={"total_max_attempts": 1}, max_pool_connections=64),

@@ -172,9 +172,8 @@ def test_validate_config_accepts_both_configs_and_prints_the_one_warning() -> No
 
 def client_refusal(client: str) -> str:
     return (
-        f"publish_config.py: error: argument --client: {client!r} is not a client id: lowercase letters, "
-        "digits and underscores, starting with a letter (the config is clients/<client_id>.yaml) "
-        "(see --help)\n"
+        f"publish_config.py: error: argument --client: invalid client id {client!r}: up to 64 lowercase "
+        "letters, digits and underscores, starting with a letter (e.g. lai_weekly) (see --help)\n"
     )
 
 
@@ -239,11 +238,11 @@ def test_publish_of_a_missing_client_is_an_error() -> None:
     ]
 
 
-def test_upload_puts_the_exact_bytes_of_a_heavily_commented_french_config(local_aws) -> None:
+def test_upload_puts_the_exact_bytes_of_a_heavily_commented_french_config(aws_backend) -> None:
     # given the team-format config with CRLF line ends, a BOM-free UTF-8 body full of French comments
     body = (CONFIGS / "lai_weekly.yaml").read_bytes().replace(b"\n", b"\r\n")
     assert "é".encode() in body and body.count(b"#") > 50
-    s3 = local_aws.client("s3")
+    s3 = aws_backend.client("s3")
     bucket = f"publish-bytes-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     files = [ConfigFile("clients/lai_weekly.yaml", body, "test")]

@@ -162,11 +162,12 @@ def test_run_pipeline_script_prints_where_the_newsletter_is(published, deployed_
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines[:3]] == [
-        Function.INGEST,
-        Function.NORMALIZE_SCORE,
-        Function.NEWSLETTER,
-    ]
+    # the state machine's run, state by state, then where the newsletter is
+    entered = [line.split("-> ")[1] for line in lines if "-> " in line]
+    assert entered[:3] == ["ListClients", "Clients", "Ingest"]
+    assert entered.index("Ingest") < entered.index("NormalizeBatches") < entered.index("Merge")
+    assert entered.index("Merge") < entered.index("Newsletter") < entered.index("Succeeded")
+    assert lines[-4].startswith("execution: arn:aws:states:")
     assert lines[-2:] == [
         f"newsletter (markdown): s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.md",
         f"newsletter (html):     s3://{NEWSLETTERS}/{CLIENT}/2026-11-24/newsletter.html",
@@ -264,11 +265,11 @@ def test_local_demo_refuses_anything_but_the_local_dev() -> None:
         [*run, "stage"], cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False
     )
     assert (stage.returncode, stage.stderr) == (
-        2,
-        "local_demo.py: --env stage refused: the demo publishes a fixture client, dev only\n",
+        1,
+        "error: --env stage refused: the demo publishes a fixture client, dev only\n",
     )
     dev = subprocess.run([*run, "dev"], cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False)
-    assert dev.returncode == 2 and dev.stderr.startswith("local_demo.py: AWS_ENDPOINT_URL is not set")
+    assert dev.returncode == 1 and dev.stderr.startswith("error: AWS_ENDPOINT_URL is not set")
 
 
 def test_publish_config_script_uploads_the_repository_files(deployed_dev) -> None:

@@ -47,8 +47,8 @@ def broken_catalog(base_url: str) -> dict:
 
 
 @pytest.fixture
-def data(local_aws):
-    s3 = local_aws.client("s3")
+def data(aws_backend):
+    s3 = aws_backend.client("s3")
     bucket = f"failed-runs-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
 

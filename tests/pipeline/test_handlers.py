@@ -1,4 +1,5 @@
-"""The three handlers on the local AWS (S3, SSM served by the emulator), Bedrock stubbed at its client.
+"""The three handlers against S3 and SSM (moto in this process, then the local AWS), Bedrock stubbed at
+its client.
 
 Each test gets its own buckets (never the ``vectora-inbox-*-dev`` ones that ``deployed_dev``
 creates), the repository's config plus a fixture client published into them, and fresh handler
@@ -14,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -40,19 +42,18 @@ class Context:
 
 
 @pytest.fixture
-def aws(local_aws, feed_server, monkeypatch):
-    """Own buckets on the emulator with the config published, and the functions' environment set."""
+def aws(aws_backend, feed_server, monkeypatch):
+    """Own buckets (in this process, then on the emulator) with the config published, and the
+    functions' environment set."""
     suffix = uuid.uuid4().hex[:8]
     buckets = {name: f"pipeline-test-{name}-{suffix}" for name in ("config", "data", "newsletters")}
-    s3 = local_aws.client("s3")
+    s3 = aws_backend.client("s3")
     for bucket in buckets.values():
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     files = repo_files(REPO_ROOT) + fixture_config_files(
         feed_server.base_url, client_id=CLIENT, with_broken_source=True
     )
     upload(s3, buckets["config"], files)
-    for name, value in local_aws.client_env.items():
-        monkeypatch.setenv(name, value)
     env = {
         "ENV": "dev",
         "PROJECT_NAME": "vectora-inbox",
@@ -67,14 +68,13 @@ def aws(local_aws, feed_server, monkeypatch):
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("BEDROCK_MODE", raising=False)
     feed_server.requests.clear()
 
     class Aws:
         pass
 
     result = Aws()
-    result.s3, result.ssm, result.buckets, result.env = s3, local_aws.client("ssm"), buckets, env
+    result.s3, result.ssm, result.buckets, result.env = s3, aws_backend.client("ssm"), buckets, env
     result.read = lambda bucket, key: s3.get_object(Bucket=buckets[bucket], Key=key)["Body"].read().decode()
     return result
 
@@ -97,7 +97,9 @@ def test_ingest_fetches_filters_dedups_reports_the_failing_source_and_goes_on_wi
     result = cold_start("ingest_v2").handler(EVENT, Context())
     assert result["sources_failed"] == [BROKEN_SOURCE_ID] and result["sources_ok"] == 4
     assert result["raw_items"] == f"s3://{aws.buckets['data']}/raw/{CLIENT}/2026-11-24/items.json"
-    assert result["debug"]["bedrock_mode"] == "bedrock"  # DEBUG=true adds what the function ran with
+    # DEBUG=true adds what the function ran with: its settings, by the variables' names.
+    assert result["debug"]["function"] == "ingest-v2"
+    assert result["debug"]["pubmed_api_key_param"] == aws.env["PUBMED_API_KEY_PARAM"]
     raw = json.loads(aws.read("data", f"raw/{CLIENT}/2026-11-24/items.json"))
     titles = [i["title"] for i in raw["items"]]
     assert len(titles) == 8 and result["items"] == 8
@@ -163,8 +165,9 @@ def test_pipeline_with_bedrock_stubbed_at_the_client(aws) -> None:
     # then
     assert (result["normalizer"], result["items"], result["failed"]) == ("bedrock", 8, 0)
     assert len(fake.requests) == 8 and {r["modelId"] for r in fake.requests} == {MODEL_ID}
-    assert {r["url"] for r in fake.requests} == {
-        "https://bedrock-runtime.eu-west-3.amazonaws.com/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
+    # Converse, with the inference profile's id quoted in the path (the host is the stub's own)
+    assert {urlsplit(r["url"]).path for r in fake.requests} == {
+        "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
     }
     dated = json.loads(aws.read("data", f"curated/{CLIENT}/2026-11-24/items.json"))
     latest = json.loads(aws.read("data", f"curated/{CLIENT}/curated_items.json"))
@@ -193,15 +196,13 @@ def test_settings_errors_fail_the_cold_start_naming_the_variable(aws, monkeypatc
     with pytest.raises(SettingsError, match=r"^environment variable CONFIG_BUCKET: is required$"):
         cold_start("ingest_v2")
     monkeypatch.setenv("CONFIG_BUCKET", "x")
-    monkeypatch.setenv("BEDROCK_MODE", "mock")
-    with pytest.raises(
-        SettingsError, match=r"^environment variable BEDROCK_MODE: Input should be 'bedrock' or"
-    ):
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(SettingsError, match=r"^environment variable LOG_LEVEL: Input should be 'DEBUG',"):
         cold_start("normalize_score_v2")
-    monkeypatch.delenv("BEDROCK_MODE")
+    monkeypatch.setenv("LOG_LEVEL", "info")  # any case
     monkeypatch.delenv("BEDROCK_MODEL_ID")
-    # Without a model and without an explicit offline mode, nothing silently falls back to offline.
-    with pytest.raises(SettingsError, match=r"missing environment variable\(s\) BEDROCK_MODEL_ID"):
+    # A function calling Bedrock has no mode without a model: it does not start.
+    with pytest.raises(SettingsError, match=r"^environment variable BEDROCK_MODEL_ID: is required$"):
         cold_start("newsletter_v2")
     monkeypatch.setenv("ENV", "qa")
     with pytest.raises(SettingsError, match=r"^environment variable ENV: unknown environment 'qa'"):
@@ -229,15 +230,3 @@ def test_handlers_stay_thin() -> None:
     for function in ("ingest_v2", "normalize_score_v2", "newsletter_v2"):
         source = Path(REPO_ROOT / "lambdas" / function / "handler.py").read_text()
         assert "aws_cdk" not in source and len(source.splitlines()) < 70
-
-
-def test_offline_mode_is_refused_in_prod(monkeypatch) -> None:
-    from vectora_core.pipeline.settings import load_settings
-
-    environ = {"ENV": "prod", "CONFIG_BUCKET": "c", "DATA_BUCKET": "d", "BEDROCK_MODE": "offline"}
-    with pytest.raises(
-        SettingsError, match=r"^environment variable BEDROCK_MODE: BEDROCK_MODE=offline is refused in prod"
-    ):
-        load_settings(environ)
-    assert load_settings({**environ, "ENV": "stage"}).offline
-    assert not load_settings({**environ, "BEDROCK_MODE": ""}).offline  # absent means Bedrock

@@ -66,8 +66,8 @@ def test_a_config_needing_a_newer_runtime_is_refused_by_the_function(tmp_path) -
 
 
 @pytest.fixture
-def bucket(local_aws):
-    s3 = local_aws.client("s3")
+def bucket(aws_backend):
+    s3 = aws_backend.client("s3")
     name = f"loading-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     return s3, name

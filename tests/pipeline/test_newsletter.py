@@ -190,8 +190,8 @@ def test_the_editorial_prompt_carries_the_client_profile(team_bundle) -> None:
 
 
 @pytest.fixture
-def buckets(local_aws):
-    s3 = local_aws.client("s3")
+def buckets(aws_backend):
+    s3 = aws_backend.client("s3")
     names = {n: f"newsletter-test-{n}-{uuid.uuid4().hex[:8]}" for n in ("data", "newsletters")}
     for bucket in names.values():
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})

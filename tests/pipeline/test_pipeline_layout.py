@@ -38,12 +38,12 @@ def team_layout_files(base_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def run(tmp_path, local_aws, feed_server):
+def run(tmp_path, aws_backend, feed_server):
     root = config_root(tmp_path)
     for key, text in team_layout_files(feed_server.base_url).items():
         (root / key).write_text(text, encoding="utf-8")
     bundle = load_client_bundle(DirStore(root), CLIENT)
-    s3 = local_aws.client("s3")
+    s3 = aws_backend.client("s3")
     buckets = {n: f"layout-{n}-{uuid.uuid4().hex[:8]}" for n in ("data", "newsletters")}
     for bucket in buckets.values():
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 from datetime import UTC, datetime
 
@@ -89,6 +90,29 @@ def test_client_ids_are_checked() -> None:
     assert check_client("lai_weekly") == "lai_weekly"
     with pytest.raises(SnapshotError, match="invalid client id"):
         check_client("../etc")
+
+
+@pytest.mark.parametrize(
+    "value", ["lai_weekly", "a1", "../etc", "lai-weekly", "9lai", "LAI", "lai_", "", "a" * 64, "a" * 65]
+)
+def test_one_client_id_rule_for_configs_command_lines_and_snapshots(value: str) -> None:
+    # A client a config may name is exactly a client a script and a snapshot accept, and back.
+    from pydantic import ValidationError
+
+    from vectora_core.config.schema import ClientProfile
+    from vectora_ops.cli import client_id_type
+
+    def accepts(check) -> bool:
+        try:
+            check(value)
+        except (SnapshotError, ValidationError, argparse.ArgumentTypeError):
+            return False
+        return True
+
+    profile = {"name": "x", "version": "1.0.0", "client_id": value}
+    verdicts = {accepts(check_client), accepts(client_id_type), accepts(lambda _: ClientProfile(**profile))}
+    assert len(verdicts) == 1
+    assert verdicts == {value in ("lai_weekly", "a1", "a" * 64)}
 
 
 def test_components_accept_the_cli_form_keep_canonical_order_and_name_the_allowed_values() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,11 +18,11 @@ from typing import Any, Final
 
 from vectora_core import RUNTIME_VERSION
 from vectora_core.config.loading import ConfigFileError
-from vectora_core.config.schema import CLIENT_ID_PATTERN, SEMVER
+from vectora_core.config.schema import SEMVER
 from vectora_core.config.validation import CanonicalIndex, validate_client_text
 from vectora_core.environments import get_env_config
 from vectora_core.naming import Bucket, resource_name
-from vectora_ops.cli import parser
+from vectora_ops.cli import client_id_type, parser, path_type
 from vectora_ops.config.files import read_config_text
 from vectora_ops.config.migration import MigrationError, migrate_text
 from vectora_ops.config.publish import ConfigFile, canonical_files_index, repo_files, upload, validate_files
@@ -33,17 +32,6 @@ from vectora_ops.errors import OperationError
 # vectora_ops/config/cli.py -> the repository root
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 CHECKOUT_RUNTIME: Final = (RUNTIME_VERSION, "this checkout (vectora_core.RUNTIME_VERSION)")
-_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
-
-
-def client_id_type(value: str) -> str:
-    """``--client``: a client id, never a path (``../x`` must not read a file outside clients/)."""
-    if not _CLIENT_ID.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a client id: lowercase letters, digits and underscores, starting with a "
-            "letter (the config is clients/<client_id>.yaml)"
-        )
-    return value
 
 
 def semver_type(value: str) -> str:
@@ -88,8 +76,10 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
         "Validate client configs against the schema, the canonical files and this checkout's runtime.",
         env=False,
     )
-    p.add_argument("paths", nargs="+", type=Path, help="clients/<client_id>.yaml files")
-    p.add_argument("--root", type=Path, default=REPO_ROOT, help="folder holding canonical/ (default: repo)")
+    p.add_argument("paths", nargs="+", type=path_type, help="clients/<client_id>.yaml files")
+    p.add_argument(
+        "--root", type=path_type, default=REPO_ROOT, help="folder holding canonical/ (default: repo)"
+    )
     args = p.parse_args(argv)
     index, problems = canonical_index(args.root)
     warnings: list[str] = []
@@ -165,10 +155,13 @@ def publish_main(argv: Sequence[str] | None = None) -> int:
         "Validate, then upload clients/ and canonical/ to s3://vectora-inbox-config-{env}/ (all or nothing).",
     )
     p.add_argument(
-        "--client", action="append", type=client_id_type, help="only this client (repeatable); default: all"
+        "--client",
+        action="append",
+        type=client_id_type,
+        help="only this client (repeatable); default: all",
     )
     p.add_argument("--dry-run", action="store_true", help="validate and list what would be uploaded (no AWS)")
-    p.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    p.add_argument("--root", type=path_type, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     try:
         published = publish(args.env, repo_files(args.root, args.client), dry_run=args.dry_run)
@@ -201,13 +194,13 @@ def migrate_main(argv: Sequence[str] | None = None) -> int:
         "the current format, keeping every other key, value and comment.",
         env=False,
     )
-    p.add_argument("old", type=Path, help="the old YAML file")
+    p.add_argument("old", type=path_type, help="the old YAML file")
     p.add_argument("--version", type=semver_type, help="semantic version to give it (default: from the file)")
     p.add_argument("--date", type=date_type, help="changelog date YYYY-MM-DD (default: today, UTC)")
-    p.add_argument("--output", type=Path, help="where to write (default: clients/<client_id>.yaml)")
+    p.add_argument("--output", type=path_type, help="where to write (default: clients/<client_id>.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--dry-run", action="store_true", help="print the unified diff, write nothing")
-    p.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
+    p.add_argument("--root", type=path_type, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     try:
         text = read_config_text(args.old)

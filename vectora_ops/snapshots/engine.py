@@ -36,6 +36,7 @@ from vectora_ops.snapshots.ids import (
     MAX_NAME,
     check_client,
     check_components,
+    check_days,
     check_name,
     check_ref,
     make_id,
@@ -340,8 +341,8 @@ class SnapshotEngine:
                 f"cleanup never deletes {self.env} snapshots ({self.env} keeps all of them): "
                 f"use archive_snapshots.py --env {self.env} to move old ones to Glacier"
             )
-        if older_than_days is not None and older_than_days < 0:
-            raise SnapshotError(f"--older-than must be a number of days >= 0, not {older_than_days}")
+        if older_than_days is not None:
+            check_days(older_than_days)
         now, infos = self.clock(), self.list()
         victims = retention_victims(infos, keep, now)
         if older_than_days is not None:
@@ -363,9 +364,7 @@ class SnapshotEngine:
                 f"archive applies to environments that keep every snapshot (prod); {self.env} deletes old "
                 f"ones instead: use cleanup_snapshots.py --env {self.env}"
             )
-        days = configured if older_than_days is None else older_than_days
-        if days < 0:
-            raise SnapshotError(f"--older-than must be a number of days >= 0, not {days}")
+        days = configured if older_than_days is None else check_days(older_than_days)
         if not self.store.supports_storage_class:
             raise SnapshotError(
                 "snapshots on disk (--local) have no storage class: archive applies to the backups bucket"

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final
 
+from vectora_core.config.schema import CLIENT_ID_RULE, is_client_id
 from vectora_ops.snapshots.errors import SnapshotError
 
 LAMBDA_CONFIG: Final = "lambda_config"
@@ -33,8 +34,10 @@ _NAME_RE: Final = re.compile(rf"^{_NAME}$")
 _ID_RE: Final = re.compile(rf"^(?P<name>{_NAME})_(?P<ts>\d{{8}}_\d{{6}})$")
 _GLOB_CHARS: Final = "*?["
 _PATTERN_RE: Final = re.compile(rf"^[A-Za-z0-9._*?\[\]-]{{1,{MAX_NAME + 16}}}$")
-_CLIENT_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ID_EXAMPLE: Final = "lai_v7_stable_20260130_143022"
+# An age in days (--older-than): a century is more than any retention; beyond ~2.7 million years a
+# date minus that many days would not even be a date.
+MAX_DAYS: Final = 36500
 
 
 def check_name(name: str) -> str:
@@ -48,11 +51,16 @@ def check_name(name: str) -> str:
 
 
 def check_client(client: str) -> str:
-    if not _CLIENT_RE.match(client or ""):
-        raise SnapshotError(
-            f"invalid client id {client!r}: use lower-case letters, digits, '_' or '-' (e.g. lai_weekly)"
-        )
+    if not is_client_id(client or ""):
+        raise SnapshotError(f"invalid client id {client!r}: {CLIENT_ID_RULE} (e.g. lai_weekly)")
     return client
+
+
+def check_days(days: int) -> int:
+    """``days`` if it is an age the engine can compare snapshots with: a whole number, 0-MAX_DAYS."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
+        raise SnapshotError(f"--older-than must be a whole number of days from 0 to {MAX_DAYS}, not {days!r}")
+    return days
 
 
 def make_id(name: str, when: datetime) -> str:

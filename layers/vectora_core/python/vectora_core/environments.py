@@ -7,6 +7,7 @@ count or a failure policy is written once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Final, Literal, get_args
 
@@ -14,7 +15,7 @@ from vectora_core.naming import ENV_NAMES, EnvName, check_env
 
 MAIN_REGION: Final = "eu-west-3"
 
-# Spec: EU cross-region inference profile for Claude Sonnet 4.5, and the EU regions it routes to
+# The EU cross-region inference profile for Claude Sonnet 4.5, and the EU regions it routes to
 # (the IAM policy must allow the foundation model in each of them, and nothing else).
 BEDROCK_MODEL_ID: Final = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
 BEDROCK_PROFILE_DESTINATION_REGIONS: Final = (
@@ -26,6 +27,14 @@ BEDROCK_PROFILE_DESTINATION_REGIONS: Final = (
     "eu-west-3",
 )
 
+
+# The scheduled pipeline: when it runs (EventBridge Scheduler cron, in this timezone) and for which
+# clients (those whose client_profile.frequency is the schedule's frequency).
+PIPELINE_TIMEZONE: Final = "Europe/Paris"
+WEEKLY_SCHEDULE: Final = (("weekly", "cron(0 6 ? * MON *)"),)  # Mondays 06:00, Paris time
+# EventBridge Scheduler's cron: six fields (minutes hours day-of-month month day-of-week year).
+_CRON: Final = re.compile(r"^cron\((\S+ ){5}\S+\)$")
+_FREQUENCY: Final = re.compile(r"^[a-z]+$")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LOG_LEVELS: Final[tuple[LogLevel, ...]] = get_args(LogLevel)
@@ -61,6 +70,18 @@ class EnvConfig:
     log_retention_days: int
     lambda_memory_mb: int
     lambda_timeout_seconds: int
+    # --- the scheduled pipeline (state machine vectora-inbox-pipeline-{env}) ----------------------
+    # Items per normalize-score invocation: each batch must finish well inside lambda_timeout_seconds
+    # at the client's bedrock_concurrency (tests/unit checks a 2,000-item week at 5 s a model call).
+    pipeline_batch_size: int = 100
+    # normalize-score invocations in flight (the Map's MaxConcurrency). Model calls in flight are this
+    # times the client's pipeline.bedrock_concurrency: together they must stay within the account's
+    # Bedrock quota (throttling is retried with backoff, but a quota is not a goal).
+    pipeline_max_concurrency: int = 4
+    # (frequency, cron) pairs: one schedule each, starting the pipeline for the active clients of that
+    # frequency. The schedules exist in every environment; they are ENABLED only where this is true.
+    pipeline_schedules: tuple[tuple[str, str], ...] = WEEKLY_SCHEDULE
+    pipeline_schedule_enabled: bool = False
     # --- who may change the environment, and how -------------------------------------------------
     # False: no direct change (config publish, guarded deploy): the environment only receives what a
     # promotion brings (or an approved rollback).
@@ -101,6 +122,8 @@ class EnvConfig:
             "source_stability_days",
             "post_promotion_watch_hours",
             "log_retention_days",
+            "pipeline_batch_size",
+            "pipeline_max_concurrency",
         ):
             value = getattr(self, field_name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
@@ -113,12 +136,36 @@ class EnvConfig:
             raise EnvConfigError(
                 f"{self.name}: lambda_timeout_seconds must be 1-900, got {self.lambda_timeout_seconds}"
             )
+        self._check_pipeline()
         if self.promoted_from is not None and (
             self.promoted_from == self.name or self.promoted_from not in ENV_NAMES
         ):
             raise EnvConfigError(
                 f"{self.name}: promoted_from must name another environment, got {self.promoted_from!r}"
             )
+
+    def _check_pipeline(self) -> None:
+        if self.pipeline_batch_size > 500:
+            raise EnvConfigError(
+                f"{self.name}: pipeline_batch_size must be 1-500, got {self.pipeline_batch_size}"
+            )
+        if self.pipeline_max_concurrency > 40:
+            raise EnvConfigError(
+                f"{self.name}: pipeline_max_concurrency must be 1-40, got {self.pipeline_max_concurrency}"
+            )
+        frequencies = [frequency for frequency, _ in self.pipeline_schedules]
+        if len(set(frequencies)) != len(frequencies):
+            raise EnvConfigError(f"{self.name}: pipeline_schedules names a frequency twice: {frequencies}")
+        for frequency, cron in self.pipeline_schedules:
+            if not _FREQUENCY.match(frequency):
+                raise EnvConfigError(
+                    f"{self.name}: pipeline_schedules: {frequency!r} is not a frequency name"
+                )
+            if not _CRON.match(cron):
+                raise EnvConfigError(
+                    f"{self.name}: pipeline_schedules: {cron!r} is not a six-field cron(...) expression "
+                    "such as cron(0 6 ? * MON *)"
+                )
 
     @property
     def bedrock_foundation_model_id(self) -> str:
@@ -164,6 +211,7 @@ _STAGE: Final = EnvConfig(
     log_retention_days=30,
     lambda_memory_mb=1024,
     lambda_timeout_seconds=600,
+    pipeline_schedule_enabled=True,
     promoted_from="dev",
 )
 _PROD: Final = replace(

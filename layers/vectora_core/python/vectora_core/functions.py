@@ -17,7 +17,7 @@ from vectora_core.naming import PROJECT_NAME, Bucket, EnvVar, Function, pubmed_a
 
 # Key prefixes of the config bucket that every function reads (the client config and its canonical files).
 CONFIG_PREFIXES: Final = ("clients/", "canonical/")
-# Every function gets these (the spec's common set), whatever else it uses.
+# Every function gets these (the common set), whatever else it uses.
 COMMON_VARIABLES: Final = (
     EnvVar.ENV,
     EnvVar.PROJECT_NAME,

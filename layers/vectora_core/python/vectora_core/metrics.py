@@ -47,6 +47,15 @@ EMITTED_BY: Final[dict[Metric, Function]] = {
 }
 
 
+# The CloudWatch unit of each metric (Powertools' MetricUnit values).
+COUNT: Final = "Count"
+MILLISECONDS: Final = "Milliseconds"
+UNITS: Final[dict[Metric, str]] = {
+    **{metric: COUNT for metric in Metric},
+    Metric.BEDROCK_LATENCY: MILLISECONDS,
+}
+
+
 def dimensions(metric: Metric, env: str) -> dict[str, str]:
     """The dimensions the handler's Powertools Metrics put on ``metric`` in ``env``."""
     return {SERVICE_DIMENSION: str(EMITTED_BY[metric]), ENV_DIMENSION: env}

@@ -69,6 +69,17 @@ class StackComponent(StrEnum):
 # snapshot resource calls it. A component like a pipeline function's, so ``resource_name``,
 # ``role_name`` and ``log_group_name`` apply as for any function.
 SNAPSHOT_FUNCTION: Final = "pre-update-snapshot"
+# The environment's alarm topic (S1-runtime, stage and prod): ``vectora-inbox-alarms-{env}``.
+ALARM_TOPIC: Final = "alarms"
+
+
+class Pipeline(StrEnum):
+    """The scheduled pipeline's resources (components, like the functions'): the Step Functions state
+    machine ``vectora-inbox-pipeline-{env}`` and the EventBridge Scheduler schedule that starts it.
+    Their roles are ``role_name(component, env)``."""
+
+    STATE_MACHINE = "pipeline"
+    SCHEDULER = "pipeline-scheduler"
 
 
 def role_name(function: str, env: str) -> str:
@@ -80,8 +91,14 @@ def log_group_name(function: str, env: str) -> str:
     return f"/aws/lambda/{resource_name(function, env)}"
 
 
+def state_machine_log_group_name(env: str) -> str:
+    """The state machine's log group; ``/aws/vendedlogs/`` is where AWS wants the log groups of
+    services that deliver logs themselves (it keeps their resource policy short)."""
+    return f"/aws/vendedlogs/states/{resource_name(Pipeline.STATE_MACHINE, env)}"
+
+
 def pubmed_api_key_param(env: str) -> str:
-    """SSM parameter holding the PubMed API key (spec: ``/rag-lai/{env}/pubmed/api-key``)."""
+    """SSM parameter holding the PubMed API key ``/rag-lai/{env}/pubmed/api-key``."""
     return f"/rag-lai/{check_env(env)}/pubmed/api-key"
 
 
@@ -98,5 +115,4 @@ class EnvVar(StrEnum):
     BEDROCK_REGION = "BEDROCK_REGION"
     PUBMED_API_KEY_PARAM = "PUBMED_API_KEY_PARAM"
     DEBUG = "DEBUG"
-    BEDROCK_MODE = "BEDROCK_MODE"
     RUNTIME_VERSION = "RUNTIME_VERSION"

@@ -30,6 +30,10 @@ from pydantic import (
 )
 
 CLIENT_ID_PATTERN = r"^[a-z][a-z0-9_]*[a-z0-9]$"
+MAX_CLIENT_ID: Final = 64  # a client id becomes S3 key segments and file names: bounded
+CLIENT_ID_RULE: Final = (
+    f"up to {MAX_CLIENT_ID} lowercase letters, digits and underscores, starting with a letter"
+)
 # "lai_weekly_v7", "lai_weekly_v7_1", "lai_weekly_v7.1": the old habit of versioning the id itself.
 VERSION_SUFFIX = re.compile(r"_v\d+(?:[._]\d+)*$")
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -102,6 +106,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def is_client_id(value: str) -> bool:
+    """The one rule for a client id, wherever one is accepted (a config, a command line, a snapshot)."""
+    return len(value) <= MAX_CLIENT_ID and re.fullmatch(CLIENT_ID_PATTERN, value) is not None
+
+
 # --- client config ------------------------------------------------------------------------------
 
 
@@ -127,10 +136,8 @@ class ClientProfile(_Open):
                 f"must not carry a version suffix ({suffix.group(0)!r}); "
                 f"put {version} in client_profile.version"
             )
-        if not re.match(CLIENT_ID_PATTERN, value):
-            raise ValueError(
-                f"{value!r} is not allowed: lowercase letters, digits and underscores, starting with a letter"
-            )
+        if not is_client_id(value):
+            raise ValueError(f"{value!r} is not allowed: {CLIENT_ID_RULE}")
         return value
 
 

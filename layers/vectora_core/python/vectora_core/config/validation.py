@@ -158,6 +158,12 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _one_line(err: object) -> str:
+    # PyYAML's messages span lines ('... not allowed\n  in "<unicode string>", position 1'): a
+    # problem is one line.
+    return " ".join(str(err).split())
+
+
 def parse_yaml(text: str) -> tuple[Any, list[str]]:
     """The document of ``text``, or one problem line saying why it is not usable YAML."""
     try:
@@ -165,9 +171,9 @@ def parse_yaml(text: str) -> tuple[Any, list[str]]:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        return None, [f"<document>: not valid YAML{where}: {err.problem or err}"]
-    except yaml.YAMLError as err:
-        return None, [f"<document>: not valid YAML: {err}"]
+        return None, [f"<document>: not valid YAML{where}: {_one_line(err.problem or err)}"]
+    except yaml.YAMLError as err:  # e.g. a reader error: a character YAML does not allow
+        return None, [f"<document>: not valid YAML: {_one_line(err)}"]
     except RecursionError:
         return None, ["<document>: not valid YAML: nested too deeply"]
 

@@ -11,9 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
 
-from vectora_core.config.loading import ClientBundle
+from vectora_core.config.loading import ClientBundle, NotFoundError, TextStore, active_client_ids, client_key
 from vectora_core.config.schema import Source
 from vectora_core.config.usage import unused_keys
+from vectora_core.config.validation import parse_yaml
+from vectora_core.environments import EnvConfig
+from vectora_core.metrics import Metric
 from vectora_core.pipeline.sources import (
     HttpFetcher,
     Period,
@@ -24,6 +27,7 @@ from vectora_core.pipeline.sources import (
 )
 from vectora_core.pipeline.storage import (
     FailedRunError,
+    batch_count,
     get_json_if_exists,
     item_count,
     previous_run_date,
@@ -32,9 +36,23 @@ from vectora_core.pipeline.storage import (
 )
 
 LOGGER = logging.getLogger(__name__)
+# client_profile.frequency when a config leaves it out (the schema's default).
+DEFAULT_FREQUENCY = "weekly"
 FETCH_WORKERS = 4
 # How much of each source's error a failed run's one-line message quotes.
 ERROR_EXCERPT = 200
+
+
+class AllSourcesFailedError(FailedRunError):
+    """Not one source answered: ``failed`` of them (all), nothing written."""
+
+    def __init__(self, message: str, *, failed: int) -> None:
+        super().__init__(message)
+        self.failed = failed
+
+
+class NothingIngestedError(FailedRunError):
+    """No item from any source while an earlier run had some: nothing written."""
 
 
 def report_config(bundle: ClientBundle) -> None:
@@ -76,9 +94,14 @@ def run_ingest(
     fetcher: HttpFetcher,
     run_date: date,
     pubmed_api_key: str | None,
+    batch_size: int = EnvConfig.pipeline_batch_size,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Fetch every selected source; one failing source is reported and the others go on."""
+    """Fetch every selected source; one failing source is reported and the others go on.
+
+    The answer also says how normalize-score is to split the items: ``batches`` of ``batch_size``,
+    numbered ``batch_indexes`` (what the state machine's Map iterates over).
+    """
     config = bundle.config
     report_config(bundle)
     period = Period.ending_on(run_date, config.pipeline.default_period_days)
@@ -140,6 +163,7 @@ def run_ingest(
     }
     uri = put_json(s3, data_bucket, raw_key(config.client_id, run_date.isoformat()), document)
     failed = [r["source_id"] for r in reports if r["status"] == "failed"]
+    batches = batch_count(len(items), batch_size)
     return {
         "client_id": config.client_id,
         "run_date": run_date.isoformat(),
@@ -148,7 +172,32 @@ def run_ingest(
         "duplicates_removed": duplicates,
         "sources_ok": len(reports) - len(failed),
         "sources_failed": failed,
+        "batch_size": batch_size,
+        "batches": batches,
+        "batch_indexes": list(range(batches)),
     }
+
+
+def ingest_metrics(items: int, *, ok: int, failed: int) -> dict[Metric, float]:
+    """What a run reports to CloudWatch (the "no item ingested" and "every source failed" alarms)."""
+    return {
+        Metric.ITEMS_INGESTED: items,
+        Metric.SOURCES_OK: ok,
+        Metric.SOURCES_FAILED: failed,
+        Metric.ALL_SOURCES_FAILED: 1 if failed and not ok else 0,
+    }
+
+
+def result_metrics(result: dict[str, Any]) -> dict[Metric, float]:
+    """A finished run's metrics, from ``run_ingest``'s answer."""
+    return ingest_metrics(result["items"], ok=result["sources_ok"], failed=len(result["sources_failed"]))
+
+
+def failure_metrics(error: FailedRunError) -> dict[Metric, float]:
+    """A refused run's metrics (nothing written): the alarms' facts, before the failure propagates."""
+    if isinstance(error, AllSourcesFailedError):
+        return ingest_metrics(0, ok=0, failed=error.failed)
+    return {Metric.ITEMS_INGESTED: 0, Metric.ALL_SOURCES_FAILED: 0}
 
 
 def _excerpt(text: str) -> str:
@@ -162,10 +211,11 @@ def refuse_failed_sources(reports: list[dict[str, Any]], client_id: str, run_dat
     if not reports or len(failed) < len(reports):
         return
     first = failed[0]
-    raise FailedRunError(
+    raise AllSourcesFailedError(
         f"ingest of {client_id} for {run_date}: every source failed ({len(failed)} of {len(reports)}: "
         f"{', '.join(r['source_id'] for r in failed)}; first error: {first['source_id']}: "
-        f"{_excerpt(first['error'])}); nothing written"
+        f"{_excerpt(first['error'])}); nothing written",
+        failed=len(failed),
     )
 
 
@@ -177,7 +227,42 @@ def refuse_nothing_after_something(s3: Any, bucket: str, client_id: str, run_dat
     before = item_count(get_json_if_exists(s3, bucket, raw_key(client_id, previous))) if previous else 0
     if same_day or before:
         which = f"the run of {run_date} already stored" if same_day else f"the previous run ({previous})"
-        raise FailedRunError(
+        raise NothingIngestedError(
             f"ingest of {client_id} for {run_date}: no item from any source, while {which} had "
             f"{same_day or before}; nothing written (check the sources: a quiet week is rarely this quiet)"
         )
+
+
+def _frequency(store: TextStore, client_id: str) -> str | None:
+    """The config's client_profile.frequency; None when it cannot be read that far."""
+    try:
+        document, _ = parse_yaml(store.read_text(client_key(client_id)))
+    except (ValueError, NotFoundError):
+        return None
+    profile = document.get("client_profile") if isinstance(document, dict) else None
+    if not isinstance(profile, dict):
+        return None
+    return str(profile.get("frequency") or DEFAULT_FREQUENCY)
+
+
+def list_clients(
+    store: TextStore, *, client_id: str | None, frequency: str | None, run_date: date
+) -> dict[str, Any]:
+    """The clients one run covers and its run date: ``client_id`` alone (its config must exist), or
+    every active client, of ``frequency`` when given (a schedule's).
+
+    A config that cannot be read as far as its frequency is kept, as ``active_client_ids`` keeps it:
+    its own run then fails and says why, instead of the client silently getting no newsletter.
+    """
+    if client_id is not None:
+        store.read_text(client_key(client_id))  # NotFoundError: one line naming the missing config
+        clients = [client_id]
+    else:
+        clients = active_client_ids(store)
+        if frequency is not None:
+            kept = [c for c in clients if _frequency(store, c) in (frequency, None)]
+            skipped = sorted(set(clients) - set(kept))
+            if skipped:
+                LOGGER.info("clients not of frequency %s, skipped: %s", frequency, ", ".join(skipped))
+            clients = kept
+    return {"run_date": run_date.isoformat(), "frequency": frequency, "clients": clients}

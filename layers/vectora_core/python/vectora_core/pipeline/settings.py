@@ -1,103 +1,118 @@
-"""The functions' environment variables, parsed once at cold start into one typed, frozen model."""
+"""Each function's environment variables, parsed once at cold start into one typed, frozen model.
+
+One model per function. Each field is named after its ``EnvVar`` member (``config_bucket`` reads
+``CONFIG_BUCKET``; a field no ``EnvVar`` names fails at import), and the set of variables read must
+be exactly those the function's spec gives it (``vectora_core.functions.FUNCTIONS``): a model
+reading a variable the function is not given, or ignoring one it is, fails at import time.
+A missing or invalid variable is one line: ``SettingsError: environment variable X: ...``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from vectora_core.naming import PROJECT_NAME, EnvName, EnvVar, check_env
-
-BedrockMode = Literal["bedrock", "offline"]
-OFFLINE_LABEL = (
-    "OFFLINE MODE (BEDROCK_MODE=offline): rule-based text built from the canonical scopes, not Bedrock"
-)
+from vectora_core import RUNTIME_VERSION
+from vectora_core.environments import LogLevel
+from vectora_core.functions import FUNCTIONS
+from vectora_core.naming import PROJECT_NAME, EnvName, EnvVar, Function, check_env
 
 
 class SettingsError(ValueError):
     """An environment variable is missing or invalid (one line naming it and what is allowed)."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class FunctionSettings(BaseModel):
+    """The variables every function gets. Subclasses name their function: ``class X(FunctionSettings,
+    function=Function.INGEST)``, and declare the variables it gets on top of these."""
+
+    # Aliases come from EnvVar, never written here: a field named like no EnvVar member fails at import.
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        populate_by_name=False,
+        alias_generator=lambda name: str(EnvVar[name.upper()]),
+    )
+
+    function: ClassVar[Function]
 
     env: EnvName
     project_name: str = PROJECT_NAME
     config_bucket: str
     data_bucket: str
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: LogLevel = "INFO"
     debug: bool = False
-    newsletters_bucket: str | None = None
-    bedrock_model_id: str | None = None
-    bedrock_region: str | None = None
-    pubmed_api_key_param: str | None = None
-    # "offline" must be asked for explicitly; a missing variable means Bedrock.
-    bedrock_mode: BedrockMode = "bedrock"
+    # The runtime the function was deployed with (shown by list and snapshot tools); this layer's own
+    # version when absent.
+    runtime_version: str = RUNTIME_VERSION
+
+    def __init_subclass__(cls, *, function: Function | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if function is not None:
+            cls.function = function
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "function" not in cls.__dict__:
+            return
+        read = {str(field.alias) for field in cls.model_fields.values()}
+        given = {str(variable) for variable in FUNCTIONS[cls.function].variables}
+        if read != given:
+            raise TypeError(
+                f"{cls.__name__} reads {sorted(read)} but {cls.function} is given {sorted(given)} "
+                "(vectora_core.functions): the model and the spec must name the same variables"
+            )
 
     @field_validator("env", mode="before")
     @classmethod
     def _env(cls, value: object) -> str:
         return check_env(str(value))
 
-    @model_validator(mode="after")
-    def _offline_never_in_prod(self) -> Settings:
-        # Offline text in a client's real newsletter would be a silent quality drop.
-        if self.bedrock_mode == "offline" and self.env == "prod":
-            raise ValueError("BEDROCK_MODE=offline is refused in prod (allowed in dev and stage)")
-        return self
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
-    @property
-    def offline(self) -> bool:
-        return self.bedrock_mode == "offline"
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        """The settings from ``environ`` (an empty variable counts as absent); SettingsError names the
+        first bad variable and what it allows."""
+        aliases = [str(field.alias) for field in cls.model_fields.values()]
+        values = {name: environ[name] for name in aliases if environ.get(name, "") != ""}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as err:
+            first = err.errors(include_url=False)[0]
+            name = str(first["loc"][0]) if first["loc"] else "?"
+            message = "is required" if first["type"] == "missing" else str(first["msg"])
+            message = message.removeprefix("Value error, ")
+            raise SettingsError(f"environment variable {name}: {message}") from None
 
-    def require(self, *fields: str) -> None:
-        """Fail at cold start if a variable this function needs is absent."""
-        missing = [name for name in fields if not getattr(self, name)]
-        if missing:
-            names = ", ".join(getattr(EnvVar, name.upper()) for name in missing)
-            raise SettingsError(f"missing environment variable(s) {names} (required by this function)")
+
+class IngestSettings(FunctionSettings, function=Function.INGEST):
+    # None: PubMed is queried without a key (3 requests/s instead of 10), with a warning.
+    pubmed_api_key_param: str | None = None
 
 
-_FIELDS = {
-    EnvVar.ENV: "env",
-    EnvVar.PROJECT_NAME: "project_name",
-    EnvVar.CONFIG_BUCKET: "config_bucket",
-    EnvVar.DATA_BUCKET: "data_bucket",
-    EnvVar.LOG_LEVEL: "log_level",
-    EnvVar.DEBUG: "debug",
-    EnvVar.NEWSLETTERS_BUCKET: "newsletters_bucket",
-    EnvVar.BEDROCK_MODEL_ID: "bedrock_model_id",
-    EnvVar.BEDROCK_REGION: "bedrock_region",
-    EnvVar.PUBMED_API_KEY_PARAM: "pubmed_api_key_param",
-    EnvVar.BEDROCK_MODE: "bedrock_mode",
+class BedrockSettings(FunctionSettings):
+    """What a function calling Bedrock gets on top of the common variables."""
+
+    bedrock_model_id: str
+    # None: the Lambda's own region.
+    bedrock_region: str | None = None
+
+
+class NormalizeScoreSettings(BedrockSettings, function=Function.NORMALIZE_SCORE):
+    pass
+
+
+class NewsletterSettings(BedrockSettings, function=Function.NEWSLETTER):
+    newsletters_bucket: str
+
+
+SETTINGS_OF: dict[Function, type[FunctionSettings]] = {
+    model.function: model for model in (IngestSettings, NormalizeScoreSettings, NewsletterSettings)
 }
-
-
-def load_settings(
-    environ: Mapping[str, str], *, required: tuple[str, ...] = (), uses_bedrock: bool = False
-) -> Settings:
-    """Settings from ``environ``; SettingsError names the first bad variable and what it allows.
-
-    ``uses_bedrock``: the function calls Bedrock unless BEDROCK_MODE=offline, so it then needs
-    BEDROCK_MODEL_ID (a missing model id never means "offline").
-    """
-    values = {field: environ[name] for name, field in _FIELDS.items() if environ.get(name, "") != ""}
-    if "bedrock_mode" in values:
-        values["bedrock_mode"] = values["bedrock_mode"].lower()
-    if "log_level" in values:
-        values["log_level"] = values["log_level"].upper()
-    try:
-        settings = Settings.model_validate(values)
-    except ValidationError as err:
-        first = err.errors(include_url=False)[0]
-        field = str(first["loc"][0]) if first["loc"] else "bedrock_mode"  # the only model-level rule
-        name = next((n for n, f in _FIELDS.items() if f == field), field)
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if first["type"] == "missing":
-            message = "is required"
-        raise SettingsError(f"environment variable {name}: {message}") from None
-    settings.require(*required)
-    if uses_bedrock and not settings.offline:
-        settings.require("bedrock_model_id")
-    return settings

@@ -28,6 +28,16 @@ def curated_key(client_id: str, run_date: str) -> str:
     return f"curated/{client_id}/{run_date}/items.json"
 
 
+def batch_key(client_id: str, run_date: str, batch: int) -> str:
+    """One normalize-score batch's partial result (the merge makes the run's curated files of them)."""
+    return f"curated/{client_id}/{run_date}/batches/{batch:04d}.json"
+
+
+def batch_count(items: int, batch_size: int) -> int:
+    """How many batches of ``batch_size`` hold ``items`` items (0 for none)."""
+    return -(-items // batch_size)
+
+
 def latest_curated_key(client_id: str) -> str:
     # The snapshot engine saves this exact key as the client's curated_items.json.
     return f"curated/{client_id}/curated_items.json"

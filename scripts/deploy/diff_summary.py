@@ -1,0 +1,430 @@
+"""What deploying this commit would change in the deployed environments: per stack, then one table.
+
+    python scripts/deploy/diff_summary.py --env dev|stage|prod|all [--alarm-emails A[,B]]
+        [--assembly DIR] [--no-cli-diff] [--markdown FILE]
+
+1. The CDK CLI's own per-stack diff: ``cdk diff -c env=<env> [-c alarm_emails=...] --method=template``
+   (with ``--assembly DIR``: ``cdk diff --app DIR``, an assembly synthesized beforehand);
+   ``--no-cli-diff`` only synthesizes.
+2. A summary built from the templates themselves, not from the CLI's text: for every stack of the
+   environment(s), the template CloudFormation holds (GetTemplate) against the synthesized one,
+   resource by resource (logical id): added, changed, removed, and a flag for what touches IAM or
+   security (roles and policies, resource policies, public access, encryption, KMS, security
+   groups, Lambda permissions). A stack not deployed yet counts as all added. CDK's metadata is
+   left out (each resource's ``Metadata``, where the checkov skips live, and the
+   ``AWS::CDK::Metadata`` resource): CloudFormation changes nothing for it.
+3. The same table as Markdown in ``--markdown FILE``, else appended to ``$GITHUB_STEP_SUMMARY``
+   when that is set (a GitHub job summary).
+
+Exit status (``cdk diff --fail`` style, usable in CI): 0 when nothing differs, 1 when something
+does (or the diff could not be made: the CLI failed, AWS refused), 2 when the command line is wrong.
+AWS access is the usual one (profile, role, ``AWS_ENDPOINT_URL`` for the local AWS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import boto3
+from botocore.exceptions import ClientError
+from rich.console import Console
+from rich.table import Table
+
+from vectora_core.environments import ENVIRONMENTS
+from vectora_core.naming import ENV_NAMES, StackComponent, resource_name
+from vectora_ops import cli as _cli
+from vectora_ops.errors import OperationError, UsageError
+
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+# local_aws/ runs from the checkout (it is not an installed package).
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from local_aws.settings import CDK_CLI_QUIET_ENV  # noqa: E402  # after the path set-up above
+
+# The app's own words (stacks/context.py, not imported: the stacks package loads aws_cdk).
+ALL_ENVS: Final = "all"
+ALARM_EMAILS_FLAG: Final = "alarm_emails"
+CDK_BIN: Final = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+CDK_TIMEOUT_S: Final = 1800
+STEP_SUMMARY_ENV: Final = "GITHUB_STEP_SUMMARY"
+
+# Resource types whose every change is a permission or security change.
+SECURITY_TYPES: Final = (
+    ("AWS::IAM::", "IAM"),
+    ("AWS::KMS::", "KMS"),
+    ("AWS::Lambda::Permission", "Lambda permission"),
+    ("AWS::Lambda::Url", "Lambda permission"),
+    ("AWS::S3::BucketPolicy", "resource policy"),
+    ("AWS::SNS::TopicPolicy", "resource policy"),
+    ("AWS::SQS::QueuePolicy", "resource policy"),
+    ("AWS::SecretsManager::ResourcePolicy", "resource policy"),
+    ("AWS::EC2::SecurityGroup", "security group"),
+)
+# Properties (of any resource type) whose change is one.
+SECURITY_PROPERTIES: Final = {
+    "Role": "IAM",
+    "Policies": "IAM",
+    "ManagedPolicyArns": "IAM",
+    "AssumeRolePolicyDocument": "IAM",
+    "PermissionsBoundary": "IAM",
+    "PolicyDocument": "IAM",
+    "PublicAccessBlockConfiguration": "public access",
+    "AccessControl": "public access",
+    "OwnershipControls": "public access",
+    "BucketEncryption": "encryption",
+    "SSESpecification": "encryption",
+    "EncryptionConfiguration": "encryption",
+    "KmsKeyId": "KMS",
+    "KmsKeyArn": "KMS",
+    "KmsMasterKeyId": "KMS",
+    "VpcConfig": "security group",
+    "SecurityGroupIds": "security group",
+    "SecurityGroups": "security group",
+}
+# CDK's version-reporting resource: it changes with the CLI's and the library's usage data, and
+# deploys nothing (cdk diff hides it too, and the pre-update snapshot's fingerprint leaves it out).
+CDK_METADATA_TYPE: Final = "AWS::CDK::Metadata"
+# Template sections compared besides Resources (a changed output is a change to deploy too).
+OTHER_SECTIONS: Final = ("Parameters", "Outputs", "Conditions", "Mappings", "Rules", "Transform")
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    logical_id: str
+    type: str
+    kind: str  # "added", "changed" or "removed"
+    fields: tuple[str, ...]  # changed (or, added/removed: present) properties and attributes
+    flags: tuple[str, ...]  # the security categories it touches, empty if none
+
+    def describe(self) -> str:
+        fields = f": {', '.join(self.fields)}" if self.kind == "changed" and self.fields else ""
+        return f"{self.logical_id} ({self.type}{fields})"
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    env: str
+    stack: str
+    deployed: bool
+    changes: tuple[ResourceChange, ...]
+    other_sections: tuple[str, ...]
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.changes or self.other_sections or not self.deployed)
+
+    def of_kind(self, kind: str) -> list[ResourceChange]:
+        return [c for c in self.changes if c.kind == kind]
+
+    def flags(self) -> list[str]:
+        """Each security category touched, with how many resources touch it: ``IAM (2)``."""
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            for flag in change.flags:
+                counts[flag] = counts.get(flag, 0) + 1
+        return [f"{flag} ({n})" for flag, n in sorted(counts.items())]
+
+
+def _security_flags(resource_type: str, fields: Iterable[str]) -> tuple[str, ...]:
+    flags = {label for prefix, label in SECURITY_TYPES if resource_type.startswith(prefix)}
+    flags |= {SECURITY_PROPERTIES[f] for f in fields if f in SECURITY_PROPERTIES}
+    return tuple(sorted(flags))
+
+
+def _fields(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource as the fields a deploy acts on: its properties and attributes, not its Metadata."""
+    fields = {k: v for k, v in resource.items() if k not in ("Type", "Properties", "Metadata")}
+    fields.update(resource.get("Properties") or {})
+    return fields
+
+
+def _resource_change(
+    logical_id: str, new: Mapping[str, Any] | None, old: Mapping[str, Any] | None
+) -> ResourceChange | None:
+    if new is not None and old is not None:
+        if new.get("Type") != old.get("Type"):
+            changed = ["Type"]
+        else:
+            new_fields, old_fields = _fields(new), _fields(old)
+            changed = sorted(
+                k for k in new_fields.keys() | old_fields.keys() if new_fields.get(k) != old_fields.get(k)
+            )
+        if not changed:
+            return None
+        kind, resource, fields = "changed", new, changed
+    else:
+        resource = new if new is not None else old  # type: ignore[assignment]  # one of them is set
+        kind, fields = ("added" if new is not None else "removed"), sorted(_fields(resource))
+    resource_type = str(resource.get("Type", "?"))
+    return ResourceChange(
+        logical_id, resource_type, kind, tuple(fields), _security_flags(resource_type, fields)
+    )
+
+
+def _resources(template: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: r for k, r in template.get("Resources", {}).items() if r.get("Type") != CDK_METADATA_TYPE}
+
+
+def compare(env: str, stack: str, new: Mapping[str, Any], old: Mapping[str, Any] | None) -> StackSummary:
+    """``new`` (synthesized) against ``old`` (deployed; ``None``: the stack does not exist)."""
+    new_resources, old_resources = _resources(new), _resources(old or {})
+    changes = [
+        change
+        for logical_id in sorted(new_resources.keys() | old_resources.keys())
+        if (
+            change := _resource_change(
+                logical_id, new_resources.get(logical_id), old_resources.get(logical_id)
+            )
+        )
+    ]
+    others = tuple(s for s in OTHER_SECTIONS if old is not None and new.get(s) != old.get(s))
+    return StackSummary(env, stack, old is not None, tuple(changes), others)
+
+
+# -- the deployed side -----------------------------------------------------------------------------
+def deployed_template(cloudformation: Any, stack: str) -> dict[str, Any] | None:
+    """The template CloudFormation holds for ``stack`` (as submitted); ``None``: no such stack."""
+    try:
+        body = cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        if error.get("Code") == "ValidationError" and "does not exist" in error.get("Message", ""):
+            return None
+        raise
+    if isinstance(body, str):  # botocore hands a JSON body back parsed, any other as text
+        try:
+            body = json.loads(body)
+        except json.JSONDecodeError:
+            raise OperationError(
+                f"{stack}: the deployed template is not JSON (this project deploys JSON)"
+            ) from None
+    return dict(body)
+
+
+# -- the synthesized side --------------------------------------------------------------------------
+def stack_envs() -> dict[str, str]:
+    """Stack name -> environment, for every stack the app can build."""
+    return {resource_name(component, env): env for env in ENV_NAMES for component in StackComponent}
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    name: str
+    env: str
+    region: str
+    template: dict[str, Any]
+
+
+def synthesized_stacks(assembly: Path, env: str) -> list[SynthesizedStack]:
+    manifest_file = assembly / "manifest.json"
+    if not manifest_file.is_file():
+        raise OperationError(f"no cloud assembly in {assembly}/ (no manifest.json)")
+    envs = stack_envs()
+    found = []
+    for name, artifact in json.loads(manifest_file.read_text())["artifacts"].items():
+        if artifact["type"] != "aws:cloudformation:stack" or envs.get(name) not in _selected(env):
+            continue
+        region = artifact["environment"].rsplit("/", 1)[-1]  # aws://<account>/<region>
+        template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
+        found.append(SynthesizedStack(name, envs[name], region, template))
+    if not found:
+        raise OperationError(f"{assembly}/ holds no stack of {env}")
+    order = list(envs)
+    return sorted(found, key=lambda s: order.index(s.name))
+
+
+def _selected(env: str) -> tuple[str, ...]:
+    return ENV_NAMES if env == ALL_ENVS else (env,)
+
+
+def run_cli(args: argparse.Namespace, output: Path) -> None:
+    """The CLI's own diff (or, with --no-cli-diff, a synth) of the environment(s) into ``output``."""
+    if args.assembly is not None:
+        if args.no_cli_diff:
+            return
+        command = ["diff", "--app", str(args.assembly), "--method=template"]
+    else:
+        context = ["-c", f"env={args.env}"]
+        if args.alarm_emails:
+            context += ["-c", f"{ALARM_EMAILS_FLAG}={args.alarm_emails}"]
+        verb = ["synth", "--quiet"] if args.no_cli_diff else ["diff", "--method=template"]
+        command = [*verb, *context, "--output", str(output)]
+    if not CDK_BIN.exists():
+        raise OperationError(f"no CDK CLI at {CDK_BIN.relative_to(REPO_ROOT)}: run make install first")
+    try:
+        result = subprocess.run(  # noqa: S603  # the pinned CLI, arguments built above
+            [str(CDK_BIN), *command],
+            cwd=REPO_ROOT,
+            env={**os.environ, **CDK_CLI_QUIET_ENV},
+            timeout=CDK_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise OperationError(f"cdk {command[0]} did not finish within {CDK_TIMEOUT_S} s") from None
+    if result.returncode != 0:
+        raise OperationError(f"cdk {command[0]} exited with status {result.returncode} (its output is above)")
+
+
+# -- output ----------------------------------------------------------------------------------------
+COLUMNS: Final = ("environment", "stack", "added", "changed", "removed", "IAM / security")
+
+
+def rows(summaries: Sequence[StackSummary]) -> list[tuple[str, ...]]:
+    return [
+        (
+            s.env,
+            s.stack if s.deployed else f"{s.stack} (not deployed)",
+            str(len(s.of_kind("added"))),
+            str(len(s.of_kind("changed")))
+            + (f" + {', '.join(s.other_sections)}" if s.other_sections else ""),
+            str(len(s.of_kind("removed"))),
+            ", ".join(s.flags()) or "-",
+        )
+        for s in summaries
+    ]
+
+
+def verdict(summaries: Sequence[StackSummary]) -> str:
+    differing = [s for s in summaries if s.differs]
+    if not differing:
+        return f"no difference: the {len(summaries)} stack(s) deployed are what this commit synthesizes"
+    flagged = sum(1 for s in differing if s.flags())
+    return f"{len(differing)} of {len(summaries)} stack(s) differ" + (
+        f", {flagged} with IAM / security changes to review" if flagged else ""
+    )
+
+
+def details(summary: StackSummary) -> list[str]:
+    lines = []
+    for kind in ("added", "changed", "removed"):
+        changes = summary.of_kind(kind)
+        if changes and (kind != "added" or summary.deployed):
+            lines.append(f"{kind}: " + "; ".join(c.describe() for c in changes))
+        elif changes:
+            lines.append(f"new stack: {len(changes)} resources")
+    flagged = [c.logical_id for c in summary.changes if c.flags]
+    if flagged and summary.deployed:
+        lines.append(f"IAM / security: {', '.join(flagged)}")
+    return lines
+
+
+def print_table(summaries: Sequence[StackSummary]) -> None:
+    table = Table(title="Template diff: deployed vs this commit")
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row in rows(summaries):
+        table.add_row(*row)
+    console = Console(width=200)
+    console.print(table)
+    for summary in summaries:
+        for line in details(summary):
+            console.print(f"{summary.stack}: {line}", highlight=False, markup=False)
+    console.print(verdict(summaries), highlight=False, markup=False)
+
+
+def markdown(summaries: Sequence[StackSummary]) -> str:
+    lines = [
+        "### Template diff: deployed vs this commit",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+        *("| " + " | ".join(row) + " |" for row in rows(summaries)),
+        "",
+        f"**{verdict(summaries)}**",
+        "",
+    ]
+    for summary in summaries:
+        lines += [f"- `{summary.stack}`: {line}" for line in details(summary)]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(text: str, target: Path | None) -> None:
+    if target is not None:
+        target.write_text(text)
+    elif os.environ.get(STEP_SUMMARY_ENV):
+        with Path(os.environ[STEP_SUMMARY_ENV]).open("a") as summary:
+            summary.write(text)
+
+
+# -- command line ----------------------------------------------------------------------------------
+def _env(value: str) -> str:
+    if value != ALL_ENVS and value not in ENV_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown environment {value!r}: allowed values are {', '.join(ENV_NAMES)} or {ALL_ENVS}"
+        )
+    return value
+
+
+def _assembly(value: str) -> Path:
+    path = Path(value)
+    if not (path / "manifest.json").is_file():
+        raise argparse.ArgumentTypeError(f"{value} is not a cloud assembly (no manifest.json)")
+    return path
+
+
+def _markdown_file(value: str) -> Path:
+    path = Path(value)
+    if not path.parent.is_dir() or path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: not a file in an existing folder")
+    return path
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = _cli.parser("diff_summary.py", "Diff of the deployed environment(s) against this commit.", env=False)
+    p.add_argument("--env", required=True, type=_env, help=f"{', '.join(ENV_NAMES)} or {ALL_ENVS}")
+    p.add_argument("--alarm-emails", metavar="A[,B]", help="stage/prod alarm subscribers (else cdk.json)")
+    p.add_argument("--assembly", type=_assembly, metavar="DIR", help="an assembly already synthesized")
+    p.add_argument("--no-cli-diff", action="store_true", help="skip the CLI's own diff (summary only)")
+    p.add_argument(
+        "--markdown", type=_markdown_file, metavar="FILE", help=f"Markdown here (else ${STEP_SUMMARY_ENV})"
+    )
+    args = p.parse_args(argv)
+    if args.assembly is not None and args.alarm_emails:
+        raise UsageError("--alarm-emails is for a synth: an --assembly is synthesized already")
+    if args.assembly is None:
+        _check_subscribers(args.env, args.alarm_emails)
+    return args
+
+
+def _check_subscribers(env: str, flag: str | None) -> None:
+    """An environment with alarms synthesizes only with subscribers: say so before any synth (the app
+    then checks the addresses themselves)."""
+    context = json.loads((REPO_ROOT / "cdk.json").read_text()).get("context", {}).get(ALARM_EMAILS_FLAG)
+    for name in _selected(env):
+        given = flag or (context.get(name) if isinstance(context, Mapping) else context)
+        if ENVIRONMENTS[name].alarms_enabled and not given:  # type: ignore[index]  # a known env
+            raise UsageError(
+                f"{name} has alarms and nobody to notify: pass --alarm-emails ops@example.com[,b@x.com] "
+                f"(or set {ALARM_EMAILS_FLAG} in cdk.json's context)"
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    with tempfile.TemporaryDirectory(prefix="vectora-diff-") as scratch:
+        assembly = args.assembly or Path(scratch)
+        run_cli(args, assembly)
+        summaries = []
+        clients: dict[str, Any] = {}
+        for stack in synthesized_stacks(assembly, args.env):
+            if stack.region not in clients:
+                clients[stack.region] = boto3.client("cloudformation", region_name=stack.region)
+            deployed = deployed_template(clients[stack.region], stack.name)
+            summaries.append(compare(stack.env, stack.name, stack.template, deployed))
+    print_table(summaries)
+    write_markdown(markdown(summaries), args.markdown)
+    return _cli.EXIT_FAILED if any(s.differs for s in summaries) else _cli.EXIT_OK
+
+
+if __name__ == "__main__":
+    _cli.run(main)
