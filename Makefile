@@ -25,8 +25,8 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # subscription of a template that is not deployed.
 CHECK_ALARM_EMAILS := $(or $(ALARM_EMAILS),alarms@example.com)
 
-.PHONY: install local local-down local-logs test test-fast test-infra lint synth diff summary bench snapshot-update clean \
-	pr checkov rules
+.PHONY: install local local-down local-logs test test-fast test-infra lint synth diff summary checklist bench \
+	snapshot-update clean pr checkov rules
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
@@ -122,6 +122,10 @@ pr: install
 
 summary: install
 	$(PY) scripts/deploy/synth_summary.py cdk.out
+
+## The environment checklist: its templates (a fresh synth) and, when reachable, what is deployed.
+checklist: install
+	$(PY) scripts/checklist.py --env $(ENV) $(if $(ALARM_EMAILS),--alarm-emails $(ALARM_EMAILS),)
 
 bench: install
 	$(PY) benchmarks/bench_synth.py

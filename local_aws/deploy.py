@@ -42,6 +42,10 @@ LOCAL_ALARM_EMAILS = "alarms@example.com"
 BOOTSTRAP_STACK = "CDKToolkit"
 PUBLISH_SCRIPT = settings.REPO_ROOT / "scripts" / "config" / "publish_config.py"
 DEMO_SCRIPT = settings.REPO_ROOT / "scripts" / "invoke" / "local_demo.py"
+SNAPSHOT_SCRIPT = settings.REPO_ROOT / "scripts" / "maintenance" / "create_snapshot.py"
+# The state the demo has just validated, snapshotted: the environment's newest change (the publish)
+# is then covered by a snapshot to roll back to, as the checklist (make checklist) asks.
+VALIDATED_SNAPSHOT_NAME = "local_validated"
 SCRIPT_TIMEOUT_S = 300.0
 INVOKE_READ_TIMEOUT_S = 960  # the longest function timeout of any environment (900 s), plus margin
 DONE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
@@ -263,6 +267,10 @@ def deploy_environment(aws: LocalAws, env: str, out: TextIO = sys.stdout) -> int
             started = _step(out, "invoke each function once")
             failed = invoke_functions(aws, env, out)
             timings["invoke"] = time.monotonic() - started
+        if not failed:
+            started = _step(out, f"snapshot of the validated state: {VALIDATED_SNAPSHOT_NAME}_<timestamp>")
+            _run_script(aws, SNAPSHOT_SCRIPT, ["--env", env, "--name", VALIDATED_SNAPSHOT_NAME], out)
+            timings["snapshot"] = time.monotonic() - started
     except (cdk.CdkCommandError, DeployError, subprocess.TimeoutExpired) as err:
         out.write(f"\nlocal_aws deploy failed: {err}\n")
         out.write(f"(the local AWS is still running: AWS_ENDPOINT_URL={aws.endpoint_url})\n")

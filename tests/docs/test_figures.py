@@ -74,6 +74,13 @@ ENV_ROWS: dict[str, Callable[[EnvConfig], str]] = {
     ),
     "extra Lambda variables (`-c extra_env`)": lambda c: "allowed" if c.extra_env_allowed else "refused",
     "direct changes (`publish_config.py`)": lambda c: "allowed" if c.direct_changes_allowed else "refused",
+    "a snapshot newer than the last change, before a publish": lambda c: (
+        "— (no publish)"
+        if not c.direct_changes_allowed
+        else "required"
+        if c.change_needs_recent_snapshot
+        else "not needed"
+    ),
     "rollback approval (`--approve`)": lambda c: "required" if c.approval_required else "not needed",
     "promoted from": lambda c: c.promoted_from or NONE,
     "source stable before a promotion": lambda c: _days(c.source_stability_days),

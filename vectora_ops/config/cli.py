@@ -109,6 +109,21 @@ class Published:
     warnings: list[str]
 
 
+def require_recent_snapshot(env: str) -> None:
+    """Refuse a change of ``env`` whose current state no snapshot holds (``EnvConfig.
+    change_needs_recent_snapshot``: stage), so that the change can be rolled back."""
+    from vectora_ops.checklist.freshness import snapshot_command, stale_reason
+    from vectora_ops.snapshots import SnapshotEngine
+
+    engine = SnapshotEngine(env)
+    snapshots = engine.list() if engine.aws.bucket_exists(engine.aws.backups_bucket) else []
+    reason = stale_reason(engine.aws, snapshots)
+    if reason:
+        raise OperationError(
+            f"--env {env} is refused: {reason}; take one first: {snapshot_command(env, 'pre_publish')}"
+        )
+
+
 def publish(
     env: str,
     files: list[ConfigFile],
@@ -119,7 +134,8 @@ def publish(
 ) -> Published:
     """Validate ``files`` together and upload them all to the config bucket of ``env``, or nothing.
 
-    Refused (``Refused``/``OperationError``): an environment receiving configs only by promotion,
+    Refused (``Refused``/``OperationError``): an environment receiving configs only by promotion, an
+    environment needing a snapshot newer than its last change that has none (``require_recent_snapshot``),
     any invalid file, a config needing a newer runtime than the deployed one (read through the
     Lambda API; an environment without functions is refused too). ``dry_run``: no AWS call, the
     runtime check is against this checkout's runtime.
@@ -129,6 +145,8 @@ def publish(
         raise OperationError(
             f"--env {env} is refused: {env} only receives configs by promotion from {config.promoted_from}"
         )
+    if config.change_needs_recent_snapshot and not dry_run:
+        require_recent_snapshot(env)
     checked = validate_files(files, runtime=CHECKOUT_RUNTIME if dry_run else None)
     problems = list(checked.problems)
     if not problems and not dry_run:

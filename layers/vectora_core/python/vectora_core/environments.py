@@ -86,6 +86,9 @@ class EnvConfig:
     # False: no direct change (config publish, guarded deploy): the environment only receives what a
     # promotion brings (or an approved rollback).
     direct_changes_allowed: bool = True
+    # A direct change (a config publish) needs a snapshot newer than the environment's last change,
+    # so that it can be rolled back; the refusal gives the create_snapshot.py command.
+    change_needs_recent_snapshot: bool = False
     # A rollback, and a promotion into this environment, need a named approver (audited).
     approval_required: bool = False
     # The environment a promotion into this one comes from (None: nothing is promoted into it).
@@ -212,6 +215,7 @@ _STAGE: Final = EnvConfig(
     lambda_memory_mb=1024,
     lambda_timeout_seconds=600,
     pipeline_schedule_enabled=True,
+    change_needs_recent_snapshot=True,
     promoted_from="dev",
 )
 _PROD: Final = replace(

@@ -1,0 +1,270 @@
+"""What the checks read: the environment's templates and, when it is reachable, its deployed state.
+
+Templates come from a cloud assembly: an existing folder (``--assembly DIR``, e.g. ``cdk.out``; an
+``-c env=all`` assembly serves every environment) or a synth of the environment by the pinned CLI
+into a temporary folder. The deployed state is read through boto3 (read only): ``AWS_ENDPOINT_URL``
+when set, else the project's local AWS when it answers on its port (``LOCAL_AWS_PORT``, 4566), else
+boto3's default chain (an AWS account). Every read is made once and kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from vectora_core.environments import EnvConfig, get_env_config
+from vectora_core.naming import StackComponent, resource_name
+from vectora_ops.errors import OperationError, one_line
+from vectora_ops.snapshots import SnapshotEngine
+from vectora_ops.snapshots.aws import Aws
+from vectora_ops.snapshots.retention import SnapshotInfo
+
+ROOT: Final = Path(__file__).resolve().parents[2]
+CDK: Final = ROOT / "node_modules" / ".bin" / "cdk"
+SYNTH_TIMEOUT_S: Final = 600
+# A reachability probe answers quickly or not at all: no retries, short timeouts.
+PROBE_CONFIG: Final = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1})
+NOT_REACHABLE: Final = "environment not reachable"
+# As the Makefile runs the CLI: the pinned Node first on PATH, no version check (npm's latest CLI
+# cannot read this aws-cdk-lib's assembly).
+CDK_CLI_ENV: Final = {
+    "PATH": os.pathsep.join([str(CDK.parent), os.environ.get("PATH", os.defpath)]),
+    "CDK_DISABLE_VERSION_CHECK": "1",
+}
+
+
+# --- templates ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Templates:
+    """The environment's stacks as synthesized: template and manifest artifact, by stack name."""
+
+    directory: str
+    templates: dict[str, dict[str, Any]]
+    artifacts: dict[str, dict[str, Any]]
+
+    def stack(self, component: str, env: str) -> dict[str, Any]:
+        return self.templates[resource_name(component, env)]
+
+    def resources(self, env: str, type_: str) -> dict[str, dict[str, Any]]:
+        """Every resource of ``type_`` in the environment's stacks, by ``stack/logical id``."""
+        return {
+            f"{name}/{logical}": resource
+            for name, template in self.templates.items()
+            for logical, resource in template.get("Resources", {}).items()
+            if resource.get("Type") == type_
+        }
+
+
+def load_templates(directory: Path, env: str) -> Templates:
+    """The stacks of ``env`` in the cloud assembly ``directory``; OperationError (one line) if not one."""
+    manifest_path = directory / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        artifacts = {
+            name: artifact
+            for name, artifact in manifest["artifacts"].items()
+            if artifact.get("type") == "aws:cloudformation:stack"
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise OperationError(
+            f"{directory} is not a cloud assembly (its manifest.json: {one_line(err)})"
+        ) from None
+    wanted = [resource_name(component, env) for component in StackComponent]
+    missing = [name for name in wanted if name not in artifacts]
+    if missing:
+        raise OperationError(
+            f"the cloud assembly {directory} holds no {', '.join(missing)}: synthesize it with -c env={env} "
+            "(or -c env=all)"
+        )
+    templates = {}
+    for name in wanted:
+        path = directory / str(artifacts[name].get("properties", {}).get("templateFile", ""))
+        try:
+            templates[name] = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as err:
+            raise OperationError(f"{name}'s template in {directory}: {one_line(err)}") from None
+    return Templates(str(directory), templates, {name: artifacts[name] for name in wanted})
+
+
+def synth_command(env: str, out: Path, alarm_emails: str | None) -> list[str]:
+    command = [str(CDK), "synth", "-c", f"env={env}", "--quiet", "-o", str(out)]
+    return command + (["-c", f"alarm_emails={alarm_emails}"] if alarm_emails else [])
+
+
+@contextmanager
+def synthesized(env: str, alarm_emails: str | None) -> Iterator[Path]:
+    """A synth of ``env`` by the pinned CDK CLI in a temporary folder, removed afterwards."""
+    out = Path(tempfile.mkdtemp(prefix="vectora-checklist-"))
+    try:
+        try:
+            done = subprocess.run(  # noqa: S603  # the pinned CLI, arguments validated
+                synth_command(env, out, alarm_emails),
+                cwd=ROOT,
+                env={**os.environ, **CDK_CLI_ENV},
+                capture_output=True,
+                text=True,
+                timeout=SYNTH_TIMEOUT_S,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError) as err:
+            raise OperationError(
+                f"cannot run the CDK CLI ({CDK}: {one_line(err)}): run make install"
+            ) from None
+        if done.returncode != 0:
+            lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+            raise OperationError(f"cdk synth -c env={env} failed: {lines[-1] if lines else done.returncode}")
+        yield out
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+# --- the deployed environment -------------------------------------------------------------------
+def local_aws_settings() -> Any:
+    """``local_aws.settings``, a package of the checkout (not installed): None outside one."""
+    try:
+        from local_aws import settings
+    except ImportError:
+        return None
+    return settings
+
+
+def local_aws_endpoint() -> str | None:
+    """The project's local AWS endpoint when something listens on its port, else None."""
+    local_settings = local_aws_settings()
+    if local_settings is None:
+        return None
+    try:
+        port = local_settings.port_from_env()
+        with socket.create_connection((local_settings.BIND_HOST, port), timeout=0.5):
+            return local_settings.endpoint_url(port)
+    except (OSError, ValueError):
+        return None
+
+
+class EndpointSession(boto3.session.Session):
+    """A session whose clients all talk to one endpoint (what ``AWS_ENDPOINT_URL`` does for a
+    process, for this session only)."""
+
+    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.endpoint_url = endpoint_url
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("endpoint_url", self.endpoint_url)
+        return super().client(*args, **kwargs)
+
+
+def session_for(env: str) -> tuple[Any, str]:
+    """A boto3 session and a description of where it points (see the module docstring)."""
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        return boto3.session.Session(), f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']}"
+    endpoint = local_aws_endpoint()
+    if endpoint is None:
+        return boto3.session.Session(), "AWS (boto3's default credentials)"
+    local_settings = local_aws_settings()
+    creds = local_settings.client_env(local_settings.port_from_env())
+    session = EndpointSession(
+        endpoint,
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        region_name=get_env_config(env).region,
+    )
+    return session, f"the local AWS at {endpoint}"
+
+
+@dataclass
+class Deployed:
+    """Read-only access to what runs in one environment (every read made once)."""
+
+    env: str
+    session: Any
+    where: str
+    aws: Aws = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.aws = Aws(self.env, session=self.session, workers=8)
+
+    @functools.cached_property
+    def stacks(self) -> dict[str, dict[str, Any] | None]:
+        """Each stack of the environment as DescribeStacks returns it, None when it does not exist."""
+        found: dict[str, dict[str, Any] | None] = {}
+        for component in StackComponent:
+            name = resource_name(component, self.env)
+            try:
+                found[name] = self.aws.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+            except ClientError as err:
+                if "does not exist" not in str(err):
+                    raise
+                found[name] = None
+        return found
+
+    def missing_stacks(self) -> list[str]:
+        return [name for name, stack in self.stacks.items() if stack is None]
+
+    @functools.cached_property
+    def engine(self) -> SnapshotEngine:
+        return SnapshotEngine(self.env, aws=self.aws)
+
+    @functools.cached_property
+    def snapshots(self) -> list[SnapshotInfo]:
+        """Every snapshot, newest first; empty when there is no backups bucket."""
+        if not self.aws.bucket_exists(self.aws.backups_bucket):
+            return []
+        return self.engine.list()
+
+    def newest_complete(self) -> SnapshotInfo | None:
+        return next((info for info in self.snapshots if info.complete), None)
+
+    def function_config(self, name: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.aws.lambda_.get_function_configuration(FunctionName=name))
+        except ClientError as err:
+            if "ResourceNotFound" in str(err) or "not found" in str(err).lower():
+                return None
+            raise
+
+    def objects(self, bucket: str, prefix: str) -> list[dict[str, Any]]:
+        if not self.aws.bucket_exists(bucket):
+            return []
+        return self.aws.list_objects(bucket, prefix)
+
+
+def connect(env: str) -> tuple[Deployed | None, str]:
+    """The deployed environment, or None and why it is not reachable."""
+    session, where = session_for(env)
+    try:
+        session.client(
+            "sts", region_name=session.region_name or get_env_config(env).region, config=PROBE_CONFIG
+        ).get_caller_identity()
+    except (BotoCoreError, ClientError) as err:
+        return None, f"{NOT_REACHABLE} ({where}: {one_line(err)})"
+    return Deployed(env, session, where), where
+
+
+# --- what every check receives --------------------------------------------------------------------
+@dataclass
+class Context:
+    env: str
+    templates: Templates
+    deployed: Deployed | None
+    where: str  # where the deployed state was read, or why it was not
+    root: Path = ROOT
+    cache: dict[str, Any] = field(default_factory=dict)  # shared by the checks of one run
+
+    @property
+    def config(self) -> EnvConfig:
+        return get_env_config(self.env)
