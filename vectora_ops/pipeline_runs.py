@@ -21,7 +21,7 @@ from vectora_core.environments import MAIN_REGION
 from vectora_core.naming import Pipeline, resource_name
 from vectora_ops import cli
 from vectora_ops.errors import OperationError
-from vectora_ops.invoke import client_id_type, run_date_type
+from vectora_ops.invoke import run_date_type
 
 # How often a followed execution is asked for its new history events.
 POLL_S = 1.0
@@ -178,7 +178,7 @@ def run_pipeline_main(argv: Sequence[str] | None = None) -> int:
         "Start the pipeline's state machine for one client, follow it state by state, print the "
         "newsletter's location.",
     )
-    parser.add_argument("--client-id", required=True, type=client_id_type, help="e.g. lai_weekly")
+    parser.add_argument("--client-id", required=True, type=cli.client_id_type, help="e.g. lai_weekly")
     parser.add_argument("--run-date", type=run_date_type, help="YYYY-MM-DD (default: today, UTC)")
     parser.add_argument("--no-wait", action="store_true", help="print the execution ARN and return")
     args = parser.parse_args(argv)
