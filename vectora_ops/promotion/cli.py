@@ -21,8 +21,8 @@ from rich.console import Console
 
 from vectora_core.naming import StackComponent
 from vectora_ops import cli
+from vectora_ops.cli import client_id_type
 from vectora_ops.errors import UsageError
-from vectora_ops.invoke import client_id_type
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.deploy import GuardedDeploy
 from vectora_ops.promotion.gates import GateRefused, person
