@@ -10,13 +10,4 @@ from __future__ import annotations
 
 from typing import Final
 
-PENDING_MERGE: Final[dict[str, str]] = {
-    "docs/promotion.md": "wt/promotion",
-    "scripts/deploy/promote_dev_to_stage.sh": "wt/promotion",
-    "scripts/deploy/promote_stage_to_prod.sh": "wt/promotion",
-    "scripts/deploy/deploy_lambda.sh": "wt/promotion",
-    "scripts/deploy/compare_envs.py": "wt/promotion",
-    "scripts/deploy/promotion_status.py": "wt/promotion",
-    "scripts/deploy/break_lock.py": "wt/promotion",
-    "make:checklist": "wt/checklist",
-}
+PENDING_MERGE: Final[dict[str, str]] = {}

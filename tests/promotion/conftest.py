@@ -71,7 +71,7 @@ class FirstPromotion:
 
 @pytest.fixture(scope="session")
 def first_promotion(world: World) -> FirstPromotion:
-    """The spec's command line, verbatim, into a stage that does not exist yet."""
+    """The documented command line (docs/promotion.md), verbatim, into a stage that does not exist yet."""
     assert world.state("stage").stacks == {"s0-core": None, "s0-iam": None, "s1-runtime": None}
     run = world.typed(SPEC_DEV_TO_STAGE, extra={"VECTORA_APPROVER": VALIDATOR})
     return FirstPromotion(run, world.state("dev", "lai_weekly"), world.state("stage", "lai_weekly"))

@@ -40,7 +40,7 @@ SCRIPT_TIMEOUT_S = 900
 # whose every source failed is a failed run, so its sources are fixture feeds served on 127.0.0.1.
 REAL_SOURCES = "  source_bouquets_enabled: [lai_sources]"
 FIXTURE_SOURCES = f"  source_bouquets_enabled: [{FIXTURE_CATALOG_ID}]"
-# The specification's two command lines, typed verbatim at the repository root (``World.typed``).
+# The two command lines docs/promotion.md documents, typed verbatim at the repository root (``World.typed``).
 SPEC_DEV_TO_STAGE = "./scripts/deploy/promote_dev_to_stage.sh --client lai_weekly --validate"
 SPEC_STAGE_TO_PROD = "./scripts/deploy/promote_stage_to_prod.sh --client lai_weekly --approve"
 GIT_IDENTITY = ("-c", "user.name=Promotion Tests", "-c", "user.email=promotion-tests@example.com")
@@ -140,7 +140,7 @@ class World:
         return self._execute(command, extra)
 
     def typed(self, line: str, extra: Mapping[str, str] | None = None) -> Run:
-        """``line`` exactly as typed in a shell at the clone's root (the spec's command lines)."""
+        """``line`` exactly as typed in a shell at the clone's root (docs/promotion.md's command lines)."""
         return self._execute(["bash", "-c", line], extra)
 
     def _execute(self, command: list[str], extra: Mapping[str, str] | None) -> Run:

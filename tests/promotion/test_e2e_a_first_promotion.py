@@ -1,6 +1,6 @@
-"""The spec's dev -> stage command line, verbatim, into a stage that does not exist yet: stacks
-created, the same artifact (every function and layer sha), the configs copied by exact version and
-byte for byte, a deployment record, an audit record, no lock left behind."""
+"""The documented dev -> stage command line (docs/promotion.md), verbatim, into a stage that does not
+exist yet: stacks created, the same artifact (every function and layer sha), the configs copied by
+exact version and byte for byte, a deployment record, an audit record, no lock left behind."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.promotion.support import World
 CLIENT = "lai_weekly"
 
 
-def test_the_spec_command_line_creates_stage_with_the_artifact_dev_runs(
+def test_the_documented_command_line_creates_stage_with_the_artifact_dev_runs(
     first_promotion: FirstPromotion,
 ) -> None:
     run, dev, stage = first_promotion.run, first_promotion.dev, first_promotion.stage

@@ -1,7 +1,7 @@
-"""stage -> prod with the spec's command line, verbatim: refused while stage is younger than 14
-days, refused without approval, done once stage's recorded history is 15 days old; then the
-48-hour watch (reinforced alarms armed by the deployed parameter, promotions frozen, the hotfix
-path), and the end of the watch without anyone acting; finally a stage alarm refuses prod.
+"""stage -> prod with the documented command line (docs/promotion.md), verbatim: refused while stage is
+younger than 14 days, refused without approval, done once stage's recorded history is 15 days old;
+then the 48-hour watch (reinforced alarms armed by the deployed parameter, promotions frozen, the
+hotfix path), and the end of the watch without anyone acting; finally a stage alarm refuses prod.
 
 The clock is never faked: the evidence (deployment records, rollback audits) is backdated, which
 is what time passing does to it."""
@@ -60,7 +60,7 @@ def first_into_prod(world: World, young_stage: Run) -> Run:
     return world.typed(SPEC_STAGE_TO_PROD, extra=APPROVER)
 
 
-def test_the_spec_command_line_promotes_a_stable_stage_into_a_new_prod(
+def test_the_documented_command_line_promotes_a_stable_stage_into_a_new_prod(
     world: World, first_into_prod: Run
 ) -> None:
     assert first_into_prod.code == 0, first_into_prod
