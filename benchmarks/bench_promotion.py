@@ -61,7 +61,11 @@ def time_plain_deploy(world: World, output: Path) -> float:
     command = [str(world.repo / "node_modules/.bin/cdk"), "deploy", "-c", "env=stage", *ALARM_CONTEXT,
                "--all", "--require-approval", "never", "--output", str(output)]  # fmt: skip
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=world.repo, env=world.env(CDK_CLI_QUIET_ENV), capture_output=True,
+    # The clone's own packages first, as the deploy scripts set them (the linked .venv's editable
+    # install points at this checkout, which may be another commit).
+    pythonpath = {"PYTHONPATH": f"{world.repo}:{world.repo / 'layers/vectora_core/python'}"}
+    result = subprocess.run(command, cwd=world.repo, env=world.env({**CDK_CLI_QUIET_ENV, **pythonpath}),
+                            capture_output=True,
                             text=True, check=False, timeout=1800)  # fmt: skip
     elapsed = time.perf_counter() - start
     check(result, f"cdk deploy -c env=stage --all:\n{result.stdout[-3000:]}")
