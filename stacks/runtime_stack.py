@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from aws_cdk import CfnParameter
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -19,6 +20,7 @@ from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.pipeline_schedule import PipelineSchedules
 from vectora_constructs.pipeline_state_machine import PipelineStateMachine
 from vectora_constructs.python_layers import requirements_layer, source_layer
+from vectora_constructs.reinforced_alarms import REINFORCED_PARAMETER, ReinforcedAlarms
 from vectora_core import RUNTIME_VERSION
 from vectora_core.environments import EnvConfig
 from vectora_core.functions import FUNCTIONS, FunctionSpec
@@ -125,4 +127,26 @@ class RuntimeStack(VectoraStack):
                 topic=self.alarm_topic,
                 state_machine=self.pipeline.state_machine,
             )
+            if config.post_promotion_watch_hours:
+                self._add_reinforced_alarms(config, self.alarm_topic)
         self.add_pre_update_snapshot()
+
+    def _add_reinforced_alarms(self, config: EnvConfig, topic: sns.Topic) -> None:
+        """The post-promotion watch: alarms armed until the parameter's instant (0: never armed)."""
+        until = CfnParameter(
+            self,
+            REINFORCED_PARAMETER,
+            type="Number",
+            default=0,
+            min_value=0,
+            description="End of the post-promotion watch (epoch seconds): reinforced alarms breach only "
+            "before it. Set by the promotion into this environment; 0 disarms them.",
+        )
+        self.reinforced_alarms = ReinforcedAlarms(
+            self,
+            "ReinforcedAlarms",
+            config=config,
+            topic=topic,
+            until=until.value_as_string,
+            functions={name: f.function for name, f in self.functions.items()},
+        )

@@ -198,3 +198,43 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.emulator)
         if fixtures & SYNTH_FIXTURES or item.nodeid.startswith(SYNTH_FOLDERS):
             item.add_marker(pytest.mark.synth)
+
+
+# --- the test record: what a promotion's first gate reads (vectora_ops.promotion.testrecords) -------
+_RECORD_ROOT = Path(__file__).resolve().parents[1]
+_COUNTED = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "deselected")
+_START_CHECKOUT = pytest.StashKey[Any]()
+
+
+def _checkout() -> Any:
+    from vectora_ops.promotion.gitinfo import GitError, checkout
+
+    try:
+        return checkout(_RECORD_ROOT)
+    except GitError:
+        return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_START_CHECKOUT] = _checkout()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After a full run (``make test``: VECTORA_TEST_RECORD=1, no paths, nothing deselected) of one
+    commit on a tree clean at the start and at the end: ``.test-records/<commit>.json``."""
+    from vectora_ops.promotion.testrecords import FULL_RUN_ENV, TestRecord, now_iso, refusal, write_record
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get(FULL_RUN_ENV) != "1" or reporter is None:
+        return
+    counts = {k: len(v) for k, v in reporter.stats.items() if k in _COUNTED}
+    full = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS and not counts.get("deselected")
+    start, end = session.config.stash.get(_START_CHECKOUT, None), _checkout()
+    why_not = refusal(full, start, end)
+    if why_not is not None:
+        reporter.write_line(f"test record not written: {why_not}")
+        return
+    passed = exitstatus == 0 and not counts.get("failed") and not counts.get("error")
+    record = TestRecord(end.commit, True, passed, int(exitstatus), now_iso(), counts)
+    path = write_record(_RECORD_ROOT, record)
+    reporter.write_line(f"test record: {path} ({'green' if passed else 'NOT green'})")

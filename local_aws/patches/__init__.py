@@ -38,6 +38,8 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
     ),
     ("bedrock_converse", "bedrock-runtime Converse answered by a local, deterministic, labelled model"),
     ("bedrock_latency", "Converse answers held LOCAL_AWS_BEDROCK_LATENCY_MS (a model's time; unset: none)"),
+    ("cloudwatch_alarms", "AWS::CloudWatch::Alarm from templates; DescribeAlarmHistory of state changes"),
+    ("cfn_s3_versioning", "buckets created by templates honour VersioningConfiguration"),
     (
         "stepfunctions_execution",
         "state machines run (moto's execute_state_machine on), those of stacks included",

@@ -22,7 +22,6 @@ from tests.docs.markdown_refs import (
     check_repository,
     slug,
 )
-from tests.docs.pending import PENDING_MERGE
 
 # Built so that this file does not hold the very strings it forbids.
 _OUTSIDE_MENTIONS = re.compile("ARCHITECTURE" + r"\.md|\.\./" + "shared", re.IGNORECASE)
@@ -34,13 +33,7 @@ def repo() -> Repository:
 
 
 def test_every_markdown_link_and_path_of_the_repository_exists(repo: Repository) -> None:
-    # A path that comes with a branch not merged yet is allowed while it is absent (pending.py).
-    waiting = [path for path in PENDING_MERGE if "/" in path and not (repo.root / path).exists()]
-    problems = [
-        p
-        for p in check_repository(repo)
-        if not any(f"{path} does not exist" in p.message for path in waiting)
-    ]
+    problems = check_repository(repo)
     assert not problems, "\n".join(map(str, problems))
 
 

@@ -30,7 +30,6 @@ from typing import Any
 import pytest
 
 from tests.docs.markdown_refs import REPO_ROOT, prose_and_code
-from tests.docs.pending import PENDING_MERGE
 from tests.docs.rules_sync import AMAZONQ_RULES, DOCUMENT, render
 from vectora_core.environments import ENVIRONMENTS, MAIN_REGION
 from vectora_core.functions import COMMON_VARIABLES, FUNCTIONS
@@ -65,20 +64,6 @@ DEV, STAGE, PROD = (ENVIRONMENTS[e] for e in ENV_NAMES)
 
 def text() -> str:
     return DOCUMENT.read_text(encoding="utf-8")
-
-
-def _pending(key: str) -> bool:
-    """Whether ``key`` (a path or ``make:<target>``) belongs to a branch not merged yet."""
-    if key not in PENDING_MERGE:
-        return False
-    if key.startswith("make:"):
-        return not _make_targets().__contains__(key.removeprefix("make:"))
-    return not (REPO_ROOT / key).exists()
-
-
-def _xfail_if_pending(key: str) -> None:
-    if _pending(key):
-        pytest.xfail(f"{key} comes with {PENDING_MERGE[key]}, not merged yet")
 
 
 # --- the commands ------------------------------------------------------------------------------
@@ -130,7 +115,6 @@ def script_call(command: Command) -> tuple[str, list[str]] | None:
     if argv[0] == ".venv/bin/python" and argv[1].startswith("scripts/"):
         return argv[1], argv[2:]
     if argv[0].startswith("./scripts/") and argv[0].endswith(".sh"):
-        _xfail_if_pending(argv[0][2:])
         script, prefix = _wrapped(argv[0][2:])
         return script, prefix + argv[1:]
     return None
@@ -179,7 +163,6 @@ def test_each_script_command_is_accepted_by_its_parser(
     call = script_call(command)
     assert call, f"{command}: not a script"
     script, args = call
-    _xfail_if_pending(script)
     assert (REPO_ROOT / script).is_file(), f"{command}: {script} does not exist"
     namespace = parse_only(script, args, monkeypatch)
     if "env" in vars(namespace):
@@ -195,8 +178,6 @@ HELP_COMMANDS = [c for c in SCRIPT_COMMANDS if "--help" in c.argv] + [
 
 @pytest.mark.parametrize("command", HELP_COMMANDS, ids=str)
 def test_help_commands_run(command: Command) -> None:
-    if command.argv[0].startswith("./"):
-        _xfail_if_pending(command.argv[0][2:])
     argv = [PYTHON, *command.argv[1:]] if command.argv[0] == ".venv/bin/python" else list(command.argv)
     done = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "usage:" in done.stdout, f"{command}: {done.stderr.strip()}"
@@ -247,7 +228,6 @@ def _make_targets() -> frozenset[str]:
 @pytest.mark.parametrize("command", MAKE_COMMANDS, ids=str)
 def test_each_make_command_names_a_target_and_its_variables(command: Command) -> None:
     target, *assignments = command.argv[1:]
-    _xfail_if_pending(f"make:{target}")
     assert target in _make_targets(), f"{command}: no target {target!r} in the Makefile"
     for assignment in assignments:
         name, _, value = assignment.partition("=")
@@ -439,8 +419,3 @@ def test_amazonq_rules_carry_the_document() -> None:
 
 def test_agents_md_points_at_the_document() -> None:
     assert "](.q-context/vectora-inbox-development-rules.md)" in AGENTS.read_text(encoding="utf-8")
-
-
-def test_pending_entries_are_still_missing() -> None:
-    landed = [key for key in PENDING_MERGE if not _pending(key)]
-    assert not landed, f"merged now: remove from tests/docs/pending.py: {landed}"

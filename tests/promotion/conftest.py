@@ -1,0 +1,92 @@
+"""Fixtures of the promotion tests.
+
+``world`` (session): a clean commit of the code under test (``support.clean_clone``), a local AWS of
+its own (stage and prod must start empty, whatever other tests do with theirs), bootstrapped, dev
+deployed by the guarded deploy (``deploy_lambda.sh --env dev``) and the repository's configs
+published to dev, lai_weekly reading fixture feeds served for the session
+(``support.publish_dev_configs``: no internet here, and a run whose every source failed is a failed
+run). Later fixtures move the scenario on: each is the state a group of tests asserts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_aws import cdk as local_cdk
+from local_aws.server import LocalAws
+from scripts.invoke.fixture_feeds import FixtureFeedServer
+from tests.conftest import remove_caches
+from tests.promotion.support import (
+    REPO_ROOT,
+    SPEC_DEV_TO_STAGE,
+    Run,
+    World,
+    clean_clone,
+    publish_dev_configs,
+)
+from vectora_ops.promotion.state import EnvState
+
+VALIDATOR = "Ana Validator"
+BOOTSTRAP_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'BootstrapOnly')\napp.synth()\n"
+
+
+@pytest.fixture(scope="session")
+def world() -> Iterator[World]:
+    base = Path(tempfile.mkdtemp(prefix="vectora-promotion-tests-"))
+    repo = clean_clone(REPO_ROOT, base / "repo")
+    aws = LocalAws(port=0, state_dir=base / "state").start()
+    # lai_weekly's sources in the test world, for the whole session: the promoted configs (and so
+    # stage's and prod's smoke tests) point at these feeds.
+    feeds = FixtureFeedServer().start()
+    try:
+        app = base / "bootstrap_app.py"
+        app.write_text(BOOTSTRAP_APP)
+        local_cdk.bootstrap(aws, app=local_cdk.python_app(app), output_dir=base / "bootstrap.out")
+        world = World(aws, repo, base / "records")
+        world.green_record()
+        deployed = world.run("deploy_lambda.sh", "--env", "dev")
+        assert deployed.code == 0, deployed
+        publish_dev_configs(world, feeds.base_url)
+        yield world
+    finally:
+        feeds.stop()
+        aws.stop()
+        remove_caches(base)
+        shutil.rmtree(repo, ignore_errors=True)
+
+
+@dataclass
+class FirstPromotion:
+    run: Run
+    dev: EnvState
+    stage: EnvState
+
+
+@pytest.fixture(scope="session")
+def first_promotion(world: World) -> FirstPromotion:
+    """The documented command line (docs/promotion.md), verbatim, into a stage that does not exist yet."""
+    assert world.state("stage").stacks == {"s0-core": None, "s0-iam": None, "s1-runtime": None}
+    run = world.typed(SPEC_DEV_TO_STAGE, extra={"VECTORA_APPROVER": VALIDATOR})
+    return FirstPromotion(run, world.state("dev", "lai_weekly"), world.state("stage", "lai_weekly"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    world: Any = (getattr(item, "funcargs", {}) or {}).get("world")
+    if report.failed and isinstance(world, World):
+        report.sections.append(("local AWS log (tail)", world.aws.log_tail(120)))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "world" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)

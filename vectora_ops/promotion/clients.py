@@ -1,0 +1,109 @@
+"""The AWS clients of one environment and its resource names, created once per operation.
+
+Clients honour ``AWS_ENDPOINT_URL`` (botocore reads it), so the same code runs against the local
+AWS and an account. Both environments of a promotion are reached with the same credentials (one
+account, or credentials that reach both).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from vectora_core.environments import EnvConfig, get_env_config
+from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
+
+# Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
+FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION)
+LAYER_COMPONENTS: Final = tuple(str(layer) for layer in Layer)
+STACK_COMPONENTS: Final = tuple(str(s) for s in StackComponent)
+NOT_FOUND: Final = frozenset(
+    {"404", "NoSuchBucket", "NoSuchKey", "NotFound", "ResourceNotFoundException", "NoSuchVersion"}
+)
+
+
+def error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def is_not_found(err: ClientError) -> bool:
+    return error_code(err) in NOT_FOUND or "does not exist" in str(err)
+
+
+@dataclass
+class EnvClients:
+    """``s3``, ``lambda_``, ``cloudformation``, ``cloudwatch`` of ``env``, and its names."""
+
+    env: str
+    session: Any = None
+    config: EnvConfig = field(init=False)
+    s3: Any = field(init=False, repr=False)
+    lambda_: Any = field(init=False, repr=False)
+    cloudformation: Any = field(init=False, repr=False)
+    cloudwatch: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.config = get_env_config(self.env)
+        self.session = self.session or boto3.session.Session()
+        region = self.session.region_name or self.config.region
+        retries = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=16)
+        self.s3 = self.session.client("s3", region_name=region, config=retries)
+        self.lambda_ = self.session.client("lambda", region_name=region, config=retries)
+        self.cloudformation = self.session.client("cloudformation", region_name=region, config=retries)
+        self.cloudwatch = self.session.client("cloudwatch", region_name=region, config=retries)
+
+    def name(self, component: str) -> str:
+        """``vectora-inbox-{component}-{env}``."""
+        return resource_name(component, self.env)
+
+    @property
+    def backups_bucket(self) -> str:
+        return self.name(Bucket.BACKUPS)
+
+    @property
+    def config_bucket(self) -> str:
+        return self.name(Bucket.CONFIG)
+
+    @property
+    def code_bucket(self) -> str:
+        return self.name(Bucket.LAMBDA_CODE)
+
+    @property
+    def stack_names(self) -> tuple[str, ...]:
+        return tuple(self.name(s) for s in STACK_COMPONENTS)
+
+    def bucket_exists(self, bucket: str) -> bool:
+        try:
+            self.s3.head_bucket(Bucket=bucket)
+        except ClientError as err:
+            if is_not_found(err):
+                return False
+            raise
+        return True
+
+    def keys(self, bucket: str, prefix: str) -> list[str]:
+        """Every key under ``prefix``, in key order (an absent bucket has none)."""
+        found: list[str] = []
+        try:
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                found.extend(o["Key"] for o in page.get("Contents", []))
+        except ClientError as err:
+            if is_not_found(err):
+                return []
+            raise
+        return sorted(found)
+
+    def read_json(self, bucket: str, key: str) -> Any:
+        """The JSON object at ``key``, or None if there is none."""
+        try:
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as err:
+            if is_not_found(err):
+                return None
+            raise
+        return json.loads(body)

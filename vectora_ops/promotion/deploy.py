@@ -1,0 +1,253 @@
+"""The guarded deploy of dev or stage: what ``scripts/deploy/deploy_lambda.sh --env dev|stage`` runs.
+
+``pre_deploy_<ts>`` snapshot -> the commit's cloud assembly (``cdk synth -c env=all``, zipped,
+stored in the environment's lambda-code bucket) deployed with the pinned CLI -> smoke test ->
+deployment record. A failure after the snapshot restores it, stacks included, and exits non-zero.
+
+What this adds to the pre-update snapshot resource of each stack: that resource runs inside
+CloudFormation, before a stack changes, so it cannot undo a deployment CloudFormation accepted;
+the guarded deploy has the smoke test's verdict on the deployed code and rolls the whole
+environment back to its ``pre_deploy_<ts>`` snapshot when the smoke test rejects it. It also
+leaves the deployment record a promotion starts from (a plain ``cdk deploy`` leaves none).
+
+An environment without ``direct_changes_allowed`` (prod) is refused: it only receives promotions.
+A first deployment (no backups bucket yet) has nothing to snapshot: a failure then keeps what was
+created and says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vectora_ops.errors import OperationError
+from vectora_ops.promotion import assembly as assemblies
+from vectora_ops.promotion import gitinfo, recovery, snapshots
+from vectora_ops.promotion.cdk import run_cdk
+from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
+from vectora_ops.promotion.lock import EnvironmentLock, operator
+from vectora_ops.promotion.records import (
+    DeploymentRecord,
+    iso,
+    latest_deployment,
+    write_audit,
+    write_deployment,
+)
+from vectora_ops.promotion.smoke import smoke
+from vectora_ops.promotion.snapshots import ProgressCallback
+from vectora_ops.promotion.state import client_of, read_state
+from vectora_ops.promotion.steps import FaultHook, Steps
+from vectora_ops.promotion.templates import StackDiff, diff_templates
+
+Clock = Callable[[], datetime]
+
+
+class DeployRefused(OperationError):
+    """Refused before anything changed (audited when the environment has a backups bucket)."""
+
+
+class DeployFailed(OperationError):
+    def __init__(self, message: str, *, step: str | None, restored: bool | None) -> None:
+        super().__init__(message)
+        self.step, self.restored = step, restored
+
+
+@dataclass
+class DeployOutcome:
+    result: str
+    audit: str | None
+    diffs: dict[str, StackDiff] = field(default_factory=dict)
+    record: str | None = None
+    commit: str | None = None
+
+
+@dataclass
+class GuardedDeploy:
+    env: str
+    root: Path
+    alarm_emails: str | None
+    dry_run: bool = False
+    clock: Clock = field(default=lambda: datetime.now(UTC))
+    progress: ProgressCallback | None = None
+    faults: FaultHook | None = None
+    session: Any = None
+    steps: Steps = field(init=False)
+    entry: dict[str, Any] = field(init=False)
+    started: datetime = field(init=False)
+    clients: EnvClients = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+        self.steps = Steps(self.progress, self.clock, self.faults)
+        self.entry = {"kind": "deploy", "env": self.env, "who": operator(), "started_at": iso(self.started),
+                      "dry_run": self.dry_run}  # fmt: skip
+        self.clients = EnvClients(self.env, self.session)
+
+    def run(self) -> DeployOutcome:
+        config = self.clients.config
+        if not config.direct_changes_allowed:
+            how = f"scripts/deploy/promote_{config.promoted_from}_to_{self.env}.sh --client <id> --approve"
+            self._refuse(f"--env {self.env} is refused: {self.env} only receives promotions ({how})")
+        checkout = gitinfo.checkout(self.root)
+        self.entry.update(commit=checkout.commit, tree_clean=checkout.clean)
+        if not checkout.clean:
+            self.steps.note(
+                f"WARNING: the tree is dirty: this deployment of {checkout.commit[:12]} cannot be promoted"
+            )
+        neighbour = EnvClients(config.promoted_from, self.session) if config.promoted_from else None
+        lock = EnvironmentLock(self.clients, f"deploy {self.env}", neighbour=neighbour, clock=self.clock)
+        work = Path(tempfile.mkdtemp(prefix="vectora-deploy-"))
+        try:
+            if not self.dry_run:
+                try:
+                    lock.acquire()
+                except OperationError as err:
+                    self._refuse(str(err))
+            built = self._synth(work)
+            if self.dry_run:
+                diffs = self._diffs(built)
+                self.entry["plan"] = {name: d.as_dict() for name, d in diffs.items()}
+                return DeployOutcome("dry run", self._audit("dry run"), diffs, commit=checkout.commit)
+            return self._deploy(built, lock, checkout)
+        finally:
+            lock.release()
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _refuse(self, why: str) -> None:
+        self._audit("refused", error=why)
+        raise DeployRefused(why)
+
+    def _synth(self, work: Path) -> assemblies.Assembly:
+        with self.steps.step(
+            "synth", "cdk synth -c env=all (the commit's cloud assembly)", injectable=False
+        ) as info:
+            try:
+                folder = assemblies.synthesize(
+                    self.root, work / "assembly", self.alarm_emails, echo=self.steps.detail
+                )
+            except OperationError as err:
+                self._audit("failed before any change", error=str(err))
+                raise
+            built = assemblies.build(folder)
+            info["assembly_sha256"] = built.sha256
+        self.entry["assembly_sha256"] = built.sha256
+        return built
+
+    def _diffs(self, built: assemblies.Assembly) -> dict[str, StackDiff]:
+        diffs = {}
+        deployed_stacks = read_state(self.clients).stacks
+        for component in STACK_COMPONENTS:
+            stack, deployed = self.clients.name(component), deployed_stacks.get(component)
+            diffs[stack] = diff_templates(
+                stack, built.template(stack), deployed.template if deployed else None
+            )
+        return diffs
+
+    def _deploy(
+        self, built: assemblies.Assembly, lock: EnvironmentLock, checkout: gitinfo.Checkout
+    ) -> DeployOutcome:
+        target = self.clients
+        exists = target.bucket_exists(target.backups_bucket)
+        before = read_state(target) if exists else None
+        previous = latest_deployment(target) if exists else None
+        pre_id = None
+        if exists:
+            with self.steps.step("snapshot", f"pre_deploy snapshot of {self.env}", injectable=False) as info:
+                info["snapshot"] = pre_id = snapshots.create(
+                    target, "pre_deploy", clock=self.clock, progress=self.progress
+                )
+        self.entry["pre_deploy_snapshot"] = pre_id
+        try:
+            record = self._apply(built, lock, checkout, pre_id)
+        except BaseException as err:  # noqa: BLE001  # Ctrl-C included: the environment is put back first
+            raise self._undo(err, pre_id, before, previous[1] if previous else None) from err
+        return DeployOutcome(
+            "done", self._audit("done", record=record), commit=checkout.commit, record=record
+        )
+
+    def _apply(
+        self,
+        built: assemblies.Assembly,
+        lock: EnvironmentLock,
+        checkout: gitinfo.Checkout,
+        pre_id: str | None,
+    ) -> str:
+        target = self.clients
+        with self.steps.step("deploy", f"cdk deploy {self.env} ({', '.join(target.stack_names)})") as info:
+            args = [
+                "deploy",
+                "--app",
+                str(built.directory),
+                *target.stack_names,
+                "--require-approval",
+                "never",
+            ]
+            run_cdk(self.root, args, echo=self.steps.detail)
+            info["command"] = args
+        lock.take_own()
+        with self.steps.step("store-assembly", f"store the assembly in {target.code_bucket}") as info:
+            info["location"] = location = assemblies.store(target, built, checkout.commit)
+        with self.steps.step("smoke", f"smoke test of {self.env}") as info:
+            client_ids = sorted(
+                filter(None, (client_of(k) for k in target.keys(target.config_bucket, "clients/")))
+            )
+            info["evidence"] = smoke(
+                target, client_ids, note=self.steps.detail, require_pipeline=False
+            ).evidence()
+        with self.steps.step("record", f"deployment record of {self.env}") as info:
+            state = read_state(target, stacks=False)
+            info["record"] = record = write_deployment(target, DeploymentRecord(
+                env=self.env, via="deploy", commit=checkout.commit, tree_clean=checkout.clean, who=operator(),
+                started_at=iso(self.started), finished_at=iso(self.clock()),
+                assembly={"sha256": built.sha256, "location": location},
+                functions=state.functions, layers=state.layers,
+                configs={k: v.brief() for k, v in state.configs.items()}, snapshot=pre_id,
+            ))  # fmt: skip
+        return str(record)
+
+    def _undo(
+        self, err: BaseException, pre_id: str | None, before: Any, previous: DeploymentRecord | None
+    ) -> DeployFailed:
+        step = self.steps.current or "?"
+        reason = "interrupted" if isinstance(err, KeyboardInterrupt) else " ".join(str(err).split())[:300]
+        self.entry.update(failed_step=step, error=reason)
+        if pre_id is None:
+            restored, how = (
+                None,
+                f"first deployment of {self.env}: nothing to restore, what it created is kept",
+            )
+        else:
+            restored, how = recovery.restore(
+                self.steps, self.clients, pre_id, before=before, previous=previous, approve=None,
+                clock=self.clock, progress=self.progress, started=self.started,
+                cause={"kind": "deploy", "step": step},
+            )  # fmt: skip
+        self.entry["restore"] = {"restored": restored, "detail": how}
+        result = (
+            "failed, restored" if restored else ("failed, NOT restored" if restored is False else "failed")
+        )
+        audit = self._audit(result)
+        return DeployFailed(f"deploy of {self.env} failed at step {step} ({reason}); {how}; audit: {audit}",
+                            step=step, restored=restored)  # fmt: skip
+
+    def _audit(self, result: str, **extra: Any) -> str | None:
+        now = self.clock()
+        entry = {
+            **self.entry,
+            **extra,
+            "result": result,
+            "steps": self.steps.records,
+            "finished_at": iso(now),
+        }
+        entry["duration_s"] = round((now - self.started).total_seconds(), 1)
+        try:
+            if self.clients.bucket_exists(self.clients.backups_bucket):
+                return write_audit(self.clients, "deploys", self.started, f"{self.env}_{result}", entry)
+        except Exception as err:  # noqa: BLE001  # the outcome being reported matters more
+            self.steps.note(f"could not write the audit record: {err}")
+        return None

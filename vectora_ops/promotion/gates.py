@@ -1,0 +1,226 @@
+"""The gates of a promotion: each checked before anything changes, each with its evidence.
+
+A failing gate names itself, what is wrong and how to satisfy it. ``--hotfix "<reason>"`` skips the
+stability gate and the post-promotion freeze (each says so in the record), never the approval.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from vectora_core.environments import EnvConfig
+from vectora_ops.errors import OperationError
+from vectora_ops.promotion import gitinfo
+from vectora_ops.promotion.records import DeploymentRecord
+from vectora_ops.promotion.stability import Stability
+from vectora_ops.promotion.state import EnvState
+from vectora_ops.promotion.testrecords import read_record, record_path
+from vectora_ops.promotion.watch import Watch, human
+
+APPROVER_ENV = "VECTORA_APPROVER"
+
+
+@dataclass
+class Gate:
+    name: str
+    passed: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+    fix: str | None = None
+    skipped: str | None = None
+
+    def line(self) -> str:
+        if self.skipped:
+            return f"{self.name}: skipped ({self.skipped})"
+        if self.passed:
+            return f"{self.name}: ok"
+        return f"{self.name}: {self.problem}" + (f"; to pass it: {self.fix}" if self.fix else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "gate": self.name,
+            "passed": self.passed,
+            "skipped": self.skipped,
+            "problem": self.problem,
+            "fix": self.fix,
+            "evidence": self.evidence,
+        }
+
+
+class GateRefused(OperationError):
+    """At least one gate failed; ``gates`` holds them all."""
+
+    def __init__(self, message: str, gates: list[Gate]) -> None:
+        super().__init__(message)
+        self.gates = gates
+
+
+def person(explicit: str | None, root: Path) -> str:
+    """Who validates/approves: the value given, else ``VECTORA_APPROVER``, git ``user.name``, ``$USER``."""
+    for candidate in (
+        explicit,
+        os.environ.get(APPROVER_ENV),
+        gitinfo.user_name(root),
+        os.environ.get("USER"),
+    ):
+        if candidate and candidate.strip():
+            return " ".join(candidate.split())
+    return ""
+
+
+def tests_gate(root: Path, commit: str | None) -> Gate:
+    if not commit:
+        return Gate(
+            "tests",
+            False,
+            problem="the source's deployment names no commit",
+            fix="deploy it with deploy_lambda.sh",
+        )
+    record = read_record(root, commit)
+    path = str(record_path(root, commit))
+    evidence: dict[str, Any] = {"record": path, "commit": commit}
+    fix = f"run `make test` on a clean checkout of {commit[:12]} (it writes {path})"
+    if record is None:
+        return Gate("tests", False, evidence, f"no test record for commit {commit[:12]}", fix)
+    evidence.update(
+        passed=record.passed, clean=record.clean, counts=record.counts, finished_at=record.finished_at
+    )
+    if not record.green:
+        why = "dirty tree" if not record.clean else f"failed (exit status {record.exit_status})"
+        return Gate("tests", False, evidence, f"the test record of {commit[:12]} is not green: {why}", fix)
+    return Gate("tests", True, evidence)
+
+
+def source_record_gate(
+    env: str, record: DeploymentRecord | None, key: str | None, live: EnvState, fix_command: str
+) -> Gate:
+    """The source was deployed by a guarded deploy or a promotion, from a clean tree, and still runs it."""
+    if record is None:
+        return Gate(
+            "source-deployment",
+            False,
+            {},
+            f"{env} has no deployment record (what it runs is unknown)",
+            fix_command,
+        )
+    evidence = {
+        "record": key,
+        "commit": record.commit,
+        "tree_clean": record.tree_clean,
+        "assembly": record.assembly,
+    }
+    if not record.tree_clean:
+        return Gate(
+            "source-deployment",
+            False,
+            evidence,
+            f"{env} was deployed from a dirty tree ({record.commit})",
+            f"commit, then {fix_command}",
+        )
+    if record.assembly is None:
+        return Gate(
+            "source-deployment",
+            False,
+            evidence,
+            f"{env}'s deployment record names no cloud assembly",
+            fix_command,
+        )
+    recorded = {
+        "functions": record.functions,
+        "layers": {k: v.get("code_sha256") for k, v in record.layers.items()},
+    }
+    live_code = live.code()
+    drift = [
+        f"{section[:-1]} {name}"
+        for section in ("functions", "layers")
+        for name in sorted(set(recorded[section]) | set(live_code[section]))
+        if recorded[section].get(name) != live_code[section].get(name)
+    ]
+    if drift:
+        return Gate(
+            "source-deployment", False, {**evidence, "drift": drift},
+            f"{env} no longer runs what its record says ({', '.join(drift)}: "
+            "deployed outside the guarded deploy?)",
+            fix_command,
+        )  # fmt: skip
+    return Gate("source-deployment", True, evidence)
+
+
+def configs_gate(
+    problems: list[str], files: list[str], warnings: list[str] | None = None, runtime: str | None = None
+) -> Gate:
+    """Valid together and for ``runtime`` (the version the promoted artifact carries)."""
+    evidence: dict[str, Any] = {"files": files, "runtime_version": runtime, "warnings": warnings or []}
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return Gate(
+            "configs", False, {**evidence, "problems": problems},
+            f"invalid config: {problems[0]}{more}", "fix the file, publish it to the source, retry",
+        )  # fmt: skip
+    return Gate("configs", True, evidence)
+
+
+def stability_gate(stability: Stability | None, hotfix: str | None) -> Gate | None:
+    if stability is None:
+        return None
+    if hotfix:
+        return Gate("stability", True, stability.evidence(), skipped=f"hotfix: {hotfix}")
+    problems = stability.problems()
+    if problems:
+        return Gate(
+            "stability", False, stability.evidence(),
+            f"{stability.env} is not stable for {stability.days} days: {'; '.join(problems)}",
+            f"wait until {stability.env} has run {stability.days} days without deployment, rollback or alarm "
+            '(or, for an urgent fix, --hotfix "<reason>")',
+        )  # fmt: skip
+    return Gate("stability", True, stability.evidence())
+
+
+def freeze_gate(target: EnvConfig, watch: Watch | None, now: datetime, hotfix: str | None) -> Gate | None:
+    if target.post_promotion_watch_hours is None:
+        return None
+    evidence = {"watch_until": watch.record.watch_until if watch else None}
+    if watch is None or not watch.active(now):
+        return Gate("watch-freeze", True, evidence)
+    if hotfix:
+        return Gate("watch-freeze", True, evidence, skipped=f"hotfix: {hotfix}")
+    return Gate(
+        "watch-freeze", False, evidence,
+        f"{target.name} is under its post-promotion watch until {watch.record.watch_until} "
+        f"({human(watch.left(now))} left): promotions into {target.name} are frozen",
+        f"wait until {watch.record.watch_until} (or, for an urgent fix, --hotfix \"<reason>\")",
+    )  # fmt: skip
+
+
+def approval_gate(target: EnvConfig, approver: str | None, validator: str | None) -> Gate:
+    """prod (approval_required): a named approver; elsewhere a named business validation (or approver)."""
+    if target.approval_required:
+        if approver:
+            return Gate("approval", True, {"approved_by": approver})
+        how = '--approve (records VECTORA_APPROVER, git user.name or $USER) or --approve "<who>"'
+        return Gate("approval", False, {}, f"a promotion into {target.name} needs a formal approval", how)
+    who = validator or approver
+    if who:
+        return Gate(
+            "validation", True, {"validated_by": who, "as": "approver" if not validator else "validator"}
+        )
+    return Gate(
+        "validation", False, {}, f"a promotion into {target.name} needs a recorded business validation",
+        '--validate (records VECTORA_APPROVER, git user.name or $USER) or --validate "<who>"',
+    )  # fmt: skip
+
+
+def refuse_if_failed(gates: list[Gate], what: str) -> None:
+    failed = [g for g in gates if not g.passed]
+    if failed:
+        first = failed[0]
+        more = (
+            f" (and {len(failed) - 1} more gate(s): {', '.join(g.name for g in failed[1:])})"
+            if len(failed) > 1
+            else ""
+        )
+        raise GateRefused(f"{what} refused: gate {first.line()}{more}", gates)

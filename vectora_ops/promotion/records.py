@@ -1,0 +1,128 @@
+"""Deployment records (which commit and cloud assembly an environment runs) and audit records.
+
+Every guarded deploy, promotion and promotion rollback writes ``deployments/<UTC ts>_<via>.json``
+in the environment's backups bucket: the commit and whether its tree was clean, the cloud
+assembly (sha256 and where it is stored), the function CodeSha256s and layer versions as deployed,
+the config and canonical object versions, who and when. The commit lives here, never in a
+template: a commit id in a template would change every stack on every commit.
+
+Audit records (``audit/<kind>/<UTC ts>_<label>.json``, see ``vectora_ops.audit``) say what was
+attempted and how it ended, refusals included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
+
+from botocore.exceptions import ClientError
+
+from vectora_ops.audit import audit_key, safe_label
+from vectora_ops.promotion.clients import EnvClients, error_code
+
+DEPLOYMENTS_PREFIX: Final = "deployments/"
+FORMAT: Final = 1
+Via = Literal["deploy", "promotion", "rollback"]
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@dataclass
+class DeploymentRecord:
+    """What one deployment put into ``env`` (``via``: deploy, promotion or rollback)."""
+
+    env: str
+    via: Via
+    commit: str | None
+    tree_clean: bool
+    who: str
+    started_at: str
+    finished_at: str
+    assembly: dict[str, str] | None
+    functions: dict[str, str | None]
+    layers: dict[str, dict[str, str | None]]
+    configs: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    snapshot: str | None = None
+    # Promotions: where from, the audit record, the approved plan; prod: the watch window.
+    promotion: dict[str, Any] | None = None
+    watch_until: str | None = None
+    format: int = FORMAT
+
+    @property
+    def finished(self) -> datetime:
+        return parse_iso(self.finished_at)
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=2, sort_keys=True) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeploymentRecord:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def deployment_key(finished: datetime, via: str) -> str:
+    stamp = finished.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{DEPLOYMENTS_PREFIX}{stamp}_{safe_label(via)}.json"
+
+
+def write_deployment(clients: EnvClients, record: DeploymentRecord) -> str:
+    """Store ``record`` in the environment's backups bucket; returns its ``s3://`` URI.
+
+    Never overwrites: a record finishing in the same second as another gets the next microsecond.
+    """
+    for offset in range(1000):
+        key = deployment_key(record.finished + timedelta(microseconds=offset), record.via)
+        try:
+            clients.s3.put_object(
+                Bucket=clients.backups_bucket,
+                Key=key,
+                Body=record.to_json(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except ClientError as err:
+            if error_code(err) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            continue
+        return f"s3://{clients.backups_bucket}/{key}"
+    raise RuntimeError(f"no free deployment record key near {record.finished_at}")
+
+
+def deployment_keys(clients: EnvClients) -> list[str]:
+    """Every deployment record's key, oldest first (keys sort by time)."""
+    return [k for k in clients.keys(clients.backups_bucket, DEPLOYMENTS_PREFIX) if k.endswith(".json")]
+
+
+def latest_deployment(clients: EnvClients) -> tuple[str, DeploymentRecord] | None:
+    """The newest deployment record of the environment (key, record), or None."""
+    for key in reversed(deployment_keys(clients)):
+        data = clients.read_json(clients.backups_bucket, key)
+        if isinstance(data, dict):
+            return key, DeploymentRecord.from_json(data)
+    return None
+
+
+def latest_where(clients: EnvClients, wanted: Any) -> DeploymentRecord | None:
+    """The newest record for which ``wanted(record)`` is true."""
+    for key in reversed(deployment_keys(clients)):
+        data = clients.read_json(clients.backups_bucket, key)
+        if isinstance(data, dict) and wanted(record := DeploymentRecord.from_json(data)):
+            return record
+    return None
+
+
+def write_audit(clients: EnvClients, kind: str, started: datetime, label: str, entry: dict[str, Any]) -> str:
+    """Append one audit record to ``clients``' backups bucket; returns its ``s3://`` URI."""
+    key = audit_key(kind, started, label)
+    body = (json.dumps(entry, indent=2, sort_keys=True, default=str) + "\n").encode()
+    clients.s3.put_object(Bucket=clients.backups_bucket, Key=key, Body=body, ContentType="application/json")
+    return f"s3://{clients.backups_bucket}/{key}"

@@ -1,0 +1,77 @@
+"""Putting an environment back after a failed promotion or deploy, and proving it.
+
+The snapshot taken before the change is restored with every component, stack templates included
+(the engine redeploys them through CloudFormation), then the environment is read again and
+compared with its state before the change: function and layer shas, config and canonical
+contents, stack templates. A successful restore leaves a ``rollback`` deployment record, so the
+environment's newest record describes what it runs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from vectora_ops.promotion import snapshots
+from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.promotion.lock import operator
+from vectora_ops.promotion.records import DeploymentRecord, iso, write_deployment
+from vectora_ops.promotion.snapshots import ProgressCallback
+from vectora_ops.promotion.state import EnvState, read_state
+from vectora_ops.promotion.steps import Steps
+
+
+def differences(before: EnvState | None, after: EnvState) -> list[str]:
+    """What differs between two readings of one environment (empty: the same)."""
+    if before is None:
+        return ["(no state was read before)"]
+    found = [f"{k} code" for k in ("functions", "layers") if before.code()[k] != after.code()[k]]
+    if before.config_digests() != after.config_digests():
+        found.append("configs")
+    found += [f"stack {k} template" for k, v in before.templates().items() if after.templates().get(k) != v]
+    return found
+
+
+def restore(
+    steps: Steps,
+    target: EnvClients,
+    snapshot_id: str,
+    *,
+    before: EnvState | None,
+    previous: DeploymentRecord | None,
+    approve: str | None,
+    clock: Callable[[], datetime],
+    progress: ProgressCallback | None,
+    started: datetime,
+    cause: dict[str, str],
+) -> tuple[bool, str]:
+    """Restore ``snapshot_id`` into ``target`` and compare with ``before``: (restored, one line)."""
+    try:
+        with steps.step(
+            "restore", f"restore {target.env} from {snapshot_id} (stacks included)", injectable=False
+        ):
+            snapshots.restore(target, snapshot_id, approve=approve, clock=clock, progress=progress)
+        with steps.step(
+            "verify-restore", f"compare {target.env} with its state before", injectable=False
+        ) as info:
+            info["differences"] = found = differences(before, read_state(target))
+    except Exception as err:  # noqa: BLE001  # reported, with the first error, in one line
+        return (
+            False,
+            f"restoring {snapshot_id} FAILED ({' '.join(str(err).split())[:200]}): restore it by hand",
+        )
+    if found:
+        return False, f"{target.env} restored from {snapshot_id} but still differs: {', '.join(found)}"
+    if previous is not None:
+        state = read_state(target, stacks=False)
+        write_deployment(
+            target,
+            DeploymentRecord(
+                env=target.env, via="rollback", commit=previous.commit, tree_clean=previous.tree_clean,
+                who=operator(), started_at=iso(started), finished_at=iso(clock()), assembly=previous.assembly,
+                functions=state.functions, layers=state.layers,
+                configs={k: v.brief() for k, v in state.configs.items()}, snapshot=snapshot_id,
+                promotion={"rolled_back": cause},
+            ),
+        )  # fmt: skip
+    return True, f"{target.env} restored from {snapshot_id} and verified equal to its state before"
