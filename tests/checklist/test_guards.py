@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,16 +12,11 @@ from vectora_core.environments import ENVIRONMENTS
 from vectora_ops.checklist import Status
 from vectora_ops.checklist.safety import GUARDS, check_no_direct_prod_change, offline_session
 
-PROMOTION = importlib.util.find_spec("vectora_ops.promotion") is not None
-
 
 @pytest.mark.parametrize("guard", sorted(GUARDS))
 def test_each_guard_refuses_prod_before_any_aws_call(guard: str, tmp_path: Path) -> None:
     problem = GUARDS[guard]("prod", offline_session("eu-west-3"), tmp_path)
-    if guard == "deploy" and not PROMOTION:
-        assert problem and problem.startswith("no guarded deploy in this checkout"), problem
-    else:
-        assert problem is None
+    assert problem is None
 
 
 # Each guard reads one field of prod's config: turning it off is deleting the guard.
@@ -30,6 +24,7 @@ TAKEN_AWAY = {
     "publish": ("vectora_ops.config.cli.get_env_config", {"direct_changes_allowed": True}),
     "rollback without approval": ("vectora_ops.snapshots.aws.get_env_config", {"approval_required": False}),
     "cleanup": ("vectora_ops.snapshots.aws.get_env_config", {"snapshot_keep_newest": 7}),
+    "deploy": ("vectora_ops.promotion.clients.get_env_config", {"direct_changes_allowed": True}),
 }
 
 

@@ -52,6 +52,7 @@ ITEMS: Final[tuple[Item, ...]] = (
         (
             f"{T}test_guards.py::test_each_guard_refuses_prod_before_any_aws_call",
             f"{T}test_guards.py::test_a_deleted_guard_fails_the_item",
+            "tests/promotion/test_e2e_d_refusals.py::test_the_guarded_deploy_refuses_prod_with_the_promotion_command",
         ),
     ),
     Item(
@@ -76,7 +77,7 @@ ITEMS: Final[tuple[Item, ...]] = (
         "Tests E2E passés avant promotion",
         "recorded",
         safety.check_e2e_recorded,
-        (f"{T}test_records.py::test_the_e2e_item_is_never_ticked_without_a_record",),
+        (f"{T}test_records.py::test_the_e2e_item_follows_the_record_of_the_commit",),
     ),
     # Configuration client
     Item(
@@ -142,14 +143,17 @@ ITEMS: Final[tuple[Item, ...]] = (
         "Validation métier",
         "recorded",
         recorded.check_business_validation,
-        ("tests/promotion/test_e2e_d_refusals.py",),
+        ("tests/promotion/test_units.py::test_prod_needs_an_approver_stage_a_validator_or_an_approver",),
     ),
     Item(
         "formal-approval",
         "Approbation formelle",
         "recorded",
         recorded.check_formal_approval,
-        ("tests/promotion/test_e2e_e_prod.py", "tests/snapshots/test_snapshot_rollback.py"),
+        (
+            "tests/promotion/test_e2e_e_prod.py::test_a_promotion_within_the_watch_is_refused_a_hotfix_is_not_but_needs_approval",
+            "tests/snapshots/test_faults_and_errors.py::test_prod_rollback_needs_an_approver_and_every_attempt_is_audited",
+        ),
     ),
 )
 

@@ -8,7 +8,6 @@ a guard that is gone shows up as an operation reaching for AWS.
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,7 @@ import boto3
 from vectora_core.environments import ENVIRONMENTS
 from vectora_ops.checklist.context import Context
 from vectora_ops.checklist.freshness import snapshot_command, stale_reason
-from vectora_ops.checklist.model import Result, failed, not_checked, passed
+from vectora_ops.checklist.model import Result, failed, passed
 from vectora_ops.checklist.target import deployed_stacks, unreachable
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.snapshots import SnapshotEngine
@@ -72,9 +71,7 @@ def _publish(env: str, session: Any, _work: Path) -> str | None:
 
 
 def _deploy(env: str, session: Any, _work: Path) -> str | None:
-    if importlib.util.find_spec("vectora_ops.promotion") is None:
-        return "no guarded deploy in this checkout (vectora_ops.promotion): cdk deploy reaches prod directly"
-    from vectora_ops.promotion.deploy import GuardedDeploy  # type: ignore[import-not-found,unused-ignore]
+    from vectora_ops.promotion.deploy import GuardedDeploy
 
     root = Path(__file__).resolve().parents[2]
     return _rehearse(
@@ -148,8 +145,6 @@ def check_rollback_possible(ctx: Context) -> Result:
 
 
 def check_e2e_recorded(ctx: Context) -> Result:
-    if importlib.util.find_spec("vectora_ops.promotion") is None:
-        return not_checked("no deployment or test records in this checkout (vectora_ops.promotion)")
     from vectora_ops.checklist.records import e2e_record
 
     return e2e_record(ctx)
