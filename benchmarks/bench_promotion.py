@@ -36,7 +36,8 @@ from tests.support.cdk_cli import ALARM_CONTEXT  # noqa: E402
 
 TARGET_RATIO = 1.5
 HANDLER = "lambdas/ingest_v2/handler.py"
-PARSE = "    request = PipelineEvent.parse(event)\n"
+# The handler's signature line: a change is a line inserted at the top of its body.
+PARSE = "def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:\n"
 
 
 def check(run: object, what: str) -> None:

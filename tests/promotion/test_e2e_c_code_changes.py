@@ -19,7 +19,8 @@ from vectora_ops.promotion.deploy import DeployFailed, GuardedDeploy
 from vectora_ops.promotion.state import EnvState
 
 INGEST_HANDLER = "lambdas/ingest_v2/handler.py"
-PARSE = "    request = PipelineEvent.parse(event)\n"
+# The handler's signature line: a change is a line inserted at the top of its body.
+PARSE = "def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:\n"
 CLIENT = "lai_weekly"
 
 
