@@ -14,7 +14,7 @@ import pytest
 
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import SPEC_STAGE_TO_PROD, Run, World
-from vectora_core.naming import StackComponent, resource_name
+from vectora_core.naming import Function, StackComponent, resource_name
 from vectora_ops.promotion.records import parse_iso
 from vectora_ops.promotion.watch import REINFORCED_PARAMETER
 
@@ -127,7 +127,7 @@ def test_after_the_watch_ends_by_itself_prod_takes_promotions_again(
 def test_a_stage_alarm_since_its_last_deployment_refuses_prod(world: World, first_into_prod: Run) -> None:
     assert first_into_prod.code == 0, first_into_prod
     world.backdate("prod", 3)
-    name = "vectora-inbox-ingest-v2-stage-errors"  # created by stage's S1-runtime template
+    name = resource_name(f"{Function.INGEST}-errors", "stage")  # created by stage's S1-runtime template
     world.clients("stage").cloudwatch.set_alarm_state(
         AlarmName=name, StateValue="ALARM", StateReason="test: errors"
     )

@@ -177,7 +177,7 @@ def test_stability_reads_the_records_the_rollback_audits_and_the_alarm_history(a
         alarm = {
             "Type": "AWS::CloudWatch::Alarm",
             "Properties": {
-                "AlarmName": f"vectora-inbox-ingest-v2-{env}-errors", "Namespace": "AWS/Lambda",
+                "AlarmName": f"vectora-inbox-ingest-v2-errors-{env}", "Namespace": "AWS/Lambda",
                 "MetricName": "Errors", "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1,
                 "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
             },
@@ -187,9 +187,9 @@ def test_stability_reads_the_records_the_rollback_audits_and_the_alarm_history(a
         )
         assert stack["StackStatus"] == "CREATE_COMPLETE", stack
         stage.cloudwatch.set_alarm_state(
-            AlarmName=f"vectora-inbox-ingest-v2-{env}-errors", StateValue="ALARM", StateReason="test"
+            AlarmName=f"vectora-inbox-ingest-v2-errors-{env}", StateValue="ALARM", StateReason="test"
         )
     found = stability(stage, 14, datetime.now(UTC))
     assert found.alarms_watched == 1 and len(found.alarms) == 1
-    assert found.alarms[0].startswith("vectora-inbox-ingest-v2-stage-errors at ")
-    assert "alarm(s) went to ALARM since then: vectora-inbox-ingest-v2-stage-errors" in found.problems()[1]
+    assert found.alarms[0].startswith("vectora-inbox-ingest-v2-errors-stage at ")
+    assert "alarm(s) went to ALARM since then: vectora-inbox-ingest-v2-errors-stage" in found.problems()[1]
