@@ -38,7 +38,7 @@ def one_run() -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, choices=range(1, 21), metavar="1-20")
     args = parser.parse_args()
     times = [one_run() for _ in range(args.runs)]
     median = statistics.median(times)
