@@ -1,9 +1,10 @@
 """Fixtures of the fuzz tier (no emulator: moto in this process, or no AWS at all).
 
 Every test here is marked ``fuzz`` (``pytest -m fuzz`` runs the tier alone) and runs in
-``make test`` and ``make test-fast``. How many generated cases ran, per script and world, is printed
+``make test`` (not in ``make test-fast``). How many generated cases ran, per script and world, is printed
 at the end of the session. ``VECTORA_FUZZ_SCALE=10`` multiplies every test's number of examples
-(a long local hunt); the default keeps the tier to a few minutes on two cores.
+(a long local hunt: each generated case runs a script, about a second); the default keeps the
+tier within CI's budget.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def test_generated_contents_get_a_verdict_never_a_crash(sandbox: Sandbox) -> Non
     outside, box = sandbox.outside_state(), sandbox.box_listing()
 
     @settings(
-        max_examples=max(1, int(60 * SCALE)),
+        max_examples=max(1, int(30 * SCALE)),
         deadline=None,
         derandomize=True,
         database=None,
