@@ -42,7 +42,7 @@ from tests.fuzz.strategies import Case, CommandSpec, command_lines, free_command
 from tests.fuzz.worlds import MotoWorld, Objects, UnreachableWorld, key_problem
 
 SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))
-EXAMPLES = {"moto": 20, "no-aws": 8}
+EXAMPLES = {"moto": 12, "no-aws": 6}
 # A valid command line of these synthesizes the app or deploys (tens of seconds each): generated
 # lines would take the tier past CI's budget. Their bad command lines have their own tests
 # (tests/checklist/test_cli.py, tests/promotion/test_e2e_d_refusals.py); the convention test
