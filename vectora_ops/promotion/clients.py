@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
+from vectora_ops.snapshots.aws import error_code  # the one reading of a ClientError's code
 
 # Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
 FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION)
@@ -25,10 +26,6 @@ STACK_COMPONENTS: Final = tuple(str(s) for s in StackComponent)
 NOT_FOUND: Final = frozenset(
     {"404", "NoSuchBucket", "NoSuchKey", "NotFound", "ResourceNotFoundException", "NoSuchVersion"}
 )
-
-
-def error_code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
 
 
 def is_not_found(err: ClientError) -> bool:
