@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from vectora_constructs.alarm import notifying_alarm
-from vectora_constructs.log_retention import retention_days
+from vectora_constructs.log_group import environment_log_group
 from vectora_constructs.nag import acknowledge, skip_checkov
 from vectora_constructs.paths import ASSET_EXCLUDES
 from vectora_core.environments import EnvConfig
@@ -29,12 +28,6 @@ FUNCTION_CHECKOV_SKIPS = {
     "CKV_AWS_173": "The variables hold names, levels and ARNs, never a secret (the PubMed API key is read "
     "from SSM Parameter Store at run time); Lambda encrypts them at rest with its AWS managed key, and a "
     "customer managed key per environment would protect nothing more.",
-}
-# The function's log group: the same for every function of the project.
-LOG_GROUP_CHECKOV_SKIPS = {
-    "CKV_AWS_158": "CloudWatch Logs encrypts every log group at rest; the functions log no secret, so a "
-    "customer managed key (one per environment, with a key policy for the logs service) would protect "
-    "nothing more. The buckets use S3-managed keys for the same reason.",
 }
 
 
@@ -62,12 +55,8 @@ class PipelineFunction(Construct):
         self.function_name = resource_name(function, config.name)
         # Every name ends in -{env}, alarms too: vectora-inbox-ingest-v2-errors-stage.
         self._alarm_name = lambda label: resource_name(f"{function}-{label.lower()}", config.name)
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=log_group_name(function, config.name),
-            retention=retention_days(config.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
+        self.log_group = environment_log_group(
+            self, "LogGroup", name=log_group_name(function, config.name), config=config
         )
         log_level = lambda_.ApplicationLogLevel[config.log_level]
         self.function = lambda_.Function(
@@ -111,8 +100,6 @@ class PipelineFunction(Construct):
             "It reaches only public endpoints (press-release feeds, PubMed) and AWS APIs (S3, SSM, Bedrock): "
             "no private resource to reach, and a VPC would add NAT gateways for nothing to protect.",
         )
-        for check, reason in LOG_GROUP_CHECKOV_SKIPS.items():
-            skip_checkov(self.log_group, check, reason)
         self.alarms: list[cloudwatch.Alarm] = []
         if alarm_topic is not None:
             self._add_alarms(alarm_topic)

@@ -27,16 +27,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from vectora_constructs.log_retention import retention_days
+from vectora_constructs.log_group import environment_log_group
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import Function, Pipeline, resource_name, state_machine_log_group_name
 
@@ -111,12 +110,8 @@ class PipelineStateMachine(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self.config, self.functions = config, functions
-        self.log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=state_machine_log_group_name(config.name),
-            retention=retention_days(config.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
+        self.log_group = environment_log_group(
+            self, "LogGroup", name=state_machine_log_group_name(config.name), config=config
         )
         failed = self._failure_path(alarm_topic)
         list_clients = self._task(

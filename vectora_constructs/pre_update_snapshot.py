@@ -40,7 +40,6 @@ from aws_cdk import (
     Stack,
 )
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from vectora_constructs.arns import (
@@ -52,10 +51,10 @@ from vectora_constructs.arns import (
     log_streams_arn,
     object_arn,
 )
-from vectora_constructs.log_retention import retention_days
+from vectora_constructs.log_group import environment_log_group
 from vectora_constructs.nag import acknowledge, skip_checkov
 from vectora_constructs.paths import ASSET_EXCLUDES, BUILD_DIR, LAMBDAS_DIR, LAYERS_DIR, REPO_ROOT
-from vectora_constructs.pipeline_function import FUNCTION_CHECKOV_SKIPS, LOG_GROUP_CHECKOV_SKIPS
+from vectora_constructs.pipeline_function import FUNCTION_CHECKOV_SKIPS
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import (
     SNAPSHOT_FUNCTION,
@@ -232,13 +231,7 @@ class SnapshotFunction(Construct):
         env, region = config.name, Stack.of(self).region
         self.function_name = resource_name(SNAPSHOT_FUNCTION, env)
         self.log_group_name = log_group_name(SNAPSHOT_FUNCTION, env)
-        log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=self.log_group_name,
-            retention=retention_days(config.log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
-        )
+        log_group = environment_log_group(self, "LogGroup", name=self.log_group_name, config=config)
         self.role = least_privilege_role(
             self,
             "Role",
@@ -288,8 +281,6 @@ class SnapshotFunction(Construct):
             "It calls only AWS APIs (Lambda, CloudFormation, S3): no private resource to reach, and a VPC "
             "would need a NAT gateway or one endpoint per service.",
         )
-        for check, reason in LOG_GROUP_CHECKOV_SKIPS.items():
-            skip_checkov(log_group, check, reason)
 
     def _statements(self, config: EnvConfig, region: str) -> list[Statement]:
         env = config.name

@@ -229,7 +229,10 @@ def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str
     groups = [
         g for s in StackComponent for g in resources_of(assembly, s, env, "AWS::Logs::LogGroup").values()
     ]
-    assert {g["Properties"]["RetentionInDays"] for g in groups} == {get_env_config(env).log_retention_days}
+    config = get_env_config(env)
+    assert {g["Properties"]["RetentionInDays"] for g in groups} == {config.log_retention_days}
+    # every group outlives its stack where the environment keeps its stateful resources
+    assert {g["DeletionPolicy"] for g in groups} == {"Retain" if config.retain_stateful else "Delete"}
     # one per function: the pipeline functions' in S1-runtime, the snapshot function's in S0-core;
     # and the state machine's
     assert sorted(g["Properties"]["LogGroupName"] for g in groups) == sorted(
