@@ -388,6 +388,10 @@ class _Line:
         if rule is not None and rule.valid is not None and not rule.valid(value):
             self.wrong.append(f"{flag.option or flag.dest} {value[:60]!r} breaks its rule")
         if rule is ENV_RULE and valid_env(value):
+            # Two environments in one command line (promote's source and target, compare_envs's
+            # first and second) must be two different ones.
+            if flag.option is None and value in self.envs:
+                self.wrong.append(f"{flag.dest} names {value} a second time")
             self.envs.add(value)
 
 
@@ -417,6 +421,8 @@ def _positional(
     for index in range(count):
         bad = hostile and index == count - 1
         strategy = hostile_value(flag, sandbox) if bad else valid_value(flag, sandbox)
+        if flag.rule is ENV_RULE and not bad and (others := [e for e in ENV_NAMES if e not in line.envs]):
+            strategy = st.sampled_from(others)  # a valid line names each environment once
         value = draw(strategy.filter(lambda v: not v.startswith("-")))  # an option, by convention
         line.judge(flag, value)
         line.positionals.append(value)

@@ -48,7 +48,6 @@ EXAMPLES = {"moto": 12, "no-aws": 6}
 # (tests/checklist/test_cli.py, tests/promotion/test_e2e_d_refusals.py); the convention test
 # (test_convention.py) still covers them.
 HEAVY = frozenset({"checklist.py", "deploy/promote.py", "deploy/deploy.py"})
-# script id -> why it fails today (strict: the day it passes, the marker must go).
 
 
 def params() -> list[object]:
