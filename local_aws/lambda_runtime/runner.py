@@ -1,13 +1,14 @@
 """Run a moto ``LambdaFunction`` without Docker: unzip, pick the interpreter, run the bootstrap.
 
-The handler runs in a subprocess of the runtime's Python (``python3.13`` for ``python3.13``) with
-``-I -S``: it sees the function code, its layers' ``python/`` folders and the runtime SDK (boto3,
-botocore, s3transfer, jmespath, dateutil, urllib3, six - the venv's pinned, pure-Python copies),
-nothing else of the venv. On a machine without that Python it falls back to the base interpreter
-of the Python running the emulator (``find_interpreter``; one warning per runtime in the log), with
-the layers' compiled distributions rebuilt for it (``compat``). Its environment is the function's
-variables plus what the AWS runtime sets, with ``AWS_ENDPOINT_URL`` pointing back at the emulator
-and dummy credentials.
+The handler runs in an execution environment (``workers``: a warm one of the same function as
+deployed when one is free, as on AWS), a subprocess of the runtime's Python (``python3.13`` for
+``python3.13``) with ``-I -S``: it sees the function code, its layers' ``python/`` folders and the
+runtime SDK (boto3, botocore, s3transfer, jmespath, dateutil, urllib3, six - the venv's pinned,
+pure-Python copies), nothing else of the venv. On a machine without that Python it falls back to
+the base interpreter of the Python running the emulator (``find_interpreter``; one warning per
+runtime in the log), with the layers' compiled distributions rebuilt for it (``compat``). Its
+environment is the function's variables plus what the AWS runtime sets, with ``AWS_ENDPOINT_URL``
+pointing back at the emulator and dummy credentials.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,9 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from local_aws import settings
-from local_aws.lambda_runtime import compat
+from local_aws.lambda_runtime import compat, workers
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 # Interpreter start-up and imports are not part of the function's own timeout on AWS either.
 START_GRACE_S = 10.0
 # Distributions the AWS Python runtime ships (the "runtime SDK"), as importable top-level names.
@@ -62,6 +61,7 @@ class InvocationResult:
     payload: str  # the JSON the handler returned, or the AWS-style error document
     errored: bool
     logs: str
+    warm: bool = False  # served by an execution environment that had served before
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ def _layer_paths(fn: Any, state_dir: Path) -> list[str]:
     return paths
 
 
-def _function_env(fn: Any, task_root: Path, request_id: str) -> dict[str, str]:
+def _function_env(fn: Any, task_root: Path) -> dict[str, str]:
     server = settings.current()
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -229,7 +229,6 @@ def _function_env(fn: Any, task_root: Path, request_id: str) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_VERSION": str(fn.version if fn.version != 1 else "$LATEST"),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.function_name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": f"local/{request_id}",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
@@ -258,7 +257,7 @@ def invoke(fn: Any, event: Any) -> InvocationResult:
                 f"{fn.function_name} cannot run on {interpreter.path}: {err}"
             ) from None
     sys_path = [*code_paths, str(runtime_sdk_dir(state_dir))]
-    env = _function_env(fn, task_root, request_id)
+    env = _function_env(fn, task_root)
     record: dict[str, Any] = {
         "function_name": fn.function_name,
         "request_id": request_id,
@@ -283,7 +282,9 @@ def invoke(fn: Any, event: Any) -> InvocationResult:
         work_parent=state_dir,
         request_id=request_id,
     )
-    record.update(errored=result.errored, duration_s=round(time.time() - record["started"], 3))
+    record.update(
+        errored=result.errored, warm=result.warm, duration_s=round(time.time() - record["started"], 3)
+    )
     RECENT_INVOCATIONS.append(record)
     return result
 
@@ -299,52 +300,50 @@ def _run(
     work_parent: Path,
     request_id: str,
 ) -> InvocationResult:
+    """One invocation on a warm execution environment of this function as deployed, or a new one."""
     timeout_s = float(fn.timeout or 3)
+    # The function as deployed: code, layers, interpreter, variables. The log stream is the
+    # environment's own (one per environment, as on AWS), so it is not part of what must match.
+    key = (fn.function_arn, str(interpreter), tuple(sys_path), frozenset(env.items()))
+    environment = workers.POOL.take(key)
+    warm = environment is not None
+    if environment is None:
+        work_parent.mkdir(parents=True, exist_ok=True)
+        stream = {"AWS_LAMBDA_LOG_STREAM_NAME": f"local/{request_id}"}
+        environment = workers.Environment.start(interpreter, {**env, **stream}, cwd=work_parent)
     with tempfile.TemporaryDirectory(prefix="invoke-", dir=work_parent) as work:
-        spec_path, result_path = Path(work) / "spec.json", Path(work) / "result.json"
-        spec = {
+        log_path = Path(work) / "log.txt"
+        request = {
             "handler": fn.handler,
             "event": event,
             "sys_path": sys_path,
             "task_root": str(task_root),
-            "result_path": str(result_path),
+            "log_path": str(log_path),
             "function_name": fn.function_name,
             "function_arn": fn.function_arn,
             "memory_size": fn.memory_size,
             "timeout": timeout_s,
             "request_id": request_id,
         }
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
         try:
-            completed = subprocess.run(  # noqa: S603  # our own bootstrap, fixed argv
-                [str(interpreter), "-I", "-S", str(BOOTSTRAP), str(spec_path)],
-                env=env,
-                cwd=work,
-                capture_output=True,
-                timeout=timeout_s + START_GRACE_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as expired:
-            logs = _decode(expired.stdout) + _decode(expired.stderr)
+            # The init phase (interpreter start-up, imports) has its own allowance, as on AWS.
+            status, payload = environment.invoke(request, timeout_s + (1.0 if warm else START_GRACE_S))
+        except workers.InvocationTimeout:
             error = {
                 "errorMessage": f"Task timed out after {timeout_s:.2f} seconds",
                 "errorType": "TimeoutError",
             }
-            return InvocationResult(json.dumps(error), True, logs)
-        logs = _decode(completed.stdout) + _decode(completed.stderr)
-        if result_path.exists():
-            payload = result_path.read_text(encoding="utf-8")
-        else:
-            payload = json.dumps(
-                {
-                    "errorMessage": f"Runtime exited with status {completed.returncode} before answering",
-                    "errorType": "Runtime.ExitError",
-                }
-            )
-        return InvocationResult(payload, completed.returncode != 0, logs)
+            return InvocationResult(json.dumps(error), True, _read_log(log_path), warm)
+        except workers.RuntimeExited as exited:
+            environment.end()
+            error = {"errorMessage": str(exited), "errorType": "Runtime.ExitError"}
+            return InvocationResult(json.dumps(error), True, _read_log(log_path), warm)
+        workers.POOL.give_back(key, environment)
+        return InvocationResult(payload, status != 0, _read_log(log_path), warm)
 
 
-def _decode(data: bytes | str | None) -> str:
-    if data is None:
+def _read_log(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
         return ""
-    return data if isinstance(data, str) else data.decode("utf-8", errors="replace")

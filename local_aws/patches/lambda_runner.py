@@ -5,7 +5,9 @@ never answer CloudFormation, so stacks hang or complete with empty attributes. m
 mode (``awslambda_simple``) only echoes the event back.
 Cause: ``LambdaFunction._invoke_lambda`` always runs the handler in a Docker container.
 Fix: run it in a subprocess of the runtime's own Python (``local_aws.lambda_runtime.runner``; on a
-machine without it, the emulator's base interpreter, with a warning in the log):
+machine without it, the emulator's base interpreter, with a warning in the log), kept warm for the
+next invocation as Lambda keeps its execution environments (``LOCAL_AWS_LAMBDA_WARM=0``: a fresh
+interpreter each time):
 function code, layers and the runtime SDK on ``sys.path`` and nothing else, the function's
 environment plus ``AWS_ENDPOINT_URL`` back to the emulator, dummy credentials and the region;
 bounded by the function's timeout. Output goes to the function's CloudWatch log group, as on AWS.
@@ -18,7 +20,7 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
-from local_aws.lambda_runtime import runner
+from local_aws.lambda_runtime import runner, workers
 
 
 def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
@@ -33,4 +35,5 @@ def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, 
 
 
 def apply() -> None:
+    workers.warm_enabled()  # a bad LOCAL_AWS_LAMBDA_WARM stops the start, with one line
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]  # the patch itself
