@@ -8,7 +8,7 @@ frequency):
    clients and the one run date every step uses (its role invokes only the three functions, so
    there is no fourth one for this);
 2. ``Clients`` (a Map, one client at a time: the Bedrock quota is the account's, not the client's):
-   ``Ingest`` (its answer says how many batches) -> ``NormalizeBatches`` (a Map over the batch
+   ``Ingest`` (its answer sizes and numbers the batches) -> ``NormalizeBatches`` (a Map over the batch
    indexes, one normalize-score invocation per batch, at most ``pipeline_max_concurrency`` in
    flight, each with the client's ``bedrock_concurrency`` model calls in flight) -> ``Merge`` (the
    run's curated files; a failed run never replaces a good one) -> ``Newsletter``. A failing step
@@ -207,10 +207,19 @@ class PipelineStateMachine(Construct):
         ingest = self._task(
             "Ingest",
             Function.INGEST,
-            {**run, "batch_size": self.config.pipeline_batch_size},
-            {"items": "items", "batches": "batches", "batch_indexes": "batch_indexes"},
+            {
+                **run,
+                "batch_size": self.config.pipeline_batch_size,
+                "batches_in_flight": self.config.pipeline_max_concurrency,
+            },
+            {
+                "items": "items",
+                "batch_size": "batch_size",
+                "batches": "batches",
+                "batch_indexes": "batch_indexes",
+            },
             result_path="$.ingest",
-            comment="raw items of the period; its answer numbers the batches",
+            comment="raw items of the period; its answer sizes and numbers the batches",
         )
         batch = self._task(
             "NormalizeBatch",
@@ -227,7 +236,7 @@ class PipelineStateMachine(Construct):
             item_selector={
                 **run,
                 "batch.$": "$$.Map.Item.Value",
-                "batch_size": self.config.pipeline_batch_size,
+                "batch_size.$": "$.ingest.batch_size",
             },
             max_concurrency=self.config.pipeline_max_concurrency,
             result_path=sfn.JsonPath.DISCARD,

@@ -44,6 +44,7 @@ def ingest(request: IngestEvent) -> dict[str, Any]:
             run_date=request.date_or_today(),
             pubmed_api_key=api_key,
             batch_size=batch_size,
+            batches_in_flight=request.batches_in_flight,
         )
     except FailedRunError as err:
         emit(metrics, core.failure_metrics(err))

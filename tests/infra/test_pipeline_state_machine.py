@@ -115,7 +115,7 @@ def test_every_task_invokes_a_pipeline_function_and_retries_throttling_and_timeo
     }
 
 
-def test_batches_run_in_a_map_bounded_by_the_env_concurrency_with_the_env_batch_size(
+def test_batches_run_in_a_map_bounded_by_the_env_concurrency_sized_by_ingest(
     assembly: CloudAssembly, env: str
 ) -> None:
     config = get_env_config(env)
@@ -123,8 +123,13 @@ def test_batches_run_in_a_map_bounded_by_the_env_concurrency_with_the_env_batch_
     batches = states["NormalizeBatches"]
     assert batches["Type"] == "Map" and batches["MaxConcurrency"] == config.pipeline_max_concurrency
     assert batches["ItemsPath"] == "$.ingest.batch_indexes"
-    assert batches["ItemSelector"]["batch_size"] == config.pipeline_batch_size
-    assert states["Ingest"]["Parameters"]["Payload"]["batch_size"] == config.pipeline_batch_size
+    # ingest evens the batches out for the Map (at most the env's size, the Map's concurrency at once)
+    # and every batch gets the size its answer says
+    payload = states["Ingest"]["Parameters"]["Payload"]
+    assert payload["batch_size"] == config.pipeline_batch_size
+    assert payload["batches_in_flight"] == config.pipeline_max_concurrency
+    assert states["Ingest"]["ResultSelector"]["batch_size.$"] == "$.Payload.batch_size"
+    assert batches["ItemSelector"]["batch_size.$"] == "$.ingest.batch_size"
     # clients one after the other: they share the account's Bedrock quota
     assert states["Clients"]["Type"] == "Map" and states["Clients"]["MaxConcurrency"] == 1
 

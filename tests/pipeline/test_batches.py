@@ -11,10 +11,18 @@ import uuid
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.pipeline.fake_bedrock import MODEL_ID, FakeBedrock, normalization_answer
 from vectora_core.config.schema import Pipeline
-from vectora_core.environments import ENVIRONMENTS, EnvConfigError, get_env_config
+from vectora_core.environments import (
+    ENVIRONMENTS,
+    MAX_PIPELINE_BATCH_SIZE,
+    MAX_PIPELINE_CONCURRENCY,
+    EnvConfigError,
+    get_env_config,
+)
 from vectora_core.functions import FUNCTIONS
 from vectora_core.metrics import UNITS, Metric
 from vectora_core.naming import EnvVar, Function
@@ -23,7 +31,14 @@ from vectora_core.pipeline.ingest import AllSourcesFailedError, NothingIngestedE
 from vectora_core.pipeline.normalize import BedrockNormalizer, merge_batches, run_batch, run_normalize_score
 from vectora_core.pipeline.runtime import EventError, ListClientsEvent, NormalizeEvent
 from vectora_core.pipeline.settings import SETTINGS_OF, FunctionSettings, SettingsError
-from vectora_core.pipeline.storage import MissingInputError, batch_key, put_json, raw_key
+from vectora_core.pipeline.storage import (
+    MissingInputError,
+    batch_count,
+    batch_key,
+    even_batch_size,
+    put_json,
+    raw_key,
+)
 
 RUN = date(2026, 11, 24)
 
@@ -90,6 +105,45 @@ def test_a_merge_missing_a_batch_or_items_refuses_and_writes_nothing(bundle, dat
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"curated/{bundle.config.client_id}/{RUN}/items")
     assert listed.get("KeyCount", 0) == 0
     assert batch_key("c", "2026-11-24", 1) == "curated/c/2026-11-24/batches/0001.json"
+
+
+@pytest.mark.parametrize(
+    ("items", "in_flight", "calls", "size", "batches"),
+    [
+        (1000, 4, 8, 84, 12),  # 3 rounds of 4 batches, where 10 of 100 leave half the last idle
+        (2000, 4, 8, 100, 20),  # already even
+        (8, 4, 8, 8, 1),  # one batch's calls cover it: more invocations would not be shorter
+        (20, 4, 8, 7, 3),
+        (1, 4, 8, 1, 1),
+        (0, 4, 8, 100, 0),
+    ],
+)
+def test_batches_are_evened_out_for_the_map(
+    items: int, in_flight: int, calls: int, size: int, batches: int
+) -> None:
+    assert even_batch_size(items, 100, in_flight, calls) == size
+    assert batch_count(items, size) == batches
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    items=st.integers(0, 5000),
+    max_size=st.integers(1, MAX_PIPELINE_BATCH_SIZE),
+    in_flight=st.integers(1, MAX_PIPELINE_CONCURRENCY),
+    calls=st.integers(1, 32),
+)
+def test_even_batches_are_never_larger_nor_slower_than_full_ones(
+    items: int, max_size: int, in_flight: int, calls: int
+) -> None:
+    size = even_batch_size(items, max_size, in_flight, calls)
+    assert 1 <= size <= max_size
+
+    def model_rounds(batch_size: int) -> int:  # rounds of the Map x rounds of calls in a batch
+        return batch_count(batch_count(items, batch_size), in_flight) * batch_count(batch_size, calls)
+
+    assert model_rounds(size) <= model_rounds(max_size)
+    # and no more invocations than it takes to give every item a call in flight (or to stay <= max)
+    assert batch_count(items, size) <= max(batch_count(items, calls), batch_count(items, max_size))
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -112,3 +112,14 @@ def test_the_newsletter_follows_the_layout_with_its_catch_all(run, caplog) -> No
         "newsletter_delivery.delivery_method, "
         "newsletter_delivery.notification_email, newsletter_delivery.metrics_config.include_trend_analysis",
     ]
+
+
+def test_ingest_sizes_the_batches_for_the_map(run) -> None:
+    bundle, s3, buckets = run
+    ingested = run_ingest(
+        bundle, s3=s3, data_bucket=buckets["data"], fetcher=HttpFetcher(attempts=1), run_date=RUN_DATE,
+        pubmed_api_key=None, batch_size=5, batches_in_flight=1,
+    )  # fmt: skip
+    # 8 items, at most 5 a batch: two batches of 4 rather than 5 and 3 (the run is as long as its
+    # longest batch)
+    assert (ingested["batch_size"], ingested["batches"], ingested["batch_indexes"]) == (4, 2, [0, 1])

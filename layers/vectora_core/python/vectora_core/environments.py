@@ -31,6 +31,9 @@ BEDROCK_PROFILE_DESTINATION_REGIONS: Final = (
 # The scheduled pipeline: when it runs (EventBridge Scheduler cron, in this timezone) and for which
 # clients (those whose client_profile.frequency is the schedule's frequency).
 PIPELINE_TIMEZONE: Final = "Europe/Paris"
+# The bounds of pipeline_batch_size and pipeline_max_concurrency (and of the events that carry them).
+MAX_PIPELINE_BATCH_SIZE: Final = 500
+MAX_PIPELINE_CONCURRENCY: Final = 40
 WEEKLY_SCHEDULE: Final = (("weekly", "cron(0 6 ? * MON *)"),)  # Mondays 06:00, Paris time
 # EventBridge Scheduler's cron: six fields (minutes hours day-of-month month day-of-week year).
 _CRON: Final = re.compile(r"^cron\((\S+ ){5}\S+\)$")
@@ -148,13 +151,15 @@ class EnvConfig:
             )
 
     def _check_pipeline(self) -> None:
-        if self.pipeline_batch_size > 500:
+        if self.pipeline_batch_size > MAX_PIPELINE_BATCH_SIZE:
             raise EnvConfigError(
-                f"{self.name}: pipeline_batch_size must be 1-500, got {self.pipeline_batch_size}"
+                f"{self.name}: pipeline_batch_size must be 1-{MAX_PIPELINE_BATCH_SIZE}, "
+                f"got {self.pipeline_batch_size}"
             )
-        if self.pipeline_max_concurrency > 40:
+        if self.pipeline_max_concurrency > MAX_PIPELINE_CONCURRENCY:
             raise EnvConfigError(
-                f"{self.name}: pipeline_max_concurrency must be 1-40, got {self.pipeline_max_concurrency}"
+                f"{self.name}: pipeline_max_concurrency must be 1-{MAX_PIPELINE_CONCURRENCY}, "
+                f"got {self.pipeline_max_concurrency}"
             )
         frequencies = [frequency for frequency, _ in self.pipeline_schedules]
         if len(set(frequencies)) != len(frequencies):

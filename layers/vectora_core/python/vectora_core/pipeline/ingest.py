@@ -29,6 +29,7 @@ from vectora_core.pipeline.sources import (
 from vectora_core.pipeline.storage import (
     FailedRunError,
     batch_count,
+    even_batch_size,
     get_json_if_exists,
     item_count,
     previous_run_date,
@@ -97,12 +98,15 @@ def run_ingest(
     run_date: date,
     pubmed_api_key: str | None,
     batch_size: int = EnvConfig.pipeline_batch_size,
+    batches_in_flight: int = 1,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Fetch every selected source; one failing source is reported and the others go on.
 
-    The answer also says how normalize-score is to split the items: ``batches`` of ``batch_size``,
-    numbered ``batch_indexes`` (what the state machine's Map iterates over).
+    The answer also says how normalize-score is to split the items: ``batches`` of ``batch_size``
+    (at most the one given, evened out for ``batches_in_flight`` at a time and the client's
+    ``bedrock_concurrency``: ``even_batch_size``), numbered ``batch_indexes`` (what the state
+    machine's Map iterates over).
     """
     config = bundle.config
     report_config(bundle)
@@ -165,6 +169,9 @@ def run_ingest(
     }
     uri = put_json(s3, data_bucket, raw_key(config.client_id, run_date.isoformat()), document)
     failed = [r["source_id"] for r in reports if r["status"] == "failed"]
+    batch_size = even_batch_size(
+        len(items), batch_size, batches_in_flight, config.pipeline.bedrock_concurrency
+    )
     batches = batch_count(len(items), batch_size)
     return {
         "client_id": config.client_id,

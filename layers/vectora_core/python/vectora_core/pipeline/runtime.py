@@ -14,13 +14,15 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from vectora_core.environments import MAX_PIPELINE_BATCH_SIZE, MAX_PIPELINE_CONCURRENCY
 from vectora_core.metrics import ENV_DIMENSION, NAMESPACE, UNITS, Metric
 from vectora_core.naming import CLIENT_ID_PATTERN, MAX_CLIENT_ID, Function
 from vectora_core.pipeline.bedrock import BedrockJson
 from vectora_core.pipeline.settings import BedrockSettings, FunctionSettings
 
-# Items per normalize-score invocation, the bounds the events accept (EnvConfig sets the value).
-MAX_BATCH_SIZE = 500
+# The bounds the events accept (EnvConfig sets the values).
+MAX_BATCH_SIZE = MAX_PIPELINE_BATCH_SIZE
+MAX_BATCHES_IN_FLIGHT = MAX_PIPELINE_CONCURRENCY
 
 
 def today() -> date:
@@ -61,14 +63,16 @@ class PipelineEvent(_Event):
 
 
 class IngestEvent(PipelineEvent):
-    """ingest-v2: a run, with the batch size the answer counts batches in (the environment's if absent)."""
+    """ingest-v2: a run, with the largest batch size the answer may split it in (the environment's if
+    absent) and how many batches run at once (the state machine's Map; 1 if absent)."""
 
     EXPECTED: ClassVar[str] = (
-        '{"client_id": "lai_weekly", "run_date": "YYYY-MM-DD", "batch_size": 100} (run_date and batch_size '
-        'optional), or {"list_clients": true}'
+        '{"client_id": "lai_weekly", "run_date": "YYYY-MM-DD", "batch_size": 100, "batches_in_flight": 4} '
+        '(run_date, batch_size and batches_in_flight optional), or {"list_clients": true}'
     )
 
     batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH_SIZE)
+    batches_in_flight: int = Field(default=1, ge=1, le=MAX_BATCHES_IN_FLIGHT)
 
 
 class RunRequest(_Event):

@@ -38,6 +38,24 @@ def batch_count(items: int, batch_size: int) -> int:
     return -(-items // batch_size)
 
 
+def even_batch_size(items: int, max_size: int, in_flight: int = 1, calls_per_batch: int = 1) -> int:
+    """The batch size, at most ``max_size``, that fills every round of ``in_flight`` batches alike.
+
+    A run's batches go ``in_flight`` at a time (the state machine's Map), each with up to
+    ``calls_per_batch`` model calls in flight (the client's bedrock_concurrency). The run takes as
+    many rounds of batches as batches of ``max_size`` would, but none of them half-empty, so each
+    batch is shorter: 1,000 items, 100 at most, 4 at a time: 12 batches of 84 in 3 rounds, where 10
+    batches of 100 also take 3 rounds and leave half of the last one idle. A run too small to fill
+    every batch's calls is not split further (8 items at 8 calls a batch: one batch), since more
+    invocations would not make it shorter.
+    """
+    if items <= 0:
+        return max_size
+    rounds = batch_count(items, max_size * in_flight)
+    wanted = min(rounds * in_flight, batch_count(items, calls_per_batch))
+    return batch_count(items, max(wanted, batch_count(items, max_size)))
+
+
 def latest_curated_key(client_id: str) -> str:
     # The snapshot engine saves this exact key as the client's curated_items.json.
     return f"curated/{client_id}/curated_items.json"
