@@ -11,9 +11,10 @@ The ideal is the model's time alone at the configured concurrency: ``items x lat
 MaxConcurrency (EnvConfig.pipeline_max_concurrency) x the client's pipeline.bedrock_concurrency)``;
 the ratio is ideal / measured wall time of the execution, target >= 0.7 (exit 1 below it). Also
 printed, from the execution's history: the ``NormalizeBatches`` Map alone against the same ideal,
-the best the configuration's granularity allows (whole batches per Map slot, whole rounds of model
-calls per batch), how many batches really ran at once, and what each Lambda invocation adds to its
-model time (the Docker-free runner starts a fresh interpreter per invocation: no warm start).
+the best the configuration's granularity allows (whole batches per Map slot, as ingest sizes them,
+whole rounds of model calls per batch), how many batches really ran at once, and what each batch
+adds to its model time; and the CPU time the local AWS and the functions' execution environments
+spent on the run, against the machine's cores: the shortest wall time this machine allows.
 
     .venv/bin/python benchmarks/bench_state_machine.py [--items 1000] [--latency-ms 200]
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import threading
@@ -48,6 +50,7 @@ from local_aws.server import LocalAws  # noqa: E402
 from scripts.invoke.fixture_feeds import demo_client  # noqa: E402
 from vectora_core.config.loading import DirStore, load_client_bundle  # noqa: E402
 from vectora_core.environments import get_env_config  # noqa: E402
+from vectora_core.pipeline.storage import batch_count, even_batch_size  # noqa: E402
 from vectora_ops.config.cli import publish  # noqa: E402
 from vectora_ops.config.publish import ConfigFile, repo_files  # noqa: E402
 from vectora_ops.pipeline_runs import follow, outcome, start_run, state_machine_arn  # noqa: E402
@@ -201,34 +204,71 @@ def deploy(aws: LocalAws, work: Path) -> float:
     return time.monotonic() - started
 
 
-def run(aws: LocalAws, base_url: str, per_feed: int) -> tuple[dict[str, Any], float, list[dict[str, Any]]]:
+def _process_tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and its living descendants, from /proc (0 elsewhere)."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        pid = int(stat.parent.name)
+        parents[pid], cpu[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {root}, True
+    while grew:
+        grown = tree | {pid for pid, parent in parents.items() if parent in tree}
+        grew, tree = grown != tree, grown
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
+@dataclass(frozen=True)
+class Run:
+    record: dict[str, Any]
+    wall_s: float
+    events: list[dict[str, Any]]
+    cpu_s: float  # the local AWS and its execution environments, during the execution
+
+
+def run(aws: LocalAws, base_url: str, per_feed: int) -> Run:
     s3, sfn = aws.client("s3"), aws.client("stepfunctions")
     files = repo_files(REPO_ROOT) + bench_config_files(base_url, per_feed)
     publish(ENV, files, s3=s3, lambda_client=aws.client("lambda"))
     state_machine_arn(ENV, sfn)  # deployed, or one line saying so
+    server_pid = int((aws.running() or {}).get("pid", 0))
+    cpu_before = _process_tree_cpu_s(server_pid)
     started = time.monotonic()
     execution_arn = start_run(ENV, client_id=CLIENT_ID, run_date=RUN_DATE.isoformat(), client=sfn)
     result = outcome(follow(execution_arn, sfn))
     wall_s = time.monotonic() - started
+    cpu_s = _process_tree_cpu_s(server_pid) - cpu_before  # the environments outlive the run (warm)
     (record,) = [c for c in result.get("clients", []) if c.get("client_id") == CLIENT_ID]
     if record.get("status") != "succeeded":
         raise RuntimeError(f"the benchmark client's run failed: {record}")
-    return record, wall_s, _history(sfn, execution_arn)
+    return Run(record, wall_s, _history(sfn, execution_arn), cpu_s)
 
 
-def report(record: dict[str, Any], wall_s: float, found: Phases, latency_s: float) -> float:
+def report(measured: Run, found: Phases, latency_s: float) -> float:
     """Print the figures; returns the execution's ratio to the ideal."""
+    record, wall_s = measured.record, measured.wall_s
     env = get_env_config(ENV)
     bedrock = load_client_bundle(DirStore(REPO_ROOT), "lai_weekly").config.pipeline.bedrock_concurrency
-    items, batches = int(record["items"]), math.ceil(int(record["items"]) / env.pipeline_batch_size)
+    items = int(record["items"])
+    size = even_batch_size(items, env.pipeline_batch_size, env.pipeline_max_concurrency, bedrock)
+    batches = batch_count(items, size)
     in_flight = env.pipeline_max_concurrency * bedrock
     ideal_s = items * latency_s / in_flight
     # whole batches per Map slot, whole rounds of bedrock_concurrency calls per batch
-    rounds = math.ceil(min(items, env.pipeline_batch_size) / bedrock)
+    rounds = math.ceil(min(items, size) / bedrock)
     granular_s = math.ceil(batches / env.pipeline_max_concurrency) * rounds * latency_s
     ratio = ideal_s / wall_s
     per_batch_s = found.batch_busy_s / batches if batches else 0.0
-    print(f"items: {items} in {batches} batches of {env.pipeline_batch_size}, {record['kept']} kept")
+    cores = os.cpu_count() or 1
+    print(
+        f"items: {items} in {batches} batches of {size} (at most {env.pipeline_batch_size}), "
+        f"{record['kept']} kept"
+    )
     print(
         f"concurrency: Map {env.pipeline_max_concurrency} x bedrock_concurrency {bedrock} = {in_flight} "
         f"model calls in flight; stubbed latency {latency_s * 1000:.0f} ms"
@@ -241,8 +281,15 @@ def report(record: dict[str, Any], wall_s: float, found: Phases, latency_s: floa
     print(
         f"batches in flight at once: {found.peak_batches} (Map allows {env.pipeline_max_concurrency}); "
         f"a batch took {per_batch_s:.2f} s for {rounds * latency_s:.2f} s of model time "
-        f"(+{per_batch_s - rounds * latency_s:.2f} s: a fresh interpreter per invocation, S3, scoring)"
+        f"(+{per_batch_s - rounds * latency_s:.2f} s: execution environments' start, S3, scoring, the "
+        "local AWS's own work)"
     )
+    if measured.cpu_s:
+        print(
+            f"CPU of the local AWS and the functions during the run: {measured.cpu_s:.1f} s on {cores} "
+            f"core(s): no run here is shorter than {measured.cpu_s / cores:.2f} s "
+            f"(ratio at most {ideal_s * cores / measured.cpu_s:.2f} on this machine)"
+        )
     if found.peak_batches < min(batches, env.pipeline_max_concurrency):
         print("the local AWS ran fewer batches at once than the Map allows: the ratio measures that too")
     verdict = "OK" if ratio >= TARGET_RATIO else "BELOW TARGET"
@@ -265,8 +312,8 @@ def main() -> int:
         print(f"local AWS on {aws.endpoint_url} (state: {work}), {LATENCY_ENV}={args.latency_ms}")
         print(f"deploy {ENV} (cdk bootstrap + deploy --all): {deploy(aws, work):.0f} s")
         with serving_feeds(per_feed) as base_url:
-            record, wall_s, events = run(aws, base_url, per_feed)
-        ratio = report(record, wall_s, phases(events), args.latency_ms / 1000)
+            measured = run(aws, base_url, per_feed)
+        ratio = report(measured, phases(measured.events), args.latency_ms / 1000)
     finally:
         aws.stop()
     return 0 if ratio >= TARGET_RATIO else 1
