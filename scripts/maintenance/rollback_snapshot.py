@@ -7,8 +7,10 @@
 Validates the snapshot (complete, the checksum of every file), snapshots the current state as
 ``pre_rollback_…``, restores, re-reads and compares. On failure the ``pre_rollback_…`` state is put
 back and the exit status is 1. ``--dry-run`` prints the changes and changes nothing. prod needs
-``--approve "<who>"``. Every attempt is recorded in the backups bucket under ``audit/rollbacks/``
-(or ``DIR/audit/rollbacks/`` with ``--local DIR``); a malformed command line (exit 2) is not.
+``--approve "<who>"``. It holds the environment's lock (the one deploy and promotion take): while
+another operation holds it, the rollback is refused, naming the holder. Every attempt is recorded
+in the backups bucket under ``audit/rollbacks/`` (or ``DIR/audit/rollbacks/`` with ``--local
+DIR``); a malformed command line (exit 2) is not.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import sys
 from collections.abc import Sequence
 
 from vectora_ops import cli as _cli
+from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.promotion.lock import EnvironmentLock
 from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, RollbackReport, SnapshotEngine
 from vectora_ops.snapshots.ids import check_ref, parse_components
 
@@ -58,9 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
     _cli.add_local(p)
     args = p.parse_args(argv)
+    # The environment's lock, the one deploy and promotion take: a rollback never runs beside them.
+    # A rollback into a local store (--local) changes no environment.
+    lock = (
+        None
+        if args.local
+        else EnvironmentLock(EnvClients(args.env), f"rollback {args.env} to {args.snapshot}")
+    )
     with _cli.progress_display() as progress:
         engine = SnapshotEngine.open(args.env, local=args.local, progress=progress)
-        report = engine.rollback(args.snapshot, args.components, approve=args.approve, dry_run=args.dry_run)
+        report = engine.rollback(
+            args.snapshot, args.components, approve=args.approve, dry_run=args.dry_run, lock=lock
+        )
     print_report(args.env, report)
     return 0
 

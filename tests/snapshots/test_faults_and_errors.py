@@ -16,6 +16,8 @@ import pytest
 
 from tests.snapshots.conftest import BACKUPS_BUCKET, CONFIG_BUCKET, ENV, DevState, engine, run_script, session
 from tests.support.cli_cases import ERROR_CASES, USAGE
+from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.promotion.lock import LOCK_KEY, EnvironmentLock
 from vectora_ops.snapshots import RollbackError, SnapshotError
 from vectora_ops.snapshots.restore.s3_objects import S3ObjectsPlanner
 
@@ -133,6 +135,51 @@ def test_a_tampered_file_of_another_component_refuses_the_rollback(
     ]
     entry = json.loads(dev_state.get(audit_key, BACKUPS_BUCKET) or b"{}")
     assert entry["outcome"] == "refused" and canonical_key in entry["error"]
+
+
+def test_a_rollback_while_another_operation_holds_the_lock_is_refused_and_audited(
+    dev_state: DevState,
+) -> None:
+    # given: a snapshot of the client's config, the config changed since, and a promotion holding
+    # dev's lock
+    dev_state.put(dev_state.client_key, b"client_id: saved\n")
+    snapshot_id = engine().create("locked", client=dev_state.client_id, components=["client_config"])
+    dev_state.put(dev_state.client_key, b"client_id: changed\n")
+    before = fingerprint(dev_state)
+    rollback = (
+        "rollback_snapshot.py",
+        "--snapshot",
+        snapshot_id,
+        "--env",
+        ENV,
+        "--components",
+        "client_config",
+    )
+    promotion = EnvironmentLock(EnvClients(ENV), "promote (a test holding the lock)")
+    promotion.acquire()
+    try:
+        # when
+        refused = run_script(dev_state.aws, *rollback)
+        # a dry run changes nothing: it needs no lock
+        dry_run = run_script(dev_state.aws, *rollback, "--dry-run")
+    finally:
+        promotion.release()
+    # then: refused in one line naming the holder, nothing changed, the refusal audited
+    assert refused.code == 1, refused
+    assert refused.stderr.strip().startswith(f"error: {ENV} is locked by ")
+    assert "promote (a test holding the lock)" in refused.stderr and refused.stderr.count("\n") == 1
+    assert fingerprint(dev_state) == before
+    audits = [
+        json.loads(dev_state.get(k, BACKUPS_BUCKET) or b"{}")
+        for k in dev_state.keys("audit/rollbacks/", BACKUPS_BUCKET)
+        if k.endswith(f"_{snapshot_id}.json")
+    ]
+    assert [a["outcome"] for a in audits].count("refused: environment locked") == 1
+    assert dry_run.code == 0 and "1 would change" in dry_run.stdout, dry_run
+    # and once the lock is released, the same rollback goes through (and leaves no lock behind)
+    assert run_script(dev_state.aws, *rollback).code == 0
+    assert dev_state.get(dev_state.client_key) == b"client_id: saved\n"
+    assert dev_state.get(LOCK_KEY, BACKUPS_BUCKET) is None
 
 
 def test_every_bad_file_is_named_in_one_line(dev_state: DevState) -> None:

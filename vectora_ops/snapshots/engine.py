@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from vectora_ops.errors import one_line
+from vectora_ops.errors import OperationError, one_line
 from vectora_ops.snapshots import restore
 from vectora_ops.snapshots.aws import Aws
 from vectora_ops.snapshots.capture import Capture, NullStore, check_client_exists, readme
@@ -221,6 +221,7 @@ class SnapshotEngine:
         components: Components = None,
         approve: str | None = None,
         dry_run: bool = False,
+        lock: contextlib.AbstractContextManager[object] | None = None,
     ) -> RollbackReport:
         """Restore ``components`` (default: all but stacks) from ``snapshot`` (an id, or a glob for
         its newest complete match).
@@ -228,6 +229,11 @@ class SnapshotEngine:
         Raises SnapshotError (nothing changed) when the request or the snapshot is refused, and
         RollbackError when a step failed after the pre-rollback snapshot (``restored`` tells
         whether the previous state was put back). Every attempt is audited.
+
+        ``lock``: the environment's lock (``vectora_ops.promotion.lock.EnvironmentLock``, the one
+        deploy and promotion take), held from validation to verification unless this is a dry run;
+        an operation that already holds it (a promotion rolling back) passes none. Taken by another
+        operation: refused (audited), nothing changed.
         """
         ref = check_ref(snapshot)
         chosen = check_components(components, default=DEFAULT_ROLLBACK_COMPONENTS)
@@ -238,38 +244,57 @@ class SnapshotEngine:
                 f'rollback in {self.env} needs --approve "<who>" (recorded in the audit log); '
                 "nothing was changed"
             )
-        # 1. Validate the whole snapshot and plan the restore. Both only read: nothing changed yet.
-        try:
-            metadata = self.verify(resolve_snapshot_id(self.store, self.env, ref))
-            chosen = held_components(metadata, chosen, explicit=components is not None)
-            audit.resolved(metadata.snapshot_id, chosen)
-            source = restore.Source(self.store, metadata)
-            plan = restore.plan(self.aws, source, chosen)
-        except Exception as err:
-            audit.record("refused", error=failure_reason(err))
-            raise
-        report = RollbackReport(
-            metadata.snapshot_id, self.env, chosen, dry_run, [str(c) for c in plan.changes], plan.notes
-        )
-        if dry_run or not plan.changes:
-            report.verified = not plan.changes
-            report.audit = audit.record("dry-run" if dry_run else "nothing to change", changes=report.changes)
+        with self._holding(None if dry_run else lock, audit):
+            # 1. Validate the whole snapshot and plan the restore. Both only read: nothing changed yet.
+            try:
+                metadata = self.verify(resolve_snapshot_id(self.store, self.env, ref))
+                chosen = held_components(metadata, chosen, explicit=components is not None)
+                audit.resolved(metadata.snapshot_id, chosen)
+                source = restore.Source(self.store, metadata)
+                plan = restore.plan(self.aws, source, chosen)
+            except Exception as err:
+                audit.record("refused", error=failure_reason(err))
+                raise
+            report = RollbackReport(
+                metadata.snapshot_id, self.env, chosen, dry_run, [str(c) for c in plan.changes], plan.notes
+            )
+            if dry_run or not plan.changes:
+                report.verified = not plan.changes
+                report.audit = audit.record(
+                    "dry-run" if dry_run else "nothing to change", changes=report.changes
+                )
+                return report
+            # 2. Snapshot the current state.
+            report.pre_rollback_id = pre_id = self._pre_rollback_snapshot(metadata, chosen, audit)
+            # 3. Restore, 4. verify: the plan computed again must be empty. Any failure, an
+            # interruption too, puts the pre-rollback state back.
+            try:
+                restore.apply_changes(plan.changes, self.aws.workers, self._reporter, "restore")
+                remaining = restore.plan(self.aws, source, chosen).changes
+                if remaining:
+                    raise SnapshotError(
+                        f"verification failed: {remaining[0]} still differs from the snapshot"
+                    )
+                report.verified = True
+            except (Exception, KeyboardInterrupt) as err:
+                raise self._undo(pre_id, chosen, audit, failure_reason(err)) from err
+            report.warnings = drift_warnings(self.env, metadata.snapshot_id, plan.changes)
+            report.audit = audit.record("succeeded", changes=report.changes, pre_rollback=pre_id)
             return report
-        # 2. Snapshot the current state.
-        report.pre_rollback_id = pre_id = self._pre_rollback_snapshot(metadata, chosen, audit)
-        # 3. Restore, 4. verify: the plan computed again must be empty. Any failure, an
-        # interruption too, puts the pre-rollback state back.
-        try:
-            restore.apply_changes(plan.changes, self.aws.workers, self._reporter, "restore")
-            remaining = restore.plan(self.aws, source, chosen).changes
-            if remaining:
-                raise SnapshotError(f"verification failed: {remaining[0]} still differs from the snapshot")
-            report.verified = True
-        except (Exception, KeyboardInterrupt) as err:
-            raise self._undo(pre_id, chosen, audit, failure_reason(err)) from err
-        report.warnings = drift_warnings(self.env, metadata.snapshot_id, plan.changes)
-        report.audit = audit.record("succeeded", changes=report.changes, pre_rollback=pre_id)
-        return report
+
+    @staticmethod
+    def _holding(
+        lock: contextlib.AbstractContextManager[object] | None, audit: RollbackAudit
+    ) -> contextlib.ExitStack:
+        """``lock`` taken (released when the stack closes); a refusal to take it is audited."""
+        held = contextlib.ExitStack()
+        if lock is not None:
+            try:
+                held.enter_context(lock)
+            except OperationError as err:  # another operation holds it (the message names it)
+                audit.record("refused: environment locked", error=one_line(err))
+                raise
+        return held
 
     def _pre_rollback_snapshot(
         self, metadata: SnapshotMetadata, chosen: tuple[str, ...], audit: RollbackAudit
