@@ -20,12 +20,13 @@ from vectora_constructs.pipeline_function import PipelineFunction
 from vectora_constructs.pipeline_schedule import PipelineSchedules
 from vectora_constructs.pipeline_state_machine import PipelineStateMachine
 from vectora_constructs.python_layers import requirements_layer, source_layer
-from vectora_constructs.reinforced_alarms import REINFORCED_PARAMETER, ReinforcedAlarms
+from vectora_constructs.reinforced_alarms import ReinforcedAlarms
 from vectora_core import RUNTIME_VERSION
 from vectora_core.environments import EnvConfig
 from vectora_core.functions import FUNCTIONS, FunctionSpec
 from vectora_core.naming import (
     ALARM_TOPIC,
+    REINFORCED_PARAMETER,
     Function,
     Layer,
     Pipeline,

@@ -21,13 +21,10 @@ from constructs import Construct
 from vectora_constructs.pipeline_alarms import PERIOD
 from vectora_core.environments import EnvConfig
 from vectora_core.metrics import NAMESPACE, Metric, dimensions
-from vectora_core.naming import resource_name
+from vectora_core.naming import REINFORCED_PARAMETER, resource_name
 
-# S1-runtime's CloudFormation parameter (epoch seconds; 0: never) that a promotion into an environment
-# with post_promotion_watch_hours sets to the end of its watch window. Plain deploys keep the previous
-# value (the CDK CLI re-uses a parameter it is not given). vectora_ops.promotion.watch names it too;
-# a template test ties the two.
-REINFORCED_PARAMETER = "ReinforcedMonitoringUntil"
+# REINFORCED_PARAMETER (vectora_core.naming): set by a promotion to the end of its watch window; plain
+# deploys keep the previous value (the CDK CLI re-uses a parameter it is not given).
 # "IF(EPOCH(m) < until, m, 0)": CloudWatch metric math's EPOCH() is each datapoint's time in epoch
 # seconds, so the expression is the metric before the deadline and 0 after it - an alarm on it can
 # breach only during the watch, and ends by itself.

@@ -14,9 +14,8 @@ import pytest
 
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import SPEC_STAGE_TO_PROD, Run, World
-from vectora_core.naming import Function, StackComponent, resource_name
+from vectora_core.naming import REINFORCED_PARAMETER, Function, StackComponent, resource_name
 from vectora_ops.promotion.records import parse_iso
-from vectora_ops.promotion.watch import REINFORCED_PARAMETER
 
 PROMOTE = ("promote_stage_to_prod.sh", "--client", "lai_weekly", "--approve")
 APPROVER = {"VECTORA_APPROVER": "Olga Ops"}

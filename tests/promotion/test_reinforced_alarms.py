@@ -16,10 +16,8 @@ from stacks import build_environment
 from stacks.context import with_alarm_emails
 from tests.promotion.support import REPO_ROOT
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
-from vectora_constructs.reinforced_alarms import REINFORCED_PARAMETER
 from vectora_core.environments import ENVIRONMENTS
-from vectora_core.naming import Function
-from vectora_ops.promotion import watch
+from vectora_core.naming import REINFORCED_PARAMETER, Function
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +39,6 @@ def reinforced(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_parameter_the_promotion_sets_is_the_one_the_stack_declares(runtime_templates: dict) -> None:
-    assert watch.REINFORCED_PARAMETER == REINFORCED_PARAMETER
     parameter = runtime_templates["prod"]["Parameters"][REINFORCED_PARAMETER]
     assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 0, 0)
     for env in ("dev", "stage"):

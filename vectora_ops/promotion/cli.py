@@ -19,7 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-from vectora_core.naming import StackComponent
+from vectora_core.naming import REINFORCED_PARAMETER, StackComponent
 from vectora_ops import cli
 from vectora_ops.cli import client_id_type
 from vectora_ops.errors import UsageError
@@ -32,7 +32,7 @@ from vectora_ops.promotion.promote import Outcome, Promotion, Request
 from vectora_ops.promotion.records import iso, latest_deployment, write_audit
 from vectora_ops.promotion.render import gates_table, plan_tables, rows_table
 from vectora_ops.promotion.state import read_state
-from vectora_ops.promotion.watch import REINFORCED_PARAMETER, current_watch, human
+from vectora_ops.promotion.watch import current_watch, human
 
 ALARM_EMAILS_ENV = "VECTORA_ALARM_EMAILS"
 

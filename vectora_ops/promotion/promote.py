@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from vectora_core.environments import get_env_config
-from vectora_core.naming import StackComponent
+from vectora_core.naming import REINFORCED_PARAMETER, StackComponent
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.errors import OperationError
@@ -61,7 +61,7 @@ from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.state import ConfigObject, EnvState, client_of, read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
 from vectora_ops.promotion.templates import diff_templates
-from vectora_ops.promotion.watch import REINFORCED_PARAMETER, current_watch, epoch, watch_until
+from vectora_ops.promotion.watch import current_watch, epoch, watch_until
 
 Clock = Callable[[], datetime]
 SessionFactory = Callable[[str], Any]

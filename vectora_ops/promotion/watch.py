@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
 
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import DeploymentRecord, latest_where, parse_iso
-
-REINFORCED_PARAMETER: Final = "ReinforcedMonitoringUntil"
 
 
 @dataclass(frozen=True)

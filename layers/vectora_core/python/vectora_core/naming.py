@@ -84,6 +84,10 @@ class StackComponent(StrEnum):
 # snapshot resource calls it. A component like a pipeline function's, so ``resource_name``,
 # ``role_name`` and ``log_group_name`` apply as for any function.
 SNAPSHOT_FUNCTION: Final = "pre-update-snapshot"
+# S1-runtime's CloudFormation parameter (epoch seconds; 0: never) that a promotion into an environment
+# with post_promotion_watch_hours sets to the end of its watch window: the reinforced alarms
+# (vectora_constructs.reinforced_alarms) breach only until then.
+REINFORCED_PARAMETER: Final = "ReinforcedMonitoringUntil"
 # The environment's alarm topic (S1-runtime, stage and prod): ``vectora-inbox-alarms-{env}``.
 ALARM_TOPIC: Final = "alarms"
 
