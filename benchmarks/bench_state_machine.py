@@ -205,7 +205,9 @@ def deploy(aws: LocalAws, work: Path) -> float:
 
 
 def _process_tree_cpu_s(root: int) -> float:
-    """CPU seconds (user + system) of ``root`` and its living descendants, from /proc (0 elsewhere)."""
+    """CPU seconds (user + system) of ``root`` and its descendants, from /proc (0 elsewhere): the
+    living ones' own, plus what each has of its children that ended (an execution environment that
+    served one invocation, with ``LOCAL_AWS_LAMBDA_WARM=0``)."""
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -215,7 +217,8 @@ def _process_tree_cpu_s(root: int) -> float:
         except OSError:
             continue  # gone meanwhile
         pid = int(stat.parent.name)
-        parents[pid], cpu[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        # fields after the name: utime, stime, cutime, cstime are the 12th to 15th
+        parents[pid], cpu[pid] = int(fields[1]), sum(int(f) for f in fields[11:15]) / tick
     tree, grew = {root}, True
     while grew:
         grown = tree | {pid for pid, parent in parents.items() if parent in tree}
