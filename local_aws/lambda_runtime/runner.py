@@ -335,7 +335,6 @@ def _run(
             }
             return InvocationResult(json.dumps(error), True, _read_log(log_path), warm)
         except workers.RuntimeExited as exited:
-            environment.end()
             error = {"errorMessage": str(exited), "errorType": "Runtime.ExitError"}
             return InvocationResult(json.dumps(error), True, _read_log(log_path), warm)
         workers.POOL.give_back(key, environment)

@@ -41,7 +41,6 @@ class RuntimeExited(Exception):
 
     def __init__(self, returncode: int | None) -> None:
         super().__init__(f"Runtime exited with status {returncode} before answering")
-        self.returncode = returncode
 
 
 def warm_enabled() -> bool:
@@ -54,10 +53,9 @@ def warm_enabled() -> bool:
 
 @dataclass
 class Environment:
-    """One running ``bootstrap.py``: its process, and how many invocations it has served."""
+    """One running ``bootstrap.py``: its process, and when it last answered."""
 
     process: subprocess.Popen[str]
-    served: int = 0
     last_used: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -75,7 +73,8 @@ class Environment:
         return cls(process)
 
     def invoke(self, request: dict[str, object], timeout_s: float) -> tuple[int, str]:
-        """Send one invocation and wait for its answer: ``(status, payload)``."""
+        """Send one invocation and wait for its answer: ``(status, payload)``. On InvocationTimeout
+        and RuntimeExited the environment has been ended."""
         stdin, stdout = self.process.stdin, self.process.stdout
         if stdin is None or stdout is None:  # never: both are pipes (start)
             raise RuntimeExited(self.process.poll())
@@ -83,17 +82,21 @@ class Environment:
             stdin.write(json.dumps(request) + "\n")
             stdin.flush()
         except OSError:  # BrokenPipeError included: it has exited
-            raise RuntimeExited(self.process.wait()) from None
+            raise self._exited() from None
         line = _read_line(stdout, timeout_s)
         if line is None:
             self.end()
             raise InvocationTimeout
         if not line:
-            raise RuntimeExited(self.process.wait())
-        self.served += 1
+            raise self._exited()
         self.last_used = time.monotonic()
         answer = json.loads(line)
         return int(answer["status"]), str(answer["payload"])
+
+    def _exited(self) -> RuntimeExited:
+        returncode = self.process.wait()
+        self.end()  # its pipes
+        return RuntimeExited(returncode)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -161,10 +164,6 @@ class Pool:
                 for environment in free:
                     environment.end()
             self._free = {}
-
-    def free_count(self) -> int:
-        with self._lock:
-            return sum(len(free) for free in self._free.values())
 
 
 POOL: Final = Pool()
