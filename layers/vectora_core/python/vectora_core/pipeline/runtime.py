@@ -20,10 +20,6 @@ from vectora_core.naming import CLIENT_ID_PATTERN, MAX_CLIENT_ID, Function
 from vectora_core.pipeline.bedrock import BedrockJson
 from vectora_core.pipeline.settings import BedrockSettings, FunctionSettings
 
-# The bounds the events accept (EnvConfig sets the values).
-MAX_BATCH_SIZE = MAX_PIPELINE_BATCH_SIZE
-MAX_BATCHES_IN_FLIGHT = MAX_PIPELINE_CONCURRENCY
-
 
 def today() -> date:
     """A run's date when the event gives none: today, in UTC."""
@@ -71,8 +67,8 @@ class IngestEvent(PipelineEvent):
         '(run_date, batch_size and batches_in_flight optional), or {"list_clients": true}'
     )
 
-    batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH_SIZE)
-    batches_in_flight: int = Field(default=1, ge=1, le=MAX_BATCHES_IN_FLIGHT)
+    batch_size: int | None = Field(default=None, ge=1, le=MAX_PIPELINE_BATCH_SIZE)
+    batches_in_flight: int = Field(default=1, ge=1, le=MAX_PIPELINE_CONCURRENCY)
 
 
 class RunRequest(_Event):
@@ -120,7 +116,7 @@ class NormalizeEvent(PipelineEvent):
     )
 
     batch: int | None = Field(default=None, ge=0)
-    batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH_SIZE)
+    batch_size: int | None = Field(default=None, ge=1, le=MAX_PIPELINE_BATCH_SIZE)
     merge: bool = False
     batches: int | None = Field(default=None, ge=0)
 
