@@ -6,6 +6,7 @@ python -m local_aws status        is it running, where
 python -m local_aws logs [-n N]   tail of its log
 python -m local_aws deploy --env dev   `make local`: start, bootstrap, deploy, publish, invoke
 python -m local_aws patches       the project's fixes to moto, one line each
+python -m local_aws recordings    what the functions' HTTP(S) requests are answered with
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--env", required=True, help="environment to deploy (dev, stage or prod)")
     sub.add_parser("patches", help="list the fixes applied to moto")
+    sub.add_parser("recordings", help="list what the local internet answers (local_aws/recordings/)")
     return parser
 
 
@@ -60,6 +62,10 @@ def _run(args: argparse.Namespace) -> int:
 
         serve(args.port, args.serve_state_dir.resolve())
         return 0
+    if args.command == "recordings":
+        from local_aws.internet.listing import print_recordings
+
+        return print_recordings(args.state_dir, sys.stdout)
     if args.command == "patches":
         from local_aws.patches import PATCHES
 

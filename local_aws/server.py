@@ -75,6 +75,9 @@ def serve(port: int, state_dir: Path) -> None:
 
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    from local_aws import internet
+
+    internet.start(state_dir)  # the functions' HTTP(S) answered from recordings
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     logging.getLogger("local_aws").info(

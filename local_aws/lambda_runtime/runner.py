@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_aws import settings
+from local_aws import internet, settings
 from local_aws.lambda_runtime import compat, workers
 
 # Interpreter start-up and imports are not part of the function's own timeout on AWS either.
@@ -234,6 +234,7 @@ def _function_env(fn: Any, task_root: Path) -> dict[str, str]:
     env.update({str(k): str(v) for k, v in (fn.environment_vars or {}).items()})
     # Set last: a function variable cannot point the handler away from the emulator.
     env.update(settings.client_env(server.port, fn.region))
+    env.update(internet.function_env())  # proxy + CA of the local internet (local_aws/internet)
     env.pop("CDK_DEFAULT_ACCOUNT")
     env.pop("CDK_DEFAULT_REGION")
     env["AWS_SESSION_TOKEN"] = "test"  # noqa: S105  # dummy, like the role credentials on AWS
