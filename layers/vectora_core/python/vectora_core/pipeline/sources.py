@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeAlias
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
 import requests
@@ -27,6 +27,9 @@ USER_AGENT = "vectora-inbox/2 (+https://github.com/vectora-inbox; newsletter ing
 PUBMED_TOOL = "vectora-inbox"
 MAX_TEXT_CHARS = 4000
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# Query parameters that carry a credential (PubMed's API key): never in an error, a log or a report.
+SECRET_PARAMS = frozenset({"api_key"})
+REDACTED = "***"
 TRACKING_PARAMS = re.compile(r"^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref)$", re.IGNORECASE)
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
 # A news item as a source yields it and raw/ stores it (item_id, source_id, title, url, text, ...).
@@ -73,12 +76,23 @@ class HttpFetcher:
         self.sleep = sleep
 
     def get(self, url: str, params: dict[str, str] | None = None) -> bytes:
+        """The body of a 2xx answer; else a SourceError whose text holds no credential.
+
+        This is where a URL with credentials is built (requests joins ``url`` and ``params``), so
+        this is where they are taken out again: whatever the failure (connection, timeout,
+        redirect, status), its text may quote the full URL (urllib3 does: ``...with url:
+        /esearch.fcgi?...&api_key=...``), and it reaches the function's log and the run's report.
+        """
+        secrets = _secrets(url, params)
         last = ""
         for attempt in range(1, self.attempts + 1):
             try:
                 response = self.session.get(url, params=params, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as err:
                 last = f"{type(err).__name__}: {err}"
+            except requests.RequestException as err:  # redirect loop, bad redirect, truncated body
+                last = f"{type(err).__name__}: {err}"
+                break
             else:
                 if response.status_code < 300:
                     return response.content
@@ -87,13 +101,34 @@ class HttpFetcher:
                     break
             if attempt < self.attempts:
                 self.sleep(self.backoff_s * 2 ** (attempt - 1))
-        raise SourceError(f"GET {_without_secrets(url)} failed after {attempt} attempt(s): {last}")
+        # Raised outside the except blocks: no chained exception carries the original text along.
+        message = f"GET {_without_secrets(url)} failed after {attempt} attempt(s): {last}"
+        raise SourceError(redact(message, secrets))
+
+
+def _secrets(url: str, params: dict[str, str] | None) -> set[str]:
+    """The credential values of a request: secret parameters (given or in the URL), a URL password."""
+    parts = urlsplit(url)
+    pairs = [*parse_qsl(parts.query), *(params or {}).items()]
+    found = {value for key, value in pairs if key in SECRET_PARAMS and value}
+    if parts.password:
+        found |= {parts.password, unquote(parts.password)}
+    return found
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced, as written or URL-encoded (how a URL quotes it)."""
+    for secret in sorted(secrets, key=len, reverse=True):  # longest first: one may contain another
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            text = text.replace(form, REDACTED)
+    return text
 
 
 def _without_secrets(url: str) -> str:
     parts = urlsplit(url)
-    query = [(k, "***" if k == "api_key" else v) for k, v in parse_qsl(parts.query)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    query = [(k, REDACTED if k in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query)]
+    netloc = parts.netloc.rpartition("@")[2]  # no user:password@
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
 
 def clean_text(value: str | None) -> str:
