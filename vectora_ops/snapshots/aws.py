@@ -79,6 +79,9 @@ class Aws:
         return self.bucket(Bucket.BACKUPS)
 
     def bucket_exists(self, bucket: str) -> bool:
+        """HeadBucket: for callers that may list the whole bucket (AWS authorizes HeadBucket as
+        ``s3:ListBucket`` with no ``s3:prefix``, so a role whose listing is limited to prefixes gets
+        403, not an answer). Such a role uses ``list_objects_if_bucket`` instead."""
         try:
             self.s3.head_bucket(Bucket=bucket)
         except ClientError as err:
@@ -102,6 +105,21 @@ class Aws:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             objects.extend(page.get("Contents", []))
         return objects
+
+    def list_objects_if_bucket(self, bucket: str, prefix: str) -> list[dict[str, Any]] | None:
+        """``list_objects``, or None when the bucket does not exist (S3 answers NoSuchBucket).
+
+        The existence check of a role that may list ``bucket`` under some prefixes only (the
+        pre-update snapshot's on the config and data buckets): the listing under ``prefix`` is what
+        its policy allows, where HeadBucket needs ``s3:ListBucket`` on the whole bucket. One request
+        instead of two, too.
+        """
+        try:
+            return self.list_objects(bucket, prefix)
+        except ClientError as err:
+            if is_not_found(err):
+                return None
+            raise
 
 
 def is_stack_missing(err: ClientError) -> bool:

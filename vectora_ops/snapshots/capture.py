@@ -117,10 +117,13 @@ class Capture:
         bucket = self.aws.bucket(scope.bucket_component)
         summary: dict[str, Any] = {"source": scope.describe(bucket), "client": self.client}
         self.contents[component] = summary
-        if not self.aws.bucket_exists(bucket):
+        # Listed under the scope's prefix, never HeadBucket: the snapshot role may list these buckets
+        # under the prefixes it copies only (see Aws.list_objects_if_bucket).
+        listed = self.aws.list_objects_if_bucket(bucket, scope.list_prefix)
+        if listed is None:
             summary.update(absent=True, reason=f"bucket {bucket} does not exist")
             return []
-        objects = [o for o in self.aws.list_objects(bucket, scope.list_prefix) if scope.matches(o["Key"])]
+        objects = [o for o in listed if scope.matches(o["Key"])]
         summary.update(absent=not objects, objects=len(objects), bytes=sum(int(o["Size"]) for o in objects))
         if not objects:
             summary["reason"] = "no object under the prefix"
@@ -333,9 +336,10 @@ class NullStore:
 
 def check_client_exists(aws: Aws, client: str) -> None:
     bucket = aws.bucket(Bucket.CONFIG)
-    if not aws.bucket_exists(bucket):
+    listed = aws.list_objects_if_bucket(bucket, "clients/")
+    if listed is None:
         raise SnapshotError(f"unknown client {client!r}: config bucket {bucket} does not exist")
-    known = sorted(filter(None, (client_of(o["Key"]) for o in aws.list_objects(bucket, "clients/"))))
+    known = sorted(filter(None, (client_of(o["Key"]) for o in listed)))
     if client not in known:
         raise SnapshotError(
             f"unknown client {client!r}: no clients/{client}.yaml in {bucket} "
