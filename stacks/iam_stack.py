@@ -143,16 +143,22 @@ class IamStack(VectoraStack):
             statements.append(
                 ("ReadObjects", ["s3:GetObject"], [object_arn(b, env, p) for b, p in access.reads], None)
             )
-            for index, component in enumerate(sorted({b for b, _ in access.reads})):
-                prefixes = [f"{p}*" for b, p in access.reads if b == component]
-                statements.append(
-                    (
-                        f"ListReadPrefixes{index}",
-                        ["s3:ListBucket"],
-                        [bucket_arn(component, env)],
-                        {"StringLike": {"s3:prefix": prefixes}},
-                    )
+            # Listing without an s3:prefix condition, on each bucket the function reads. A read of a
+            # key that does not exist is answered 404 NoSuchKey only to a caller that may
+            # s3:ListBucket the bucket, and S3 evaluates that with no s3:prefix in the context: a
+            # prefix-conditioned listing does not count, and the answer is 403 AccessDenied. Every
+            # bucket a function reads has a "not there yet" path its code relies on (a config not
+            # published, the first run of a day, an empty run, an empty newsletter), so each must
+            # be listable whole. What this adds is the key names (never the contents) of the other
+            # prefixes of those buckets; reads stay limited to the function's prefixes.
+            statements.append(
+                (
+                    "ListReadBuckets",
+                    ["s3:ListBucket"],
+                    [bucket_arn(b, env) for b in sorted({b for b, _ in access.reads})],
+                    None,
                 )
+            )
         if access.writes:
             statements.append(
                 ("WriteObjects", ["s3:PutObject"], [object_arn(b, env, p) for b, p in access.writes], None)

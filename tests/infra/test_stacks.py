@@ -440,6 +440,30 @@ def test_s3_access_is_scoped_to_each_functions_prefixes(assembly: CloudAssembly,
     assert "backups" not in everything and "s3:DeleteObject" not in everything
 
 
+def test_a_missing_key_reads_as_404_in_every_bucket_a_function_reads(
+    assembly: CloudAssembly, env: str
+) -> None:
+    """S3 answers a GetObject/HeadObject of a missing key with 404 only to a caller that may
+    s3:ListBucket the bucket with no s3:prefix in the request (else 403 AccessDenied, which the code
+    does not take for "not there yet"): each bucket a role reads a key of is listable unconditioned."""
+    for role, role_statements in _statements(assembly, env).items():
+        read_buckets = {
+            r.split("/", 1)[0]
+            for s in role_statements
+            if "s3:GetObject" in _listify(s["Action"])
+            for r in _resolved_resources(s)
+        }
+        listable = {
+            r
+            for s in role_statements
+            if "s3:ListBucket" in _listify(s["Action"]) and "Condition" not in s
+            for r in _resolved_resources(s)
+        }
+        assert read_buckets and read_buckets <= listable, f"{role}: {sorted(read_buckets - listable)}"
+        # and nothing else: the buckets it reads, not the backups or another environment's
+        assert listable == read_buckets, role
+
+
 # --- tags -----------------------------------------------------------------------------------------
 
 
