@@ -1,13 +1,15 @@
 """Audit records: where they go and how their keys are built from user input, safely.
 
 Every attempt to change an environment (rollback, promotion, deploy) appends one JSON record in
-that environment's backups bucket under ``audit/<kind>/``. Keys are built only from validated
-values or from ``safe_label()``, never from raw input: a snapshot id such as
+that environment's backups bucket under ``audit/<kind>/``; so does every archive of snapshots
+(``audit/archives/``: it moves the environment's backups out of immediate reach). Keys are built
+only from validated values or from ``safe_label()``, never from raw input: a snapshot id such as
 ``../../etc`` must not become a path outside the audit folder or a key with ``..`` segments.
 """
 
 from __future__ import annotations
 
+import getpass
 import re
 from datetime import UTC, datetime
 from typing import Final
@@ -15,6 +17,14 @@ from typing import Final
 AUDIT_PREFIX: Final = "audit/"
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_LABEL: Final = 100
+
+
+def operator() -> str:
+    """Who runs the operation (the login name), for the record; ``unknown`` where there is none."""
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001  # no user database in a container: the audit still gets written
+        return "unknown"
 
 
 def safe_label(text: str, max_len: int = MAX_LABEL) -> str:

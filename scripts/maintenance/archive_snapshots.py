@@ -1,6 +1,10 @@
 """Move old prod snapshots to the Glacier storage class (idempotent; metadata stays readable).
 
-python scripts/maintenance/archive_snapshots.py --env prod --older-than 90 [--dry-run]
+python scripts/maintenance/archive_snapshots.py --env prod [--older-than 90] [--dry-run] [--approve WHO]
+
+Never archives the newest complete snapshot (a rollback must be able to read it). An age below the
+environment's own (90 days in prod) needs ``--approve "<who>"``. Every run, dry runs and refusals
+included, is audited in ``audit/archives/`` of the backups bucket.
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="archive snapshots older than DAYS days (default: the environment's setting, 90 in prod)",
     )
     p.add_argument("--dry-run", action="store_true", help="print what would move; move nothing")
+    p.add_argument(
+        "--approve",
+        metavar="WHO",
+        help="who approves archiving below the environment's archive age (required then; audited)",
+    )
     args = p.parse_args(argv)
     with _cli.progress_display() as progress:
         moved = SnapshotEngine.open(args.env, progress=progress).archive(
-            args.older_than, dry_run=args.dry_run
+            args.older_than, dry_run=args.dry_run, approve=args.approve
         )
     verb = "would archive" if args.dry_run else "archived"
     for snapshot_id, files in moved.items():

@@ -4,7 +4,8 @@
     python scripts/maintenance/create_snapshot.py --env dev --name "pre_migration_v8"
 
 Writes ``snapshots/{name}_{YYYYMMDD_HHMMSS}/`` (UTC) in ``vectora-inbox-backups-{env}`` (or
-``--local DIR``), then applies the environment's retention. The last line on stdout is the
+``--local DIR``), then applies the environment's retention (a snapshot with damaged metadata is
+left alone with a warning; retention failing is a warning too). The last line on stdout is the
 snapshot id, so a deploy script can capture it: ``id=$(... | tail -1)``.
 """
 
@@ -15,7 +16,10 @@ import json
 import sys
 from collections.abc import Sequence
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from vectora_ops import cli as _cli
+from vectora_ops.errors import OperationError, one_line, printable_line
 from vectora_ops.snapshots import COMPONENTS, SnapshotEngine
 from vectora_ops.snapshots.ids import check_client, check_name, parse_components
 
@@ -66,10 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return dry_run(engine, args)
         snapshot_id = engine.create(args.name, args.client, args.components)
         if not args.no_retention:
-            for old in engine.apply_retention():
-                print(f"retention: deleted {old}", file=sys.stderr)
+            apply_retention(engine)
     print(snapshot_id)
     return 0
+
+
+def apply_retention(engine: SnapshotEngine) -> None:
+    """Retention after a snapshot that is complete: its failure is a warning, never the snapshot's
+    (deploy scripts read the id from the last line: it is printed whatever happens here)."""
+    try:
+        for old in engine.apply_retention():
+            print(f"retention: deleted {old}", file=sys.stderr)
+    except (OperationError, ClientError, BotoCoreError, OSError) as err:
+        print(f"warning: retention not applied: {printable_line(one_line(err))}", file=sys.stderr)
 
 
 if __name__ == "__main__":

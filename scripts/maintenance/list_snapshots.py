@@ -1,6 +1,8 @@
 """List the snapshots of an environment, newest first.
 
 python scripts/maintenance/list_snapshots.py --env dev [--local DIR] [--json]
+
+A snapshot whose metadata is not what the engine writes is listed as damaged, with the reason.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def as_json(infos: list[SnapshotInfo]) -> str:
             "components": list(i.components),
             "size": i.size,
             "complete": i.complete,
+            "damaged": i.damaged,
             "storage_class": i.storage_class,
         }
         for i in infos
@@ -44,7 +47,7 @@ def as_table(env: str, infos: list[SnapshotInfo]) -> Table:
             i.client or "all",
             "all" if set(i.components) == set(COMPONENTS) else ",".join(i.components) or "?",
             _cli.human_size(i.size),
-            "yes" if i.complete else "NO",
+            f"DAMAGED: {i.damaged}" if i.damaged else ("yes" if i.complete else "NO"),
             i.storage_class,
         )
     return table

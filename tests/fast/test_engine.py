@@ -130,13 +130,17 @@ def test_retention_keeps_the_7_newest_in_dev_and_stale_incomplete_ones_go(
     for _ in range(9):
         made.append(engine.create("r", components=["canonical"]))
         clock.advance(days=1)
-    put(s3, BACKUPS, "snapshots/stale_20260101_000000/snapshot_metadata.json", b'{"complete": false}')
+    # an interrupted capture (the reserved metadata, complete: false), and a damaged one: what the
+    # engine never writes is kept (it cannot tell what it is), with a warning
+    stale = SnapshotMetadata("stale_20260101_000000", "stale", "dev", None, ("canonical",), "2026-01-01")
+    put(s3, BACKUPS, "snapshots/stale_20260101_000000/snapshot_metadata.json", stale.to_json())
+    put(s3, BACKUPS, "snapshots/damaged_20260101_000000/snapshot_metadata.json", b'{"complete": false}')
     # a dry run plans, the real run deletes the same
     assert engine.apply_retention(dry_run=True) == sorted([*made[:2], "stale_20260101_000000"])
     assert engine.apply_retention(dry_run=True, pending=1) == sorted([*made[:3], "stale_20260101_000000"])
-    assert len(engine.list()) == 10
+    assert len(engine.list()) == 11
     assert engine.apply_retention() == sorted([*made[:2], "stale_20260101_000000"])
-    assert sorted(i.snapshot_id for i in engine.list()) == sorted(made[2:])
+    assert sorted(i.snapshot_id for i in engine.list()) == sorted([*made[2:], "damaged_20260101_000000"])
     assert [k for k in keys(s3, BACKUPS) if k.startswith(f"snapshots/{made[0]}/")] == []
 
 

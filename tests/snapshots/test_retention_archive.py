@@ -178,7 +178,11 @@ def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, p
     # idempotent; the default age is the environment's (90 days)
     again = run_script(env_of, "archive_snapshots.py", "--env", "prod")
     assert again.code == 0 and "0 snapshot(s) archived" in again.stdout
-    assert engine("prod").archive(older_than_days=5) == {recent: len(classes(recent)) - 2}
+    # below prod's archive age needs an approval, and the newest complete snapshot is never archived
+    with pytest.raises(SnapshotError, match='needs --approve "<who>"'):
+        engine("prod").archive(older_than_days=5)
+    assert engine("prod").archive(older_than_days=0, approve="bob") == {}
+    assert set(classes(recent).values()) == {"STANDARD"}
     # an archived snapshot is never restored from
     refused = run_script(
         env_of,
@@ -194,3 +198,81 @@ def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, p
     )
     assert refused.code == 1
     assert "file(s) are archived in GLACIER: restore the snapshot's objects first: " in refused.stderr
+
+
+def audit_records(bucket: str, kind: str) -> list[dict[str, Any]]:
+    s3 = session().client("s3")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"audit/{kind}/").get("Contents", [])
+    return [json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed]
+
+
+def test_archive_keeps_the_newest_and_below_the_archive_age_needs_an_approval_all_audited(
+    env_of: Any, prod_bucket: str
+) -> None:
+    # given three prod snapshots, 3, 2 and 1 days old (all younger than prod's 90 days)
+    made = [snapshot_at("prod", "n", timedelta(days=d), components=["stacks"]) for d in (3, 2, 1)]
+    newest = made[-1]
+    s3 = session().client("s3")
+
+    def archived() -> set[str]:
+        listing = s3.list_objects_v2(Bucket=prod_bucket, Prefix="snapshots/")["Contents"]
+        return {o["Key"].split("/")[1] for o in listing if o["StorageClass"] == "GLACIER"}
+
+    # when: everything older than 0 days, without an approval: refused in one line, nothing moved
+    refused = run_script(env_of, "archive_snapshots.py", "--env", "prod", "--older-than", "0")
+    assert refused.code == 1, refused.stderr
+    assert refused.stderr.count("\n") == 1 and 'needs --approve "<who>"' in refused.stderr
+    assert archived() == set()
+    assert [r["outcome"] for r in audit_records(prod_bucket, "archives")] == ["refused: no approval"]
+    # when approved: every snapshot but the newest complete one moves
+    done = run_script(
+        env_of, "archive_snapshots.py", "--env", "prod", "--older-than", "0", "--approve", "Olga Ops"
+    )
+    assert done.code == 0, done.stderr
+    assert "2 snapshot(s) archived" in done.stdout
+    assert archived() == set(made[:2])
+    records = {r["outcome"]: r for r in audit_records(prod_bucket, "archives")}
+    assert set(records) == {"refused: no approval", "succeeded"}
+    assert records["succeeded"]["approved_by"] == "Olga Ops" and records["succeeded"]["kept_newest"] == newest
+    assert sorted(records["succeeded"]["archived"]) == sorted(made[:2])
+    # then prod's safety net is still readable: an approved rollback can verify it
+    assert engine("prod").verify(newest).snapshot_id == newest
+
+
+def test_a_damaged_metadata_is_listed_as_damaged_and_never_stops_the_others(
+    env_of: Any, stage_bucket: str
+) -> None:
+    # given two good snapshots and two whose metadata the engine never wrote: one nested deeper
+    # than any parser's stack, one of the wrong shape (both dated long ago)
+    good = [snapshot_at("stage", "g", timedelta(days=d, hours=1)) for d in (40, 2)]
+    s3 = session().client("s3")
+    crafted = {
+        "deep_20260101_000000": b"[" * 200_000 + b"]" * 200_000,
+        "shape_20260101_000000": json.dumps(
+            {"snapshot_id": "shape_20260101_000000", "name": "shape", "env": "stage", "components": "all"}
+        ).encode(),
+    }
+    for snapshot_id, body in crafted.items():
+        s3.put_object(Bucket=stage_bucket, Key=f"snapshots/{snapshot_id}/snapshot_metadata.json", Body=body)
+    # when listed: every snapshot, the damaged ones with why
+    listed = run_script(env_of, "list_snapshots.py", "--env", "stage", "--json")
+    assert listed.code == 0, listed.stderr
+    rows = {r["id"]: r for r in json.loads(listed.stdout)}
+    assert set(rows) == {*good, *crafted}
+    assert "nests deeper than" in rows["deep_20260101_000000"]["damaged"]
+    assert "components must be list" in rows["shape_20260101_000000"]["damaged"]
+    assert all(rows[g]["complete"] and rows[g]["damaged"] is None for g in good)
+    table = run_script(env_of, "list_snapshots.py", "--env", "stage")
+    assert table.code == 0 and "DAMAGED" in table.stdout, table.stderr
+    # when a snapshot is created: retention runs, warns, and the id is still the last line
+    created = run_script(
+        env_of, "create_snapshot.py", "--env", "stage", "--name", "after", "--components", "canonical"
+    )
+    assert created.code == 0, created.stderr
+    assert created.last_line.startswith("after_")
+    assert "warning: snapshot deep_20260101_000000 is damaged" in created.stderr
+    # when cleaned up by age: the old good one goes, the damaged ones stay (with a warning)
+    cleaned = run_script(env_of, "cleanup_snapshots.py", "--env", "stage", "--older-than", "7")
+    assert cleaned.code == 0, cleaned.stderr
+    assert "cleanup leaves it alone" in cleaned.stderr
+    assert set(ids("stage")) == {good[1], created.last_line, *crafted}

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from vectora_ops.audit import operator
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.snapshots import restore
 from vectora_ops.snapshots.aws import Aws
@@ -52,6 +53,7 @@ from vectora_ops.snapshots.retention import (
     SnapshotInfo,
     archive_all,
     archive_todo,
+    damaged_warnings,
     delete_all,
     list_infos,
     newest_complete,
@@ -73,6 +75,7 @@ from vectora_ops.snapshots.verify import load_complete, verify_snapshot
 
 Clock = Callable[[], datetime]
 MAX_ID_ATTEMPTS: Final = 120
+ARCHIVE_AUDIT_KIND: Final = "archives"
 Components = Iterable[str] | str | None
 
 
@@ -347,7 +350,7 @@ class SnapshotEngine:
         keep = self.aws.config.snapshot_keep_newest
         if keep is None:
             return []
-        infos = self.list()
+        infos = self._listed_for("retention")
         victims = retention_victims(infos, keep, self.clock(), pending)
         victims.pop(newest_complete(infos) or "", None)
         if not dry_run:
@@ -368,7 +371,7 @@ class SnapshotEngine:
             )
         if older_than_days is not None:
             check_days(older_than_days)
-        now, infos = self.clock(), self.list()
+        now, infos = self.clock(), self._listed_for("cleanup")
         victims = retention_victims(infos, keep, now)
         if older_than_days is not None:
             victims = {**older_than(infos, older_than_days, now), **victims}
@@ -377,11 +380,16 @@ class SnapshotEngine:
             delete_all(self.store, victims, self._reporter, self.aws.workers)
         return dict(sorted(victims.items()))
 
-    def archive(self, older_than_days: int | None = None, dry_run: bool = False) -> dict[str, int]:
+    def archive(
+        self, older_than_days: int | None = None, dry_run: bool = False, approve: str | None = None
+    ) -> dict[str, int]:
         """Move the files of snapshots older than N days (default: the environment's setting) to GLACIER.
 
         Returns ``{snapshot_id: files moved}`` for snapshots that changed: a second run returns ``{}``.
-        The metadata and README stay in STANDARD so that listing never needs a restore.
+        The metadata and README stay in STANDARD so that listing never needs a restore. The newest
+        complete snapshot is never archived (a rollback must be able to read it); an age below the
+        environment's own needs ``approve`` (who approves); every attempt, dry runs and refusals
+        included, is audited under ``audit/archives/``.
         """
         configured = self.aws.config.snapshot_glacier_after_days
         if configured is None:
@@ -394,10 +402,50 @@ class SnapshotEngine:
             raise SnapshotError(
                 "snapshots on disk (--local) have no storage class: archive applies to the backups bucket"
             )
-        todo = archive_todo(self.store, self.list(), days, self.clock())
+        started = self.clock()
+        entry: dict[str, Any] = {
+            "time": started.astimezone(UTC).isoformat(),
+            "env": self.env,
+            "older_than_days": days,
+            "archive_age_days": configured,
+            "approved_by": approve,
+            "operator": operator(),
+            "dry_run": dry_run,
+        }
+
+        def record(outcome: str, **extra: Any) -> str:
+            return self.store.write_audit(
+                ARCHIVE_AUDIT_KIND, started, f"older-than-{days}", {**entry, "outcome": outcome, **extra}
+            )
+
+        if days < configured and not (approve or "").strip():
+            at = record("refused: no approval")
+            raise SnapshotError(
+                f"archiving {self.env} snapshots younger than {configured} days (the environment's archive "
+                f'age) needs --approve "<who>"; nothing was changed (audit: {at})'
+            )
+        infos = self._listed_for("archive")
+        todo = archive_todo(self.store, infos, days, started)
+        kept = newest_complete(infos)
         if dry_run:
-            return {sid: len(files) for sid, files in todo.items()}
-        return archive_all(self.store, todo, self._reporter, self.aws.workers)
+            planned = {sid: len(files) for sid, files in todo.items()}
+            record("dry run", would_archive=planned, kept_newest=kept)
+            return planned
+        try:
+            moved = archive_all(self.store, todo, self._reporter, self.aws.workers)
+        except (Exception, KeyboardInterrupt) as err:
+            with contextlib.suppress(Exception):  # the error itself matters more than its record
+                record("failed", error=failure_reason(err), planned=sorted(todo))
+            raise
+        record("succeeded", archived=moved, kept_newest=kept)
+        return moved
+
+    def _listed_for(self, action: str) -> builtins.list[SnapshotInfo]:
+        """``list()``, warning (progress notes) of each damaged snapshot ``action`` leaves alone."""
+        infos = self.list()
+        for warning in damaged_warnings(infos, action):
+            self._reporter.note(warning)
+        return infos
 
     # This method shadows the builtin `list` in the class's annotations: they say builtins.list.
     def list(self) -> builtins.list[SnapshotInfo]:

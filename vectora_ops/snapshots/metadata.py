@@ -2,9 +2,11 @@
 
 The file is written twice: when the id is reserved (``complete: false``, no files yet) and last,
 with every file's SHA-256 and ``complete: true`` (or ``complete: false`` and the ``error`` that
-stopped the capture). ``from_dict`` checks the shape of what it reads - a snapshot is a backup,
-and a backup may have been edited by hand - so that no reader ever meets a missing field, a
-non-hex checksum or a file path that leaves the snapshot's folder.
+stopped the capture). ``from_json`` reads it bounded (``MAX_METADATA_BYTES``, ``MAX_DEPTH``) and
+``from_dict`` checks the shape of what it reads - a snapshot is a backup, and a backup may have
+been edited by hand or damaged - so that no reader ever meets a missing field, a non-hex checksum,
+a file path that leaves the snapshot's folder, or a file that exhausts memory or the stack. Every
+refusal is a ``MetadataError``: readers list such a snapshot as damaged and go on with the others.
 
 Frozen dataclasses, not pydantic: the pre-update Lambda bundles this engine with only boto3.
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
+from vectora_core.naming import ENV_NAMES
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import COMPONENTS, check_client, check_name, parse_id
 
@@ -32,6 +35,12 @@ _SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
 # control characters.
 _UNSAFE_REL_RE: Final = re.compile(r"[\\\x00-\x1f\x7f]")
 _OPTIONAL_FILE_FIELDS: Final = ("etag", "source", "source_etag")
+# What the engine writes is a few hundred bytes per file and 5 levels deep (contents' summaries
+# included); these bounds are far above that and far below what would exhaust memory or the stack
+# of the process reading it (json's parser recurses once per level).
+MAX_METADATA_BYTES: Final = 16 * 1024 * 1024
+MAX_DEPTH: Final = 32
+_TOO_DEEP: Final = object()
 
 
 class MetadataError(SnapshotError):
@@ -53,6 +62,19 @@ def check_rel(rel: str) -> str:
 def json_bytes(data: Any) -> bytes:
     """The engine's JSON files: sorted keys, indented, one trailing newline."""
     return (json.dumps(data, indent=2, sort_keys=True, default=str) + "\n").encode()
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` (parsed JSON) nests objects and arrays, without recursing."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, level = todo.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            todo.extend((item, level + 1) for item in value)
+    return deepest
 
 
 def _field(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -154,20 +176,29 @@ class SnapshotMetadata:
                 check_client(client)
         except SnapshotError as err:
             raise MetadataError(str(err)) from None
+        env = _field(data, "env", str, "")
+        if env not in ENV_NAMES:
+            raise MetadataError(f"env {env!r} is not an environment ({', '.join(ENV_NAMES)})")
         components = _field(data, "components", list, "")
-        unknown = [c for c in components if c not in COMPONENTS]
+        unknown = [c for c in components if not isinstance(c, str) or c not in COMPONENTS]
         if unknown:
             raise MetadataError(f"components holds {unknown[0]!r}, not a snapshot component")
+        if len(set(components)) != len(components):
+            raise MetadataError("components lists a component twice")
         files = _field(data, "files", dict, "") if "files" in data else {}
+        complete = _field(data, "complete", bool, "")
+        location = _field(data, "location", (str, type(None)), "")
+        if complete and location is None:
+            raise MetadataError("a complete snapshot must have a location")
         return cls(
             snapshot_id=snapshot_id,
             name=name,
-            env=_field(data, "env", str, ""),
+            env=env,
             client=client,
             components=tuple(components),
             created_at=_field(data, "created_at", str, ""),
-            complete=data.get("complete") is True,
-            location=_field(data, "location", (str, type(None)), ""),
+            complete=complete,
+            location=location,
             contents=_field(data, "contents", dict, "") if "contents" in data else {},
             files={check_rel(rel): FileRecord.from_dict(rec, rel) for rel, rec in files.items()},
             error=_field(data, "error", (str, type(None)), ""),
@@ -176,10 +207,16 @@ class SnapshotMetadata:
 
     @classmethod
     def from_json(cls, raw: bytes) -> SnapshotMetadata:
+        if len(raw) > MAX_METADATA_BYTES:
+            raise MetadataError(f"snapshot_metadata.json is larger than {MAX_METADATA_BYTES} bytes")
         try:
             data = json.loads(raw)
-        except ValueError:
+        except ValueError:  # UnicodeDecodeError too; an integer of more than 4300 digits too
             raise MetadataError("snapshot_metadata.json is not valid JSON") from None
+        except RecursionError:  # deeper than the parser's stack: over MAX_DEPTH anyway
+            data = _TOO_DEEP
+        if data is _TOO_DEEP or _depth(data) > MAX_DEPTH:
+            raise MetadataError(f"snapshot_metadata.json nests deeper than {MAX_DEPTH} levels")
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,11 +1,17 @@
 """Listing snapshots, and which ones retention, cleanup and archive touch.
 
 Policy (from the environment's config, written once in ``vectora_core.environments``): dev keeps
-the 7 newest complete snapshots, stage 30, prod all of them (moved to Glacier when old). The
+the 7 newest complete snapshots, stage 30, prod all of them (moved to Glacier when old); the
+``pre_rollback_…`` snapshots of rollbacks are counted apart, with the same limit. The
 newest complete snapshot is never deleted, whatever the arguments. Deleting removes the metadata
 first, so an interrupted delete leaves an incomplete snapshot, never a broken "complete" one; in
 the versioned backups bucket the deleted objects stay recoverable as noncurrent versions for the
 environment's grace period.
+
+A snapshot whose metadata is not what the engine writes (``MetadataError``: hand-edited, cut
+short, crafted) is listed as *damaged* with the reason, and retention, cleanup and archive leave
+it alone with a warning: it may be the only copy of something, and what it is cannot be told.
+One damaged snapshot never stops the listing or the handling of the others.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Final
 from vectora_ops.snapshots.ids import is_snapshot_id, parse_id
 from vectora_ops.snapshots.metadata import METADATA_FILE, README_FILE, MetadataError, SnapshotMetadata
 from vectora_ops.snapshots.progress import Reporter
+from vectora_ops.snapshots.rollback import PRE_ROLLBACK_PREFIX
 from vectora_ops.snapshots.store import GLACIER, Store, StoredFile
 from vectora_ops.snapshots.verify import read_metadata
 
@@ -39,12 +46,16 @@ class SnapshotInfo:
     files: int
     complete: bool
     storage_class: str
+    # Why the metadata was refused (MetadataError's one line); None when it is well-formed or absent.
+    damaged: str | None = None
 
     def age(self, now: datetime) -> timedelta:
         return now - self.created
 
 
-def _info(snapshot_id: str, files: list[StoredFile], metadata: SnapshotMetadata | None) -> SnapshotInfo:
+def _info(
+    snapshot_id: str, files: list[StoredFile], metadata: SnapshotMetadata | None, damaged: str | None
+) -> SnapshotInfo:
     name, created = parse_id(snapshot_id)
     classes = {f.storage_class for f in files if f.rel not in ALWAYS_READABLE}
     return SnapshotInfo(
@@ -58,15 +69,16 @@ def _info(snapshot_id: str, files: list[StoredFile], metadata: SnapshotMetadata 
         files=len(files),
         complete=bool(metadata and metadata.complete),
         storage_class=classes.pop() if len(classes) == 1 else ("mixed" if classes else "STANDARD"),
+        damaged=damaged,
     )
 
 
-def _readable_metadata(store: Store, snapshot_id: str) -> SnapshotMetadata | None:
-    # A listing shows every snapshot: one whose metadata is not well-formed is listed as incomplete.
+def _readable_metadata(store: Store, snapshot_id: str) -> tuple[SnapshotMetadata | None, str | None]:
+    """(metadata, None), or (None, why it is damaged): a listing shows every snapshot."""
     try:
-        return read_metadata(store, snapshot_id)
-    except MetadataError:
-        return None
+        return read_metadata(store, snapshot_id), None
+    except MetadataError as err:
+        return None, str(err)
 
 
 def list_infos(store: Store, workers: int) -> list[SnapshotInfo]:
@@ -77,7 +89,7 @@ def list_infos(store: Store, workers: int) -> list[SnapshotInfo]:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         found = pool.map(lambda sid: _readable_metadata(store, sid), stored)
         metadata = dict(zip(stored, found, strict=True))
-    infos = [_info(sid, stored[sid], metadata[sid]) for sid in stored]
+    infos = [_info(sid, stored[sid], *metadata[sid]) for sid in stored]
     return sorted(infos, key=lambda i: (i.created, i.snapshot_id), reverse=True)
 
 
@@ -85,25 +97,43 @@ def newest_complete(infos: list[SnapshotInfo]) -> str | None:
     return next((i.snapshot_id for i in infos if i.complete), None)
 
 
+def damaged_warnings(infos: list[SnapshotInfo], action: str) -> list[str]:
+    """One warning per damaged snapshot that ``action`` (retention, cleanup, archive) leaves alone."""
+    return [
+        f"warning: snapshot {i.snapshot_id} is damaged ({i.damaged}): {action} leaves it alone; "
+        "inspect it, then repair or delete it by hand"
+        for i in infos
+        if i.damaged
+    ]
+
+
 def retention_victims(
     infos: list[SnapshotInfo], keep: int, now: datetime, pending: int = 0
 ) -> dict[str, str]:
     """``{id: reason}`` beyond the ``keep`` newest complete ones, plus stale incomplete ones.
 
-    ``pending``: complete snapshots about to be added (newer than all of ``infos``).
+    ``pre_rollback_…`` snapshots (taken by every rollback, to undo it) are counted apart from the
+    others: a string of rollbacks must not push out the snapshots people took on purpose (the
+    last validated state), nor those the rollbacks may still need. ``pending``: complete snapshots
+    about to be added (newer than all of ``infos``; taken on purpose).
     """
     victims: dict[str, str] = {}
-    for info in [i for i in infos if i.complete][max(keep - pending, 0) :]:
+    complete = [i for i in infos if i.complete]
+    automatic = [i for i in complete if i.name.startswith(PRE_ROLLBACK_PREFIX)]
+    deliberate = [i for i in complete if not i.name.startswith(PRE_ROLLBACK_PREFIX)]
+    for info in deliberate[max(keep - pending, 0) :]:
         victims[info.snapshot_id] = f"beyond the {keep} newest"
+    for info in automatic[keep:]:
+        victims[info.snapshot_id] = f"beyond the {keep} newest {PRE_ROLLBACK_PREFIX}* ones"
     for info in infos:
-        if not info.complete and info.age(now) > INCOMPLETE_GRACE:
+        if not info.complete and not info.damaged and info.age(now) > INCOMPLETE_GRACE:
             victims[info.snapshot_id] = "incomplete"
     return victims
 
 
 def older_than(infos: list[SnapshotInfo], days: int, now: datetime) -> dict[str, str]:
     limit = timedelta(days=days)
-    return {i.snapshot_id: f"older than {days} days" for i in infos if i.age(now) > limit}
+    return {i.snapshot_id: f"older than {days} days" for i in infos if i.age(now) > limit and not i.damaged}
 
 
 def delete_all(store: Store, victims: dict[str, str], reporter: Reporter, workers: int) -> None:
@@ -117,11 +147,13 @@ def delete_all(store: Store, victims: dict[str, str], reporter: Reporter, worker
 
 
 def archive_todo(store: Store, infos: list[SnapshotInfo], days: int, now: datetime) -> dict[str, list[str]]:
-    """``{id: files not yet in GLACIER}`` of the snapshots older than ``days`` days."""
+    """``{id: files not yet in GLACIER}`` of the snapshots older than ``days`` days, but the newest
+    complete one (the environment's safety net: a rollback must be able to read it) and damaged ones."""
     stored = store.list_all()
+    newest = newest_complete(infos)
     todo: dict[str, list[str]] = {}
     for info in infos:
-        if info.age(now) > timedelta(days=days):
+        if info.age(now) > timedelta(days=days) and info.snapshot_id != newest and not info.damaged:
             files = [
                 f.rel
                 for f in stored.get(info.snapshot_id, [])

@@ -102,7 +102,7 @@ class Store(Protocol):
     def reserve(self, snapshot_id: str, body: bytes) -> bool: ...
     def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written: ...
     def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written: ...
-    def read_bytes(self, snapshot_id: str, rel: str) -> bytes | None: ...
+    def read_bytes(self, snapshot_id: str, rel: str, limit: int | None = None) -> bytes | None: ...
     def check(self, snapshot_id: str, rel: str, record: FileRecord) -> FileProblem | None: ...
     def list_all(self) -> dict[str, list[StoredFile]]: ...
     def delete(self, snapshot_id: str) -> None: ...
@@ -179,14 +179,17 @@ class S3Store:
         size = head.get("ContentLength")
         return Written(sha256, None if size is None else int(size), result.get("ETag"))
 
-    def read_bytes(self, snapshot_id: str, rel: str) -> bytes | None:
+    def read_bytes(self, snapshot_id: str, rel: str, limit: int | None = None) -> bytes | None:
+        """The file's bytes (None if absent); with ``limit``, at most ``limit + 1`` of them are read,
+        so that a caller can tell a file over its bound without holding all of it."""
         try:
             response = self.s3.get_object(Bucket=self.bucket, Key=self.key(snapshot_id, rel))
         except ClientError as err:
             if is_not_found(err):
                 return None
             raise
-        return bytes(response["Body"].read())
+        with contextlib.closing(response["Body"]) as body:
+            return bytes(body.read() if limit is None else body.read(limit + 1))
 
     def check(self, snapshot_id: str, rel: str, record: FileRecord) -> FileProblem | None:
         """None if the stored file has the recorded size and SHA-256, else what is wrong.
@@ -283,6 +286,13 @@ class S3Store:
         return f"s3://{self.bucket}/{key}"
 
 
+def _drop(tmp: Path) -> None:
+    """Remove a ``.part`` file a write left (a full disk, an interrupt, a failed download); after a
+    successful write it is already gone. Never raises: the write's own error is the one to report."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+
+
 def _inside(path: Path, folder: Path) -> Path:
     """``path`` if, resolved, it lies inside ``folder``; a SnapshotError otherwise."""
     resolved, base = path.resolve(), folder.resolve()
@@ -318,8 +328,11 @@ class LocalStore:
     def _write(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        finally:
+            _drop(tmp)
 
     def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written:
         self._write(self.path(snapshot_id, rel), data)
@@ -332,18 +345,24 @@ class LocalStore:
         tmp = target.with_name(target.name + ".part")
         sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
         body = self.aws.s3.get_object(Bucket=bucket, Key=key)["Body"]
-        with tmp.open("wb") as out:
-            for chunk in body.iter_chunks(_CHUNK):
-                out.write(chunk)
-                sha.update(chunk)
-                md5.update(chunk)
-                size += len(chunk)
-        os.replace(tmp, target)
+        try:
+            with tmp.open("wb") as out:
+                for chunk in body.iter_chunks(_CHUNK):
+                    out.write(chunk)
+                    sha.update(chunk)
+                    md5.update(chunk)
+                    size += len(chunk)
+            os.replace(tmp, target)
+        finally:
+            _drop(tmp)
         return Written(sha.hexdigest(), size, f'"{md5.hexdigest()}"')
 
-    def read_bytes(self, snapshot_id: str, rel: str) -> bytes | None:
+    def read_bytes(self, snapshot_id: str, rel: str, limit: int | None = None) -> bytes | None:
         path = self.path(snapshot_id, rel)
-        return path.read_bytes() if path.is_file() else None
+        if not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            return handle.read() if limit is None else handle.read(limit + 1)
 
     def check(self, snapshot_id: str, rel: str, record: FileRecord) -> FileProblem | None:
         path = self.path(snapshot_id, rel)

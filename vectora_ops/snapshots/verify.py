@@ -15,7 +15,12 @@ from typing import Final
 
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import parse_id
-from vectora_ops.snapshots.metadata import METADATA_FILE, MetadataError, SnapshotMetadata
+from vectora_ops.snapshots.metadata import (
+    MAX_METADATA_BYTES,
+    METADATA_FILE,
+    MetadataError,
+    SnapshotMetadata,
+)
 from vectora_ops.snapshots.store import ARCHIVED, MISMATCH, MISSING, FileProblem, Store
 
 _PROBLEM_WORDS: Final[dict[str, Callable[[int, str | None], str]]] = {
@@ -29,7 +34,7 @@ _PROBLEM_WORDS: Final[dict[str, Callable[[int, str | None], str]]] = {
 
 def read_metadata(store: Store, snapshot_id: str) -> SnapshotMetadata | None:
     """The snapshot's metadata; None if it has none; MetadataError if it is not well-formed."""
-    raw = store.read_bytes(snapshot_id, METADATA_FILE)
+    raw = store.read_bytes(snapshot_id, METADATA_FILE, limit=MAX_METADATA_BYTES)
     if raw is None:
         return None
     metadata = SnapshotMetadata.from_json(raw)
