@@ -51,8 +51,43 @@ STEP_LABELS = {
 }
 
 
+# Where _StoreOnce notes, during one parse, the options already given (removed before parse_args returns).
+_GIVEN: Final = "_one_line_parser_given"
+
+
+class _StoreOnce(argparse._StoreAction):
+    """``store``, but an option given twice is a usage error: argparse would silently keep the last
+    value, and ``--snapshot a --snapshot b`` means two things, not ``b``."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        given: set[str] = namespace.__dict__.setdefault(_GIVEN, set())
+        if option_string is not None and self.dest in given:
+            raise argparse.ArgumentError(self, "given more than once: give it once")
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad command line gives one line (not usage + error) and exit status 2."""
+    """argparse, but a bad command line gives one line (not usage + error) and exit status 2, and a
+    single-valued option given twice is refused (repeatable ones say ``action="append"``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        parsed.__dict__.pop(_GIVEN, None)
+        return parsed, extras
 
     def error(self, message: str) -> NoReturn:
         if "required" in message and "--env" in message:

@@ -56,7 +56,8 @@ def repo_files(root: Path, clients: list[str] | None = None) -> list[ConfigFile]
     if clients is None:
         client_paths = sorted(client_dir.glob(f"*{CONFIG_SUFFIX}"))
     else:
-        client_paths = [client_dir / f"{client_id}{CONFIG_SUFFIX}" for client_id in clients]
+        # --client is repeatable: a client named twice is published once
+        client_paths = [client_dir / f"{client_id}{CONFIG_SUFFIX}" for client_id in dict.fromkeys(clients)]
     files = [ConfigFile.of_path(f"{CLIENTS_PREFIX}{path.name}", path) for path in client_paths]
     for folder in CANONICAL_FOLDERS:
         for path in sorted((root / "canonical" / folder).glob(f"*{CONFIG_SUFFIX}")):

@@ -39,13 +39,19 @@ def resource_name(component: str, env: str) -> str:
 CLIENT_ID_PATTERN: Final = r"^[a-z][a-z0-9_]*[a-z0-9]$"
 MAX_CLIENT_ID: Final = 64
 CLIENT_ID_RULE: Final = (
-    f"up to {MAX_CLIENT_ID} lowercase letters, digits and underscores, starting with a letter"
+    f"up to {MAX_CLIENT_ID} lowercase letters, digits and underscores, starting with a letter, "
+    f"and not an environment's name ({', '.join(ENV_NAMES)})"
 )
 
 
 def is_client_id(value: str) -> bool:
-    """The one rule for a client id (see ``CLIENT_ID_RULE``)."""
-    return len(value) <= MAX_CLIENT_ID and re.fullmatch(CLIENT_ID_PATTERN, value) is not None
+    """The one rule for a client id (see ``CLIENT_ID_RULE``). An environment's name is refused: in
+    a key or a command line (``newsletters/dev/``, ``--client prod``) it would read as one."""
+    return (
+        len(value) <= MAX_CLIENT_ID
+        and re.fullmatch(CLIENT_ID_PATTERN, value) is not None
+        and value not in ENV_NAMES
+    )
 
 
 # Components, i.e. the "{resource-base-name}" without the project prefix. StrEnums: a member is
