@@ -10,7 +10,11 @@ back and the exit status is 1. ``--dry-run`` prints the changes and changes noth
 ``--approve "<who>"``. It holds the environment's lock (the one deploy and promotion take): while
 another operation holds it, the rollback is refused, naming the holder. Every attempt is recorded
 in the backups bucket under ``audit/rollbacks/`` (or ``DIR/audit/rollbacks/`` with ``--local
-DIR``); a malformed command line (exit 2) is not.
+DIR``), an interrupted one too (exit 130 before any change; during the restore, the previous
+state is put back and the exit status is 1); a malformed command line (exit 2) is not. A snapshot
+listing a file outside its component's scope is refused, naming the file. A lock that could not
+be released, or an audit record that could not be written, is said with the outcome; a Ctrl-C
+once the rollback is verified changes nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 from collections.abc import Sequence
 
 from vectora_ops import cli as _cli
+from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.lock import EnvironmentLock
 from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, RollbackReport, SnapshotEngine
@@ -74,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = engine.rollback(
             args.snapshot, args.components, approve=args.approve, dry_run=args.dry_run, lock=lock
         )
-    print_report(args.env, report)
+    with deferred_interrupts():  # the rollback is over: a Ctrl-C must not hide how it ended
+        print_report(args.env, report)
     return 0
 
 

@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from vectora_ops.audit import operator
 from vectora_ops.errors import OperationError, one_line
+from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
 from vectora_ops.snapshots import restore
 from vectora_ops.snapshots.aws import Aws
 from vectora_ops.snapshots.capture import Capture, NullStore, check_client_exists, readme
@@ -67,9 +68,12 @@ from vectora_ops.snapshots.rollback import (
     drift_warnings,
     failure_reason,
     held_components,
+    lock_problem,
     pre_rollback_components,
+    refusal,
     resolve_snapshot_id,
 )
+from vectora_ops.snapshots.scopes import check_targets
 from vectora_ops.snapshots.store import LocalStore, S3Store, Store
 from vectora_ops.snapshots.verify import load_complete, verify_snapshot
 
@@ -171,6 +175,9 @@ class SnapshotEngine:
             )
             metadata = reserved.completed(location, capture.contents, capture.files)
             store.put_bytes(reserved.snapshot_id, METADATA_FILE, metadata.to_json())
+        except KeyboardInterrupt as err:
+            self._mark_failed(store, reserved, err)  # an interrupt is a failure like any other
+            raise
         except Exception as err:
             self._mark_failed(store, reserved, err)
             detail = str(err) if isinstance(err, SnapshotError) else f"{type(err).__name__}: {one_line(err)}"
@@ -207,7 +214,7 @@ class SnapshotEngine:
     def _mark_failed(store: Store, reserved: SnapshotMetadata, err: BaseException) -> None:
         # Best effort: the reserved metadata already says complete: false.
         with contextlib.suppress(Exception):
-            failed = reserved.failed(f"{type(err).__name__}: {one_line(err)}")
+            failed = reserved.failed(failure_reason(err))
             store.put_bytes(reserved.snapshot_id, METADATA_FILE, failed.to_json())
 
     # --- verify and roll back ----------------------------------------------------------------------
@@ -215,6 +222,7 @@ class SnapshotEngine:
         """The metadata of a restorable snapshot: complete, of this environment, and every file it
         lists stored with its recorded size and SHA-256; else SnapshotError naming every bad file."""
         metadata = load_complete(self.store, snapshot_id, self.env)
+        check_targets(metadata, self.env)  # before the checksums: it reads nothing
         verify_snapshot(self.store, metadata, self.aws.workers)
         return metadata
 
@@ -236,7 +244,12 @@ class SnapshotEngine:
         ``lock``: the environment's lock (``vectora_ops.promotion.lock.EnvironmentLock``, the one
         deploy and promotion take), held from validation to verification unless this is a dry run;
         an operation that already holds it (a promotion rolling back) passes none. Taken by another
-        operation: refused (audited), nothing changed.
+        operation: refused (audited), nothing changed. A failure to release it never hides the
+        outcome: it is added to the outcome's message or warnings, and to its audit record.
+
+        A Ctrl-C is a failure like any other: before any change it is audited (a pre-rollback
+        snapshot it cut short is marked with why) and re-raised; during the restore it puts the
+        previous state back (RollbackError); once the rollback is verified it changes nothing.
         """
         ref = check_ref(snapshot)
         chosen = check_components(components, default=DEFAULT_ROLLBACK_COMPONENTS)
@@ -247,57 +260,100 @@ class SnapshotEngine:
                 f'rollback in {self.env} needs --approve "<who>" (recorded in the audit log); '
                 "nothing was changed"
             )
-        with self._holding(None if dry_run else lock, audit):
-            # 1. Validate the whole snapshot and plan the restore. Both only read: nothing changed yet.
+        held = None if dry_run else lock
+        self._take(held, audit)
+        # Once the outcome is settled, a Ctrl-C is noted, never allowed to change it (interrupts).
+        with Settlement() as settled:
             try:
-                metadata = self.verify(resolve_snapshot_id(self.store, self.env, ref))
-                chosen = held_components(metadata, chosen, explicit=components is not None)
-                audit.resolved(metadata.snapshot_id, chosen)
-                source = restore.Source(self.store, metadata)
-                plan = restore.plan(self.aws, source, chosen)
-            except Exception as err:
-                audit.record("refused", error=failure_reason(err))
+                report = self._rollback(ref, chosen, components is not None, dry_run, audit, settled)
+            except BaseException as err:
+                self._release(held, audit, err)
                 raise
-            report = RollbackReport(
-                metadata.snapshot_id, self.env, chosen, dry_run, [str(c) for c in plan.changes], plan.notes
-            )
-            if dry_run or not plan.changes:
-                report.verified = not plan.changes
-                report.audit = audit.record(
-                    "dry-run" if dry_run else "nothing to change", changes=report.changes
-                )
-                return report
-            # 2. Snapshot the current state.
-            report.pre_rollback_id = pre_id = self._pre_rollback_snapshot(metadata, chosen, audit)
-            # 3. Restore, 4. verify: the plan computed again must be empty. Any failure, an
-            # interruption too, puts the pre-rollback state back.
-            try:
-                restore.apply_changes(plan.changes, self.aws.workers, self._reporter, "restore")
-                remaining = restore.plan(self.aws, source, chosen).changes
-                if remaining:
-                    raise SnapshotError(
-                        f"verification failed: {remaining[0]} still differs from the snapshot"
-                    )
-                report.verified = True
-            except (Exception, KeyboardInterrupt) as err:
-                raise self._undo(pre_id, chosen, audit, failure_reason(err)) from err
-            report.warnings = drift_warnings(self.env, metadata.snapshot_id, plan.changes)
-            report.audit = audit.record("succeeded", changes=report.changes, pre_rollback=pre_id)
+            report.warnings += self._release(held, audit, None)
+            if settled.interrupted:
+                report.warnings.append(LATE_INTERRUPT)
             return report
 
+    def _rollback(
+        self,
+        ref: str,
+        chosen: tuple[str, ...],
+        explicit: bool,
+        dry_run: bool,
+        audit: RollbackAudit,
+        settled: Settlement,
+    ) -> RollbackReport:
+        # 1. Validate the whole snapshot and plan the restore. Both only read: nothing changed yet.
+        try:
+            metadata = self.verify(resolve_snapshot_id(self.store, self.env, ref))
+            chosen = held_components(metadata, chosen, explicit=explicit)
+            audit.resolved(metadata.snapshot_id, chosen)
+            source = restore.Source(self.store, metadata)
+            plan = restore.plan(self.aws, source, chosen)
+        except (Exception, KeyboardInterrupt) as err:
+            audit.record(refusal(err), error=failure_reason(err))
+            raise
+        report = RollbackReport(
+            metadata.snapshot_id, self.env, chosen, dry_run, [str(c) for c in plan.changes], plan.notes
+        )
+        if dry_run or not plan.changes:
+            settled.settle()
+            report.verified = not plan.changes
+            report.audit = audit.record("dry-run" if dry_run else "nothing to change", changes=report.changes)
+            return report
+        # 2. Snapshot the current state.
+        report.pre_rollback_id = pre_id = self._pre_rollback_snapshot(metadata, chosen, audit)
+        # 3. Restore, 4. verify: the plan computed again must be empty. Any failure, an
+        # interruption too, puts the pre-rollback state back.
+        try:
+            restore.apply_changes(plan.changes, self.aws.workers, self._reporter, "restore")
+            remaining = restore.plan(self.aws, source, chosen).changes
+            if remaining:
+                raise SnapshotError(f"verification failed: {remaining[0]} still differs from the snapshot")
+            settled.settle()
+            report.verified = True
+        except (Exception, KeyboardInterrupt) as err:
+            raise self._undo(pre_id, chosen, audit, failure_reason(err)) from err
+        report.warnings = drift_warnings(self.env, metadata.snapshot_id, plan.changes)
+        report.audit = audit.record("succeeded", changes=report.changes, pre_rollback=pre_id)
+        return report
+
     @staticmethod
-    def _holding(
-        lock: contextlib.AbstractContextManager[object] | None, audit: RollbackAudit
-    ) -> contextlib.ExitStack:
-        """``lock`` taken (released when the stack closes); a refusal to take it is audited."""
-        held = contextlib.ExitStack()
-        if lock is not None:
-            try:
-                held.enter_context(lock)
-            except OperationError as err:  # another operation holds it (the message names it)
-                audit.record("refused: environment locked", error=one_line(err))
-                raise
-        return held
+    def _take(lock: contextlib.AbstractContextManager[object] | None, audit: RollbackAudit) -> None:
+        """``lock`` taken; a refusal, an error or an interrupt while taking it is audited."""
+        if lock is None:
+            return
+        try:
+            lock.__enter__()
+        except OperationError as err:  # another operation holds it (the message names it)
+            audit.record("refused: environment locked", error=one_line(err))
+            raise
+        except (Exception, KeyboardInterrupt) as err:
+            audit.record(refusal(err), error=failure_reason(err))
+            raise
+
+    def _release(
+        self,
+        lock: contextlib.AbstractContextManager[object] | None,
+        audit: RollbackAudit,
+        outcome: BaseException | None,
+    ) -> list[str]:
+        """Release ``lock``; a failure to do so never replaces the rollback's outcome: it is added
+        to the outcome's message (or returned, as a warning), to its audit record, and shown."""
+        if lock is None:
+            return []
+        try:
+            lock.__exit__(None, None, None)
+        except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001  # reported with the outcome
+            problem = lock_problem(err)
+            audit.amend(lock=problem)
+            if isinstance(outcome, OperationError):
+                # The one line the user reads is the outcome's: it must say the lock stayed too.
+                outcome.args = (f"{outcome}; {problem}", *outcome.args[1:])
+            elif outcome is not None:  # an interrupt, an unexpected error: no message to add it to
+                self._reporter.note(f"WARNING: {problem}")
+            return [problem]
+        return []
 
     def _pre_rollback_snapshot(
         self, metadata: SnapshotMetadata, chosen: tuple[str, ...], audit: RollbackAudit
@@ -306,12 +362,19 @@ class SnapshotEngine:
         self._reporter.note(f"snapshot of the current state ({name}_...)")
         try:
             return self.create(name, metadata.client, pre_rollback_components(chosen))
-        except SnapshotError as err:
-            audit.record("failed before any change", error=str(err))
-            raise SnapshotError(f"could not snapshot the current state, nothing was changed: {err}") from err
+        except KeyboardInterrupt as err:
+            audit.record(refusal(err), error=failure_reason(err))
+            raise
+        except Exception as err:  # a lost connection while reserving its id too
+            audit.record("failed before any change", error=failure_reason(err))
+            raise SnapshotError(
+                f"could not snapshot the current state, nothing was changed: {failure_reason(err)}"
+            ) from err
 
     def _undo(self, pre_id: str, chosen: tuple[str, ...], audit: RollbackAudit, reason: str) -> RollbackError:
-        """Put the pre-rollback state back; the error to raise says whether that worked."""
+        """Put the pre-rollback state back; the error to raise says whether that worked (and of
+        which components: the only ones the rollback could change)."""
+        what = ", ".join(chosen)
         try:
             source = restore.Source(self.store, load_complete(self.store, pre_id, self.env))
             restore.apply_changes(
@@ -319,22 +382,24 @@ class SnapshotEngine:
             )
             if restore.plan(self.aws, source, chosen).changes:
                 raise SnapshotError("state still differs from the pre-rollback snapshot")
-        except Exception as undo_err:  # noqa: BLE001  # reported with both errors below
+        except (Exception, KeyboardInterrupt) as undo_err:  # noqa: BLE001  # reported with both errors below
             audit_at = audit.record(
                 "failed, previous state NOT restored",
                 error=reason,
-                undo_error=one_line(undo_err),
+                undo_error=failure_reason(undo_err),
                 pre_rollback=pre_id,
             )
             return RollbackError(
-                f"rollback failed ({reason}) and restoring {pre_id} failed too ({one_line(undo_err)}): "
-                f"restore it by hand with --snapshot {pre_id}; audit: {audit_at}",
+                f"rollback failed ({reason}) and restoring {pre_id} failed too ({failure_reason(undo_err)}): "
+                f"restore it by hand with --snapshot {pre_id} --components {','.join(chosen)}; "
+                f"audit: {audit_at}",
                 pre_rollback_id=pre_id,
                 restored=False,
             )
-        audit.record("failed, previous state restored", error=reason, pre_rollback=pre_id)
+        audit_at = audit.record("failed, previous state restored", error=reason, pre_rollback=pre_id)
         return RollbackError(
-            f"rollback failed ({reason}); the previous state was restored from {pre_id}",
+            f"rollback failed ({reason}); the previous state of {what} was restored from {pre_id} "
+            f"and verified; audit: {audit_at}",
             pre_rollback_id=pre_id,
             restored=True,
         )

@@ -4,6 +4,11 @@ The orchestration itself is ``SnapshotEngine.rollback``: validate the snapshot (
 checksum) → snapshot the current state (``pre_rollback_…``) → restore the chosen components →
 compute the plan again, which must be empty → on any failure put the ``pre_rollback_…`` state
 back → one audit record per attempt, under ``audit/rollbacks/`` of the store.
+
+An interrupt (Ctrl-C) is a failure like any other, and a lost connection never hides an outcome:
+an audit record that cannot be written, or a lock that cannot be released, is said in the
+outcome (``audit: NOT written (...)``, a warning or the error's line) rather than raised instead
+of it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from vectora_core.naming import StackComponent, resource_name
-from vectora_ops.errors import one_line
+from vectora_ops.errors import OperationError, one_line
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import (
     COMPONENTS,
@@ -85,15 +90,30 @@ class RollbackAudit:
         if is_pattern(ref):
             self.entry["pattern"] = ref
 
+        self.last: dict[str, Any] | None = None
+
     def resolved(self, snapshot_id: str, components: tuple[str, ...]) -> None:
         self.label = snapshot_id
         self.entry.update(snapshot=snapshot_id, components=list(components))
 
     def record(self, outcome: str, **extra: Any) -> str:
-        """Write the record with this outcome; returns where it went."""
-        return self.store.write_audit(
-            AUDIT_KIND, self.started, self.label, {**self.entry, "outcome": outcome, **extra}
-        )
+        """Write the record with this outcome; returns where it went, or ``NOT written (why)``:
+        the outcome being reported matters more than its record (a lost connection)."""
+        self.last = {**self.entry, "outcome": outcome, **extra}
+        return self._write(self.last)
+
+    def amend(self, **extra: Any) -> str | None:
+        """Add to the last record written (the same key): what happened after its outcome."""
+        if self.last is None:
+            return None
+        self.last.update(extra)
+        return self._write(self.last)
+
+    def _write(self, entry: dict[str, Any]) -> str:
+        try:
+            return self.store.write_audit(AUDIT_KIND, self.started, self.label, entry)
+        except Exception as err:  # noqa: BLE001  # said where the record's location would be
+            return f"NOT written ({type(err).__name__}: {one_line(err)})"
 
 
 def resolve_snapshot_id(store: Store, env: str, ref: str) -> str:
@@ -137,7 +157,24 @@ def pre_rollback_components(chosen: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def failure_reason(err: BaseException) -> str:
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
     return str(err) if isinstance(err, SnapshotError) else f"{type(err).__name__}: {one_line(err)}"
+
+
+def refusal(err: BaseException) -> str:
+    """The audit outcome of a failure before anything changed."""
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted before any change"
+    return "refused" if isinstance(err, OperationError) else "failed before any change"
+
+
+def lock_problem(err: BaseException) -> str:
+    """One line: the lock stayed (``LockNotReleased`` names it and how to break it)."""
+    if isinstance(err, OperationError):
+        return one_line(err)
+    why = failure_reason(err)
+    return f"the environment's lock could not be released ({why}): break it with break_lock.py"
 
 
 def drift_warnings(env: str, snapshot_id: str, changes: list[Change]) -> list[str]:

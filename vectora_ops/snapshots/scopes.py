@@ -1,9 +1,16 @@
-"""Which S3 objects each data component covers, for a whole environment or one client.
+"""Which S3 objects each data component covers, for a whole environment or one client, and the
+one check that every file a snapshot lists restores into its own component's scope.
 
 A snapshot file keeps its source key as its path (``clients/lai_weekly.yaml``,
 ``canonical/scopes/x.yaml``, ``curated/lai_weekly/curated_items.json``), so a restore maps each
 file back to exactly where it came from. The curated file sits under its client's folder because
 an environment snapshot holds the curated items of every client.
+
+A snapshot's metadata says which component each file belongs to; the checksums prove the bytes,
+not that label. ``check_targets`` refuses a snapshot any of whose files would be written outside
+its component (a ``canonical/`` key labelled ``client_config``, another environment's function):
+a rollback of one component must never change another, which neither its pre-rollback snapshot
+nor its undo covers.
 """
 
 from __future__ import annotations
@@ -11,8 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from vectora_core.naming import Bucket
-from vectora_ops.snapshots.ids import CANONICAL, CLIENT_CONFIG, CURATED
+from vectora_core.naming import Bucket, Function, StackComponent, resource_name
+from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.snapshots.ids import (
+    CANONICAL,
+    CLIENT_CONFIG,
+    CURATED,
+    LAMBDA_CODE,
+    LAMBDA_CONFIG,
+    LAYERS,
+    STACKS,
+)
+from vectora_ops.snapshots.layout import lambda_file, lambda_zip, stack_file, stack_template_file
+from vectora_ops.snapshots.metadata import SnapshotMetadata
 
 CLIENTS_PREFIX: Final = "clients/"
 CANONICAL_PREFIX: Final = "canonical/"
@@ -66,3 +84,51 @@ def client_of(key: str) -> str | None:
     """The client id a ``clients/<id>.yaml`` key names."""
     rest = key[len(CLIENTS_PREFIX) :] if key.startswith(CLIENTS_PREFIX) else ""
     return rest[: -len(".yaml")] if rest.endswith(".yaml") and "/" not in rest else None
+
+
+def scope_text(component: str, client: str | None) -> str:
+    """What an S3 component covers, in words: ``clients/lai_weekly.yaml, clients/lai_weekly/``."""
+    if component == CLIENT_CONFIG:
+        return f"{CLIENTS_PREFIX}{client}.yaml, {CLIENTS_PREFIX}{client}/" if client else CLIENTS_PREFIX
+    if component == CURATED:
+        return f"{CURATED_PREFIX}{client or '<client>'}/{CURATED_FILE}"
+    return CANONICAL_PREFIX
+
+
+def _named_files(component: str, env: str) -> frozenset[str] | None:
+    """The files a Lambda or stack component may hold in ``env``; None: not such a component."""
+    functions = [resource_name(f, env) for f in Function]
+    stacks = [resource_name(s, env) for s in StackComponent]
+    if component == LAMBDA_CONFIG:
+        return frozenset(lambda_file(name) for name in functions)
+    if component == LAMBDA_CODE:
+        return frozenset(lambda_zip(name) for name in functions)
+    if component == STACKS:
+        return frozenset(f(name) for name in stacks for f in (stack_file, stack_template_file))
+    return None
+
+
+def target_problem(component: str, rel: str, client: str | None, env: str) -> str | None:
+    """Why file ``rel`` listed under ``component`` would restore outside that component, or None.
+
+    Layers are not checked by name: restoring one publishes a new layer version, never
+    overwrites one, and only this environment's functions (checked) are pointed at it.
+    """
+    if component in S3_COMPONENTS:
+        if s3_scope(component, client).matches(rel):
+            return None
+        return f"{rel} is listed as {component}, which covers only {scope_text(component, client)}"
+    allowed = _named_files(component, env)
+    if allowed is None or rel in allowed:
+        return None
+    return f"{rel} is listed as {component} but names no {component} file of {env}"
+
+
+def check_targets(metadata: SnapshotMetadata, env: str) -> None:
+    """Refuse (one line, naming the file) a snapshot with a file outside its component's scope."""
+    for rel, record in sorted(metadata.files.items()):
+        if record.component == LAYERS:
+            continue
+        problem = target_problem(record.component, rel, metadata.client, env)
+        if problem:
+            raise SnapshotError(f"snapshot {metadata.snapshot_id} is refused: {problem}; nothing was changed")

@@ -20,7 +20,13 @@ from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found
 from vectora_ops.snapshots.capture import RESTORABLE_FIELDS
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import LAMBDA_CODE, LAMBDA_COMPONENTS, LAMBDA_CONFIG, LAYERS
-from vectora_ops.snapshots.layout import is_lambda_file, is_layer_file, layer_name_of
+from vectora_ops.snapshots.layout import (
+    is_lambda_file,
+    is_layer_file,
+    lambda_file,
+    lambda_zip,
+    layer_name_of,
+)
 from vectora_ops.snapshots.restore.base import Change, Planner, Source
 
 LAMBDA_UPDATE_TIMEOUT_S: Final = 300
@@ -43,6 +49,11 @@ class LambdaPlanner(Planner):
         for rel in sorted(r for r in self.source.files_of(LAMBDA_CONFIG) if is_lambda_file(r)):
             document = self.source.doc(rel)
             name = document["function_name"]
+            if rel != lambda_file(name) or document.get("code_file") not in (None, lambda_zip(name)):
+                raise SnapshotError(
+                    f"snapshot {self.source.snapshot_id} is refused: {rel} names function {name!r} "
+                    f"and code {document.get('code_file')!r}: not its own; nothing was changed"
+                )
             if document.get("absent"):
                 self.notes.append(f"lambda: {name} did not exist when the snapshot was taken: left as is")
                 continue

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.metadata import FileRecord
 from vectora_ops.snapshots.restore.base import Change, Planner
-from vectora_ops.snapshots.scopes import S3_COMPONENTS, s3_scope
+from vectora_ops.snapshots.scopes import S3_COMPONENTS, s3_scope, scope_text
 from vectora_ops.snapshots.store import full_object_sha256
 
 
@@ -51,6 +51,12 @@ class S3ObjectsPlanner(Planner):
                 f"{component}: bucket {bucket} does not exist: deploy the S0-core stack first"
             )
         wanted = self.source.files_of(component)
+        stray = [rel for rel in sorted(wanted) if not scope.matches(rel)]
+        if stray:  # check_targets refuses such a snapshot first; a plan never writes outside its scope
+            raise SnapshotError(
+                f"snapshot {metadata.snapshot_id} is refused: {stray[0]} is listed as {component}, "
+                f"which covers only {scope_text(component, metadata.client)}; nothing was changed"
+            )
         current = {
             o["Key"]: o for o in self.aws.list_objects(bucket, scope.list_prefix) if scope.matches(o["Key"])
         }

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from vectora_ops.snapshots.aws import is_stack_missing
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import STACKS
-from vectora_ops.snapshots.layout import is_stack_file, stack_template_file
+from vectora_ops.snapshots.layout import is_stack_file, stack_file, stack_template_file
 from vectora_ops.snapshots.restore.base import Change, Planner
 
 TEMPLATE_BODY_LIMIT: Final = 51_200  # CloudFormation's TemplateBody limit; larger ones go by URL
@@ -43,6 +43,11 @@ class StackPlanner(Planner):
         for rel in sorted(r for r in self.source.files_of(STACKS) if is_stack_file(r)):
             document = self.source.doc(rel)
             name = document["stack_name"]
+            if rel != stack_file(name):
+                raise SnapshotError(
+                    f"snapshot {self.source.snapshot_id} is refused: {rel} names stack {name!r}, "
+                    "not its own; nothing was changed"
+                )
             if document.get("absent"):
                 self.notes.append(f"stacks: {name} did not exist when the snapshot was taken: left as is")
                 continue

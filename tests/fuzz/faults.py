@@ -1,0 +1,114 @@
+"""One failure at the Nth AWS call: a lost connection or a Ctrl-C at every step of an operation.
+
+``CallFaults(session)`` hooks every API call made by the clients of ``session`` (those created
+after it, as every operation creates its own): ``count()`` the calls an operation makes, then
+``arm(n, error)`` to raise ``error`` at the nth call of the next run, once. The hook is
+``before-parameter-build``: it runs before botocore's retries, so the failure is final, as a
+connection that stays lost is.
+
+``run_main(main, argv)``: a script's ``main`` through ``cli.run`` in this process, as the
+operator's shell runs it: (exit status, stdout, stderr); any exception other than ``SystemExit``
+escapes (a traceback is a failure of the test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from botocore.exceptions import EndpointConnectionError
+
+from tests.fuzz.harness import SCRIPTS
+from vectora_ops import cli
+
+Main = Callable[[Sequence[str] | None], int]
+
+
+def lost_connection() -> BaseException:
+    return EndpointConnectionError(endpoint_url="http://aws.invalid")
+
+
+def interrupt() -> BaseException:
+    return KeyboardInterrupt()
+
+
+FAULTS: dict[str, Callable[[], BaseException]] = {"lost-connection": lost_connection, "ctrl-c": interrupt}
+
+
+@dataclass
+class Call:
+    operation: str
+    bucket: str | None
+    key: str | None
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.bucket or ''}/{self.key or ''}"
+
+
+@dataclass
+class CallFaults:
+    session: Any
+    counting: bool = False
+    calls: list[Call] = field(default_factory=list)
+    nth: int | None = None
+    error: Callable[[], BaseException] | None = None
+    fired: Call | None = None
+    # Which calls may fail (all by default): a test of one step narrows it.
+    where: Callable[[Call], bool] = field(default=lambda call: True)
+
+    def __post_init__(self) -> None:
+        self.session.events.register("before-parameter-build", self._hook)
+
+    def _hook(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if not self.counting:
+            return
+        call = Call(model.name, params.get("Bucket"), params.get("Key"))
+        if not self.where(call):
+            return
+        self.calls.append(call)
+        if self.error is not None and len(self.calls) == self.nth and self.fired is None:
+            self.fired = call
+            raise self.error()
+
+    @contextlib.contextmanager
+    def armed(
+        self,
+        nth: int | None = None,
+        error: Callable[[], BaseException] | None = None,
+        where: Callable[[Call], bool] | None = None,
+    ) -> Any:
+        """Count calls (and fail the nth with ``error``) while the block runs."""
+        self.calls, self.nth, self.error, self.fired = [], nth, error, None
+        self.where = where or (lambda call: True)
+        self.counting = True
+        try:
+            yield self
+        finally:
+            self.counting = False
+
+
+def load_script(relative: str) -> ModuleType:
+    """``scripts/<relative>`` as a module (its ``main``), without running its ``__main__`` block."""
+    path = SCRIPTS / relative
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_main(main: Main, argv: Sequence[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code: object = None
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            cli.run(main, list(argv))
+        except SystemExit as done:
+            code = done.code
+    return int(code or 0) if not isinstance(code, str) else 1, out.getvalue(), err.getvalue()
