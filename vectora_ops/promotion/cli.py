@@ -134,6 +134,8 @@ def _report_promotion(out: Console, outcome: Outcome) -> int:
             out.print(table)
         out.print(f"plan sha256: {outcome.plan.sha256}")
     out.print(gates_table(outcome.gates))
+    for warning in outcome.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
     print(f"audit: {outcome.audit}", file=sys.stderr)
     if outcome.result.startswith("dry run"):
         failed = [g for g in outcome.gates if not g.passed]
@@ -179,6 +181,8 @@ def deploy_main(argv: Sequence[str] | None = None, *, root: Path) -> int:
     emails = alarm_emails(args.alarm_emails, root)
     with cli.progress_display() as progress:
         outcome = GuardedDeploy(args.env, root, emails, dry_run=args.dry_run, progress=progress).run()
+    for warning in outcome.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
     print(f"audit: {outcome.audit}", file=sys.stderr)
     if outcome.diffs:
         for name, diff in sorted(outcome.diffs.items()):
@@ -282,5 +286,6 @@ def break_lock_main(argv: Sequence[str] | None = None) -> int:
         "lock": info.__dict__, "location": location.uri, "time": iso(started),
     }  # fmt: skip
     audit = write_audit(location.clients, "locks", started, f"{args.env}_break", entry)
-    print(f"broke the lock of {args.env} held by {info.describe()}; audit: {audit}")
+    held = info.describe() if info.problem else f"held by {info.describe()}"
+    print(f"broke the lock of {args.env} {held}; audit: {audit}")
     return 0

@@ -13,6 +13,11 @@ leaves the deployment record a promotion starts from (a plain ``cdk deploy`` lea
 An environment without ``direct_changes_allowed`` (prod) is refused: it only receives promotions.
 A first deployment (no backups bucket yet) has nothing to snapshot: a failure then keeps what was
 created and says so.
+
+Every attempt leaves one audit record (where a backups bucket is reachable), an interrupted or
+failed one too, before anything changed or after; a lock that could not be released is added to
+the outcome (its message, or a warning) and to that record, never raised instead of it; a Ctrl-C
+once the deployment is recorded changes nothing.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from vectora_ops.errors import OperationError
+from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import gitinfo, recovery, snapshots
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
-from vectora_ops.promotion.lock import EnvironmentLock, operator
+from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome, operator
 from vectora_ops.promotion.records import (
     DeploymentRecord,
     iso,
@@ -64,6 +70,7 @@ class DeployOutcome:
     diffs: dict[str, StackDiff] = field(default_factory=dict)
     record: str | None = None
     commit: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +87,9 @@ class GuardedDeploy:
     entry: dict[str, Any] = field(init=False)
     started: datetime = field(init=False)
     clients: EnvClients = field(init=False)
+    # The last audit record written (result, extra): the lock's fate is added to it afterwards.
+    audited: tuple[str, dict[str, Any]] | None = field(init=False, default=None)
+    settled: Settlement = field(init=False, default_factory=Settlement)
 
     def __post_init__(self) -> None:
         self.started = self.clock()
@@ -102,21 +112,43 @@ class GuardedDeploy:
         neighbour = EnvClients(config.promoted_from, self.session) if config.promoted_from else None
         lock = EnvironmentLock(self.clients, f"deploy {self.env}", neighbour=neighbour, clock=self.clock)
         work = Path(tempfile.mkdtemp(prefix="vectora-deploy-"))
-        try:
-            if not self.dry_run:
-                try:
-                    lock.acquire()
-                except OperationError as err:
-                    self._refuse(str(err))
-            built = self._synth(work)
-            if self.dry_run:
-                diffs = self._diffs(built)
-                self.entry["plan"] = {name: d.as_dict() for name, d in diffs.items()}
-                return DeployOutcome("dry run", self._audit("dry run"), diffs, commit=checkout.commit)
-            return self._deploy(built, lock, checkout)
-        finally:
-            lock.release()
-            shutil.rmtree(work, ignore_errors=True)
+        with self.settled:
+            try:
+                outcome = self._run(lock, checkout, work)
+            except BaseException as err:
+                if self.audited is None:  # an interrupt or an AWS error before any change
+                    failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+                    self._audit(f"{failed} before any change", error=_reason(err))
+                self._release(lock, err)
+                raise
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            outcome.warnings += self._release(lock, None)
+            if self.settled.interrupted:
+                outcome.warnings.append(LATE_INTERRUPT)
+            return outcome
+
+    def _run(self, lock: EnvironmentLock, checkout: gitinfo.Checkout, work: Path) -> DeployOutcome:
+        if not self.dry_run:
+            try:
+                lock.acquire()
+            except OperationError as err:
+                self._refuse(str(err))
+        built = self._synth(work)
+        if self.dry_run:
+            diffs = self._diffs(built)
+            self.entry["plan"] = {name: d.as_dict() for name, d in diffs.items()}
+            self.settled.settle()
+            return DeployOutcome("dry run", self._audit("dry run"), diffs, commit=checkout.commit)
+        return self._deploy(built, lock, checkout)
+
+    def _release(self, lock: EnvironmentLock, outcome: BaseException | None) -> list[str]:
+        """Release the lock; a failure is added to the outcome and its audit record, not raised."""
+        problem = lock_outcome(lock, outcome, self.steps.note)
+        if problem and self.audited is not None:
+            self.entry["lock"] = problem
+            self._audit(self.audited[0], **self.audited[1])
+        return [problem] if problem else []
 
     def _refuse(self, why: str) -> None:
         self._audit("refused", error=why)
@@ -166,6 +198,7 @@ class GuardedDeploy:
             record = self._apply(built, lock, checkout, pre_id)
         except BaseException as err:  # noqa: BLE001  # Ctrl-C included: the environment is put back first
             raise self._undo(err, pre_id, before, previous[1] if previous else None) from err
+        self.settled.settle()
         return DeployOutcome(
             "done", self._audit("done", record=record), commit=checkout.commit, record=record
         )
@@ -214,7 +247,7 @@ class GuardedDeploy:
         self, err: BaseException, pre_id: str | None, before: Any, previous: DeploymentRecord | None
     ) -> DeployFailed:
         step = self.steps.current or "?"
-        reason = "interrupted" if isinstance(err, KeyboardInterrupt) else " ".join(str(err).split())[:300]
+        reason = _reason(err)
         self.entry.update(failed_step=step, error=reason)
         if pre_id is None:
             restored, how = (
@@ -236,6 +269,7 @@ class GuardedDeploy:
                             step=step, restored=restored)  # fmt: skip
 
     def _audit(self, result: str, **extra: Any) -> str | None:
+        self.audited = (result, extra)
         now = self.clock()
         entry = {
             **self.entry,
@@ -251,3 +285,7 @@ class GuardedDeploy:
         except Exception as err:  # noqa: BLE001  # the outcome being reported matters more
             self.steps.note(f"could not write the audit record: {err}")
         return None
+
+
+def _reason(err: BaseException) -> str:
+    return "interrupted" if isinstance(err, KeyboardInterrupt) else " ".join(str(err).split())[:300]

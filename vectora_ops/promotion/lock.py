@@ -12,12 +12,21 @@ then lives in the bucket of the environment it is promoted from, as
 the same object), and once the environment's own bucket exists the operation takes its own lock
 too. dev has no such neighbour: its first deployment runs unlocked (CloudFormation refuses a
 second creation of a stack anyway).
+
+A lock object the tools did not write (not JSON, not an object, a field missing or of the wrong
+type, a date that is none) is still a lock: it is reported in one line (what is wrong, and who
+wrote it when the body says), never taken for "no lock", and ``break_lock.py`` removes it like
+any other. A lock that cannot be released (a lost connection) never hides the outcome of the
+operation that held it: ``release`` raises ``LockNotReleased``, naming it and how to break it,
+for the operation to add to its outcome.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
+import math
 import os
 import socket
 import uuid
@@ -28,18 +37,25 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from vectora_ops.errors import OperationError
+from vectora_ops.errors import OperationError, one_line, printable_line
 from vectora_ops.promotion.clients import EnvClients, error_code, is_not_found
 from vectora_ops.promotion.records import iso, parse_iso
 
 LOCK_KEY: Final = "locks/environment.json"
 DEFAULT_TTL: Final = timedelta(hours=2)
 _TAKEN: Final = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
+# The tools write about 300 bytes; more than this is no lock of theirs (and is not read whole).
+MAX_LOCK_BYTES: Final = 64 * 1024
+_SHOWN: Final = 80  # characters of a field shown back from a malformed lock
 Clock = Callable[[], datetime]
 
 
 class LockHeld(OperationError):
     """Another operation holds the environment's lock (the message names it)."""
+
+
+class LockNotReleased(OperationError):
+    """The operation's lock could not be deleted (the message names it and how to break it)."""
 
 
 def first_deployment_key(env: str) -> str:
@@ -64,11 +80,17 @@ class LockInfo:
     expires: str
     token: str
     env: str
+    # Set on a lock object the tools did not write: what is wrong with it (the fields then hold
+    # what could be read of it, "?" otherwise).
+    problem: str | None = None
 
     def describe(self) -> str:
-        return (
-            f"{self.holder} (pid {self.pid}, {self.command!r}, since {self.started}, expires {self.expires})"
+        if self.problem is not None:
+            return f"a malformed lock ({self.problem}; written by {self.holder})"
+        holder, command, started, expires = map(
+            _shown, (self.holder, self.command, self.started, self.expires)
         )
+        return f"{holder} (pid {self.pid}, {command!r}, since {started}, expires {expires})"
 
 
 @dataclass(frozen=True)
@@ -90,15 +112,70 @@ def lock_location(target: EnvClients, neighbour: EnvClients | None) -> Location 
     return None
 
 
-def read_lock(location: Location) -> LockInfo | None:
-    data = location.clients.read_json(location.clients.backups_bucket, location.key)
-    if not isinstance(data, dict):
-        return None
-    known = set(LockInfo.__dataclass_fields__)
+_TEXT_FIELDS: Final = ("holder", "command", "started", "expires", "token", "env")
+_DATE_FIELDS: Final = ("started", "expires")
+
+
+def _shown(value: object) -> str:
+    """A field of a lock as one short printable line (a malformed lock may hold anything)."""
+    text = printable_line(" ".join(str(value).split()))
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def _lock_problem(data: dict[str, Any]) -> str | None:
+    for name in _TEXT_FIELDS:
+        if name not in data:
+            return f"no {name!r} field"
+        if not isinstance(data[name], str):
+            return f"{name!r} is not a string"
+    pid = data.get("pid")
+    if isinstance(pid, bool) or not isinstance(pid, int):
+        return "'pid' is not a whole number"
+    for name in _DATE_FIELDS:
+        try:
+            parse_iso(data[name])
+        except (ValueError, OverflowError):
+            return f"{name!r} is not a date: {_shown(data[name])}"
+    return None
+
+
+def parse_lock(raw: bytes, env: str) -> LockInfo:
+    """The lock object's body as a LockInfo; a body the tools did not write gives one whose
+    ``problem`` says what is wrong (never an exception: a malformed lock is still a lock)."""
+    if len(raw) > MAX_LOCK_BYTES:
+        return LockInfo("unknown", 0, "?", "?", "?", "", env, f"a body over {MAX_LOCK_BYTES} bytes")
     try:
-        return LockInfo(**{k: v for k, v in data.items() if k in known})
-    except TypeError:
-        return LockInfo("unreadable lock", 0, "?", "?", "?", "", location.clients.env)
+        data = json.loads(raw, parse_constant=lambda name: math.nan)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return LockInfo("unknown", 0, "?", "?", "?", "", env, f"its {len(raw)}-byte body is not JSON")
+    if not isinstance(data, dict):
+        kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(
+            type(data), "a number"
+        )
+        return LockInfo("unknown", 0, "?", "?", "?", "", env, f"its body is {kind}, not a JSON object")
+    problem = _lock_problem(data)
+    if problem is None:
+        return LockInfo(**{k: data[k] for k in LockInfo.__dataclass_fields__ if k != "problem"})
+    text = {k: _shown(data[k]) if k in data else "?" for k in _TEXT_FIELDS}
+    holder = text["holder"] if isinstance(data.get("holder"), str) else "unknown"
+    pid = data.get("pid") if isinstance(data.get("pid"), int) and not isinstance(data.get("pid"), bool) else 0
+    return LockInfo(
+        holder, int(pid or 0), text["command"], text["started"], text["expires"], "", env, problem
+    )
+
+
+def read_lock(location: Location) -> LockInfo | None:
+    """The lock at ``location``: None only when there is no lock object there."""
+    clients = location.clients
+    try:
+        response = clients.s3.get_object(Bucket=clients.backups_bucket, Key=location.key)
+    except ClientError as err:
+        if is_not_found(err):
+            return None
+        raise
+    with contextlib.closing(response["Body"]) as body:
+        raw = bytes(body.read(MAX_LOCK_BYTES + 1))
+    return parse_lock(raw, clients.env)
 
 
 @dataclass
@@ -126,7 +203,8 @@ class EnvironmentLock:
         )
 
     def _take(self, location: Location) -> None:
-        body = json.dumps(asdict(self._info()), indent=2).encode()
+        fields = {k: v for k, v in asdict(self._info()).items() if k != "problem"}
+        body = json.dumps(fields, indent=2).encode()
         try:
             location.clients.s3.put_object(
                 Bucket=location.clients.backups_bucket,
@@ -143,17 +221,19 @@ class EnvironmentLock:
 
     def _held_message(self, info: LockInfo | None, location: Location) -> str:
         env = self.target.env
+        breaking = f'scripts/deploy/break_lock.py --env {env} --reason "..."'
         if info is None:  # released between our write and our read: the next attempt may win
             return f"{env} is locked ({location.uri}) by an operation that just ended: try again"
-        stale = ""
-        try:
-            if parse_iso(info.expires) < self.clock():
-                stale = " - expired: if nothing runs any more, break it"
-        except ValueError:
-            stale = " - unreadable: break it"
+        if info.problem is not None:
+            return (
+                f"{env} is locked by {info.describe()} at {location.uri}: no tool wrote it as it is; "
+                f"if nothing runs any more, break it with {breaking}"
+            )
+        expired = parse_iso(info.expires) < self.clock()
+        stale = " - expired: if nothing runs any more, break it" if expired else ""
         return (
-            f"{env} is locked by {info.describe()}{stale}; wait for it to end, or break a stale lock with "
-            f'scripts/deploy/break_lock.py --env {env} --reason "..."'
+            f"{env} is locked by {info.describe()}{stale}; wait for it to end, "
+            f"or break a stale lock with {breaking}"
         )
 
     def acquire(self) -> Location | None:
@@ -171,21 +251,43 @@ class EnvironmentLock:
             self._take(Location(self.target, LOCK_KEY))
 
     def release(self) -> None:
-        """Delete every lock object this operation took (only while it still holds our token)."""
+        """Delete every lock object this operation took (only while it still holds our token).
+
+        Every one is tried; LockNotReleased (one line: which, why, how to break it) if any stayed.
+        """
+        failed: list[str] = []
         for location in reversed(self.held):
             try:
-                head = location.clients.s3.get_object(
-                    Bucket=location.clients.backups_bucket, Key=location.key
+                self._release_one(location)
+            except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001  # reported below, all of them
+                why = (
+                    "interrupted"
+                    if isinstance(err, KeyboardInterrupt)
+                    else f"{type(err).__name__}: {one_line(err)}"
                 )
-                mine = json.loads(head["Body"].read()).get("token") == self.token
-                if mine:
-                    location.clients.s3.delete_object(
-                        Bucket=location.clients.backups_bucket, Key=location.key, IfMatch=head["ETag"]
-                    )
-            except ClientError as err:
-                if not is_not_found(err) and error_code(err) not in _TAKEN:
-                    raise
+                failed.append(f"{location.uri} ({why})")
         self.held.clear()
+        if failed:
+            env = self.target.env
+            raise LockNotReleased(
+                f"the lock {', '.join(failed)} could not be released: once nothing runs, break it with "
+                f'scripts/deploy/break_lock.py --env {env} --reason "..."'
+            )
+
+    def _release_one(self, location: Location) -> None:
+        clients = location.clients
+        try:
+            response = clients.s3.get_object(Bucket=clients.backups_bucket, Key=location.key)
+            with contextlib.closing(response["Body"]) as body:
+                raw = bytes(body.read(MAX_LOCK_BYTES + 1))
+            # Another body (replaced, malformed) is not ours to delete: only our token is.
+            if parse_lock(raw, clients.env).token == self.token:
+                clients.s3.delete_object(
+                    Bucket=clients.backups_bucket, Key=location.key, IfMatch=response["ETag"]
+                )
+        except ClientError as err:
+            if not is_not_found(err) and error_code(err) not in _TAKEN:
+                raise
 
     def __enter__(self) -> EnvironmentLock:
         self.acquire()
@@ -207,4 +309,23 @@ def break_lock(target: EnvClients, neighbour: EnvClients | None) -> tuple[Locati
         if info is not None:
             location.clients.s3.delete_object(Bucket=location.clients.backups_bucket, Key=location.key)
             return location, info
+    return None
+
+
+def lock_outcome(
+    lock: EnvironmentLock, outcome: BaseException | None, note: Callable[[str], None]
+) -> str | None:
+    """Release ``lock`` at the end of an operation; a lock that stayed is returned (one line, for
+    the warnings of a successful outcome), added to a failed ``outcome``'s message (or shown through
+    ``note``): never raised in place of the outcome."""
+    try:
+        lock.release()
+    except LockNotReleased as err:
+        problem = one_line(err)
+        if isinstance(outcome, OperationError):
+            # The one line the user reads is the outcome's: it must say the lock stayed too.
+            outcome.args = (f"{outcome}; {problem}", *outcome.args[1:])
+        elif outcome is not None:  # an interrupt, an unexpected error: no message to add it to
+            note(f"WARNING: {problem}")
+        return problem
     return None

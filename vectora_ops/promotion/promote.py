@@ -12,8 +12,10 @@
    target's deployment record;
 6. any failure (an exception, an AWS error, Ctrl-C) after step 2: the snapshot is restored, stacks
    included, and the target is compared with its state before the promotion;
-7. one audit record per attempt (refused, dry run, failed, done) in the target's backups bucket
-   (the source's while the target has none yet).
+7. one audit record per attempt (refused, dry run, failed, interrupted, done) in the target's
+   backups bucket (the source's while the target has none yet), where one is reachable; a lock
+   that could not be released is added to the outcome (its message, or a warning) and to that
+   record, never raised instead of it; a Ctrl-C once the promotion is recorded changes nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from vectora_core.naming import REINFORCED_PARAMETER, StackComponent
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.errors import OperationError
+from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import configcopy, configs, recovery, snapshots
 from vectora_ops.promotion.cdk import run_cdk
@@ -46,7 +49,7 @@ from vectora_ops.promotion.gates import (
     stability_gate,
     tests_gate,
 )
-from vectora_ops.promotion.lock import EnvironmentLock, operator
+from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome, operator
 from vectora_ops.promotion.plan import Plan, build_plan, moved, source_part
 from vectora_ops.promotion.records import (
     DeploymentRecord,
@@ -100,6 +103,7 @@ class Outcome:
     plan: Plan | None = None
     gates: list[Gate] = field(default_factory=list)
     record: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def utc_now() -> datetime:
@@ -142,6 +146,9 @@ class Promotion:
     runtime: str | None = field(init=False, default=None)  # the artifact's runtime version
     source: EnvClients = field(init=False)
     target: EnvClients = field(init=False)
+    # The last audit record written (result, extra): the lock's fate is added to it afterwards.
+    audited: tuple[str, dict[str, Any]] | None = field(init=False, default=None)
+    settled: Settlement = field(init=False, default_factory=Settlement)
 
     def __post_init__(self) -> None:
         self.started = self.clock()
@@ -160,23 +167,46 @@ class Promotion:
         self._check_direction()
         lock = EnvironmentLock(self.target, self._command(), neighbour=self.source, clock=self.clock)
         work = Path(tempfile.mkdtemp(prefix="vectora-promotion-"))
-        try:
-            if not self.request.dry_run:
-                self._refusing(lock.acquire)
-            plan, gates = self._refusing(lambda: self._prepare(work))
-            if self.request.dry_run:
-                result = "dry run" + ("" if all(g.passed for g in gates) else " (gates would refuse)")
-                gates += [Gate(name, True, skipped="not run in a dry run") for name in LIVE_GATES]
-                return Outcome(result, self._audit(result, plan=plan, gates=gates), plan, gates)
-            self._refusing(lambda: self._live_gates(gates))
-            self._refusing(lambda: self._recheck(plan))
-            return self._change_target(lock, plan, gates)
-        finally:
-            lock.release()
-            shutil.rmtree(work, ignore_errors=True)
+        with self.settled:
+            try:
+                outcome = self._run(lock, work)
+            except BaseException as err:
+                if self.audited is None:  # e.g. the target's snapshot failed or was interrupted
+                    failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+                    self._audit(f"{failed} before any change", error=_reason(err))
+                self._release(lock, err)
+                raise
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            outcome.warnings += self._release(lock, None)
+            if self.settled.interrupted:
+                outcome.warnings.append(LATE_INTERRUPT)
+            return outcome
+
+    def _run(self, lock: EnvironmentLock, work: Path) -> Outcome:
+        if not self.request.dry_run:
+            self._refusing(lock.acquire)
+        plan, gates = self._refusing(lambda: self._prepare(work))
+        if self.request.dry_run:
+            result = "dry run" + ("" if all(g.passed for g in gates) else " (gates would refuse)")
+            gates += [Gate(name, True, skipped="not run in a dry run") for name in LIVE_GATES]
+            self.settled.settle()
+            return Outcome(result, self._audit(result, plan=plan, gates=gates), plan, gates)
+        self._refusing(lambda: self._live_gates(gates))
+        self._refusing(lambda: self._recheck(plan))
+        return self._change_target(lock, plan, gates)
+
+    def _release(self, lock: EnvironmentLock, outcome: BaseException | None) -> list[str]:
+        """Release the lock; a failure is added to the outcome and its audit record, not raised."""
+        problem = lock_outcome(lock, outcome, self.steps.note)
+        if problem and self.audited is not None:
+            self.entry["lock"] = problem
+            self._audit(self.audited[0], **self.audited[1])
+        return [problem] if problem else []
 
     def _refusing(self, action: Callable[[], Any]) -> Any:
-        """Run ``action``; a refusal or an error before the target changes is audited and re-raised."""
+        """Run ``action``; a refusal, an error or an interrupt before the target changes is audited
+        and re-raised."""
         try:
             return action()
         except GateRefused as err:
@@ -188,6 +218,9 @@ class Promotion:
             raise
         except Exception as err:  # an AWS error while only reading: nothing changed
             self._audit("failed before any change", error=f"{type(err).__name__}: {one_line(err)}")
+            raise
+        except KeyboardInterrupt:
+            self._audit("interrupted before any change", error="interrupted")
             raise
 
     # --- before anything changes -----------------------------------------------------------------
@@ -336,6 +369,7 @@ class Promotion:
             record = self._apply(lock, plan)
         except BaseException as err:  # noqa: BLE001  # Ctrl-C included: the target is put back first
             raise self._undo(err, pre_id, before, previous) from err
+        self.settled.settle()
         return Outcome(
             "done", self._audit("done", plan=plan, gates=gates, record=record), plan, gates, record
         )
@@ -452,7 +486,7 @@ class Promotion:
         previous: DeploymentRecord | None,
     ) -> PromotionFailed:
         target, step = self.target, self.steps.current or "?"
-        reason = "interrupted" if isinstance(err, KeyboardInterrupt) else one_line(err)
+        reason = _reason(err)
         self.entry.update(failed_step=step, error=reason)
         restored: bool | None
         if pre_id is None:
@@ -500,6 +534,7 @@ class Promotion:
 
     def _audit(self, result: str, **extra: Any) -> str | None:
         """One record per attempt: in the target's backups bucket (the source's if it has none yet)."""
+        self.audited = (result, extra)
         now = self.clock()
         entry = {**self.entry, **{k: v for k, v in extra.items() if k not in ("plan", "gates")}}
         if extra.get("plan") is not None:
@@ -523,3 +558,7 @@ class Promotion:
                 )
         self.steps.note("no backups bucket to write the audit record in")
         return None
+
+
+def _reason(err: BaseException) -> str:
+    return "interrupted" if isinstance(err, KeyboardInterrupt) else one_line(err)
