@@ -6,6 +6,7 @@ python -m local_aws status        is it running, where
 python -m local_aws logs [-n N]   tail of its log
 python -m local_aws deploy --env dev   `make local`: start, bootstrap, deploy, publish, invoke
 python -m local_aws patches       the project's fixes to moto, one line each
+python -m local_aws iam-coverage  the operations the IAM evaluation maps, one a line
 python -m local_aws recordings    what the functions' HTTP(S) requests are answered with
 """
 
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("--env", required=True, help="environment to deploy (dev, stage or prod)")
     sub.add_parser("patches", help="list the fixes applied to moto")
+    sub.add_parser("iam-coverage", help="list every operation the IAM evaluation maps (service:Operation)")
     sub.add_parser("recordings", help="list what the local internet answers (local_aws/recordings/)")
     return parser
 
@@ -71,6 +73,11 @@ def _run(args: argparse.Namespace) -> int:
 
         for name, summary in PATCHES:
             print(f"{name:24} {summary}")
+        return 0
+    if args.command == "iam-coverage":
+        from local_aws.iam.mapping import coverage
+
+        print("\n".join(coverage()))
         return 0
     # An explicit LOCAL_AWS_PORT must match a running emulator (start() says so); unset: re-use
     # whatever port the running one has, else 4566.

@@ -45,6 +45,7 @@ def serve(port: int, state_dir: Path) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", settings.DEFAULT_REGION)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.configure(settings.ServerSettings(port=port, state_dir=state_dir))
+    iam_mode = settings.iam_mode()  # a bad LOCAL_AWS_IAM stops the start, with one line
 
     import werkzeug.serving
     from moto.moto_server.werkzeug_app import (
@@ -55,6 +56,7 @@ def serve(port: int, state_dir: Path) -> None:
     from werkzeug.serving import make_server
 
     from local_aws import patches
+    from local_aws.iam.enforce import IamGate
     from local_aws.wsgi import LocalAwsApp
 
     # The log is a file: no ANSI colours in its access-log lines.
@@ -66,7 +68,8 @@ def serve(port: int, state_dir: Path) -> None:
         logging.getLogger("local_aws").warning(
             "patches DISABLED (tests only): %s", ", ".join(sorted(disabled))
         )
-    app = LocalAwsApp(DomainDispatcherApplication(create_backend_app))
+    logging.getLogger("local_aws").info("IAM evaluation: %s (%s)", iam_mode, settings.IAM_ENV)
+    app = LocalAwsApp(IamGate(DomainDispatcherApplication(create_backend_app), iam_mode))
     server = make_server(settings.BIND_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
     def stop(_signum: int, _frame: Any) -> None:
@@ -226,6 +229,7 @@ class LocalAws:
                 f"port {self.port} already answers: another emulator runs there (set LOCAL_AWS_PORT)"
             )
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        settings.iam_mode({**os.environ, **self.extra_env})  # one line for a bad LOCAL_AWS_IAM
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(

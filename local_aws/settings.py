@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -98,3 +99,18 @@ def current() -> ServerSettings:
     if _current is None:
         raise RuntimeError("local_aws server settings are not configured (call settings.configure first)")
     return _current
+
+
+# IAM evaluation (local_aws/iam): "enforce" (default) denies what AWS would deny, "audit" allows it
+# and logs the denial it would have been, "off" evaluates nothing.
+IAM_ENV: Final = "LOCAL_AWS_IAM"
+IAM_MODES: Final = ("enforce", "audit", "off")
+
+
+def iam_mode(environ: Mapping[str, str] | None = None) -> str:
+    """``LOCAL_AWS_IAM`` (of ``environ``, default the process's) or "enforce"; a one-line error
+    (ValueError) for any other value."""
+    raw = (os.environ if environ is None else environ).get(IAM_ENV, "enforce")
+    if raw not in IAM_MODES:
+        raise ValueError(f"{IAM_ENV}={raw!r} is not an IAM mode (allowed: {', '.join(IAM_MODES)})")
+    return raw

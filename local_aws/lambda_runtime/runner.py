@@ -8,7 +8,8 @@ pure-Python copies), nothing else of the venv. On a machine without that Python 
 the base interpreter of the Python running the emulator (``find_interpreter``; one warning per
 runtime in the log), with the layers' compiled distributions rebuilt for it (``compat``). Its
 environment is the function's variables plus what the AWS runtime sets, with ``AWS_ENDPOINT_URL``
-pointing back at the emulator and dummy credentials.
+pointing back at the emulator and the temporary credentials of the function's execution role
+(``local_aws.iam.credentials``: the emulator's STS, the role's trust policy checked).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from local_aws import internet, settings
+from local_aws.iam import credentials as role_credentials
 from local_aws.lambda_runtime import compat, workers
 
 # Interpreter start-up and imports are not part of the function's own timeout on AWS either.
@@ -237,7 +239,8 @@ def _function_env(fn: Any, task_root: Path) -> dict[str, str]:
     env.update(internet.function_env())  # proxy + CA of the local internet (local_aws/internet)
     env.pop("CDK_DEFAULT_ACCOUNT")
     env.pop("CDK_DEFAULT_REGION")
-    env["AWS_SESSION_TOKEN"] = "test"  # noqa: S105  # dummy, like the role credentials on AWS
+    # The execution role's own credentials, from the emulator's STS (its trust policy checked).
+    env.update(role_credentials.for_function(fn))
     return env
 
 

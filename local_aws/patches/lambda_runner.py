@@ -9,7 +9,8 @@ machine without it, the emulator's base interpreter, with a warning in the log),
 next invocation as Lambda keeps its execution environments (``LOCAL_AWS_LAMBDA_WARM=0``: a fresh
 interpreter each time):
 function code, layers and the runtime SDK on ``sys.path`` and nothing else, the function's
-environment plus ``AWS_ENDPOINT_URL`` back to the emulator, dummy credentials and the region;
+environment plus ``AWS_ENDPOINT_URL`` back to the emulator, the execution role's temporary
+credentials (``local_aws.iam.credentials``) and the region;
 bounded by the function's timeout. Output goes to the function's CloudWatch log group, as on AWS.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
+from local_aws.iam import credentials
 from local_aws.lambda_runtime import runner, workers
 
 
@@ -30,6 +32,11 @@ def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, 
     except runner.RuntimeNotFoundError as err:
         self.save_logs(str(err))
         return json.dumps({"errorMessage": str(err), "errorType": "Runtime.InvalidRuntime"}), True, str(err)
+    except credentials.RoleCredentialsError as err:
+        # Lambda's answer when it cannot assume the execution role (its trust policy refuses it).
+        message = f"The role defined for the function cannot be assumed by Lambda. {err}"
+        self.save_logs(message)
+        return json.dumps({"errorMessage": message, "errorType": "InvalidRuntimeException"}), True, message
     self.save_logs(result.logs or "(no output)")
     return result.payload, result.errored, result.logs
 

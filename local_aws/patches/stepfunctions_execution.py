@@ -14,16 +14,24 @@ backend the setting selects; a ``StartExecution`` without a name gets a generate
 ``ExecutionAlreadyExists``). Setting it off again on the running emulator
 (``{"stepfunctions": {"execute_state_machine": false}}``) gives moto's simulated executions back,
 for state machines created from then on.
+The interpreter's service calls (a Lambda task's ``Invoke``, an SDK integration) are made with the
+state machine's role's credentials, assumed as ``states.amazonaws.com`` (its trust policy checked):
+the IAM gate then evaluates ``lambda:InvokeFunction`` for that role (moto used dummy keys).
 """
 
 from __future__ import annotations
 
+import importlib
 import uuid
-from typing import Any
+from typing import Any, Final
 
+from botocore.config import Config
 from moto.core.config import default_user_config
 from moto.stepfunctions import models, responses
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from local_aws.iam import credentials
 
 
 class _SelectedBackends:
@@ -54,7 +62,49 @@ def _start_named_execution(
     return _start_execution(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
 
+_ASL: Final = "moto.stepfunctions.parser.asl.component.state.exec"
+# Every module of the interpreter that imported moto's boto_client_for (its service clients).
+_CLIENT_MODULES: Final = (
+    f"{_ASL}.state_task.lambda_eval_utils",
+    *(
+        f"{_ASL}.state_task.service.state_task_service_{name}"
+        for name in (
+            "unsupported",
+            "glue",
+            "events",
+            "ecs",
+            "sqs",
+            "sfn",
+            "dynamodb",
+            "batch",
+            "sns",
+            "aws_sdk",
+        )
+    ),
+    f"{_ASL}.state_map.result_writer.resource_eval.resource_eval_s3",
+    f"{_ASL}.state_map.item_reader.eval.resource_eval_s3",
+)
+
+
+def _client_as_role(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto's ``boto_client_for``, with the state's role's credentials instead of dummy keys."""
+    role_arn = getattr(state_credentials, "role_arn", None) or default_role_arn(region)
+    config = Config(
+        parameter_validation=False,
+        retries={"max_attempts": 0, "total_max_attempts": 1},
+        connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+        read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+    )
+    return credentials.client_for_role(role_arn, "states.amazonaws.com", service, region, config=config)
+
+
+def default_role_arn(region: str) -> str:
+    raise credentials.RoleCredentialsError(f"a state machine task in {region} has no role to run as")
+
+
 def apply() -> None:
+    for name in _CLIENT_MODULES:
+        importlib.import_module(name).boto_client_for = _client_as_role  # type: ignore[attr-defined]
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
     # StateMachine's CloudFormation methods read this module global; the backends' own code and
     # moto's reset use the BackendDict objects themselves, which stay untouched.
