@@ -286,7 +286,13 @@ class IamGate:
             reason = f"no IAM mapping for {service}:{environ.get('REQUEST_METHOD')} {path}"
             found = [Denial(principal.arn, unknown, evaluator.Decision(False, reason, "mapping"), service)]
         else:
-            found = denials_for(principal, call)
+            try:
+                found = denials_for(principal, call)
+            except Exception as err:  # a defect of the gate: refused, never silently allowed
+                LOGGER.exception("IAM evaluation of %s:%s failed", call.service, call.operation)
+                failed = mapping.Authorization(f"{call.service}:{call.operation}", "*")
+                reason = f"IAM evaluation failed: {type(err).__name__}: {err}"
+                found = [Denial(principal.arn, failed, evaluator.Decision(False, reason, "evaluator"), call.operation)]
         if not found:
             return self._app(environ, start_response)
         denial = found[0]

@@ -36,16 +36,32 @@ def _template(function_arn: str, name: str) -> dict[str, Any]:
             "Recorded": {"Type": "Pass", "Parameters": {"failed.$": "$.error.Error"}, "End": True},
         },
     }
+    # The tasks run as the state machine's role (the emulator evaluates IAM): it may invoke the function.
+    trust = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    invoke = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
     return {
         "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": f"{name}-role",
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
+                    "Policies": [
+                        {
+                            "PolicyName": "invoke",
+                            "PolicyDocument": {"Version": "2012-10-17", "Statement": [invoke]},
+                        }
+                    ],
+                },
+            },
             "Machine": {
                 "Type": "AWS::StepFunctions::StateMachine",
                 "Properties": {
                     "StateMachineName": name,
-                    "RoleArn": "arn:aws:iam::123456789012:role/local-aws-test-sfn",
+                    "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
                     "DefinitionString": json.dumps(definition),
                 },
-            }
+            },
         },
         "Outputs": {"Arn": {"Value": {"Ref": "Machine"}}},
     }
