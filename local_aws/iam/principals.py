@@ -56,7 +56,17 @@ def for_access_key(access_key: str, account: str = settings.ACCOUNT_ID) -> Princ
 
 @lru_cache(maxsize=4096)
 def parse(document: str) -> Any:
-    return json.loads(document)
+    return _without_nulls(json.loads(document))
+
+
+def _without_nulls(value: Any) -> Any:
+    """A policy as AWS stores it: moto's CloudFormation writes ``AWS::NoValue`` (the bootstrap
+    template's optional trusted accounts, under ``Fn::If``) as ``null`` where AWS drops the element."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
 
 
 def _document(value: Any) -> Any:
@@ -64,7 +74,7 @@ def _document(value: Any) -> Any:
         value = value.decode()
     if isinstance(value, str):
         return parse(value)
-    return value
+    return _without_nulls(value)
 
 
 def _iam(account: str) -> Any:
