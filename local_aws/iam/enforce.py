@@ -292,7 +292,11 @@ class IamGate:
                 LOGGER.exception("IAM evaluation of %s:%s failed", call.service, call.operation)
                 failed = mapping.Authorization(f"{call.service}:{call.operation}", "*")
                 reason = f"IAM evaluation failed: {type(err).__name__}: {err}"
-                found = [Denial(principal.arn, failed, evaluator.Decision(False, reason, "evaluator"), call.operation)]
+                found = [
+                    Denial(
+                        principal.arn, failed, evaluator.Decision(False, reason, "evaluator"), call.operation
+                    )
+                ]
         if not found:
             return self._app(environ, start_response)
         denial = found[0]

@@ -95,7 +95,9 @@ def role_arn_of(principal: str) -> str:
     return principal
 
 
-def default_context(request: IamRequest, *, region: str | None = None) -> dict[str, ContextValue]:
+def default_context(
+    request: IamRequest, *, region: str | None = None, resource_account: str | None = None
+) -> dict[str, ContextValue]:
     """The keys AWS sets on every request, under the request's own (which win)."""
     now = datetime.now(UTC)
     context: dict[str, ContextValue] = {
@@ -119,6 +121,8 @@ def default_context(request: IamRequest, *, region: str | None = None) -> dict[s
         context["aws:PrincipalIsAWSService"] = "true"
     if region:
         context["aws:RequestedRegion"] = region
+    if resource_account and request.resource != "*":
+        context["aws:ResourceAccount"] = resource_account
     context.update({k: _context_value(v) for k, v in request.context.items()})
     return context
 
@@ -251,8 +255,12 @@ def evaluate(
     principal's). The request context gets AWS's defaults (``default_context``) under its own keys.
     Raises ``IamEvaluationError`` when the evaluator refuses the input.
     """
-    context = default_context(request, region=region) if with_default_context else dict(request.context)
     account = resource_account or principal_account(request.resource) or principal_account(request.principal)
+    context = (
+        default_context(request, region=region, resource_account=account)
+        if with_default_context
+        else dict(request.context)
+    )
     simulation: dict[str, Any] = {
         "request": {
             "principal": request.principal,

@@ -20,16 +20,19 @@ async function answer(line) {
     if (response.resultType === 'error') {
       return { id, error: response.errors.message, details: response.errors }
     }
-    if (response.resultType !== 'single') {
-      return { id, error: `a wildcard resource was simulated (${response.resultType}): give one ARN` }
-    }
-    const analysis = response.result.analysis
-    const denials = response.overallResult === 'Allowed' ? [] : getDenialReasons(analysis)
+    // A "*" resource of an action that has resource types (DescribeStacks with no stack name) is
+    // simulated once per resource type: allowed only if allowed for every one (as a policy must
+    // name "*" to grant it), the first refused one gives the reason.
+    const results = response.resultType === 'single' ? [response.result] : response.results
+    const refused = results.find((r) => r.analysis && r.analysis.result !== 'Allowed')
+    const chosen = refused || results[0]
+    const result = refused ? refused.analysis.result : 'Allowed'
+    const denials = refused ? getDenialReasons(refused.analysis) : []
     return {
       id,
-      result: response.overallResult,
+      result,
       denials,
-      ignoredContextKeys: response.result.ignoredContextKeys || [],
+      ignoredContextKeys: chosen.ignoredContextKeys || [],
     }
   } catch (err) {
     return { id, error: String((err && err.message) || err).split('\n')[0] }

@@ -82,6 +82,9 @@ class Lookup(Protocol):
     def topic_kms_key(self, topic_arn: str) -> str | None:
         """The ``KmsMasterKeyId`` of an SNS topic, if it is encrypted."""
 
+    def stack_arn(self, region: str, name_or_arn: str) -> str | None:
+        """The ARN of a live stack (by name or ARN), or of a change set's stack; None if unknown."""
+
 
 class NoLookup:
     """A ``Lookup`` for requests that need no state (and for tests): nothing is encrypted."""
@@ -97,6 +100,9 @@ class NoLookup:
 
     def topic_kms_key(self, topic_arn: str) -> str | None:  # noqa: ARG002
         return None
+
+    def stack_arn(self, region: str, name_or_arn: str) -> str | None:  # noqa: ARG002
+        return name_or_arn if name_or_arn.startswith("arn:") and ":stack/" in name_or_arn else None
 
 
 Row = Callable[[ApiCall, Lookup], list[Authorization]]
@@ -627,19 +633,27 @@ BEDROCK_RUNTIME: Final[dict[str, Row]] = {
 # --- CloudFormation --------------------------------------------------------------------------
 
 
-def stack_arn(call: ApiCall, name: str | None) -> str:
+# The id part of a stack ARN for a stack that does not exist (yet): policies name stacks as
+# ``stack/<name>/*``, which it matches as the real id would.
+NEW_STACK_ID: Final = "00000000-0000-0000-0000-000000000000"
+
+
+def stack_arn(call: ApiCall, lookup: Lookup, name: str | None) -> str:
+    """The stack's ARN, as AWS authorizes stack actions; "*" when the request names no stack."""
     if not name:
-        return arn(call, "cloudformation", "stack/*")
+        return "*"
+    known = lookup.stack_arn(call.region, name)
+    if known:
+        return known
     if name.startswith("arn:"):
         return name
-    return arn(call, "cloudformation", f"stack/{name}/*")
+    return arn(call, "cloudformation", f"stack/{name}/{NEW_STACK_ID}")
 
 
 def cfn_stack_action(action: str) -> Row:
-    def row(call: ApiCall, _lookup: Lookup) -> list[Authorization]:
+    def row(call: ApiCall, lookup: Lookup) -> list[Authorization]:
         name = call.param("StackName")
-        resource = stack_arn(call, str(name)) if name else "*"
-        return [Authorization(action, resource)]
+        return [Authorization(action, stack_arn(call, lookup, str(name) if name else None))]
 
     return row
 
@@ -647,15 +661,14 @@ def cfn_stack_action(action: str) -> Row:
 def cfn_change_set_action(action: str) -> Row:
     """Change-set actions are authorized on the stack (ARN or name; with a change-set ARN, its stack)."""
 
-    def row(call: ApiCall, _lookup: Lookup) -> list[Authorization]:
+    def row(call: ApiCall, lookup: Lookup) -> list[Authorization]:
         name = call.param("StackName")
         change_set = str(call.param("ChangeSetName") or "")
-        if not name and change_set.startswith("arn:"):
-            return [Authorization(action, stack_arn(call, None))]
         context: dict[str, ContextValue] = {}
         if change_set and not change_set.startswith("arn:"):
             context["cloudformation:ChangeSetName"] = change_set
-        return [Authorization(action, stack_arn(call, str(name) if name else None), context)]
+        target = str(name) if name else (change_set or None)
+        return [Authorization(action, stack_arn(call, lookup, target), context)]
 
     return row
 

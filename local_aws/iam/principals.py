@@ -188,3 +188,17 @@ class MotoLookup:
 
         topic = sns_backends[self.account][_region_of(topic_arn)].topics.get(topic_arn)
         return str(topic.kms_master_key_id) if topic is not None and topic.kms_master_key_id else None
+
+    def stack_arn(self, region: str, name_or_arn: str) -> str | None:
+        from moto.cloudformation.models import cloudformation_backends
+
+        backend = cloudformation_backends[self.account][region]
+        if ":changeSet/" in name_or_arn:
+            change_set = backend.change_sets.get(name_or_arn)
+            return str(change_set.stack_id) if change_set is not None else None
+        if name_or_arn in backend.stacks:
+            return name_or_arn
+        for stack in backend.stacks.values():
+            if stack.name == name_or_arn and not str(stack.status).startswith("DELETE_COMPLETE"):
+                return str(stack.stack_id)
+        return None
