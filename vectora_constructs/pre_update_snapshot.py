@@ -73,10 +73,10 @@ HANDLER_DIR = LAMBDAS_DIR / "pre_update_snapshot"
 CORE_PACKAGE = LAYERS_DIR / "vectora_core" / "python" / "vectora_core"
 OPS_PACKAGE = REPO_ROOT / "vectora_ops"
 # What the handler imports, and nothing more: the names and configs of vectora_core, and of
-# vectora_ops the snapshot engine with the two modules it uses (errors, audit keys).
+# vectora_ops the snapshot engine with the three modules it uses (errors, audit keys, interrupts).
 BUNDLED = (
     (CORE_PACKAGE, ("__init__.py", "naming.py", "environments.py")),
-    (OPS_PACKAGE, ("__init__.py", "errors.py", "audit.py", "snapshots")),
+    (OPS_PACKAGE, ("__init__.py", "errors.py", "audit.py", "interrupts.py", "snapshots")),
 )
 # CloudFormation-internal resources that must not wait for the snapshot (or cannot).
 UNGUARDED_TYPES = frozenset({"AWS::CDK::Metadata"})
