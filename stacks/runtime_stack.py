@@ -7,13 +7,13 @@ from collections.abc import Mapping
 
 from aws_cdk import CfnParameter
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.base import LAMBDA_RUNTIME, VectoraStack, construct_id
+from vectora_constructs.alarm_topic import alarm_topic_key, allow_alarms_to_publish
 from vectora_constructs.paths import LAMBDAS_DIR, LAYERS_DIR
 from vectora_constructs.pipeline_alarms import PipelineAlarms
 from vectora_constructs.pipeline_function import PipelineFunction
@@ -79,8 +79,11 @@ class RuntimeStack(VectoraStack):
                 topic_name=resource_name(ALARM_TOPIC, env),
                 display_name=f"Vectora Inbox alarms ({env})",
                 enforce_ssl=True,
-                master_key=kms.Alias.from_alias_name(self, "SnsManagedKey", "alias/aws/sns"),
+                # The project's key, not aws/sns: CloudWatch alarms cannot publish to a topic under
+                # an AWS-managed key (vectora_constructs/alarm_topic.py).
+                master_key=alarm_topic_key(self, "AlarmTopicKey", config=config),
             )
+            allow_alarms_to_publish(self.alarm_topic, config=config)
             for email in config.alarm_emails:
                 self.alarm_topic.add_subscription(subscriptions.EmailSubscription(email))
         self.functions: dict[Function, PipelineFunction] = {}

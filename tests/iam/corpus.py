@@ -15,7 +15,7 @@ from local_aws.iam.evaluator import Decision, IamRequest, evaluate
 from tests.iam.generate import ALLOWED, TABLE
 from tests.iam.world import ACCOUNT, World
 from vectora_core.environments import get_env_config
-from vectora_core.naming import ENV_NAMES, resource_name
+from vectora_core.naming import ALARM_TOPIC, ENV_NAMES, resource_name
 
 IMPORTANT: Final = Path(__file__).with_name("important_cases.yaml")
 
@@ -100,8 +100,20 @@ def all_cases() -> list[Case]:
     return [*important_cases(), *generated_cases()]
 
 
+# A resource the synth names but AWS numbers: the alarm topic's key (its ARN holds a key id).
+ALARM_TOPIC_KEY: Final = "{alarm_topic_key}"
+
+
+def _resource(world: World, case: Case) -> str:
+    if ALARM_TOPIC_KEY not in case.resource:
+        return case.resource
+    topic = f"arn:aws:sns:{world.regions[case.env]}:{ACCOUNT}:{resource_name(ALARM_TOPIC, case.env)}"
+    return case.resource.replace(ALARM_TOPIC_KEY, world.topic_keys[topic])
+
+
 def decide(world: World, case: Case) -> Decision:
     """What IAM answers ``case``, given the synthesized policies of ``world``."""
+    resource = _resource(world, case)
     if case.role is not None:
         role = world.roles[case.role]
         principal, identity = role.principal, list(role.policies)
@@ -110,14 +122,14 @@ def decide(world: World, case: Case) -> Decision:
         principal, identity = case.principal, []
     if case.action == "sts:AssumeRole":
         resource_policy: Mapping[str, Any] | None = next(
-            r.trust for r in world.roles.values() if r.arn == case.resource
+            r.trust for r in world.roles.values() if r.arn == resource
         )
     elif case.key_policy is not None:
         resource_policy = case.key_policy
     else:
-        resource_policy = world.resource_policy_of(case.resource)
+        resource_policy = world.resource_policy_of(resource)
     return evaluate(
-        IamRequest(principal, case.action, case.resource, dict(case.context)),
+        IamRequest(principal, case.action, resource, dict(case.context)),
         identity_policies=identity,
         resource_policy=resource_policy,
         resource_account=ACCOUNT,

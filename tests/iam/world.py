@@ -55,6 +55,8 @@ class World:
     roles: dict[str, Role] = field(default_factory=dict)  # by role name
     bucket_policies: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # by bucket name
     topic_policies: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # by topic ARN
+    key_policies: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # by key ARN
+    topic_keys: dict[str, str] = field(default_factory=dict)  # topic ARN -> its KMS key (ARN or alias ARN)
     regions: dict[str, str] = field(default_factory=dict)  # env -> region
 
     def role(self, kind: str, env: str) -> Role:
@@ -64,13 +66,16 @@ class World:
         """The bucket policy of an S3 ARN's bucket, the topic policy of a topic ARN; else None."""
         if resource.startswith(f"arn:{PARTITION}:s3:::"):
             return self.bucket_policies.get(resource.split(":::", 1)[1].split("/", 1)[0])
+        if resource.startswith(f"arn:{PARTITION}:kms:"):
+            return self.key_policies.get(resource)
         return self.topic_policies.get(resource)
 
 
 class _Resolver:
-    def __init__(self, template: Mapping[str, Any], region: str) -> None:
+    def __init__(self, template: Mapping[str, Any], region: str, stack_name: str) -> None:
         self.resources = template.get("Resources", {})
         self.region = region
+        self.stack_name = stack_name
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -124,6 +129,8 @@ class _Resolver:
                 "states", f"stateMachine:{props['StateMachineName']}"
             ),
             "AWS::Logs::LogGroup": lambda: props["LogGroupName"],
+            # The key id is AWS's: the stack and logical id stand for it (one per environment).
+            "AWS::KMS::Key": lambda: f"{self.stack_name}-{name}",
         }
         if type_ not in by_type:
             raise UnresolvedError(f"Ref to a {type_} ({name}) is not resolved here")
@@ -138,6 +145,7 @@ class _Resolver:
             ("AWS::IAM::Role", "Arn"): lambda: f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}",
             ("AWS::Logs::LogGroup", "Arn"): lambda: self._arn("logs", f"log-group:{name}:*"),
             ("AWS::SNS::Topic", "TopicArn"): lambda: name,
+            ("AWS::KMS::Key", "Arn"): lambda: self._arn("kms", f"key/{name}"),
         }
         if (type_, attribute) not in arns:
             raise UnresolvedError(f"Fn::GetAtt {logical}.{attribute} ({type_}) is not resolved here")
@@ -167,8 +175,8 @@ def load_world(assembly: CloudAssembly) -> World:
         env = _env_of(stack_name)
         region = assembly.artifact(stack_name)["environment"].rsplit("/", 1)[-1]
         world.regions[env] = region
-        resolve = _Resolver(template, region)
-        for resource in template["Resources"].values():
+        resolve = _Resolver(template, region, stack_name)
+        for logical_id, resource in template["Resources"].items():
             props = resource.get("Properties", {})
             if resource["Type"] == "AWS::IAM::Role":
                 name = resolve(props["RoleName"])
@@ -183,6 +191,10 @@ def load_world(assembly: CloudAssembly) -> World:
                 raise UnresolvedError(f"{stack_name}: a separate AWS::IAM::Policy is not read here")
             elif resource["Type"] == "AWS::S3::BucketPolicy":
                 world.bucket_policies[resolve(props["Bucket"])] = resolve(props["PolicyDocument"])
+            elif resource["Type"] == "AWS::KMS::Key":
+                world.key_policies[resolve({"Fn::GetAtt": [logical_id, "Arn"]})] = resolve(props["KeyPolicy"])
+            elif resource["Type"] == "AWS::SNS::Topic" and "KmsMasterKeyId" in props:
+                world.topic_keys[resolve({"Ref": logical_id})] = resolve(props["KmsMasterKeyId"])
             elif resource["Type"] == "AWS::SNS::TopicPolicy":
                 document = resolve(props["PolicyDocument"])
                 for topic in resolve(props["Topics"]):

@@ -208,6 +208,20 @@ def test_alarms_and_topic_only_in_stage_and_prod(assembly: CloudAssembly, env: s
         assert alarm["Properties"]["Threshold"] == 1
 
 
+def test_the_alarm_topic_is_under_a_rotated_key_of_its_own(assembly: CloudAssembly) -> None:
+    """Not AWS's aws/sns: CloudWatch may publish to an encrypted topic only when the key policy lets
+    it use the key, and an AWS-managed key's policy cannot say so (tests/iam has the decisions)."""
+    for env in ("stage", "prod"):
+        (topic,) = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::SNS::Topic").values()
+        keys = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::KMS::Key")
+        (key_id,) = keys
+        assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        assert keys[key_id]["Properties"]["EnableKeyRotation"] is True
+        (alias,) = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::KMS::Alias").values()
+        assert alias["Properties"]["AliasName"] == f"alias/vectora-inbox-alarms-{env}"
+    assert not resources_of(assembly, StackComponent.RUNTIME, "dev", "AWS::KMS::Key")
+
+
 def test_pipeline_alarms_watch_the_metrics_the_handlers_emit(assembly: CloudAssembly) -> None:
     for env in ("stage", "prod"):
         alarms = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::CloudWatch::Alarm")
