@@ -23,6 +23,13 @@ LOCAL_RECORDINGS = "recordings"
 # The emulator itself and anything else on this machine are reached directly, not through the proxy.
 NO_PROXY = "localhost,127.0.0.1"
 
+# What a function's environment gets (function_env): the standard variables requests, urllib3 and
+# the standard library read, in both cases the tools accept. Never in a deployed template.
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+NO_PROXY_VARIABLES = ("NO_PROXY", "no_proxy")
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+VARIABLES = PROXY_VARIABLES + NO_PROXY_VARIABLES + CA_VARIABLES
+
 _running: Internet | None = None
 
 
@@ -56,14 +63,9 @@ def function_env() -> dict[str, str]:
         return {}
     proxy, bundle = _running.url, str(_running.ca.cert_path)
     return {
-        "HTTP_PROXY": proxy,
-        "HTTPS_PROXY": proxy,
-        "http_proxy": proxy,
-        "https_proxy": proxy,
-        "NO_PROXY": NO_PROXY,
-        "no_proxy": NO_PROXY,
-        "REQUESTS_CA_BUNDLE": bundle,
-        "SSL_CERT_FILE": bundle,
+        **dict.fromkeys(PROXY_VARIABLES, proxy),
+        **dict.fromkeys(NO_PROXY_VARIABLES, NO_PROXY),
+        **dict.fromkeys(CA_VARIABLES, bundle),
     }
 
 
