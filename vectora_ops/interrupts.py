@@ -35,6 +35,11 @@ def deferred_interrupts() -> Iterator[list[int]]:
         yield received
     finally:
         signal.signal(signal.SIGINT, previous)
+        # Nested in another deferral (an audit record written once a rollback is settled): that
+        # one hears of it too. Python's default handler would raise: not once the block is over.
+        if callable(previous) and previous is not signal.default_int_handler:
+            for signum in received:
+                previous(signum, None)
 
 
 class Settlement:

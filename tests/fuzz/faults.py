@@ -1,10 +1,12 @@
 """One failure at the Nth AWS call: a lost connection or a Ctrl-C at every step of an operation.
 
 ``CallFaults(session)`` hooks every API call made by the clients of ``session`` (those created
-after it, as every operation creates its own): ``count()`` the calls an operation makes, then
-``arm(n, error)`` to raise ``error`` at the nth call of the next run, once. The hook is
-``before-parameter-build``: it runs before botocore's retries, so the failure is final, as a
-connection that stays lost is.
+after it, as every operation creates its own): ``armed()`` counts the calls an operation makes,
+``armed(n, fault)`` fails the nth call of the next run, once. The hook is
+``before-parameter-build``: it runs before botocore's retries, so a lost connection is final, as
+one that stays lost is. A Ctrl-C is a real SIGINT sent to this process at that call: the
+operation's own handling decides, as for an operator's (raised in the main thread at once, or
+noted where the operation defers interrupts).
 
 ``run_main(main, argv)``: a script's ``main`` through ``cli.run`` in this process, as the
 operator's shell runs it: (exit status, stdout, stderr); any exception other than ``SystemExit``
@@ -16,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import os
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +38,13 @@ def lost_connection() -> BaseException:
     return EndpointConnectionError(endpoint_url="http://aws.invalid")
 
 
-def interrupt() -> BaseException:
-    return KeyboardInterrupt()
+def interrupt() -> None:
+    os.kill(os.getpid(), signal.SIGINT)
 
 
-FAULTS: dict[str, Callable[[], BaseException]] = {"lost-connection": lost_connection, "ctrl-c": interrupt}
+# A fault returns the exception to raise at the call, or None when it acted by itself (a signal).
+Fault = Callable[[], BaseException | None]
+FAULTS: dict[str, Fault] = {"lost-connection": lost_connection, "ctrl-c": interrupt}
 
 
 @dataclass
@@ -57,7 +63,7 @@ class CallFaults:
     counting: bool = False
     calls: list[Call] = field(default_factory=list)
     nth: int | None = None
-    error: Callable[[], BaseException] | None = None
+    error: Fault | None = None
     fired: Call | None = None
     # Which calls may fail (all by default): a test of one step narrows it.
     where: Callable[[Call], bool] = field(default=lambda call: True)
@@ -74,13 +80,15 @@ class CallFaults:
         self.calls.append(call)
         if self.error is not None and len(self.calls) == self.nth and self.fired is None:
             self.fired = call
-            raise self.error()
+            error = self.error()
+            if error is not None:
+                raise error
 
     @contextlib.contextmanager
     def armed(
         self,
         nth: int | None = None,
-        error: Callable[[], BaseException] | None = None,
+        error: Fault | None = None,
         where: Callable[[Call], bool] | None = None,
     ) -> Any:
         """Count calls (and fail the nth with ``error``) while the block runs."""

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from vectora_ops.errors import OperationError
-from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
+from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import gitinfo, recovery, snapshots
 from vectora_ops.promotion.cdk import run_cdk
@@ -280,8 +280,9 @@ class GuardedDeploy:
         }
         entry["duration_s"] = round((now - self.started).total_seconds(), 1)
         try:
-            if self.clients.bucket_exists(self.clients.backups_bucket):
-                return write_audit(self.clients, "deploys", self.started, f"{self.env}_{result}", entry)
+            with deferred_interrupts():  # every record is an outcome: a Ctrl-C must not lose it
+                if self.clients.bucket_exists(self.clients.backups_bucket):
+                    return write_audit(self.clients, "deploys", self.started, f"{self.env}_{result}", entry)
         except Exception as err:  # noqa: BLE001  # the outcome being reported matters more
             self.steps.note(f"could not write the audit record: {err}")
         return None

@@ -33,7 +33,7 @@ from vectora_core.naming import REINFORCED_PARAMETER, StackComponent
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.errors import OperationError
-from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
+from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import configcopy, configs, recovery, snapshots
 from vectora_ops.promotion.cdk import run_cdk
@@ -545,13 +545,14 @@ class Promotion:
         entry["duration_s"] = round((now - self.started).total_seconds(), 1)
         for where in (self.target, self.source):
             try:
-                if not where.bucket_exists(where.backups_bucket):
-                    continue
-                if where is self.source:
-                    entry["audit_note"] = (
-                        f"{self.target.env} has no backups bucket yet: recorded in {where.env}'s"
-                    )
-                return write_audit(where, "promotions", self.started, self._label(), entry)
+                with deferred_interrupts():  # every record is an outcome: a Ctrl-C must not lose it
+                    if not where.bucket_exists(where.backups_bucket):
+                        continue
+                    if where is self.source:
+                        entry["audit_note"] = (
+                            f"{self.target.env} has no backups bucket yet: recorded in {where.env}'s"
+                        )
+                    return write_audit(where, "promotions", self.started, self._label(), entry)
             except Exception as err:  # noqa: BLE001  # the outcome being reported matters more
                 self.steps.note(
                     f"could not write the audit record in {where.backups_bucket}: {one_line(err)}"

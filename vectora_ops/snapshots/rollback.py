@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.errors import OperationError, one_line
+from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import (
     COMPONENTS,
@@ -110,8 +111,10 @@ class RollbackAudit:
         return self._write(self.last)
 
     def _write(self, entry: dict[str, Any]) -> str:
+        # Every record is an outcome: a Ctrl-C while it is written must not lose it.
         try:
-            return self.store.write_audit(AUDIT_KIND, self.started, self.label, entry)
+            with deferred_interrupts():
+                return self.store.write_audit(AUDIT_KIND, self.started, self.label, entry)
         except Exception as err:  # noqa: BLE001  # said where the record's location would be
             return f"NOT written ({type(err).__name__}: {one_line(err)})"
 
