@@ -44,6 +44,10 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
         "stepfunctions_execution",
         "state machines run (moto's execute_state_machine on), those of stacks included",
     ),
+    (
+        "iam_role_templates",
+        "template roles get their managed policies, boundary; updates apply policies and trust",
+    ),
 )
 
 

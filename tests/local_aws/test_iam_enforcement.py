@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from local_aws import settings
 from local_aws.server import LocalAws
 from tests.conftest import remove_caches
 from tests.local_aws.helpers import client, create_function, deploy_with_change_set, invoke, outputs, uid
+from tests.local_aws.test_patches import assert_patch_needed
 
 ACCOUNT = settings.ACCOUNT_ID
 REGION = settings.DEFAULT_REGION
@@ -344,3 +345,50 @@ def test_a_bad_mode_is_one_line_and_nothing_starts() -> None:
             "local_aws: LOCAL_AWS_IAM='strict' is not an IAM mode (allowed: enforce, audit, off)\n"
         )
         assert not (Path(state_dir) / "server.json").exists()
+
+
+# --- patch iam_role_templates ------------------------------------------------------------------
+
+
+def _role_template(name: str, action: str) -> dict[str, Any]:
+    trust = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    return {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": name,
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
+                    "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AWSCloudFormationReadOnlyAccess"],
+                    "Policies": [
+                        {
+                            "PolicyName": "inline",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}],
+                            },
+                        }
+                    ],
+                },
+            }
+        }
+    }
+
+
+def check_template_roles(aws: LocalAws) -> None:
+    name = f"iam-template-role-{uid()}"
+    stack = deploy_with_change_set(aws, name, _role_template(name, "s3:ListAllMyBuckets"))
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack
+    iam = client(aws, "iam")
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AWSCloudFormationReadOnlyAccess"]
+    updated = deploy_with_change_set(aws, name, _role_template(name, "sqs:ListQueues"))
+    assert updated["StackStatus"] == "UPDATE_COMPLETE", updated
+    statement = iam.get_role_policy(RoleName=name, PolicyName="inline")["PolicyDocument"]["Statement"][0]
+    assert statement["Action"] == "sqs:ListQueues"
+
+
+def test_template_roles_get_their_managed_policies_and_updates(
+    patched_aws: LocalAws, aws_without: Callable[[str], LocalAws]
+) -> None:
+    assert_patch_needed("iam_role_templates", check_template_roles, patched_aws, aws_without)
