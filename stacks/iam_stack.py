@@ -167,7 +167,8 @@ class IamStack(VectoraStack):
             statements.append(
                 (
                     "InvokeConfiguredModel",
-                    ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                    # Converse is authorized as bedrock:InvokeModel; nothing calls a streaming API.
+                    ["bedrock:InvokeModel"],
                     self._bedrock_resources(),
                     None,
                 )

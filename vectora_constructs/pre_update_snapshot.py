@@ -294,7 +294,8 @@ class SnapshotFunction(Construct):
             ),
             (
                 "ReadFunctions",
-                ["lambda:GetFunction", "lambda:GetFunctionConfiguration"],
+                # A capture reads a function with GetFunction only (configuration and code location).
+                ["lambda:GetFunction"],
                 [function_arn(region, resource_name(f, env)) for f in Function],
                 None,
             ),
