@@ -1,6 +1,8 @@
-"""Fixture feeds on 127.0.0.1 and the config that points a demo client at them.
+"""Fixture feeds on 127.0.0.1 and the config that points a test client at them.
 
-Used by ``local_demo.py`` and by the pipeline tests. Nothing here is a special code path of the
+Used by the pipeline and promotion tests: a run date of their choosing and a source that answers
+404. (``make local`` and ``local_demo.py`` run the real ``lai_weekly`` instead, its sources answered
+by the local AWS's local internet, ``local_aws/recordings/``.) Nothing here is a special code path of the
 pipeline: the functions fetch these feeds exactly as real ones, because a *fixture catalog*
 (``canonical/sources/demo_fixture_sources.yaml``, ``fixture: true``) lists the server's URLs and a
 *demo client* (``clients/lai_weekly_demo.yaml``, a copy of ``lai_weekly`` that uses that catalog)
@@ -9,23 +11,24 @@ which they never replace: ``lai_weekly`` and ``lai_sources`` in the bucket stay 
 every output of the demo client carries a "FIXTURE SOURCES" banner.
 
 Fixture files (``demo_feeds/``) may contain ``{{days_ago:N:FORMAT}}``: the date N days before the
-server's ``today``, formatted with strftime, so that items always fall in the client's period.
+server's ``today``, formatted with strftime, so that items always fall in the client's period (the
+same markers as the recordings: ``local_aws.internet.dates``).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from local_aws.internet.dates import render
 from vectora_ops.config.publish import ConfigFile
 
 FEEDS_DIR = Path(__file__).resolve().parent / "demo_feeds"
@@ -35,18 +38,7 @@ FIXTURE_CATALOG_ID = "demo_fixture_sources"
 # Fixture source id -> fixture file (RSS/Atom); "pubmed_lai" is served by the E-utilities routes.
 RSS_FIXTURES = {"fiercepharma": "fiercepharma.xml", "medincell": "medincell.xml", "camurus": "camurus.xml"}
 BROKEN_SOURCE_ID = "broken_feed"
-DAYS_AGO = re.compile(r"\{\{days_ago:(\d+):([^}]+)\}\}")
 CONTENT_TYPES = {".xml": "application/xml; charset=utf-8", ".json": "application/json"}
-
-
-def render(text: str, today: date) -> str:
-    def replace(match: re.Match[str]) -> str:
-        moment = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(
-            days=int(match.group(1))
-        )
-        return moment.strftime(match.group(2))
-
-    return DAYS_AGO.sub(replace, text)
 
 
 @dataclass

@@ -53,8 +53,9 @@ def test_make_local_is_idempotent_and_dev_destroys_once_emptied() -> None:
             )
         for function in Function:  # the demo invokes each function through the Lambda API
             assert re.search(rf"^{function}: \d+ item\(s\)", output, re.MULTILINE), output
-        # it ends with the pipeline on the fixture feeds: where the newsletter is, and its first lines
-        where = rf"^newsletter: s3://{resource_name(Bucket.NEWSLETTERS, ENV)}/lai_weekly_demo/\S+$"
+        # it ends with the real lai_weekly's pipeline (its sources answered by the local internet):
+        # where the newsletter is, and its first lines
+        where = rf"^newsletter: s3://{resource_name(Bucket.NEWSLETTERS, ENV)}/lai_weekly/\S+$"
         assert re.search(where, output, re.MULTILINE), output
         assert re.search(r"^# \S.*$", output.split("newsletter: s3://", 1)[-1], re.MULTILINE), output
         for name in [resource_name(b, ENV) for b in Bucket] + [resource_name(la, ENV) for la in Layer]:

@@ -240,19 +240,22 @@ def test_local_demo_prints_the_newsletter_location_and_its_first_lines(deployed_
         assert result.returncode == 0, result.stderr
         out = result.stdout
         print(out)  # shown with -s: what `make local` prints
+        # the real lai_weekly, on the recordings of its nine sources (local_aws/recordings/)
         location = re.search(
-            r"^newsletter: (s3://\S+/lai_weekly_demo/\d{4}-\d{2}-\d{2}/newsletter\.md)$", out, re.M
+            r"^newsletter: (s3://\S+/lai_weekly/\d{4}-\d{2}-\d{2}/newsletter\.md)$", out, re.M
         )
         assert location, out
-        assert "ingest-v2: 8 item(s) from 4 source(s), 1 duplicate(s) removed, failed sources: none" in out
+        assert re.search(
+            r"^ingest-v2: \d+ item\(s\) from 9 source\(s\), .*failed sources: none ->", out, re.M
+        ), out
         assert "LAI Weekly" in out and EMULATOR_LABEL in out
     finally:
         for key in keys(s3, CONFIG, "") - before:
             s3.delete_object(Bucket=CONFIG, Key=key)
         for bucket, prefix in (
-            (DATA, "raw/lai_weekly_demo/"),
-            (DATA, "curated/lai_weekly_demo/"),
-            (NEWSLETTERS, "lai_weekly_demo/"),
+            (DATA, "raw/lai_weekly/"),
+            (DATA, "curated/lai_weekly/"),
+            (NEWSLETTERS, "lai_weekly/"),
         ):
             for key in keys(s3, bucket, prefix):
                 s3.delete_object(Bucket=bucket, Key=key)
@@ -266,7 +269,7 @@ def test_local_demo_refuses_anything_but_the_local_dev() -> None:
     )
     assert (stage.returncode, stage.stderr) == (
         1,
-        "error: --env stage refused: the demo publishes a fixture client, dev only\n",
+        "error: --env stage refused: the local demo runs dev only\n",
     )
     dev = subprocess.run([*run, "dev"], cwd=REPO_ROOT, capture_output=True, text=True, env=env, check=False)
     assert dev.returncode == 1 and dev.stderr.startswith("error: AWS_ENDPOINT_URL is not set")
