@@ -2,8 +2,9 @@
 
 Start the local AWS (or re-use the running one), bootstrap it, deploy every stack of the
 environment with the real CDK CLI, publish ``clients/`` and ``canonical/`` to the config bucket,
-run the pipeline demo (which invokes each pipeline function through the Lambda API on fixture
-feeds) or, in a project without one, invoke each pipeline function once, and print what was
+run the pipeline demo (which invokes each pipeline function through the Lambda API for the real
+``lai_weekly``, its sources answered by the local internet) or, in a project without one, invoke
+each pipeline function once, and print what was
 deployed and where the results are. The last line is ``AWS_ENDPOINT_URL=...``: the one
 setting every script of the project needs to work against this local AWS.
 
@@ -257,9 +258,8 @@ def deploy_environment(aws: LocalAws, env: str, out: TextIO = sys.stdout) -> int
 
         failed: list[str] = []
         if DEMO_SCRIPT.exists():
-            # The demo runs the three functions on fixture feeds: a run of a real client's own
-            # sources would fail on a machine without internet access (every source failing is a
-            # failed run), which says nothing about the deployment.
+            # The demo runs the real lai_weekly on its own sources, which the local AWS's local
+            # internet answers from local_aws/recordings/: no internet access needed, no fixture client.
             started = _step(out, f"pipeline demo: {DEMO_SCRIPT.relative_to(settings.REPO_ROOT)} --env {env}")
             _run_script(aws, DEMO_SCRIPT, ["--env", env], out)
             timings["demo"] = time.monotonic() - started
