@@ -155,13 +155,13 @@ def test_listing_retention_and_cleanup_hold_whatever_the_metadata(
         aws=aws,
         store=LocalStore(aws, store),
         clock=lambda: NOW,
-        progress=lambda e: notes.append(e.message),
+        progress=lambda e: notes.append(e.message or ""),
     )
     # listing: both, the crafted one damaged (with why) or read back as written
     infos = {i.snapshot_id: i for i in subject.list()}
     assert set(infos) == {SEED_ID, snapshot_id}
-    seed, crafted = infos[SEED_ID], infos[snapshot_id]
-    assert seed.complete and seed.damaged is None
+    kept, crafted = infos[SEED_ID], infos[snapshot_id]
+    assert kept.complete and kept.damaged is None
     if crafted.damaged is not None:
         assert one_line(crafted.damaged), crafted.damaged
         assert not crafted.complete
