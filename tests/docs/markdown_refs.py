@@ -44,10 +44,10 @@ PACKAGE_ALIASES: Final = {"vectora_core/": "layers/vectora_core/python/vectora_c
 # Files a document describes that are generated at run time and never committed. Each entry says
 # who writes it; a test checks that each is still mentioned and still absent, so the list cannot rot.
 GENERATED: Final = {
-    "canonical/sources/demo_fixture_sources.yaml": "written by the local demo and the e2e tests "
+    "canonical/sources/demo_fixture_sources.yaml": "written by the e2e tests (fixture_feeds.py) "
     "into the config bucket (with the port of their fixture feed server), not into the checkout",
-    "clients/lai_weekly_demo.yaml": "the local demo's client, generated and published like the "
-    "fixture catalog",
+    "clients/lai_weekly_demo.yaml": "fixture_feeds.py's default test client, generated and "
+    "published like the fixture catalog",
 }
 
 # What a self-contained document must never mention: the design notes and rules that live
