@@ -217,9 +217,9 @@ def test_a_failure_part_way_through_a_rollback_restores_the_previous_state(dev_s
     # then: the previous (changed) state is back, and the error says so in one line
     assert calls[0] >= 2
     assert err.value.restored is True and err.value.pre_rollback_id
-    assert "the previous state was restored from pre_rollback_" in str(err.value) and "\n" not in str(
-        err.value
-    )
+    message = str(err.value)
+    assert "the previous state of " in message and " was restored from pre_rollback_" in message
+    assert "\n" not in message
     assert ({k: dev_state.get(k) for k in keys}, dev_state.env_vars(), dev_state.code_sha()) == changed
     audits = [
         json.loads(dev_state.get(k, BACKUPS_BUCKET) or b"{}")
