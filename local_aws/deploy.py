@@ -5,8 +5,11 @@ environment with the real CDK CLI, publish ``clients/`` and ``canonical/`` to th
 run the pipeline demo (which invokes each pipeline function through the Lambda API for the real
 ``lai_weekly``, its sources answered by the local internet) or, in a project without one, invoke
 each pipeline function once, and print what was
-deployed and where the results are. The last line is ``AWS_ENDPOINT_URL=...``: the one
-setting every script of the project needs to work against this local AWS.
+deployed and where the results are. stage gets a ``pre_publish`` snapshot before the publish (it
+refuses one without a snapshot newer than the deploy) and no demo (it runs dev only); prod gets
+neither publish nor demo (configs reach it by promotion only): both end with status 0.
+The last line is ``AWS_ENDPOINT_URL=...``: the one setting every script of the project needs to
+work against this local AWS.
 
 A second run updates the stacks in place (CloudFormation change sets, as on AWS).
 """
@@ -47,6 +50,9 @@ SNAPSHOT_SCRIPT = settings.REPO_ROOT / "scripts" / "maintenance" / "create_snaps
 # The state the demo has just validated, snapshotted: the environment's newest change (the publish)
 # is then covered by a snapshot to roll back to, as the checklist (make checklist) asks.
 VALIDATED_SNAPSHOT_NAME = "local_validated"
+# stage refuses a publish without a snapshot newer than its last change (the deploy just made).
+PRE_PUBLISH_SNAPSHOT_NAME = "pre_publish"
+DEMO_ENV = "dev"  # local_demo.py refuses the other environments
 SCRIPT_TIMEOUT_S = 300.0
 INVOKE_READ_TIMEOUT_S = 960  # the longest function timeout of any environment (900 s), plus margin
 DONE_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
@@ -56,13 +62,19 @@ class DeployError(RuntimeError):
     """A step of ``deploy`` failed; the message names the step."""
 
 
+def app_context(env: str) -> list[str]:
+    """``-c`` arguments of every CDK command on ``env`` (bootstrap too: it synthesizes the app):
+    the environment, plus alarm subscribers where it has alarms."""
+    context = ["-c", f"env={env}"]
+    if get_env_config(env).alarms_enabled:
+        context += ["-c", f"alarm_emails={LOCAL_ALARM_EMAILS}"]
+    return context
+
+
 def deploy_args(env: str) -> list[str]:
     """``cdk deploy`` arguments for every stack of ``env``: the same command as on AWS (the local
-    AWS answers Bedrock too), plus alarm subscribers where the environment has alarms."""
-    args = ["deploy", "-c", f"env={env}", "--all", "--require-approval", "never"]
-    if get_env_config(env).alarms_enabled:
-        args += ["-c", f"alarm_emails={LOCAL_ALARM_EMAILS}"]
-    return args
+    AWS answers Bedrock too)."""
+    return ["deploy", *app_context(env), "--all", "--require-approval", "never"]
 
 
 def _step(out: TextIO, text: str) -> float:
@@ -243,7 +255,7 @@ def deploy_environment(aws: LocalAws, env: str, out: TextIO = sys.stdout) -> int
         if _bootstrapped(aws):
             out.write(f"    already bootstrapped ({BOOTSTRAP_STACK} exists)\n")
         else:
-            cdk.bootstrap(aws, output_dir=output_dir, context=["-c", f"env={env}"], echo=out)
+            cdk.bootstrap(aws, output_dir=output_dir, context=app_context(env), echo=out)
         timings["bootstrap"] = time.monotonic() - started
 
         args = deploy_args(env)
@@ -252,22 +264,36 @@ def deploy_environment(aws: LocalAws, env: str, out: TextIO = sys.stdout) -> int
         timings["deploy"] = time.monotonic() - started
         _done(out, started)
 
-        started = _step(out, f"publish clients/ and canonical/ to {resource_name(Bucket.CONFIG, env)}")
-        publish_config(aws, env, out)
-        timings["publish"] = time.monotonic() - started
-
         failed: list[str] = []
-        if DEMO_SCRIPT.exists():
+        config = get_env_config(env)
+        if config.direct_changes_allowed:
+            if config.change_needs_recent_snapshot:  # stage: publish refuses without a newer snapshot
+                started = _step(out, f"snapshot before publishing: {PRE_PUBLISH_SNAPSHOT_NAME}_<timestamp>")
+                _run_script(aws, SNAPSHOT_SCRIPT, ["--env", env, "--name", PRE_PUBLISH_SNAPSHOT_NAME], out)
+                timings["pre-publish snapshot"] = time.monotonic() - started
+            started = _step(out, f"publish clients/ and canonical/ to {resource_name(Bucket.CONFIG, env)}")
+            publish_config(aws, env, out)
+            timings["publish"] = time.monotonic() - started
+        else:  # prod: configs only by promotion (publish_config.py refuses it)
+            out.write(
+                f"\n==> not published: {env} receives configs by promotion from {config.promoted_from}\n"
+            )
+
+        ran = True
+        if DEMO_SCRIPT.exists() and env == DEMO_ENV:
             # The demo runs the real lai_weekly on its own sources, which the local AWS's local
             # internet answers from local_aws/recordings/: no internet access needed, no fixture client.
             started = _step(out, f"pipeline demo: {DEMO_SCRIPT.relative_to(settings.REPO_ROOT)} --env {env}")
             _run_script(aws, DEMO_SCRIPT, ["--env", env], out)
             timings["demo"] = time.monotonic() - started
-        else:
+        elif not DEMO_SCRIPT.exists() and config.direct_changes_allowed:
             started = _step(out, "invoke each function once")
             failed = invoke_functions(aws, env, out)
             timings["invoke"] = time.monotonic() - started
-        if not failed:
+        else:  # stage and prod: the demo runs dev only
+            ran = False
+            out.write(f"\n==> pipeline not run: its demo runs in {DEMO_ENV} only\n")
+        if ran and not failed:
             started = _step(out, f"snapshot of the validated state: {VALIDATED_SNAPSHOT_NAME}_<timestamp>")
             _run_script(aws, SNAPSHOT_SCRIPT, ["--env", env, "--name", VALIDATED_SNAPSHOT_NAME], out)
             timings["snapshot"] = time.monotonic() - started
