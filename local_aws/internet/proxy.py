@@ -151,6 +151,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:  # noqa: N802
         self._serve(head=True)
 
+    def _serve_with_body(self) -> None:
+        # A recording answers its URL whatever the method; the request's body is read and ignored
+        # (the connection stays usable for the client's next request).
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._serve(head=False)
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve_with_body  # noqa: N815
+
     def _url(self) -> str | None:
         if self.tunnel is not None:
             host, port = self.tunnel

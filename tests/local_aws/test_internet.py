@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -202,3 +204,25 @@ def test_the_listing_names_every_recording_and_the_unreadable_ones(tmp_path: Pat
 
 def test_render_shifts_days_ago_markers() -> None:
     assert dates.render("{{days_ago:3:%Y-%m-%d}}!", datetime(2026, 3, 2).date()) == "2026-02-27!"
+
+
+def test_other_methods_are_answered_by_the_recording_of_their_url(net: Internet) -> None:
+    posted = requests.post("https://www.camurus.com/feed/", data=b"x" * 100, timeout=10)
+    assert posted.status_code == 200 and posted.headers["Content-Type"].startswith("application/rss+xml")
+    with pytest.raises(requests.ConnectionError):
+        requests.post("https://www.camurus.com/elsewhere", data=b"x", timeout=10)
+
+
+def test_the_recordings_command_lists_the_repository_recordings(tmp_path: Path) -> None:
+    listed = subprocess.run(  # noqa: S603  # our own module
+        [sys.executable, "-m", "local_aws", "--state-dir", str(tmp_path), "recordings"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    recordings = list(store.REPO_RECORDINGS.rglob("*.http"))
+    assert f"{len(recordings)} recording(s)" in listed.stdout
+    assert "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/esearch.fcgi?db=pubmed&term=" in listed.stdout
