@@ -87,6 +87,10 @@ def serve(port: int, state_dir: Path) -> None:
         "serving on %s (bound to %s)", settings.endpoint_url(port), settings.BIND_HOST
     )
     server.serve_forever()
+    from local_aws.iam import enforce, evaluator
+
+    # What enforcement cost this run (also served at /_local_aws/iam-stats while it runs).
+    logging.getLogger("local_aws").info("IAM stats: %s", {**enforce.STATS, **evaluator.evaluator_stats()})
 
 
 def free_port() -> int:

@@ -4,6 +4,7 @@ Served here (under ``/_local_aws/``):
 - ``health``: readiness probe of the launcher;
 - ``invocations[?function=<name>]`` (GET): what the last Lambda invocations ran with (layers,
   sys.path, environment), newest last;
+- ``iam-stats`` (GET): what IAM enforcement cost so far (requests, evaluations, seconds);
 - ``cfn-response/<request id>`` (PUT): custom-resource answers (see ``cfn_responses``);
 - ``lambda-code/<region>/<function>`` and ``layer-content/<region>/<layer>/<version>`` (GET): the
   zips behind GetFunction ``Code.Location`` and GetLayerVersion ``Content.Location``.
@@ -81,6 +82,12 @@ class LocalAwsApp:
         method = environ.get("REQUEST_METHOD", "GET")
         if parts == ["health"]:
             return _json(start_response, "200 OK", {"status": "running", "port": settings.current().port})
+        if parts == ["iam-stats"] and method == "GET":
+            from local_aws.iam import enforce, evaluator
+
+            with enforce.STATS_LOCK:
+                stats = dict(enforce.STATS)
+            return _json(start_response, "200 OK", {**stats, **evaluator.evaluator_stats()})
         if parts == ["invocations"] and method == "GET":
             return _json(start_response, "200 OK", _invocations(environ.get("QUERY_STRING", "")))
         if parts and parts[0] == "cfn-response" and len(parts) == 2 and method in ("PUT", "POST"):

@@ -21,6 +21,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -43,7 +44,9 @@ _ADMIN_EVALUATED: Final = frozenset({"s3", "sns", "kms", "lambda", "sts", "ssm"}
 # Denials are answered with these codes (service: code, HTTP status).
 _QUERY_CODES: Final = {"sns": ("AuthorizationError", 403)}
 STATS_LOCK = threading.Lock()
-STATS: dict[str, int] = {"requests": 0, "evaluated": 0, "denied": 0, "audited": 0}
+# Served at /_local_aws/iam-stats: what enforcement costs (signed requests seen, evaluations run,
+# seconds spent deciding).
+STATS: dict[str, float] = {"requests": 0, "evaluated": 0, "denied": 0, "audited": 0, "gate_s": 0.0}
 
 
 @dataclass(frozen=True)
@@ -259,19 +262,31 @@ class IamGate:
         self.mode = mode
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        answer = self._gate(environ)
+        with STATS_LOCK:
+            STATS["gate_s"] += time.perf_counter() - started
+        if answer is None:
+            return self._app(environ, start_response)
+        status, headers, payload = answer
+        start_response(status, [*headers, ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def _gate(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """None: hand the request to moto; else the denial to answer."""
         path = environ.get("PATH_INFO", "")
         if self.mode == "off" or path.startswith(("/moto-api", settings.INTERNAL_PREFIX)):
-            return self._app(environ, start_response)
+            return None
         credential = _credential(environ)
         if credential is None:
-            return self._app(environ, start_response)  # unsigned: moto's own answer (see README)
+            return None  # unsigned: moto's own answer (see README)
         access_key, region, signing_name = credential
         service = SIGNING_NAMES.get(signing_name, signing_name)
         principal = principals.for_access_key(access_key)
         with STATS_LOCK:
             STATS["requests"] += 1
         if principal.is_admin and service not in _ADMIN_EVALUATED:
-            return self._app(environ, start_response)
+            return None
         # S3's parameters are in the path, query and headers (uploads stay streamed), but for a POST.
         s3_streamed = service == "s3" and environ.get("REQUEST_METHOD") != "POST"
         body = b"" if s3_streamed else _read_body(environ)
@@ -279,7 +294,7 @@ class IamGate:
             call = api_call(environ, service, region, body)
         except Exception:  # noqa: BLE001  # no operation of the model matches: moto answers it
             if principal.is_admin:
-                return self._app(environ, start_response)
+                return None
             call = None
         if call is None:
             unknown = mapping.Authorization(f"{service}:<unknown operation>", "*")
@@ -298,18 +313,14 @@ class IamGate:
                     )
                 ]
         if not found:
-            return self._app(environ, start_response)
+            return None
         denial = found[0]
         if self.mode == "audit":
             with STATS_LOCK:
                 STATS["audited"] += 1
             LOGGER.warning(denial.log_line("AUDIT (would deny)"))
-            return self._app(environ, start_response)
+            return None
         with STATS_LOCK:
             STATS["denied"] += 1
         LOGGER.warning(denial.log_line("DENY"))
-        status, headers, payload = _error_response(
-            call, service, denial, environ.get("REQUEST_METHOD", "GET")
-        )
-        start_response(status, [*headers, ("Content-Length", str(len(payload)))])
-        return [payload]
+        return _error_response(call, service, denial, environ.get("REQUEST_METHOD", "GET"))
