@@ -42,7 +42,9 @@ def print_report(env: str, report: RollbackReport) -> None:
     if report.dry_run:
         print("dry run: nothing was changed")
     elif report.changes:
-        print(f"rolled back {env} to {report.snapshot_id}; previous state in {report.pre_rollback_id}")
+        pre = report.pre_rollback_id
+        undo = f"(undo: --snapshot {pre} --components {','.join(report.components)})"
+        print(f"rolled back {env} to {report.snapshot_id}; previous state in {pre} {undo}")
     else:
         print(f"{env} already matches {report.snapshot_id}: nothing to do")
     print(f"audit: {report.audit}", file=sys.stderr)

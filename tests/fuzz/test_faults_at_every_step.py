@@ -162,6 +162,7 @@ def test_a_lock_that_cannot_be_released_does_not_hide_a_finished_rollback(
     code, out, err = result
     assert faults.fired is not None and code == 0, result
     assert f"rolled back {ENV} to {snapshot_id}" in out and live(s3) == wanted
+    assert "(undo: --snapshot pre_rollback_base_20260130_143022_" in out, out
     assert "WARNING: the lock s3://vectora-inbox-backups-dev/locks/environment.json" in err, err
     assert "could not be released" in err and "break_lock.py --env dev" in err, err
     (record,) = audits(s3)
