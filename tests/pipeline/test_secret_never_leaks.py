@@ -7,6 +7,10 @@ PubMed's esearch, PubMed's efetch after a good esearch), with a healthy feed bes
 run's report is written. Then every log record the function would ship (vectora_core's at any
 level, anything at WARNING and above), every error raised and every object in the data bucket is
 searched for the key, as written and URL-encoded. The server checks that the key was really sent.
+
+The ingest function itself runs too, on moto and on the local AWS: its key read from SSM, every
+source of its client redirected to a closed port; its Powertools output (what Lambda ships to
+CloudWatch Logs), the failed run's error and every object it wrote are searched the same way.
 """
 
 from __future__ import annotations
@@ -26,18 +30,22 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from scripts.invoke.fixture_feeds import fixture_catalog
-from tests.pipeline.conftest import RUN_DATE
+from scripts.invoke.fixture_feeds import fixture_catalog, fixture_config_files
+from tests.pipeline.conftest import REPO_ROOT, RUN_DATE
+from tests.pipeline.fake_bedrock import MODEL_ID
 from tests.pipeline.test_failed_runs import CLIENT, client_root
+from tests.pipeline.test_handlers import Context, cold_start
 from vectora_core.config.loading import DirStore, load_client_bundle
 from vectora_core.pipeline import sources
 from vectora_core.pipeline.ingest import run_ingest
 from vectora_core.pipeline.sources import HttpFetcher, Period, SourceError, fetch_source
+from vectora_ops.config.publish import repo_files, upload
 
 SECRET: Final = f"vx-Leak+Canary/{uuid.uuid4().hex}="  # '+', '/' and '=' change when URL-encoded
 FORMS: Final = {SECRET, quote(SECRET, safe=""), quote_plus(SECRET)}
 MODES: Final = ("404", "500", "429", "drop", "refused", "slow", "loop", "elsewhere", "truncated", "echo")
 ESEARCH_OK: Final = b'{"esearchresult": {"idlist": ["41000001"]}}'
+HANDLER_CLIENT: Final = "leak_canary"
 
 
 class HostileServer:
@@ -203,3 +211,68 @@ def test_redaction_covers_a_url_password_and_every_encoding() -> None:
         HttpFetcher(attempts=1, timeout=(0.5, 0.5)).get(f"http://user:{quote(url_secret)}@127.0.0.1:1/x")
     assert url_secret not in str(raised.value) and quote(url_secret, safe="") not in str(raised.value)
     assert urlsplit(str(raised.value).split()[1]).password is None
+
+
+@pytest.fixture
+def hostile_client(aws_backend: Any, hostile: HostileServer, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The ingest function's environment (buckets of its own, on moto then on the local AWS) with a
+    client whose every source, feeds and PubMed, is redirected to a closed port, and the key planted
+    in SSM as the function reads it."""
+    suffix = uuid.uuid4().hex[:8]
+    buckets = {name: f"leak-test-{name}-{suffix}" for name in ("config", "data", "newsletters")}
+    s3 = aws_backend.client("s3")
+    for bucket in buckets.values():
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    files = repo_files(REPO_ROOT) + fixture_config_files(
+        f"{hostile.base_url}refused/", client_id=HANDLER_CLIENT
+    )
+    upload(s3, buckets["config"], files)
+    parameter = f"/rag-lai/dev/pubmed/api-key-{suffix}"
+    aws_backend.client("ssm").put_parameter(Name=parameter, Value=SECRET, Type="SecureString")
+    env = {
+        "ENV": "dev",
+        "PROJECT_NAME": "vectora-inbox",
+        "CONFIG_BUCKET": buckets["config"],
+        "DATA_BUCKET": buckets["data"],
+        "NEWSLETTERS_BUCKET": buckets["newsletters"],
+        "LOG_LEVEL": "DEBUG",  # dev's: the most the function ever logs
+        "DEBUG": "true",
+        "BEDROCK_MODEL_ID": MODEL_ID,
+        "BEDROCK_REGION": "eu-west-3",
+        "PUBMED_API_KEY_PARAM": parameter,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return s3, buckets
+
+
+def test_the_ingest_function_logs_and_stores_no_key_when_every_source_fails(
+    hostile_client: Any, hostile: HostileServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3, buckets = hostile_client
+    hostile.received_secret = False
+    # when the function runs (its Powertools logs go to stdout, as Lambda ships them to CloudWatch)
+    try:
+        result: Any = cold_start("ingest_v2").handler(
+            {"client_id": HANDLER_CLIENT, "run_date": RUN_DATE.isoformat()}, Context()
+        )
+        raised = repr(result)
+    except Exception as err:  # noqa: BLE001  # every source failed: a failed run, its text searched
+        raised = "".join(traceback.format_exception(err))
+    logs = capsys.readouterr()
+    objects = [
+        s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode("utf-8", "replace")
+        for bucket in buckets.values()
+        for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+        if not o["Key"].startswith(("canonical/", "clients/"))
+    ]
+    # then the key went out, the failure was logged, and the key is nowhere
+    assert hostile.received_secret, "the planted key never reached the server: the test proves nothing"
+    assert "failed" in logs.out + logs.err
+    for where, text in (
+        ("stdout", logs.out),
+        ("stderr", logs.err),
+        ("error", raised),
+        *(("object", o) for o in objects),
+    ):
+        assert not leaks(text), f"the API key leaked into {where}: {text[:2000]}"
