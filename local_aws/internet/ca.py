@@ -39,6 +39,12 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
+def _expiring(cert_path: Path) -> bool:
+    """A CA kept in a long-lived state folder is replaced a day before it would expire."""
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    return cert.not_valid_after_utc < datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+
+
 class CertificateAuthority:
     """The CA of ``folder`` (created on first use) and an SSL context per host it signed for."""
 
@@ -48,7 +54,7 @@ class CertificateAuthority:
         self._contexts: dict[str, ssl.SSLContext] = {}
         folder.mkdir(parents=True, exist_ok=True)
         cert_path, key_path = folder / CA_CERT, folder / CA_KEY
-        if not (cert_path.exists() and key_path.exists()):
+        if not (cert_path.exists() and key_path.exists()) or _expiring(cert_path):
             self._create(cert_path, key_path)
         self.cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=None)

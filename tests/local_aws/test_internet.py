@@ -226,3 +226,31 @@ def test_the_recordings_command_lists_the_repository_recordings(tmp_path: Path) 
     recordings = list(store.REPO_RECORDINGS.rglob("*.http"))
     assert f"{len(recordings)} recording(s)" in listed.stdout
     assert "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/esearch.fcgi?db=pubmed&term=" in listed.stdout
+
+
+def test_the_ca_is_kept_across_starts_and_replaced_before_it_expires(tmp_path: Path) -> None:
+    first = CertificateAuthority(tmp_path).cert
+    assert CertificateAuthority(tmp_path).cert == first  # a restart keeps it (warm functions trust it)
+    (tmp_path / "ca.pem").write_bytes(_expired_ca_pem())
+    assert CertificateAuthority(tmp_path).cert != first
+
+
+def _expired_ca_pem() -> bytes:
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = cx509.Name([cx509.NameAttribute(cx509.oid.NameOID.COMMON_NAME, "old")])
+    now = datetime.now(UTC)
+    cert = (
+        cx509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=400))
+        .not_valid_after(now - timedelta(days=35))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
