@@ -44,8 +44,13 @@ class VectoraStack(Stack):
         )
         self.config = config
         self.component = component
-        Tags.of(self).add("Project", PROJECT_NAME)
-        Tags.of(self).add("Environment", config.name)
+        for key, value in self.tags_of(config).items():
+            Tags.of(self).add(key, value)
+
+    @staticmethod
+    def tags_of(config: EnvConfig) -> dict[str, str]:
+        """The tags every resource of the environment's stacks carries."""
+        return {"Project": PROJECT_NAME, "Environment": config.name}
 
     def add_pre_update_snapshot(
         self, *, function: SnapshotFunction | None = None, prerequisites: Sequence[IConstruct] = ()
