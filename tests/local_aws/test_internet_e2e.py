@@ -98,7 +98,7 @@ FAULT_RECORDINGS = {
     "down.http": "url: {host}/down.xml\nstatus: 503\n",
 }
 # a feed URL answering an HTML page cut short, with HTTP 200
-MALFORMED = "url: {host}/cut.xml\ncontent-type: text/xml\n\n<html><head><title>Maintenance</title></head><body><p>Back"
+MALFORMED = "url: {host}/cut.xml\ncontent-type: text/xml\n\n<html><head><title>Maintenance</title><body><p>Ba"
 FEED = """<rss version="2.0"><channel><title>t</title>
 <item><title>{name}: MedinCell long-acting injectable news</title>
 <link>{host}/items/{name}</link><description>MedinCell and Teva, risperidone depot.</description>
