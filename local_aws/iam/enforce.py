@@ -100,9 +100,20 @@ def api_call(environ: dict[str, Any], service: str, region: str, body: bytes) ->
     """The operation (moto's router over botocore's model) and its parameters, flattened."""
     from moto.core.request import Request
     from moto.core.routing import get_service_router
+    from moto.core.utils import get_service_model
+    from werkzeug.exceptions import NotFound
 
     request = Request({**environ, "wsgi.input": io.BytesIO(body)})
-    operation, uri_params = get_service_router(service).match(request)
+    try:
+        operation, uri_params = get_service_router(service).match(request)
+    except NotFound:
+        # The JS SDK (the CDK CLI) may send a short X-Amz-Target ("CloudTrail_20131101.LookupEvents")
+        # where moto's router expects the model's full target prefix: the operation is its last part.
+        target = request.headers.get("X-Amz-Target", "")
+        if not target:
+            raise
+        model = get_service_model(service)
+        operation, uri_params = model.operation_model(target.rsplit(".", 1)[-1]), {}
     params: dict[str, Any] = {}
     content_type = (request.content_type or "").split(";")[0]
     if content_type == "application/x-www-form-urlencoded":

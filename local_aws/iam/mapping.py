@@ -856,6 +856,12 @@ IAM: Final[dict[str, Row]] = {
 }
 
 
+CLOUDTRAIL: Final[dict[str, Row]] = {
+    # The CDK CLI's lookup role reads the events of a failed deployment.
+    "LookupEvents": on_star("cloudtrail:LookupEvents"),
+}
+
+
 MAPPINGS: Final[dict[str, dict[str, Row]]] = {
     "s3": S3,
     "sts": STS,
@@ -869,6 +875,7 @@ MAPPINGS: Final[dict[str, dict[str, Row]]] = {
     "cloudwatch": CLOUDWATCH,
     "logs": LOGS,
     "iam": IAM,
+    "cloudtrail": CLOUDTRAIL,
 }
 
 # The IAM service prefix of each botocore service name (the prefix of its actions).

@@ -248,3 +248,16 @@ def test_an_explicit_deny_of_a_bucket_policy_binds_even_the_administrator() -> N
     assert denied.aws_message(user, "s3:GetObject", "arn:aws:s3:::bkt-a/k").endswith(
         "with an explicit deny in a resource-based policy"
     )
+
+
+def test_a_short_json_target_as_the_cdk_cli_sends_it_is_still_recognised() -> None:
+    """The CDK CLI's JS SDK sends ``X-Amz-Target: CloudTrail_20131101.LookupEvents`` (no prefix)."""
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "CloudTrail_20131101.LookupEvents",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=ASIAX/20261204/eu-west-3/cloudtrail/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+    }
+    environ = EnvironBuilder(method="POST", path="/", headers=headers, data=b"{}").get_environ()
+    call = enforce.api_call(environ, "cloudtrail", REGION, b"{}")
+    assert actions(call) == [("cloudtrail:LookupEvents", "*")]
