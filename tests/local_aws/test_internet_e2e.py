@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,3 +168,24 @@ def test_an_unrecorded_source_fails_like_an_unreachable_host_in_the_function(fau
     assert environment["HTTPS_PROXY"] == internet.state(faults_client.state_dir)["proxy"]  # type: ignore[index]
     assert Path(environment["REQUESTS_CA_BUNDLE"]).is_file() and "localhost" in environment["NO_PROXY"]
     assert "faults_unrecorded" in result["sources_failed"]
+
+
+def test_the_guarded_deploy_of_dev_passes_its_smoke_test_on_lai_weekly(aws_env: Any) -> None:
+    # Before the local internet, lai_weekly's sources were unreachable here: the smoke test failed
+    # and the guarded deploy restored dev. The command line is the README's.
+    publish("dev", repo_files(REPO_ROOT), s3=aws_env.client("s3"), lambda_client=aws_env.client("lambda"))
+    result = subprocess.run(
+        ["./scripts/deploy/deploy_lambda.sh", "--env", "dev"],
+        cwd=REPO_ROOT,
+        env=aws_env.subprocess_env({"VECTORA_ALARM_EMAILS": "alarms@example.com"}),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert re.search(
+        r"dev lai_weekly: ingest-v2: \d+ item\(s\) from 9 source\(s\), .*failed sources: none", out
+    ), out
+    assert "smoke test of dev" in out and "restor" not in out.lower(), out
