@@ -45,7 +45,9 @@ def zip_bytes(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def lambda_role(aws: LocalAws) -> str:
+def lambda_role(aws: LocalAws, *, allow_all: bool = True) -> str:
+    """A role Lambda may assume. The emulator evaluates IAM with it: by default it may do anything
+    (the patch tests are not about IAM); ``allow_all=False``: no permission at all."""
     iam = client(aws, "iam")
     name = f"local-aws-test-role-{uid()}"
     trust = {
@@ -54,7 +56,14 @@ def lambda_role(aws: LocalAws) -> str:
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ],
     }
-    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    if allow_all:
+        everything = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
+        iam.put_role_policy(RoleName=name, PolicyName="test-allow-all", PolicyDocument=json.dumps(everything))
+    return arn
 
 
 def create_function(
@@ -64,11 +73,12 @@ def create_function(
     *,
     env: dict[str, str] | None = None,
     layers: list[str] | None = None,
+    allow_all: bool = True,
 ) -> dict[str, Any]:
     return client(aws, "lambda").create_function(  # type: ignore[no-any-return]
         FunctionName=name,
         Runtime="python3.13",
-        Role=lambda_role(aws),
+        Role=lambda_role(aws, allow_all=allow_all),
         Handler="index.handler",
         Code={"ZipFile": zip_bytes(code)},
         Timeout=30,

@@ -200,7 +200,7 @@ def test_a_function_runs_with_its_role_credentials_and_is_held_to_its_policy(pat
     bucket = f"iam-fn-{u}"
     _bucket(patched_aws, bucket)
     name = f"iam-fn-{u}"
-    function = create_function(patched_aws, name, {"index.py": WHOAMI})
+    function = create_function(patched_aws, name, {"index.py": WHOAMI}, allow_all=False)
     role_name = function["Role"].split("/")[-1]
     result, error = invoke(patched_aws, name, {"bucket": bucket})
     assert error is None, result
