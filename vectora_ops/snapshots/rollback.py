@@ -14,12 +14,12 @@ of it.
 from __future__ import annotations
 
 import fnmatch
-import getpass
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from vectora_core.naming import StackComponent, resource_name
+from vectora_ops.audit import operator
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.snapshots.errors import SnapshotError
@@ -54,13 +54,6 @@ class RollbackReport:
     verified: bool = False
 
 
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001  # no user database in a container: the audit still gets written
-        return "unknown"
-
-
 class RollbackAudit:
     """The audit record of one rollback attempt: ``audit/rollbacks/<start>_<snapshot>.json``.
 
@@ -85,7 +78,7 @@ class RollbackAudit:
             "snapshot": ref,
             "components": list(components),
             "approved_by": approve,
-            "operator": _operator(),
+            "operator": operator(),
             "dry_run": dry_run,
         }
         if is_pattern(ref):
