@@ -63,10 +63,10 @@ local-down: install
 local-logs: install
 	$(PY) -m local_aws logs
 
-## Whole test suite (what CI runs). A full green run on a clean tree leaves .test-records/<commit>.json,
-## the evidence a promotion's first gate reads.
+## Whole test suite (what CI runs), ending with its 25 slowest tests. A full green run on a clean
+## tree leaves .test-records/<commit>.json, the evidence a promotion's first gate reads.
 test: install browser
-	VECTORA_TEST_RECORD=1 $(PY) -m pytest
+	VECTORA_TEST_RECORD=1 $(PY) -m pytest --durations=25
 
 ## The in-process tier, a quick loop while editing: no local AWS starts, no synth, no fuzzing.
 test-fast: install browser
