@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import CfnParameter, Tags
+from aws_cdk import CfnParameter
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -74,11 +74,6 @@ class RuntimeStack(VectoraStack):
         self.alarm_topic: sns.Topic | None = None
         if config.alarms_enabled:
             key = alarm_topic_key(self, "AlarmTopicKey", config=config)
-            # The local AWS (moto 5.2.5) fails to create a tagged AWS::KMS::Key from a template (its
-            # model reads TagKey/TagValue where CloudFormation gives Key/Value), so the key goes
-            # untagged until local_aws patches that; its alias names the topic and environment.
-            for tag in self.tags_of(config):
-                Tags.of(key).remove(tag)
             self.alarm_topic = sns.Topic(
                 self,
                 "AlarmTopic",

@@ -40,6 +40,7 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
     ("bedrock_latency", "Converse answers held LOCAL_AWS_BEDROCK_LATENCY_MS (a model's time; unset: none)"),
     ("cloudwatch_alarms", "AWS::CloudWatch::Alarm from templates; DescribeAlarmHistory of state changes"),
     ("cfn_s3_versioning", "buckets created by templates honour VersioningConfiguration"),
+    ("cfn_kms_key_tags", "KMS keys from templates keep their Tags (CloudFormation's Key/Value shape)"),
     (
         "stepfunctions_execution",
         "state machines run (moto's execute_state_machine on), those of stacks included",

@@ -217,6 +217,11 @@ def test_the_alarm_topic_is_under_a_rotated_key_of_its_own(assembly: CloudAssemb
         (key_id,) = keys
         assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
         assert keys[key_id]["Properties"]["EnableKeyRotation"] is True
+        # tagged like every resource of the environment (the local AWS creates a tagged key too)
+        assert {t["Key"]: t["Value"] for t in keys[key_id]["Properties"]["Tags"]} == {
+            "Project": "vectora-inbox",
+            "Environment": env,
+        }
         (alias,) = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::KMS::Alias").values()
         assert alias["Properties"]["AliasName"] == f"alias/vectora-inbox-alarms-{env}"
     assert not resources_of(assembly, StackComponent.RUNTIME, "dev", "AWS::KMS::Key")
@@ -382,11 +387,17 @@ def _resolved_resources(statement: dict) -> list[str]:
     return out
 
 
-def test_bedrock_access_is_limited_to_the_configured_profile_and_its_models(
+def test_bedrock_access_is_the_configured_profile_and_its_model_only_through_it(
     assembly: CloudAssembly, env: str
 ) -> None:
-    config = get_env_config(env)
+    """The profile routes a call to a region AWS chooses: the foundation model is allowed in any
+    region (no hand-kept list to fall behind AWS's), but only with the profile as
+    bedrock:InferenceProfileArn, so the model itself can never be called directly."""
     statements = _statements(assembly, env)
+    profile = (
+        "arn:${AWS::Partition}:bedrock:eu-west-3:${AWS::AccountId}:inference-profile/"
+        "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    )
     for function in Function:
         bedrock = [
             s
@@ -396,15 +407,17 @@ def test_bedrock_access_is_limited_to_the_configured_profile_and_its_models(
         if function == Function.INGEST:
             assert bedrock == []
             continue
-        (statement,) = bedrock
-        assert set(_resolved_resources(statement)) == {
-            "arn:${AWS::Partition}:bedrock:eu-west-3:${AWS::AccountId}:inference-profile/"
-            "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
-            *(
-                f"arn:${{AWS::Partition}}:bedrock:{region}::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
-                for region in config.bedrock_destination_regions
-            ),
-        }
+        on_profile, on_model = bedrock
+        assert on_profile["Action"] == on_model["Action"] == "bedrock:InvokeModel"
+        assert _resolved_resources(on_profile) == [profile]
+        assert "Condition" not in on_profile
+        assert _resolved_resources(on_model) == [
+            "arn:${AWS::Partition}:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
+        ]
+        (condition,) = on_model["Condition"]["StringEquals"].values()
+        assert list(on_model["Condition"]) == ["StringEquals"]
+        assert list(on_model["Condition"]["StringEquals"]) == ["bedrock:InferenceProfileArn"]
+        assert _resolved_resources({"Resource": condition}) == [profile]
 
 
 def test_ssm_read_is_limited_to_the_pubmed_key_of_the_environment(assembly: CloudAssembly, env: str) -> None:
