@@ -29,7 +29,6 @@ sys.path.insert(0, str(REPO))  # local_aws and the test support run from the che
 from local_aws import LocalAws  # noqa: E402  # needs the path above
 from local_aws import cdk as local_cdk  # noqa: E402
 from local_aws.settings import CDK_CLI_QUIET_ENV  # noqa: E402
-from scripts.invoke.fixture_feeds import FixtureFeedServer  # noqa: E402
 from tests.promotion.conftest import BOOTSTRAP_APP  # noqa: E402
 from tests.promotion.support import World, clean_clone, publish_dev_configs  # noqa: E402
 from tests.support.cdk_cli import ALARM_CONTEXT  # noqa: E402
@@ -81,12 +80,10 @@ def main() -> int:
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench-promotion-"))
     aws = LocalAws(port=0, state_dir=base / "state")
-    feeds = FixtureFeedServer()  # lai_weekly's sources here (no internet), as in the promotion tests
     promotions: list[float] = []
     plain: list[float] = []
     try:
         aws.start()
-        feeds.start()
         repo = clean_clone(REPO, base / "repo")
         (base / "bootstrap_app.py").write_text(BOOTSTRAP_APP)
         local_cdk.bootstrap(
@@ -95,7 +92,7 @@ def main() -> int:
         world = World(aws, repo, base / "records")
         world.green_record()
         check(world.run("deploy_lambda.sh", "--env", "dev"), "first guarded deploy of dev")
-        publish_dev_configs(world, feeds.base_url)
+        publish_dev_configs(world)
         check(world.run("promote_dev_to_stage.sh", "--client", "lai_weekly", "--validate"), "first promotion")
         for round_ in range(2 * args.pairs):
             change(world, round_)
@@ -106,7 +103,6 @@ def main() -> int:
             print(f"round {round_ + 1}: {'promotion' if round_ % 2 == 0 else 'plain deploy'} "
                   f"{(promotions if round_ % 2 == 0 else plain)[-1]:.1f} s", flush=True)  # fmt: skip
     finally:
-        feeds.stop()
         aws.stop()
         shutil.rmtree(base, ignore_errors=True)
     ours, theirs = statistics.median(promotions), statistics.median(plain)

@@ -3,9 +3,9 @@
 ``world`` (session): a clean commit of the code under test (``support.clean_clone``), a local AWS of
 its own (stage and prod must start empty, whatever other tests do with theirs), bootstrapped, dev
 deployed by the guarded deploy (``deploy_lambda.sh --env dev``) and the repository's configs
-published to dev, lai_weekly reading fixture feeds served for the session
-(``support.publish_dev_configs``: no internet here, and a run whose every source failed is a failed
-run). Later fixtures move the scenario on: each is the state a group of tests asserts.
+published to dev as they are (``support.publish_dev_configs``): the real lai_weekly, its sources
+answered by the local AWS's local internet. Later fixtures move the scenario on: each is the state
+a group of tests asserts.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import pytest
 
 from local_aws import cdk as local_cdk
 from local_aws.server import LocalAws
-from scripts.invoke.fixture_feeds import FixtureFeedServer
 from tests.conftest import remove_caches
 from tests.promotion.support import (
     REPO_ROOT,
@@ -42,9 +41,6 @@ def world() -> Iterator[World]:
     base = Path(tempfile.mkdtemp(prefix="vectora-promotion-tests-"))
     repo = clean_clone(REPO_ROOT, base / "repo")
     aws = LocalAws(port=0, state_dir=base / "state").start()
-    # lai_weekly's sources in the test world, for the whole session: the promoted configs (and so
-    # stage's and prod's smoke tests) point at these feeds.
-    feeds = FixtureFeedServer().start()
     try:
         app = base / "bootstrap_app.py"
         app.write_text(BOOTSTRAP_APP)
@@ -53,10 +49,9 @@ def world() -> Iterator[World]:
         world.green_record()
         deployed = world.run("deploy_lambda.sh", "--env", "dev")
         assert deployed.code == 0, deployed
-        publish_dev_configs(world, feeds.base_url)
+        publish_dev_configs(world)
         yield world
     finally:
-        feeds.stop()
         aws.stop()
         remove_caches(base)
         shutil.rmtree(repo, ignore_errors=True)

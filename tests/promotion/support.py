@@ -24,10 +24,9 @@ import boto3
 import pytest
 
 from local_aws.server import LocalAws
-from scripts.invoke.fixture_feeds import FIXTURE_CATALOG_ID, fixture_config_files
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
 from vectora_ops.config.cli import publish
-from vectora_ops.config.publish import ConfigFile, repo_files
+from vectora_ops.config.publish import repo_files
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import DeploymentRecord
 from vectora_ops.promotion.state import EnvState, read_state
@@ -36,10 +35,6 @@ from vectora_ops.promotion.testrecords import RECORDS_ENV, TestRecord, write_rec
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LINKED = (".venv", "node_modules", ".build")
 SCRIPT_TIMEOUT_S = 900
-# The one line of lai_weekly.yaml the test world changes: this machine has no internet, and a run
-# whose every source failed is a failed run, so its sources are fixture feeds served on 127.0.0.1.
-REAL_SOURCES = "  source_bouquets_enabled: [lai_sources]"
-FIXTURE_SOURCES = f"  source_bouquets_enabled: [{FIXTURE_CATALOG_ID}]"
 # The two command lines docs/promotion.md documents, typed verbatim at the repository root (``World.typed``).
 SPEC_DEV_TO_STAGE = "./scripts/deploy/promote_dev_to_stage.sh --client lai_weekly --validate"
 SPEC_STAGE_TO_PROD = "./scripts/deploy/promote_stage_to_prod.sh --client lai_weekly --approve"
@@ -224,25 +219,14 @@ class World:
                 clients.s3.put_object(Bucket=clients.backups_bucket, Key=key, Body=body)
 
 
-def lai_weekly_on_fixture_feeds(repo: Path) -> ConfigFile:
-    """The clone's own ``clients/lai_weekly.yaml``, every byte kept (its French comments too) but the
-    source line, which selects the fixture catalog."""
-    text = (repo / "clients" / "lai_weekly.yaml").read_text("utf-8")
-    line = next((x for x in text.splitlines() if x.startswith(REAL_SOURCES)), None)
-    assert line is not None, f"{REAL_SOURCES!r} not in clients/lai_weekly.yaml"
-    changed = text.replace(line, f"{FIXTURE_SOURCES}  # test world: fixture feeds (no internet here)", 1)
-    return ConfigFile.of_text("clients/lai_weekly.yaml", changed, "tests: lai_weekly on fixture feeds")
-
-
-def publish_dev_configs(world: World, feeds_url: str) -> None:
+def publish_dev_configs(world: World) -> None:
     """What an operator publishes to dev (``publish_config.py --env dev``: clients/ and canonical/),
-    with lai_weekly reading the fixture catalog of the feeds served at ``feeds_url``."""
-    (catalog, _) = fixture_config_files(feeds_url)
-    files = [f for f in repo_files(world.repo) if f.key != "clients/lai_weekly.yaml"]
+    every byte the clone's: lai_weekly's own sources are answered by the local AWS's local internet
+    (``local_aws/recordings/``), so the smoke tests run the real client in every environment."""
     session = world.session()
     publish(
         "dev",
-        [*files, catalog, lai_weekly_on_fixture_feeds(world.repo)],
+        repo_files(world.repo),
         s3=session.client("s3"),
         lambda_client=session.client("lambda"),
     )

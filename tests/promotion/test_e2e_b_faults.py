@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from scripts.invoke.fixture_feeds import FIXTURE_CATALOG_ID
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import REPO_ROOT, World
 from vectora_ops.promotion.promote import Promotion, PromotionFailed, PromotionRefused, Request
@@ -59,13 +58,11 @@ def bumped(text: str, version: str, today: str) -> str:
 
 def publish_to_dev(world: World, version: str, tmp: Path) -> None:
     """Publish a bumped lai_weekly to dev the way an editor does (publish_config.py validates it),
-    from a folder holding the canonical files dev has (the repository's and the fixture catalog)."""
+    from a folder holding the canonical files dev has (the repository's)."""
     root = tmp / f"config-{version}"
     shutil.copytree(REPO_ROOT / "canonical", root / "canonical")
     (root / "clients").mkdir(parents=True)
     dev = world.clients("dev")
-    catalog = f"canonical/sources/{FIXTURE_CATALOG_ID}.yaml"
-    (root / catalog).write_bytes(dev.s3.get_object(Bucket=dev.config_bucket, Key=catalog)["Body"].read())
     current = (
         dev.s3.get_object(Bucket=dev.config_bucket, Key=f"clients/{CLIENT}.yaml")["Body"].read().decode()
     )
