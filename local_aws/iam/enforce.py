@@ -271,6 +271,12 @@ class IamGate:
     def __init__(self, app: WsgiApp, mode: str) -> None:
         self._app = app
         self.mode = mode
+        if mode != "off":
+            # moto's IAM/STS models and the router take about a second to import: at start, not in
+            # the first requests (a cold emulator's first calls would otherwise be that much slower).
+            import moto.core.routing
+            import moto.iam.models
+            import moto.sts.models  # noqa: F401
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()

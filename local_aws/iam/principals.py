@@ -44,9 +44,9 @@ def admin(account: str = settings.ACCOUNT_ID) -> Principal:
 
 
 def for_access_key(access_key: str, account: str = settings.ACCOUNT_ID) -> Principal:
-    from moto.sts.models import sts_backends
-
     if access_key.startswith("ASIA"):  # moto's STS keys; plain keys never are
+        from moto.sts.models import sts_backends
+
         session = sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key)
         if session is not None:
             role_name = session.role_arn.split("/")[-1]

@@ -22,6 +22,8 @@ from typing import Any
 from moto.iam.models import Role, iam_backends
 from moto.utilities.utils import get_partition
 
+from local_aws import settings
+
 _create = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 _update = Role.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
@@ -79,3 +81,6 @@ def apply() -> None:
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     Role.create_from_cloudformation_json = classmethod(_create_role)  # type: ignore[assignment,method-assign]
     Role.update_from_cloudformation_json = classmethod(_update_role)  # type: ignore[assignment,method-assign]
+    # Parsing the ~1600 AWS managed policies takes about half a second: at start, not in whichever
+    # request first needs the account's IAM backend (moto looks the caller's key up in it).
+    iam_backends[settings.ACCOUNT_ID][get_partition(settings.DEFAULT_REGION)]  # noqa: B018
