@@ -164,15 +164,7 @@ class IamStack(VectoraStack):
                 ("WriteObjects", ["s3:PutObject"], [object_arn(b, env, p) for b, p in access.writes], None)
             )
         if access.bedrock:
-            statements.append(
-                (
-                    "InvokeConfiguredModel",
-                    # Converse is authorized as bedrock:InvokeModel; nothing calls a streaming API.
-                    ["bedrock:InvokeModel"],
-                    self._bedrock_resources(),
-                    None,
-                )
-            )
+            statements.extend(self._bedrock_statements())
         if access.pubmed_key:
             parameter = pubmed_api_key_param(env)  # starts with "/": the ARN has "parameter/rag-lai/..."
             statements.append(
@@ -194,14 +186,32 @@ class IamStack(VectoraStack):
             f"run date) under the key prefixes this function owns in one bucket. {XRAY_REASON}",
         )
 
-    def _bedrock_resources(self) -> list[Arn]:
-        """The configured inference profile and the foundation models it routes to, nothing else."""
+    def _bedrock_statements(self) -> list[Statement]:
+        """The configured model: the inference profile, and the foundation model behind it in any
+        region but only through that profile (AWS decides where the profile routes a call, and
+        authorizes the foundation model there with ``bedrock:InferenceProfileArn`` set to the
+        profile). Converse is authorized as bedrock:InvokeModel; nothing calls a streaming API."""
         cfg = self.config
         model = cfg.bedrock_foundation_model_id
         if not cfg.is_inference_profile:
-            return [Arn(f"arn:{{partition}}:bedrock:{cfg.bedrock_region}::foundation-model/{model}")]
+            direct = Arn(f"arn:{{partition}}:bedrock:{cfg.bedrock_region}::foundation-model/{model}")
+            return [("InvokeConfiguredModel", ["bedrock:InvokeModel"], [direct], None)]
         profile = Arn(
             f"arn:{{partition}}:bedrock:{cfg.bedrock_region}:{{account}}:inference-profile/{cfg.bedrock_model_id}"
         )
-        regions = cfg.bedrock_destination_regions
-        return [profile, *(Arn(f"arn:{{partition}}:bedrock:{r}::foundation-model/{model}") for r in regions)]
+        routed = Arn(
+            f"arn:{{partition}}:bedrock:*::foundation-model/{model}",
+            reason=f"The region is the only wildcard: the inference profile {cfg.bedrock_model_id} routes "
+            "each call to a region AWS chooses (and may add), where the foundation model is authorized; "
+            "the condition on bedrock:InferenceProfileArn allows it only through that profile, never "
+            "called directly.",
+        )
+        return [
+            ("InvokeConfiguredProfile", ["bedrock:InvokeModel"], [profile], None),
+            (
+                "InvokeModelThroughProfile",
+                ["bedrock:InvokeModel"],
+                [routed],
+                {"StringEquals": {"bedrock:InferenceProfileArn": profile.value}},
+            ),
+        ]

@@ -23,10 +23,12 @@ class Arn:
     """An ARN template with ``{partition}`` and ``{account}`` slots.
 
     ``value`` is what goes into the policy; ``nag`` is how cdk-nag prints the same ARN, so the
-    acknowledgement of a wildcard is derived from the very resource it acknowledges.
+    acknowledgement of a wildcard is derived from the very resource it acknowledges. ``reason``:
+    this wildcard's own cdk-nag reason (else the role's ``wildcard_reason`` covers it).
     """
 
     template: str
+    reason: str | None = None
 
     @property
     def value(self) -> str:
@@ -102,6 +104,25 @@ Statement = tuple[str, list[str], list[Arn], dict[str, Any] | None]
 INLINE_POLICY_NAME = "LeastPrivilege"
 
 
+def _with_resource_account(
+    actions: Sequence[str], conditions: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """An S3 statement's conditions plus ``s3:ResourceAccount`` = this account.
+
+    Bucket names are global: the conventional name of one of our buckets may belong to another
+    account (taken before us, or re-registered after a dev bucket was deleted). The condition makes
+    every S3 permission of every role valid on this account's buckets only, so such a bucket never
+    receives our data nor feeds us its own. Added here, for every role, so none can be forgotten.
+    """
+    if not any(a.startswith("s3:") for a in actions):
+        return conditions
+    if not all(a.startswith("s3:") for a in actions):
+        raise ValueError(f"an S3 statement holds other services' actions: {list(actions)}")
+    merged = dict(conditions or {})
+    merged["StringEquals"] = {**merged.get("StringEquals", {}), "s3:ResourceAccount": _ACCOUNT_ID}
+    return merged
+
+
 def least_privilege_role(
     scope: Construct,
     id_: str,
@@ -130,7 +151,7 @@ def least_privilege_role(
                     "Effect": "Allow",
                     "Action": actions,
                     "Resource": [r.value for r in resources],
-                    **({"Condition": conditions} if conditions else {}),
+                    **({"Condition": c} if (c := _with_resource_account(actions, conditions)) else {}),
                 }
                 for sid, actions, resources, conditions in statements
             ],
@@ -144,10 +165,13 @@ def least_privilege_role(
         description=description,
         inline_policies={INLINE_POLICY_NAME: document},
     )
-    acknowledge(
-        role,
-        "AwsSolutions-IAM5",
-        wildcard_reason,
-        findings=[f"Resource::{r.nag}" for _, _, resources, _ in statements for r in resources if r.wildcard],
-    )
+    wildcards = [r for _, _, resources, _ in statements for r in resources if r.wildcard]
+    # One acknowledgement per reason; none given (no wildcard): the role's reason, as before.
+    for reason in dict.fromkeys(r.reason or wildcard_reason for r in wildcards) or [wildcard_reason]:
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            reason,
+            findings=[f"Resource::{r.nag}" for r in wildcards if (r.reason or wildcard_reason) == reason],
+        )
     return role

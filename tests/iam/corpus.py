@@ -128,8 +128,12 @@ def decide(world: World, case: Case) -> Decision:
         resource_policy = case.key_policy
     else:
         resource_policy = world.resource_policy_of(resource)
+    context = dict(case.context)
+    if resource.startswith("arn:aws:s3:::"):
+        # AWS sets the bucket owner's account on every S3 request; a case may name another owner.
+        context.setdefault("s3:ResourceAccount", ACCOUNT)
     return evaluate(
-        IamRequest(principal, case.action, resource, dict(case.context)),
+        IamRequest(principal, case.action, resource, context),
         identity_policies=identity,
         resource_policy=resource_policy,
         resource_account=ACCOUNT,

@@ -81,6 +81,8 @@ OTHER_SERVICE: Final = {
 }
 OTHER_MODEL: Final = "anthropic.claude-3-haiku-20240307-v1:0"
 OTHER_REGION: Final = "us-east-1"
+# A region an inference profile may route to that no hand-kept list of ours ever named.
+ROUTED_REGION: Final = "eu-central-2"
 
 
 def _listify(value: Any) -> list[Any]:
@@ -117,6 +119,8 @@ def sample(arn: str) -> str:
         return arn.replace(":*", ":7")
     if service == "cloudformation":
         return arn.replace("/*", "/0f6a0c80-1b2c-4d3e-8f90-a1b2c3d4e5f6")
+    if service == "bedrock" and arn.split(":")[3] == "*":
+        return arn.replace(":*:", f":{ROUTED_REGION}:", 1)  # wherever the profile routes the call
     raise UnresolvedError(f"no sample for the wildcard ARN {arn}")
 
 
@@ -178,27 +182,35 @@ class _Rows:
         )
 
 
-def _prefix_condition(statement: Mapping[str, Any]) -> list[str] | None:
-    """The ``s3:prefix`` patterns of a statement's condition; None without one. Any other
-    condition is refused: the generator must be taught it before it counts as covered."""
-    condition = statement.get("Condition")
-    if condition is None:
-        return None
+# The keys a statement may require to equal one value (StringEquals): the request carries it.
+EQUALS_KEYS: Final = ("s3:ResourceAccount", "bedrock:InferenceProfileArn")
+
+
+def _conditions(statement: Mapping[str, Any]) -> tuple[list[str] | None, dict[str, Any]]:
+    """The ``s3:prefix`` patterns of a statement's condition (None without), and the context its
+    StringEquals keys require. Any other condition is refused: the generator must be taught it
+    before it counts as covered."""
+    condition = dict(statement.get("Condition") or {})
+    equals = dict(condition.pop("StringEquals", {}))
+    if set(equals) - set(EQUALS_KEYS) or any(not isinstance(v, str) for v in equals.values()):
+        raise UnresolvedError(f"statement {statement.get('Sid')}: condition {equals} is not generated here")
+    if not condition:
+        return None, equals
     if set(condition) == {"StringLike"} and set(condition["StringLike"]) == {"s3:prefix"}:
-        return _listify(condition["StringLike"]["s3:prefix"])
+        return _listify(condition["StringLike"]["s3:prefix"]), equals
     raise UnresolvedError(f"statement {statement.get('Sid')}: condition {condition} is not generated here")
 
 
 def _permission_rows(rows: _Rows, role: Role) -> None:
     for statement in role.statements():
         sid = statement.get("Sid", "statement")
-        patterns = _prefix_condition(statement)
+        patterns, required = _conditions(statement)
         for action in _listify(statement["Action"]):
             for arn in _listify(statement["Resource"]):
                 resource = sample(arn)
                 label = f"{sid}/{action}/{short(resource)}"
                 if patterns is None:
-                    rows.add(role, label, action, resource, ALLOWED, f"statement {sid}")
+                    rows.add(role, label, action, resource, ALLOWED, f"statement {sid}", context=required)
                 else:
                     for pattern in patterns:
                         prefix = pattern.rstrip("*")
@@ -209,10 +221,10 @@ def _permission_rows(rows: _Rows, role: Role) -> None:
                             resource,
                             ALLOWED,
                             f"statement {sid}, listing under {prefix}",
-                            context={"s3:prefix": prefix},
+                            context={**required, "s3:prefix": prefix},
                         )
                 for miss, miss_resource, miss_action, context in _near_misses(
-                    role, action, resource, patterns
+                    role, action, resource, patterns, required
                 ):
                     rows.add(
                         role,
@@ -226,11 +238,30 @@ def _permission_rows(rows: _Rows, role: Role) -> None:
 
 
 def _near_misses(
-    role: Role, action: str, resource: str, patterns: list[str] | None
+    role: Role, action: str, resource: str, patterns: list[str] | None, required: Mapping[str, Any]
 ) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
     """(what differs, resource, action, context) of requests one step outside the permission."""
     env = role.env
-    context: dict[str, Any] = {} if patterns is None else {"s3:prefix": patterns[0].rstrip("*")}
+    context: dict[str, Any] = dict(required)
+    if patterns is not None:
+        context["s3:prefix"] = patterns[0].rstrip("*")
+    if "s3:ResourceAccount" in required:
+        yield (
+            "a bucket of another account",
+            resource,
+            action,
+            {**context, "s3:ResourceAccount": OTHER_ACCOUNT},
+        )
+    if "bedrock:InferenceProfileArn" in required:
+        direct = {k: v for k, v in context.items() if k != "bedrock:InferenceProfileArn"}
+        yield "the model called directly", resource, action, direct
+        other_profile = required["bedrock:InferenceProfileArn"].replace("/eu.", "/us.")
+        yield (
+            "through another profile",
+            resource,
+            action,
+            {**context, "bedrock:InferenceProfileArn": other_profile},
+        )
     if resource == "*":
         service = action.split(":")[0]
         granted = {
@@ -244,7 +275,7 @@ def _near_misses(
         yield f"{other_env(env)}'s", moved, action, context
     service = resource.split(":")[2]
     if service == "s3":
-        yield from _s3_misses(role, action, resource, patterns)
+        yield from _s3_misses(role, action, resource, patterns, required)
     elif service == "lambda" and ":function:" in resource:
         name = resource.rsplit(":", 1)[-1]
         yield (
@@ -265,14 +296,15 @@ def _near_misses(
     elif service == "bedrock":
         region = resource.split(":")[3]
         config = get_env_config(env)
-        yield "another model", resource.replace(config.bedrock_foundation_model_id, OTHER_MODEL), action, {}
-        if region != OTHER_REGION:
+        other_model = resource.replace(config.bedrock_foundation_model_id, OTHER_MODEL)
+        yield "another model", other_model, action, context
+        if region != OTHER_REGION and ":inference-profile/" in resource:
             moved_region = resource.replace(f":{region}:", f":{OTHER_REGION}:")
-            yield "another region", moved_region.replace("/eu.", "/us."), action, {}
+            yield "another region", moved_region.replace("/eu.", "/us."), action, context
 
 
 def _s3_misses(
-    role: Role, action: str, resource: str, patterns: list[str] | None
+    role: Role, action: str, resource: str, patterns: list[str] | None, required: Mapping[str, Any]
 ) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
     env = role.env
     path = resource.split(":::", 1)[1]
@@ -282,23 +314,28 @@ def _s3_misses(
     elsewhere = resource_name(forbidden_bucket, env)
     if action == "s3:ListBucket":
         if patterns is not None:
-            yield "no s3:prefix (HeadBucket)", resource, action, {}
+            yield "no s3:prefix (HeadBucket)", resource, action, dict(required)
             outside = next(
                 p
                 for p in (*KNOWN_PREFIXES[component], "other/")
                 if not any(p.startswith(q.rstrip("*")) for q in patterns)
             )
-            yield f"listing under {outside}", resource, action, {"s3:prefix": outside}
-        yield "a bucket it may not list", f"arn:{PARTITION}:s3:::{elsewhere}", action, {}
+            yield f"listing under {outside}", resource, action, {**required, "s3:prefix": outside}
+        yield "a bucket it may not list", f"arn:{PARTITION}:s3:::{elsewhere}", action, dict(required)
         return
     grants = object_grants(role, action)
     free = [
         p for p in KNOWN_PREFIXES[component] if not any(c == component and p.startswith(q) for c, q in grants)
     ]
     if free:
-        yield f"prefix {free[0]}", f"arn:{PARTITION}:s3:::{bucket}/{free[0]}{CLIENT_KEY}", action, {}
+        yield (
+            f"prefix {free[0]}",
+            f"arn:{PARTITION}:s3:::{bucket}/{free[0]}{CLIENT_KEY}",
+            action,
+            dict(required),
+        )
     else:
-        yield "another bucket", f"arn:{PARTITION}:s3:::{elsewhere}/{key}", action, {}
+        yield "another bucket", f"arn:{PARTITION}:s3:::{elsewhere}/{key}", action, dict(required)
 
 
 def _trust_rows(rows: _Rows, role: Role) -> None:

@@ -467,6 +467,27 @@ def test_s3_access_is_scoped_to_each_functions_prefixes(assembly: CloudAssembly,
     assert "backups" not in everything and "s3:DeleteObject" not in everything
 
 
+def test_every_s3_permission_of_every_role_is_on_this_accounts_buckets_only(
+    assembly: CloudAssembly, env: str
+) -> None:
+    """Bucket names are global: a conventional name held by another account must never receive
+    our data. Every S3 statement of every role of the environment (any stack) requires
+    s3:ResourceAccount to be the deploying account."""
+    s3_statements = [
+        statement
+        for component in StackComponent
+        for role in resources_of(assembly, component, env, "AWS::IAM::Role").values()
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+        if any(a.startswith("s3:") for a in _listify(statement["Action"]))
+    ]
+    assert len(s3_statements) >= 8  # the three functions' and the pre-update snapshot's
+    for statement in s3_statements:
+        assert statement["Condition"]["StringEquals"]["s3:ResourceAccount"] == {"Ref": "AWS::AccountId"}, (
+            statement["Sid"]
+        )
+
+
 def test_a_missing_key_reads_as_404_in_every_bucket_a_function_reads(
     assembly: CloudAssembly, env: str
 ) -> None:
@@ -483,7 +504,7 @@ def test_a_missing_key_reads_as_404_in_every_bucket_a_function_reads(
         listable = {
             r
             for s in role_statements
-            if "s3:ListBucket" in _listify(s["Action"]) and "Condition" not in s
+            if "s3:ListBucket" in _listify(s["Action"]) and "s3:prefix" not in json.dumps(s.get("Condition"))
             for r in _resolved_resources(s)
         }
         assert read_buckets and read_buckets <= listable, f"{role}: {sorted(read_buckets - listable)}"

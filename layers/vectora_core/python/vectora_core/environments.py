@@ -15,17 +15,10 @@ from vectora_core.naming import ENV_NAMES, EnvName, check_env
 
 MAIN_REGION: Final = "eu-west-3"
 
-# The EU cross-region inference profile for Claude Sonnet 4.5, and the EU regions it routes to
-# (the IAM policy must allow the foundation model in each of them, and nothing else).
+# The EU cross-region inference profile for Claude Sonnet 4.5. AWS decides which region serves a
+# call (and may add regions): the roles allow the foundation model in any region, but only through
+# this profile (condition on bedrock:InferenceProfileArn), so no region list is kept here.
 BEDROCK_MODEL_ID: Final = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
-BEDROCK_PROFILE_DESTINATION_REGIONS: Final = (
-    "eu-central-1",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-3",
-)
 
 
 # The scheduled pipeline: when it runs (EventBridge Scheduler cron, in this timezone) and for which
@@ -112,7 +105,6 @@ class EnvConfig:
     account: str | None = None
     bedrock_region: str = MAIN_REGION
     bedrock_model_id: str = BEDROCK_MODEL_ID
-    bedrock_destination_regions: tuple[str, ...] = BEDROCK_PROFILE_DESTINATION_REGIONS
 
     def __post_init__(self) -> None:
         check_env(self.name)
