@@ -35,14 +35,19 @@ class _Raw:
         yield self._body
 
 
-@pytest.fixture
-def s3() -> tuple[Any, _Recorder]:
+def _client() -> tuple[Any, _Recorder]:
     client = boto3.client(
         "s3", region_name="eu-west-3", aws_access_key_id="k", aws_secret_access_key="s",  # noqa: S106  # never sent
         endpoint_url="http://127.0.0.1:9",
     )  # fmt: skip
     recorder = _Recorder()
     client.meta.events.register("before-send.s3", recorder)  # type: ignore[arg-type]  # a response ends the send
+    return client, recorder
+
+
+@pytest.fixture
+def s3() -> tuple[Any, _Recorder]:
+    client, recorder = _client()
     return expect_bucket_owner(client, ACCOUNT), recorder
 
 
@@ -73,3 +78,19 @@ def test_an_operation_without_the_parameter_is_left_alone(s3: tuple[Any, _Record
 def test_a_malformed_account_is_refused() -> None:
     with pytest.raises(ValueError, match="12-digit"):
         expect_bucket_owner(boto3.client("s3", region_name="eu-west-3"), "me")
+
+
+def test_the_account_of_a_callable_is_asked_once_on_the_first_request() -> None:
+    client, recorder = _client()
+    asked: list[int] = []
+
+    def account() -> str:
+        asked.append(1)
+        return "210987654321"
+
+    expect_bucket_owner(client, account)
+    assert asked == []
+    client.get_object(Bucket="b", Key="k")
+    client.get_object(Bucket="b", Key="k")
+    assert asked == [1]
+    assert [h["x-amz-expected-bucket-owner"] for h in recorder.headers] == ["210987654321"] * 2
