@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from vectora_core.bucket_owner import expect_own_buckets
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
 from vectora_ops.snapshots.aws import error_code  # the one reading of a ClientError's code
@@ -49,7 +50,10 @@ class EnvClients:
         self.session = self.session or boto3.session.Session()
         region = self.session.region_name or self.config.region
         retries = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=16)
-        self.s3 = self.session.client("s3", region_name=region, config=retries)
+        # ExpectedBucketOwner on every request: a bucket of our name in another account is refused.
+        self.s3 = expect_own_buckets(
+            self.session.client("s3", region_name=region, config=retries), self.session
+        )
         self.lambda_ = self.session.client("lambda", region_name=region, config=retries)
         self.cloudformation = self.session.client("cloudformation", region_name=region, config=retries)
         self.cloudwatch = self.session.client("cloudwatch", region_name=region, config=retries)

@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from vectora_core.bucket_owner import expect_own_buckets
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
 from vectora_ops.snapshots.errors import SnapshotError
@@ -67,7 +68,8 @@ class Aws:
             max_pool_connections=self.workers + 4,
             retries={"mode": "standard", "max_attempts": 5},
         )
-        self.s3 = session.client("s3", region_name=region, config=client_config)
+        # ExpectedBucketOwner on every request: a bucket of our name in another account is refused.
+        self.s3 = expect_own_buckets(session.client("s3", region_name=region, config=client_config), session)
         self.lambda_ = session.client("lambda", region_name=region, config=client_config)
         self.cloudformation = session.client("cloudformation", region_name=region, config=client_config)
 
