@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vectora_core.bucket_owner import expect_own_buckets
 from vectora_core.config.loading import S3Store, load_client_bundle
 from vectora_core.environments import get_env_config
 from vectora_core.naming import Function
@@ -26,7 +27,7 @@ from vectora_core.pipeline.storage import FailedRunError
 
 SETTINGS = IngestSettings.from_environ(os.environ)
 logger, metrics, tracer = observability(Function.INGEST, SETTINGS)
-S3 = boto3.client("s3")
+S3 = expect_own_buckets(boto3.client("s3"), boto3.session.Session())  # never another account's bucket
 SSM = boto3.client("ssm")
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vectora_core.bucket_owner import expect_own_buckets
 from vectora_core.config.loading import S3Store, load_client_bundle
 from vectora_core.metrics import Metric
 from vectora_core.naming import Function
@@ -23,7 +24,7 @@ from vectora_core.pipeline.settings import NewsletterSettings
 
 SETTINGS = NewsletterSettings.from_environ(os.environ)
 logger, metrics, tracer = observability(Function.NEWSLETTER, SETTINGS)
-S3 = boto3.client("s3")
+S3 = expect_own_buckets(boto3.client("s3"), boto3.session.Session())  # never another account's bucket
 BEDROCK = make_client(SETTINGS.bedrock_region, max_connections=2)
 
 

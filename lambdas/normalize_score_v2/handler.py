@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from vectora_core.bucket_owner import expect_own_buckets
 from vectora_core.config.loading import S3Store, load_client_bundle
 from vectora_core.metrics import Metric
 from vectora_core.naming import Function
@@ -32,7 +33,7 @@ from vectora_core.pipeline.settings import NormalizeScoreSettings
 
 SETTINGS = NormalizeScoreSettings.from_environ(os.environ)
 logger, metrics, tracer = observability(Function.NORMALIZE_SCORE, SETTINGS)
-S3 = boto3.client("s3")
+S3 = expect_own_buckets(boto3.client("s3"), boto3.session.Session())  # never another account's bucket
 BEDROCK = make_client(SETTINGS.bedrock_region)
 
 
