@@ -3,11 +3,11 @@ and the same checkov reason for the key it does without."""
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from vectora_constructs.nag import skip_checkov
+from vectora_constructs.removal import stateful_removal_policy
 from vectora_core.environments import EnvConfig
 
 # Only the values an EnvConfig may use; a new value fails loudly here rather than at deploy time.
@@ -42,7 +42,7 @@ def environment_log_group(scope: Construct, id_: str, *, name: str, config: EnvC
         id_,
         log_group_name=name,
         retention=retention_days(config.log_retention_days),
-        removal_policy=RemovalPolicy.RETAIN if config.retain_stateful else RemovalPolicy.DESTROY,
+        removal_policy=stateful_removal_policy(config.retain_stateful),
     )
     for check, reason in LOG_GROUP_CHECKOV_SKIPS.items():
         skip_checkov(group, check, reason)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+from vectora_constructs.removal import stateful_removal_policy
 
 
 class SecureBucket(Construct):
@@ -44,7 +45,7 @@ class SecureBucket(Construct):
             server_access_logs_prefix=server_access_logs_prefix,
             # No auto-delete custom resource: a dev bucket goes with its stack once it is empty,
             # so `cdk destroy` can never silently erase data (CloudFormation refuses a full bucket).
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            removal_policy=stateful_removal_policy(retain),
         )
         cfn_bucket = self.bucket.node.default_child
         assert isinstance(cfn_bucket, s3.CfnBucket)  # noqa: S101  # narrows the type for mypy

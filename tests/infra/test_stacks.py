@@ -171,7 +171,7 @@ def test_function_environment_variables(assembly: CloudAssembly, env: str, funct
 def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(
     assembly: CloudAssembly, env: str
 ) -> None:
-    expected = "Delete" if env == "dev" else "Retain"
+    expected = "Delete" if env == "dev" else "RetainExceptOnCreate"  # no orphan after a failed create
     stateful = [
         *resources_of(assembly, StackComponent.CORE, env, "AWS::S3::Bucket").values(),
         *(g for c in StackComponent for g in resources_of(assembly, c, env, "AWS::Logs::LogGroup").values()),
@@ -180,7 +180,8 @@ def test_stateful_resources_are_destroyed_in_dev_and_retained_elsewhere(
     # the state machine's log group
     assert len(stateful) == 6 + 3 + 1 + 1
     assert {r["DeletionPolicy"] for r in stateful} == {expected}
-    assert {r["UpdateReplacePolicy"] for r in stateful} == {expected}
+    # a replaced resource is always kept (its data), dev's deleted
+    assert {r["UpdateReplacePolicy"] for r in stateful} == {"Delete" if env == "dev" else "Retain"}
 
 
 def test_alarms_and_topic_only_in_stage_and_prod(assembly: CloudAssembly, env: str) -> None:
@@ -251,7 +252,9 @@ def test_log_retention_follows_the_environment(assembly: CloudAssembly, env: str
     config = get_env_config(env)
     assert {g["Properties"]["RetentionInDays"] for g in groups} == {config.log_retention_days}
     # every group outlives its stack where the environment keeps its stateful resources
-    assert {g["DeletionPolicy"] for g in groups} == {"Retain" if config.retain_stateful else "Delete"}
+    assert {g["DeletionPolicy"] for g in groups} == {
+        "RetainExceptOnCreate" if config.retain_stateful else "Delete"
+    }
     # one per function: the pipeline functions' in S1-runtime, the snapshot function's in S0-core;
     # and the state machine's
     assert sorted(g["Properties"]["LogGroupName"] for g in groups) == sorted(
