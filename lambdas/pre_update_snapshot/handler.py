@@ -5,7 +5,10 @@ handler answers CloudFormation itself by PUTting to the pre-signed ``ResponseURL
 every path - success, a snapshot error, an exception, a timeout about to hit, an unknown request
 type - because a custom resource that never answers leaves its stack hanging for an hour.
 
-- Create: a ``baseline_<stack>`` snapshot of the environment.
+- Create: a ``baseline_<stack>`` snapshot of the environment. On a fresh account the function's
+  role may be seconds old and not yet effective everywhere (IAM is eventually consistent): an
+  AccessDenied on this first snapshot is retried a few times (``ACCESS_DENIED_RETRY_DELAYS_S``),
+  within the answer's deadline, before the failure policy applies.
 - Update: a ``pre_deploy_<stack>`` snapshot of the state *before* the update, then retention.
   An Update sent while CloudFormation rolls back (old and new properties swapped) takes no
   snapshot and restores nothing: the stack is going back to the state that was just saved.
@@ -36,8 +39,12 @@ LOGGER.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 # Answer CloudFormation this long before the function's own timeout would cut us off.
 ANSWER_MARGIN_S = 20.0
-# CloudFormation rejects a response body over 4096 bytes; keep the reason well below.
-MAX_REASON_CHARS = 1500
+# CloudFormation rejects a response body over 4096 bytes: the Reason is cut so that the body, as
+# sent (UTF-8), stays under this whatever the language of the error (a character is 1 to 4 bytes).
+MAX_BODY_BYTES = 4000
+# The first create's retries of an AccessDenied (a role seconds old), then the failure policy.
+ACCESS_DENIED_RETRY_DELAYS_S: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0)
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException"})
 RESPONSE_ATTEMPTS = 4
 RESOURCE_SUFFIX = "pre-update-snapshot"
 FAIL, WARN = "fail", "warn"
@@ -107,7 +114,10 @@ def snapshot_outcome(event: dict[str, Any], services: Services) -> Outcome:
             )
     name = f"{'baseline' if request_type == 'Create' else 'pre_deploy'}_{stack_name}"
     engine = services.engine(env)
-    snapshot_id = engine.create(name)
+    if request_type == "Create":
+        snapshot_id = create_retrying_access_denied(engine, name)
+    else:
+        snapshot_id = engine.create(name)
     reason = f"snapshot {snapshot_id} taken before {request_type.lower()} of {stack_name}"
     if request_type == "Update":
         try:
@@ -118,6 +128,36 @@ def snapshot_outcome(event: dict[str, Any], services: Services) -> Outcome:
             LOGGER.warning("retention failed after %s: %s", snapshot_id, err)
             reason += f"; retention failed: {err}"
     return Outcome("SUCCESS", reason, {"SnapshotId": snapshot_id})
+
+
+def is_access_denied(err: BaseException) -> bool:
+    """An AWS AccessDenied, from botocore's ClientError or wrapped in the engine's own error."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        response = getattr(current, "response", None)
+        code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+        if code in ACCESS_DENIED_CODES or any(c in str(current) for c in ACCESS_DENIED_CODES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def create_retrying_access_denied(engine: Snapshots, name: str) -> str:
+    """``engine.create(name)``, retrying an AccessDenied after each of ``ACCESS_DENIED_RETRY_DELAYS_S``:
+    the first create runs seconds after its role was made. Any other error is raised at once."""
+    for delay in (*ACCESS_DENIED_RETRY_DELAYS_S, None):
+        try:
+            return engine.create(name)
+        except Exception as err:
+            if delay is None or not is_access_denied(err):
+                raise
+            LOGGER.warning(
+                "AccessDenied on the first snapshot (a new role?): retrying in %.0f s: %s", delay, err
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def apply_failure_policy(event: dict[str, Any], problem: str) -> Outcome:
@@ -157,27 +197,46 @@ def run_with_deadline(event: dict[str, Any], services: Services, seconds: float)
     return outcome
 
 
+def encode_body(body: dict[str, Any]) -> bytes:
+    """The bytes PUT to CloudFormation: JSON in UTF-8 (not ASCII escapes, 6 to 12 bytes a character)."""
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def fit_reason(body: dict[str, Any], max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """``body`` with its Reason cut, on a character boundary, so the encoded body is at most
+    ``max_bytes`` (JSON escapes make a character up to 6 bytes: cut until it fits)."""
+    reason = str(body.get("Reason", ""))
+    while len(encoded := encode_body({**body, "Reason": reason})) > max_bytes and reason:
+        raw = reason.removesuffix("...").encode("utf-8")
+        # escapes make the encoded reason longer than its raw bytes: cut in proportion
+        escaped = len(json.dumps(reason, ensure_ascii=False).encode("utf-8"))
+        excess = -(-(len(encoded) - max_bytes) * len(raw) // max(escaped, 1))
+        reason = raw[: max(0, len(raw) - excess - 3)].decode("utf-8", "ignore") + "..."
+        if reason == "...":
+            reason = ""
+    return {**body, "Reason": reason}
+
+
 def response_body(event: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     props = event.get("ResourceProperties") or {}
     physical_id = event.get("PhysicalResourceId") or f"{props.get('StackName', 'stack')}-{RESOURCE_SUFFIX}"
-    reason = outcome.reason
-    if len(reason) > MAX_REASON_CHARS:
-        reason = reason[: MAX_REASON_CHARS - 3] + "..."
-    return {
-        "Status": outcome.status,
-        "Reason": reason,
-        "PhysicalResourceId": physical_id,
-        "StackId": event.get("StackId"),
-        "RequestId": event.get("RequestId"),
-        "LogicalResourceId": event.get("LogicalResourceId"),
-        "NoEcho": False,
-        "Data": outcome.data,
-    }
+    return fit_reason(
+        {
+            "Status": outcome.status,
+            "Reason": outcome.reason,
+            "PhysicalResourceId": physical_id,
+            "StackId": event.get("StackId"),
+            "RequestId": event.get("RequestId"),
+            "LogicalResourceId": event.get("LogicalResourceId"),
+            "NoEcho": False,
+            "Data": outcome.data,
+        }
+    )
 
 
 def send_response(url: str, body: dict[str, Any], *, attempts: int = RESPONSE_ATTEMPTS) -> bool:
     """PUT the answer to CloudFormation's pre-signed URL, retrying transient errors."""
-    payload = json.dumps(body).encode()
+    payload = encode_body(body)
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(  # noqa: S310  # the URL is CloudFormation's pre-signed https URL
             url, data=payload, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(payload))}

@@ -36,18 +36,21 @@ class CloudFormationEndpoint:
 
     def __init__(self, failures_first: int = 0) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.sizes: list[int] = []  # bytes of each body as received
         self.failures_left = failures_first
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self) -> None:  # noqa: N802  # http.server naming
                 length = int(self.headers["Content-Length"])
-                body = json.loads(self.rfile.read(length))
+                raw = self.rfile.read(length)
+                body = json.loads(raw.decode("utf-8"))
                 if endpoint.failures_left > 0:
                     endpoint.failures_left -= 1
                     self.send_response(503)
                 else:
                     endpoint.bodies.append(body)
+                    endpoint.sizes.append(len(raw))
                     self.send_response(200)
                 self.end_headers()
 
@@ -243,8 +246,94 @@ def test_the_answer_is_retried_on_a_transient_error() -> None:
         endpoint.close()
 
 
-def test_long_reasons_are_truncated_below_cloudformations_limit(cfn: CloudFormationEndpoint) -> None:
-    services = FakeServices(error=RuntimeError("x" * 10_000))
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 10_000, "é" * 10_000, "快照失败" * 3_000, "😀" * 5_000, '"\\' * 5_000, "\x01" * 10_000],
+    ids=["ascii", "latin", "cjk", "emoji", "escaped", "control"],
+)
+def test_long_reasons_are_cut_on_encoded_bytes_below_cloudformations_limit(
+    cfn: CloudFormationEndpoint, text: str
+) -> None:
+    services = FakeServices(error=RuntimeError(text))
     invoke(event("Create", cfn.url), services)
+    (body,), (size,) = cfn.bodies, cfn.sizes
+    # CloudFormation refuses a body over 4096 bytes: the bytes as sent, whatever the language
+    assert size < 4096
+    reason = body["Reason"]
+    assert reason.endswith("...") and len(reason) > 100
+    # cut on a character boundary: what is kept is the start of the error, intact
+    problem = reason.removeprefix("pre-update snapshot failed, update stopped (policy fail): RuntimeError: ")
+    assert text.startswith(problem.removesuffix("..."))
+
+
+def test_a_short_reason_is_sent_whole(cfn: CloudFormationEndpoint) -> None:
+    services = FakeServices(error=RuntimeError("数据桶不存在"))
+    invoke(event("Create", cfn.url), services)
+    assert cfn.bodies[0]["Reason"].endswith("RuntimeError: 数据桶不存在")
+
+
+def access_denied() -> Exception:
+    from botocore.exceptions import ClientError
+
+    error = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: s3:ListBucket"}}
+    return ClientError(error, "ListObjectsV2")
+
+
+class DeniedFirst(FakeServices):
+    """An engine whose first ``denials`` creates are refused (a role not yet effective)."""
+
+    def __init__(self, denials: int, error: Exception | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.denials, self.first_error, self.attempts = denials, error or access_denied(), 0
+
+    def engine(self, env: str) -> FakeEngine:
+        services, inner = self, FakeEngine(self, env)
+
+        class Engine:
+            def create(self, name: str) -> str:
+                services.attempts += 1
+                if services.attempts <= services.denials:
+                    raise services.first_error
+                return inner.create(name)
+
+            def apply_retention(self) -> list[str]:
+                return inner.apply_retention()
+
+        return Engine()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(handler_module, "ACCESS_DENIED_RETRY_DELAYS_S", (0.01, 0.01, 0.01, 0.01))
+
+
+def test_the_first_create_retries_an_access_denied_of_a_new_role(cfn, quick_retries) -> None:
+    services = DeniedFirst(denials=2)
+    invoke(event("Create", cfn.url), services)
+    assert services.attempts == 3
     (body,) = cfn.bodies
-    assert len(json.dumps(body)) < 4096
+    assert body["Status"] == "SUCCESS" and body["Data"]["SnapshotId"].startswith("baseline_")
+
+
+def test_the_access_denied_retries_are_bounded_then_the_failure_policy_applies(cfn, quick_retries) -> None:
+    services = DeniedFirst(denials=99)
+    invoke(event("Create", cfn.url), services)
+    assert services.attempts == len(handler_module.ACCESS_DENIED_RETRY_DELAYS_S) + 1
+    (body,) = cfn.bodies
+    assert body["Status"] == "FAILED" and "AccessDenied" in body["Reason"]
+
+
+@pytest.mark.parametrize(
+    ("request_type", "error"),
+    [
+        ("Update", access_denied()),
+        ("Create", RuntimeError("bucket vectora-inbox-backups-dev does not exist")),
+    ],
+    ids=["update-denied", "create-other-error"],
+)
+def test_only_the_first_create_retries_and_only_an_access_denied(
+    cfn, quick_retries, request_type: str, error: Exception
+) -> None:
+    services = DeniedFirst(denials=1, error=error)
+    invoke(event(request_type, cfn.url, PhysicalResourceId="p"), services)
+    assert services.attempts == 1 and cfn.bodies[0]["Status"] == "FAILED"
