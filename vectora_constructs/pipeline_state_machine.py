@@ -13,13 +13,21 @@ frequency):
    flight, each with the client's ``bedrock_concurrency`` model calls in flight) -> ``Merge`` (the
    run's curated files; a failed run never replaces a good one) -> ``Newsletter``. A failing step
    ends that client's run with a record of the step and its error; the other clients still run;
-3. every client done: ``Succeeded``; any failure: ``ClientsFailed`` / ``PipelineFailed`` record the
-   error in the state's output -> ``NotifyFailure`` (stage, prod: the alarm topic) -> ``Failed``,
-   whose error and cause are the run's.
+3. every client done: ``Succeeded`` (no client to run, e.g. none of that frequency: ``NoClient``);
+   any failure: ``ClientsFailed`` / ``PipelineFailed`` record the error in the state's output ->
+   ``NotifyFailure`` (stage, prod: the alarm topic) -> ``Failed``: error ``PipelineFailed`` (cause:
+   the error caught and its cause) or ``ClientRunFailed`` (cause: the failed clients).
 
-Every Lambda task retries throttling, Lambda's service errors and ``States.Timeout`` with capped,
-jittered exponential backoff. Logs (every event, with execution data) go to a log group with the
-environment's retention; X-Ray tracing is on.
+Step Functions' own limits shape it, since a ``States.Runtime`` error is seen by no Catch (so no
+failure notification): no JSONPath or intrinsic reads a path that may be missing (an empty result
+list; an error without a ``Cause``, which Step Functions allows); each failed client's record
+carries its step and error name (at most ``ERROR_NAME_MAX`` characters), not the error's cause,
+so ``vectora_core.environments.MAX_CLIENTS_PER_EXECUTION`` failing clients (the most ListClients
+lets one execution run: its history holds 25,000 events) stay far under the 256 KB payload limit
+(the causes stay in the execution's history and logs). Every Lambda task retries throttling and Lambda's
+service errors with capped, jittered exponential backoff, never ``States.Timeout``: the timed-out
+invocation still runs, and a retry would double its Bedrock load. Logs (every event, with execution
+data) go to a log group with the environment's retention; X-Ray tracing is on.
 """
 
 from __future__ import annotations
@@ -39,15 +47,22 @@ from vectora_constructs.log_group import environment_log_group
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import Function, Pipeline, resource_name, state_machine_log_group_name
 
-# What Lambda answers when it cannot take an invocation now (throttled, busy, a passing fault), and
-# a task the state machine stopped waiting for: worth retrying. A function's own error is not.
+# What Lambda answers when it cannot take an invocation now (throttled, busy, a passing fault):
+# worth retrying. A function's own error is not, nor States.Timeout: the state machine stopped
+# waiting, but the invocation still runs, so a retry would run two at once (double Bedrock load).
 RETRIED_ERRORS = (
     "Lambda.TooManyRequestsException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
-    "States.Timeout",
 )
+# The run's own error names (its cause starts with the error caught): a Fail state may not raise
+# a name of Step Functions' own ("States.Timeout"...), which is then a States.Runtime error.
+PIPELINE_FAILED, CLIENT_RUN_FAILED = "PipelineFailed", "ClientRunFailed"
+# Step Functions' bound on an error name (the "error" of a *Failed event); a cause may be 32,768.
+ERROR_NAME_MAX = 256
+# Step Functions' bound on a state's input or output, in bytes of UTF-8.
+PAYLOAD_MAX_BYTES = 256 * 1024
 RETRY_INTERVAL = Duration.seconds(2)
 RETRY_BACKOFF_RATE = 2.0
 RETRY_MAX_ATTEMPTS = 6
@@ -141,36 +156,79 @@ class PipelineStateMachine(Construct):
                 "any_failed.$": "States.ArrayContains($.results[*].status, 'failed')",
             },
         )
+        # The run's cause names the failed clients (a Fail state's cause is at most 32,768
+        # characters: MAX_CLIENTS_PER_EXECUTION ids of 64 fit); their records (step, error) stay in
+        # this state's output. At least one failed here, so the filters match.
+        failed_filter = "$.clients[?(@.status == 'failed')]"
         clients_failed = sfn.Pass(
             self,
             "ClientsFailed",
             parameters={
                 "run_date.$": "$.run_date",
-                "clients.$": "$.clients",
-                "failure": {"error": "ClientRunFailed", "cause.$": "States.JsonToString($.clients)"},
+                "failed.$": failed_filter,
+                "failed_ids.$": f"{failed_filter}.client_id",
             },
-            comment="records which clients failed, at which step, with what error",
-        ).next(failed)
+            comment="which clients failed, at which step, with what error",
+        ).next(
+            sfn.Pass(
+                self,
+                "ClientsFailure",
+                parameters={
+                    "run_date.$": "$.run_date",
+                    "failed.$": "$.failed",
+                    "failure": {
+                        "error": CLIENT_RUN_FAILED,
+                        "cause.$": "States.Format('failed clients: {}', States.JsonToString($.failed_ids))",
+                    },
+                },
+            ).next(failed)
+        )
+        succeeded = sfn.Succeed(self, "Succeeded")
         outcome = (
             sfn.Choice(self, "AnyClientFailed")
             .when(sfn.Condition.boolean_equals("$.any_failed", True), clients_failed)
-            .otherwise(sfn.Succeed(self, "Succeeded"))
+            .otherwise(succeeded)
+        )
+        # ArrayContains over an empty list's "[*].status" is a States.Runtime error: no client, no summary.
+        any_client = (
+            sfn.Choice(self, "AnyClientRun", comment="no client to run (none of that frequency): done")
+            .when(sfn.Condition.is_present("$.results[0]"), summarize.next(outcome))
+            .otherwise(sfn.Succeed(self, "NoClient"))
         )
         pipeline_failed = sfn.Pass(
             self,
             "PipelineFailed",
-            parameters={"failure": {"error.$": "$.error.Error", "cause.$": "$.error.Cause"}},
+            parameters={
+                "failure": {
+                    "error": PIPELINE_FAILED,
+                    "cause.$": "States.Format('{}: {}', $.error.Error, $.error.Cause)",
+                }
+            },
             comment="records the error that stopped the run before or between the clients",
         ).next(failed)
-        list_clients.add_catch(pipeline_failed, errors=["States.ALL"], result_path="$.error")
-        clients.add_catch(pipeline_failed, errors=["States.ALL"], result_path="$.error")
+        # An error may come without a Cause: reading the missing path would be a States.Runtime.
+        pipeline_failed_no_cause = sfn.Pass(
+            self,
+            "PipelineFailedWithoutCause",
+            parameters={
+                "failure": {
+                    "error": PIPELINE_FAILED,
+                    "cause.$": "States.Format('{} (no cause recorded)', $.error.Error)",
+                }
+            },
+        ).next(failed)
+        pipeline_error = (
+            sfn.Choice(self, "PipelineErrorHasCause")
+            .when(sfn.Condition.is_present("$.error.Cause"), pipeline_failed)
+            .otherwise(pipeline_failed_no_cause)
+        )
+        list_clients.add_catch(pipeline_error, errors=["States.ALL"], result_path="$.error")
+        clients.add_catch(pipeline_error, errors=["States.ALL"], result_path="$.error")
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
             state_machine_name=resource_name(Pipeline.STATE_MACHINE, config.name),
-            definition_body=sfn.DefinitionBody.from_chainable(
-                list_clients.next(clients).next(summarize).next(outcome)
-            ),
+            definition_body=sfn.DefinitionBody.from_chainable(list_clients.next(clients).next(any_client)),
             role=role,
             timeout=EXECUTION_TIMEOUT,
             tracing_enabled=True,
@@ -274,12 +332,12 @@ class PipelineStateMachine(Construct):
             record = sfn.Pass(
                 self,
                 f"{step}Failed",
+                # No cause (up to 32,768 characters each, and maybe absent): the history keeps it.
                 parameters={
                     "client_id.$": "$.client_id",
                     "status": "failed",
                     "step": step,
                     "error.$": "$.error.Error",
-                    "cause.$": "$.error.Cause",
                 },
             )
             state.add_catch(record, errors=["States.ALL"], result_path="$.error")

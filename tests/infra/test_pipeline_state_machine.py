@@ -1,15 +1,20 @@
 """Template assertions for the scheduled pipeline: the state machine, its schedule, roles and alarms.
 
-What the local AWS cannot show (IAM is not evaluated, EventBridge Scheduler does not fire, no
-CloudWatch alarm evaluates) is asserted here on the synthesized templates.
+What the local AWS cannot show (EventBridge Scheduler does not fire, no CloudWatch alarm
+evaluates) is asserted here on the synthesized templates, and every environment's definition goes
+through an Amazon States Language validator. The guarded runtime paths run on the local AWS's
+interpreter: tests/pipeline/test_state_machine_limits.py.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from tests.infra.conftest import CloudAssembly, resources_of
+from tests.support.cdk_cli import REPO_ROOT
 from vectora_constructs.pipeline_state_machine import RETRIED_ERRORS, STEPS
 from vectora_core.environments import PIPELINE_TIMEZONE, get_env_config
 from vectora_core.naming import (
@@ -84,7 +89,7 @@ def test_state_machine_is_named_logged_with_the_env_retention_traced_and_uses_th
     assert group["Properties"]["RetentionInDays"] == get_env_config(env).log_retention_days
 
 
-def test_every_task_invokes_a_pipeline_function_and_retries_throttling_and_timeouts_with_backoff(
+def test_every_task_invokes_a_pipeline_function_and_retries_throttling_but_never_a_timeout(
     assembly: CloudAssembly, env: str
 ) -> None:
     states = _states(_definition(assembly, env))
@@ -99,10 +104,9 @@ def test_every_task_invokes_a_pipeline_function_and_retries_throttling_and_timeo
         invoked[name] = functions[target]
         (retry,) = task["Retry"]
         assert retry["ErrorEquals"] == list(RETRIED_ERRORS)
-        assert (
-            "Lambda.TooManyRequestsException" in retry["ErrorEquals"]
-            and "States.Timeout" in retry["ErrorEquals"]
-        )
+        # a timed-out invocation still runs: retrying it would run two at once (double Bedrock load)
+        assert "Lambda.TooManyRequestsException" in retry["ErrorEquals"]
+        assert not {"States.Timeout", "States.ALL"} & set(retry["ErrorEquals"])
         assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 3 and retry["JitterStrategy"] == "FULL"
         # the task gives up after the function's own timeout (plus a margin), never before
         assert task["TimeoutSeconds"] > get_env_config(env).lambda_timeout_seconds
@@ -143,11 +147,28 @@ def test_a_failing_step_is_recorded_and_the_failure_path_notifies_the_alarm_topi
         (catch,) = states[step]["Catch"]
         assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == f"{step}Failed"
         record = states[f"{step}Failed"]["Parameters"]
-        assert (
-            record["status"] == "failed" and record["step"] == step and record["error.$"] == "$.error.Error"
-        )
+        # step and error name only: a cause may be absent, and is up to 32,768 characters
+        assert record == {
+            "client_id.$": "$.client_id",
+            "status": "failed",
+            "step": step,
+            "error.$": "$.error.Error",
+        }
     for top in ("ListClients", "Clients"):
-        assert [c["Next"] for c in states[top]["Catch"]] == ["PipelineFailed"]
+        assert [c["Next"] for c in states[top]["Catch"]] == ["PipelineErrorHasCause"]
+    # "$.error.Cause" is read only where a Choice found it
+    has_cause = states["PipelineErrorHasCause"]
+    assert has_cause["Choices"] == [
+        {"Variable": "$.error.Cause", "IsPresent": True, "Next": "PipelineFailed"}
+    ]
+    assert has_cause["Default"] == "PipelineFailedWithoutCause"
+    readers = {n for n, s in states.items() if "$.error.Cause" in json.dumps(s.get("Parameters", {}))}
+    assert readers == {"PipelineFailed"}
+    # the summary (ArrayContains over "$.results[*]") only runs when there is a result
+    assert states["AnyClientRun"]["Choices"] == [
+        {"Variable": "$.results[0]", "IsPresent": True, "Next": "Summarize"}
+    ]
+    assert states["AnyClientRun"]["Default"] == "NoClient" and states["Clients"]["Next"] == "AnyClientRun"
     assert states["Failed"] == {
         "Type": "Fail",
         "ErrorPath": "$.failure.error",
@@ -155,11 +176,15 @@ def test_a_failing_step_is_recorded_and_the_failure_path_notifies_the_alarm_topi
     }
     topics = resources_of(assembly, StackComponent.RUNTIME, env, "AWS::SNS::Topic")
     if not get_env_config(env).alarms_enabled:
-        assert states["PipelineFailed"]["Next"] == "Failed" and "NotifyFailure" not in states
+        assert states["PipelineFailed"]["Next"] == states["ClientsFailure"]["Next"] == "Failed"
+        assert "NotifyFailure" not in states
         return
     (topic_id,) = topics
     notify = states["NotifyFailure"]
-    assert states["PipelineFailed"]["Next"] == states["ClientsFailed"]["Next"] == "NotifyFailure"
+    assert states["ClientsFailed"]["Next"] == "ClientsFailure"
+    assert {
+        states[n]["Next"] for n in ("PipelineFailed", "PipelineFailedWithoutCause", "ClientsFailure")
+    } == {"NotifyFailure"}
     assert notify["Resource"].endswith(":states:::sns:publish") and notify["Next"] == "Failed"
     assert notify["Parameters"]["TopicArn"] == f"<Ref {topic_id}>"
     # a notification that cannot be sent still ends in the failure
@@ -248,3 +273,43 @@ def test_failed_and_timed_out_executions_alarm_in_stage_and_prod(assembly: Cloud
     for alarm in executions.values():
         assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
         assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+# asl-validator (pinned in package.json) reads a plain definition: the template's references become
+# ARNs of their kind, so its Resource and path checks apply.
+ASL_VALIDATOR = REPO_ROOT / "node_modules" / ".bin" / "asl-validator"
+_PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "eu-west-3", "AWS::AccountId": "123456789012"}
+
+
+def _resolved(value: Any) -> str:
+    """A DefinitionString with Ref / GetAtt replaced: pseudo parameters by values, a function's Arn
+    by a Lambda ARN, any other Ref (the alarm topic) by an SNS topic ARN."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_resolved(part) for part in parts)
+    if "Ref" in value:
+        return _PSEUDO.get(value["Ref"], f"arn:aws:sns:eu-west-3:123456789012:{value['Ref']}")
+    if "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
+        return f"arn:aws:lambda:eu-west-3:123456789012:function:{value['Fn::GetAtt'][0]}"
+    raise AssertionError(f"unexpected template value {value}")
+
+
+def test_the_definition_is_valid_amazon_states_language(
+    assembly: CloudAssembly, env: str, tmp_path: Path
+) -> None:
+    definition = tmp_path / f"pipeline-{env}.asl.json"
+    definition.write_text(_resolved(_machine(assembly, env)[1]["Properties"]["DefinitionString"]))
+    result = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(definition)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # and the validator does fail a broken one (a transition to no state)
+    broken = json.loads(definition.read_text())
+    broken["States"]["AnyClientRun"]["Default"] = "NoSuchState"
+    definition.write_text(json.dumps(broken))
+    result = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(definition)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1 and "NoSuchState" in result.stdout + result.stderr

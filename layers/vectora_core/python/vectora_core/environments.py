@@ -27,6 +27,14 @@ PIPELINE_TIMEZONE: Final = "Europe/Paris"
 # The bounds of pipeline_batch_size and pipeline_max_concurrency (and of the events that carry them).
 MAX_PIPELINE_BATCH_SIZE: Final = 500
 MAX_PIPELINE_CONCURRENCY: Final = 40
+# Step Functions fails an execution whose history passes 25,000 events. One client's run takes 23
+# events plus 7 per normalize batch (a Lambda task is 5: entered, scheduled, started, succeeded,
+# exited; a Map iteration 2) and 3 per retried attempt: 200 per client covers 20 batches and a
+# dozen retries; the run's own states get 1,000. More clients than this in one execution are refused
+# (ListClients fails, the failure is notified): run them by frequency or one client at a time.
+EXECUTION_HISTORY_EVENTS_MAX: Final = 25_000
+HISTORY_EVENTS_PER_CLIENT: Final = 200
+MAX_CLIENTS_PER_EXECUTION: Final = (EXECUTION_HISTORY_EVENTS_MAX - 1_000) // HISTORY_EVENTS_PER_CLIENT
 WEEKLY_SCHEDULE: Final = (("weekly", "cron(0 6 ? * MON *)"),)  # Mondays 06:00, Paris time
 # EventBridge Scheduler's cron: six fields (minutes hours day-of-month month day-of-week year).
 _CRON: Final = re.compile(r"^cron\((\S+ ){5}\S+\)$")

@@ -15,7 +15,7 @@ from vectora_core.config.loading import ClientBundle, NotFoundError, TextStore, 
 from vectora_core.config.schema import Source
 from vectora_core.config.usage import unused_keys
 from vectora_core.config.validation import parse_yaml
-from vectora_core.environments import EnvConfig
+from vectora_core.environments import MAX_CLIENTS_PER_EXECUTION, EnvConfig
 from vectora_core.metrics import Metric
 from vectora_core.pipeline.sources import (
     HttpFetcher,
@@ -274,4 +274,9 @@ def list_clients(
             if skipped:
                 LOGGER.info("clients not of frequency %s, skipped: %s", frequency, ", ".join(skipped))
             clients = kept
+    if len(clients) > MAX_CLIENTS_PER_EXECUTION:
+        raise ValueError(
+            f"{len(clients)} clients for one execution, at most {MAX_CLIENTS_PER_EXECUTION} (Step Functions' "
+            "25,000-event history): run them by frequency or one client at a time"
+        )
     return {"run_date": run_date.isoformat(), "frequency": frequency, "clients": clients}
