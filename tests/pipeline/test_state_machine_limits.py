@@ -156,3 +156,25 @@ def test_200_failing_clients_stay_far_under_the_payload_limit_and_the_cause_limi
     ]
     largest = max(len(p.encode()) for p in payloads)
     assert largest < PAYLOAD_MAX_BYTES / 2, f"{largest} bytes for {count} failing clients"
+
+
+def test_list_clients_refuses_more_clients_than_one_execution_can_run(tmp_path) -> None:
+    from datetime import date
+
+    from vectora_core.config.loading import DirStore
+    from vectora_core.pipeline.ingest import list_clients
+
+    clients = tmp_path / "clients"
+    clients.mkdir()
+    for i in range(MAX_CLIENTS_PER_EXECUTION + 1):
+        (clients / f"client_{i:04d}.yaml").write_text("client_profile:\n  frequency: weekly\n")
+    store = DirStore(tmp_path)
+    with pytest.raises(ValueError) as refused:
+        list_clients(store, client_id=None, frequency=None, run_date=date(2026, 11, 24))
+    assert str(refused.value) == (
+        f"{MAX_CLIENTS_PER_EXECUTION + 1} clients for one execution, at most {MAX_CLIENTS_PER_EXECUTION} "
+        "(Step Functions' 25,000-event history): run them by frequency or one client at a time"
+    )
+    (clients / "client_0000.yaml").unlink()
+    run = list_clients(store, client_id=None, frequency="weekly", run_date=date(2026, 11, 24))
+    assert len(run["clients"]) == MAX_CLIENTS_PER_EXECUTION
