@@ -69,7 +69,9 @@ def as_iam_sees_it(call: Recorded, region: str) -> list[Authorization]:
     found = authorizations(api_call)
     if call.service == "s3" and call.operation in NOT_FOUND_READS and call.status == 404:
         bucket = str(call.params["Bucket"])
-        found.append(Authorization("s3:ListBucket", f"arn:aws:s3:::{bucket}"))
+        # as every S3 request, with the bucket owner's account (the roles' S3 statements require it)
+        owner = {"s3:ResourceAccount": ACCOUNT}
+        found.append(Authorization("s3:ListBucket", f"arn:aws:s3:::{bucket}", owner))
     return found
 
 
