@@ -38,6 +38,12 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
     ),
     ("bedrock_converse", "bedrock-runtime Converse answered by a local, deterministic, labelled model"),
     ("bedrock_latency", "Converse answers held LOCAL_AWS_BEDROCK_LATENCY_MS (a model's time; unset: none)"),
+    (
+        "bedrock_catalog",
+        "GetInferenceProfile, GetFoundationModel, GetFoundationModelAvailability answer (model access)",
+    ),
+    ("lambda_account_settings", "GetAccountSettings: concurrency (1,000 less reserved) and code-size limits"),
+    ("s3_expected_bucket_owner", "HeadBucket honours ExpectedBucketOwner: another account's bucket is 403"),
     ("cloudwatch_alarms", "AWS::CloudWatch::Alarm from templates; DescribeAlarmHistory of state changes"),
     ("cfn_s3_versioning", "buckets created by templates honour VersioningConfiguration"),
     ("cfn_kms_key_tags", "KMS keys from templates keep their Tags (CloudFormation's Key/Value shape)"),
