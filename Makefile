@@ -25,7 +25,7 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # subscription of a template that is not deployed.
 CHECK_ALARM_EMAILS := $(or $(ALARM_EMAILS),alarms@example.com)
 
-.PHONY: install local local-down local-logs test test-fast test-infra lint synth diff summary checklist bench \
+.PHONY: install local local-down local-logs test test-fast test-infra lint synth diff summary checklist preflight bench \
 	snapshot-update clean pr checkov rules
 
 install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
@@ -126,6 +126,11 @@ summary: install
 ## The environment checklist: its templates (a fresh synth) and, when reachable, what is deployed.
 checklist: install
 	$(PY) scripts/checklist.py --env $(ENV) $(if $(ALARM_EMAILS),--alarm-emails $(ALARM_EMAILS),)
+
+## Is the account ready for ENV? Read-only checks before a first deploy and each promotion
+## (INVOKE=1 adds one tiny Bedrock Converse). See docs/first-deploy.md.
+preflight: install
+	$(PY) scripts/deploy/preflight.py --env $(ENV) $(if $(INVOKE),--invoke,)
 
 bench: install
 	$(PY) benchmarks/bench_synth.py

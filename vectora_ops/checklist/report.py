@@ -22,15 +22,20 @@ def table(env: str, rows: Sequence[tuple[Item, Result]], where: str) -> Table:
 
 
 def print_table(env: str, rows: Sequence[tuple[Item, Result]], where: str, out: TextIO | None = None) -> None:
+    show(table(env, rows, where), out)
+
+
+def show(shown: Table, out: TextIO | None = None) -> None:
+    """Print a table (the checklist's, the preflight's) on ``out`` (stdout)."""
     stream = out or sys.stdout
     # A terminal gets its width; a pipe or a file a wide, plain table (a CI log, a grep).
     console = Console(file=stream, width=None if stream.isatty() else 200, no_color=not stream.isatty())
-    console.print(table(env, rows, where))
+    console.print(shown)
 
 
 def failures(rows: Sequence[tuple[Item, Result]]) -> list[str]:
     return [item.id for item, result in rows if result.status is Status.FAILED]
 
 
-def counts(rows: Sequence[tuple[Item, Result]]) -> str:
+def counts(rows: Sequence[tuple[object, Result]]) -> str:
     return ", ".join(f"{sum(r.status is s for _, r in rows)} {s.value}" for s in Status)
