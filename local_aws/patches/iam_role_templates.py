@@ -10,7 +10,8 @@ description, never ``Policies``, ``AssumeRolePolicyDocument`` or ``ManagedPolicy
 only knows AWS managed policies when ``MOTO_IAM_LOAD_MANAGED_POLICIES`` is set.
 Fix: the server loads AWS managed policies; after moto creates or updates a template role, its
 inline policies, trust policy, attached managed policies and permissions boundary are set to
-exactly what the template says (policies the template drops are removed).
+exactly what the template says (policies the template drops are removed); a deleted template role
+has its managed policies detached first, as CloudFormation does.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from local_aws import settings
 
 _create = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 _update = Role.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+_delete = Role.delete_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
 
 def _document(value: Any) -> str:
@@ -76,11 +78,28 @@ def _update_role(
     return _sync(role, cloudformation_json["Properties"], account_id, region_name)
 
 
+def _delete_role(
+    cls: type[Role],
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> None:
+    # CloudFormation detaches a role's managed policies before deleting it; moto's DeleteRole
+    # refuses a role that still has some (DeleteConflict), and only _sync attaches them.
+    backend = iam_backends[account_id][get_partition(region_name)]
+    role = next((r for r in backend.roles.values() if r.name == resource_name), None)
+    for attached in list(role.managed_policies) if role else []:
+        backend.detach_role_policy(attached, resource_name)
+    _delete(cls, resource_name, cloudformation_json, account_id, region_name)
+
+
 def apply() -> None:
     # Read by the IAM backend when it is first built (after the patches are applied).
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     Role.create_from_cloudformation_json = classmethod(_create_role)  # type: ignore[assignment,method-assign]
     Role.update_from_cloudformation_json = classmethod(_update_role)  # type: ignore[assignment,method-assign]
+    Role.delete_from_cloudformation_json = classmethod(_delete_role)  # type: ignore[assignment,method-assign]
     # Parsing the ~1600 AWS managed policies takes about half a second: at start, not in whichever
     # request first needs the account's IAM backend (moto looks the caller's key up in it).
     iam_backends[settings.ACCOUNT_ID][get_partition(settings.DEFAULT_REGION)]  # noqa: B018
