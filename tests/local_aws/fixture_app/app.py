@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -44,6 +45,21 @@ class RuntimeStack(cdk.Stack):
             handler="index.handler",
             code=lambda_.Code.from_asset(str(HERE / "probe")),
             timeout=cdk.Duration.seconds(30),
+        )
+        # The local AWS evaluates IAM: each function holds what its code calls, as on AWS.
+        bucket.grant_put(probe_fn, "probe/*")
+        probe_fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:GetFunctionConfiguration"],
+                resources=[
+                    self.format_arn(
+                        service="lambda",
+                        resource="function",
+                        resource_name=MAIN_FUNCTION_NAME,
+                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
         )
         probe = cdk.CustomResource(
             self,
@@ -79,6 +95,7 @@ class RuntimeStack(cdk.Stack):
                 "PROBE_GREETING": probe.get_att_string("Greeting"),
             },
         )
+        main_fn.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListAllMyBuckets"], resources=["*"]))
         # Everything else runs after the probe (the role and the probe's own handler cannot).
         for child in (layer, main_fn):
             child.node.add_dependency(probe)
