@@ -2,8 +2,9 @@
 
 Its bootstrap synthesized without the alarm subscribers stage and prod require; stage refuses a
 publish without a snapshot newer than its last change, prod any publish at all (configs reach it by
-promotion), and the demo runs dev only: each turned a successful deploy into exit 1. On an emulator of its own (both environments deployed by the
-real CDK CLI), so the session's ``deployed_dev`` stays as it is.
+promotion), and the demo runs dev only: each turned a successful deploy into exit 1. On an
+emulator of its own (both environments deployed by the real CDK CLI), so the session's
+``deployed_dev`` stays as it is.
 """
 
 from __future__ import annotations
