@@ -75,7 +75,7 @@ OPS_PACKAGE = REPO_ROOT / "vectora_ops"
 # What the handler imports, and nothing more: the names and configs of vectora_core, and of
 # vectora_ops the snapshot engine with the three modules it uses (errors, audit keys, interrupts).
 BUNDLED = (
-    (CORE_PACKAGE, ("__init__.py", "naming.py", "environments.py")),
+    (CORE_PACKAGE, ("__init__.py", "bucket_owner.py", "naming.py", "environments.py")),
     (OPS_PACKAGE, ("__init__.py", "errors.py", "audit.py", "interrupts.py", "snapshots")),
 )
 # CloudFormation-internal resources that must not wait for the snapshot (or cannot).

@@ -351,6 +351,7 @@ def test_the_bundle_holds_what_the_handler_imports_and_nothing_else(tmp_path: Pa
     assert [f for f in files if not f.startswith("vectora_ops/snapshots/")] == [
         "handler.py",
         "vectora_core/__init__.py",
+        "vectora_core/bucket_owner.py",
         "vectora_core/environments.py",
         "vectora_core/naming.py",
         "vectora_ops/__init__.py",
