@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 
 from tests.pipeline.conftest import REPO_ROOT
 from vectora_core.config.loading import MAX_CONFIG_BYTES
-from vectora_core.naming import Function, resource_name
+from vectora_core.naming import CLIENT_ID_RULE, Function, resource_name
 from vectora_ops.cli import run
 from vectora_ops.config.cli import Refused, migrate_main, publish, publish_main
 from vectora_ops.config.files import read_config_bytes
@@ -172,8 +172,8 @@ def test_validate_config_accepts_both_configs_and_prints_the_one_warning() -> No
 
 def client_refusal(client: str) -> str:
     return (
-        f"publish_config.py: error: argument --client: invalid client id {client!r}: up to 64 lowercase "
-        "letters, digits and underscores, starting with a letter (e.g. lai_weekly) (see --help)\n"
+        f"publish_config.py: error: argument --client: invalid client id {client!r}: {CLIENT_ID_RULE} "
+        "(e.g. lai_weekly) (see --help)\n"
     )
 
 
