@@ -108,13 +108,27 @@ def follow(execution_arn: str, client: Any, *, echo: Echo | None = None) -> dict
         time.sleep(POLL_S)
 
 
-def outcome(described: dict[str, Any]) -> dict[str, Any]:
-    """A finished execution's output, or PipelineRunError with its status, error and cause."""
+def first_failure(client: Any, execution_arn: str) -> str | None:
+    """The first failed task of an execution, as ``error: cause`` (the state machine keeps a failed
+    client's cause in the history only, so its output stays small), or None."""
+    for event in _history(client, execution_arn):
+        if str(event["type"]) in ("TaskFailed", "LambdaFunctionFailed"):
+            details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            cause = " ".join(str(details.get("cause", "")).split())
+            return f"{details.get('error', event['type'])}: {cause[:300]}"
+    return None
+
+
+def outcome(described: dict[str, Any], client: Any | None = None) -> dict[str, Any]:
+    """A finished execution's output, or PipelineRunError with its status, error and cause (and,
+    given the client, its first failed task's)."""
     if described["status"] != "SUCCEEDED":
         cause = " ".join(str(described.get("cause", "")).split())
+        failed = first_failure(client, described["executionArn"]) if client is not None else None
         raise PipelineRunError(
             f"execution {described['executionArn']} {described['status']}: "
             f"{described.get('error', 'no error recorded')}: {cause[:500]}"
+            + (f" (first failure: {failed})" if failed else "")
         )
     return dict(json.loads(described.get("output") or "{}"))
 
@@ -132,7 +146,7 @@ def run_client_pipeline(
     ``execution_arn``; PipelineRunError if the run failed."""
     client = client or sfn_client()
     execution_arn = start_run(env, client_id=client_id, run_date=run_date, client=client)
-    result = outcome(follow(execution_arn, client, echo=echo))
+    result = outcome(follow(execution_arn, client, echo=echo), client)
     (record,) = [c for c in result.get("clients", []) if c.get("client_id") == client_id]
     return {**record, "execution_arn": execution_arn, "run_date": result.get("run_date")}
 
