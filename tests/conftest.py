@@ -3,7 +3,8 @@
 - ``local_aws``: an emulator (moto server + the project's patches, ``local_aws/``) started on a
   free port for this test session, in its own state folder, and stopped at the end.
 - ``aws_backend``: for tests that need only AWS APIs, each run twice: moto in this process (the
-  fast tier) and ``local_aws`` (see ``tests/support/backends.py``).
+  fast tier) and ``local_aws`` (see ``tests/support/backends.py``); ``env_aws_backend`` the same
+  on ``env_local_aws``, a second emulator for tests that create an environment's resources by name.
 - ``deployed_dev``: the same emulator after ``cdk bootstrap`` and
   ``cdk deploy -c env=dev --all`` with the real, pinned CDK CLI (deployed once per session; the
   functions call Bedrock, which the local AWS answers); ``.deploy(extra_env=..., env=...)`` redeploys.
@@ -128,6 +129,18 @@ class LocalAwsSession:
 @pytest.fixture(scope="session")
 def local_aws() -> Iterator[LocalAwsSession]:
     """A fresh local AWS on a free port, for the whole test session."""
+    yield from _session_emulator()
+
+
+@pytest.fixture(scope="session")
+def env_local_aws() -> Iterator[LocalAwsSession]:
+    """A second local AWS, for the tests that create an environment's own resources by their real
+    names (``vectora-inbox-backups-dev``) to run the operations scripts: ``local_aws`` holds the
+    deployed dev once any end-to-end test ran, and its buckets would collide with theirs."""
+    yield from _session_emulator()
+
+
+def _session_emulator() -> Iterator[LocalAwsSession]:
     work_dir = Path(tempfile.mkdtemp(prefix="vectora-local-aws-"))
     server = LocalAws(port=0, state_dir=work_dir / "state")
     started = time.monotonic()
@@ -154,6 +167,12 @@ def aws_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     yield from aws_backend_for(request, monkeypatch)
 
 
+@pytest.fixture(params=BACKENDS)
+def env_aws_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``aws_backend`` whose emulator is ``env_local_aws``: for environment-named resources."""
+    yield from aws_backend_for(request, monkeypatch, emulator="env_local_aws")
+
+
 @pytest.fixture(scope="session")
 def deployed_dev(local_aws: LocalAwsSession) -> LocalAwsSession:
     """``local_aws`` with the dev environment bootstrapped and deployed by the real CDK CLI."""
@@ -176,7 +195,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 # Fixtures that start a local AWS (here and in tests/local_aws/conftest.py).
-EMULATOR_FIXTURES = frozenset({"local_aws", "deployed_dev", "patched_aws", "aws_without"})
+EMULATOR_FIXTURES = frozenset({"local_aws", "env_local_aws", "deployed_dev", "patched_aws", "aws_without"})
 # Folders whose every test starts one itself (the emulator's own tests, `make local` end to end).
 EMULATOR_FOLDERS = ("tests/local_aws/", "tests/e2e/")
 # The synthesized templates (the session's synth) and the folders whose tests run the CDK app or CLI

@@ -3,7 +3,7 @@ recomputed so that verification passes. A rollback must refuse the snapshot, nam
 before anything changes - a rollback of ``client_config`` that writes ``canonical/`` would go
 unrecorded by its pre-rollback snapshot and unreverted by its undo.
 
-The issue's own case is pinned on both backends (``aws_backend``: moto in this process and the
+The issue's own case is pinned on both backends (``env_aws_backend``: moto in this process and the
 local AWS); generated cases (hypothesis: any component, any key outside its scope, environment
 or client snapshots) run in moto in this process.
 """
@@ -89,8 +89,8 @@ def assert_refused(s3: Any, snapshot_id: str, rel: str, components: str, before:
 
 
 @pytest.fixture
-def dev(aws_backend: Any) -> Iterator[Any]:
-    s3 = aws_backend.client("s3")
+def dev(env_aws_backend: Any) -> Iterator[Any]:
+    s3 = env_aws_backend.client("s3")
     for bucket in (CONFIG, DATA, BACKUPS):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     s3.put_object(Bucket=CONFIG, Key=f"clients/{CLIENT}.yaml", Body=b"client_id: lai_weekly\n")

@@ -18,7 +18,7 @@ that stays lost) or is interrupted (``KeyboardInterrupt``, as Ctrl-C). Whatever 
 
 A Ctrl-C after the rollback is verified (while its record is written, its lock released, its
 outcome printed) changes nothing: exit 0 and a warning. The issue's cases are pinned on both
-backends (``aws_backend``); every step of a run is covered in moto in this process.
+backends (``env_aws_backend``); every step of a run is covered in moto in this process.
 """
 
 from __future__ import annotations
@@ -137,11 +137,11 @@ def argv(snapshot_id: str) -> list[str]:
 
 
 @pytest.fixture
-def dev(aws_backend: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, CallFaults]]:
+def dev(env_aws_backend: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, CallFaults]]:
     """dev's buckets, and every boto3 session of the run one session whose calls can fail."""
     shared = boto3.session.Session()
     monkeypatch.setattr(boto3.session, "Session", lambda *args, **kwargs: shared)
-    s3 = aws_backend.client("s3")
+    s3 = env_aws_backend.client("s3")
     for bucket in (CONFIG, DATA, BACKUPS):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     s3.put_object(Bucket=CONFIG, Key="canonical/scopes/tech.yaml", Body=b"scope: tech\n")

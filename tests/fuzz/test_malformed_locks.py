@@ -3,7 +3,7 @@ meets it is refused in one line saying what is wrong with it (and who wrote it, 
 says), never a traceback nor a "try again" that no retry will ever pass; ``break_lock.py``
 always breaks it, audited, and the environment can be locked again.
 
-The issue's cases are pinned on both backends (``aws_backend``); generated bodies (hypothesis:
+The issue's cases are pinned on both backends (``env_aws_backend``); generated bodies (hypothesis:
 any bytes, any JSON, lock-shaped objects with fields missing or of the wrong type, dates that
 are none) run in moto in this process.
 """
@@ -88,8 +88,8 @@ def check_lock_body(s3: Any, body: bytes) -> None:
 
 
 @pytest.fixture
-def backups(aws_backend: Any) -> Iterator[Any]:
-    s3 = aws_backend.client("s3")
+def backups(env_aws_backend: Any) -> Iterator[Any]:
+    s3 = env_aws_backend.client("s3")
     s3.create_bucket(Bucket=BACKUPS, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     yield s3
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BACKUPS):

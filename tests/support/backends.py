@@ -46,13 +46,16 @@ class InProcessAws:
 BACKENDS = ["in-process", pytest.param("emulator", marks=pytest.mark.emulator)]
 
 
-def aws_backend_for(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The body of the ``aws_backend`` fixture (tests/conftest.py): the backend with its variables
-    set, and no endpoint or credentials of the machine's own left over."""
+def aws_backend_for(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, emulator: str = "local_aws"
+) -> Iterator[Any]:
+    """The body of the ``aws_backend`` fixtures (tests/conftest.py): the backend with its variables
+    set, and no endpoint or credentials of the machine's own left over. ``emulator`` names the
+    session fixture of the local AWS the ``[emulator]`` run uses."""
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
     if request.param == "emulator":
-        backend = request.getfixturevalue("local_aws")
+        backend = request.getfixturevalue(emulator)
         for name, value in backend.client_env.items():
             monkeypatch.setenv(name, value)
         yield backend
