@@ -13,11 +13,23 @@ included; every configuration write and every state change (``SetAlarmState``) a
 history item (``HistoryData`` with ``oldState``/``newState``); ``DescribeAlarmHistory`` filters them by
 name, type, dates, newest first unless ``ScanBy=TimestampAscending``, paginated.
 Alarms are still never evaluated: only ``SetAlarmState`` changes a state.
+
+Actions. Symptom: an alarm going to ALARM notifies nobody (stock moto executes no action), so nothing
+showed that CloudWatch could not use the alarm topic's key (the aws/sns defect of issue 23).
+Fix: a state change executes the new state's actions (``AlarmActions``, ``OKActions``,
+``InsufficientDataActions``; actions enabled) as AWS does: an SNS topic is published to as the
+service principal ``cloudwatch.amazonaws.com`` with ``aws:SourceAccount``/``aws:SourceArn`` of the
+alarm, authorized by the IAM evaluation like any request (``sns:Publish`` against the topic policy,
+``kms:GenerateDataKey``/``kms:Decrypt`` against the topic key's policy). A denial (under
+``LOCAL_AWS_IAM=enforce``) publishes nothing and is recorded as AWS records it: an ``Action``
+history item "Failed to execute action <topic>"; success records "Successfully executed action".
+Other action kinds (Lambda, Auto Scaling, EC2, SSM) are not executed: recorded as failed, saying so.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +47,11 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 
+from local_aws import settings
+from local_aws.iam import evaluator, mapping, principals
+
+LOGGER = logging.getLogger("local_aws.cloudwatch")
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 _HISTORY = "_local_aws_alarm_history"
 _original_put = CloudWatchBackend.put_metric_alarm
 _original_update_state = Alarm.update_state
@@ -89,6 +106,115 @@ def _update_state(self: Alarm, reason: str, reason_data: str, state_value: str) 
             "newState": {"stateValue": state_value, "stateReason": reason},
         },
     )
+    # AWS runs an alarm's actions on a change of state only (setting the same state again notifies
+    # nobody), and not at all while its actions are disabled.
+    if old_value != state_value and self.actions_enabled:
+        for action in _actions_for(self, state_value):
+            _execute(self, action, old_value)
+
+
+def _actions_for(alarm: Alarm, state_value: str) -> list[str]:
+    by_state = {
+        "ALARM": alarm.alarm_actions,
+        "OK": alarm.ok_actions,
+        "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
+    }
+    return list(by_state.get(state_value) or [])
+
+
+def cloudwatch_denial(alarm_arn: str, topic_arn: str) -> str | None:
+    """Why AWS would refuse CloudWatch's publish of ``alarm_arn`` to ``topic_arn`` (None: allowed).
+
+    The same authorizations as a caller's ``Publish`` (``mapping``: the topic policy, then the key's
+    when the topic is encrypted), evaluated for the service principal with the alarm as the source.
+    A service principal calls from no account of the customer's: ``kms:CallerAccount`` is not the
+    account (which is why the AWS-managed aws/sns key, whose policy requires it, cannot serve).
+    """
+    account, region = alarm_arn.split(":")[4], alarm_arn.split(":")[3]
+    call = mapping.ApiCall("sns", "Publish", region, {"TopicArn": topic_arn}, account=account)
+    source = {"aws:SourceAccount": account, "aws:SourceArn": alarm_arn, "aws:SourceOwner": account}
+    for auth in mapping.authorizations(call, principals.MotoLookup(account)):
+        context = {k: v for k, v in auth.context.items() if k != "kms:CallerAccount"}
+        request = evaluator.IamRequest(
+            CLOUDWATCH_PRINCIPAL, auth.action, auth.resource, {**context, **source}
+        )
+        policy = principals.resource_policy(auth.policy, account) if auth.policy is not None else None
+        try:
+            decision = evaluator.evaluate(
+                request, identity_policies=[], resource_policy=policy, region=region
+            )
+        except evaluator.IamEvaluationError as err:
+            decision = evaluator.Decision(False, f"the evaluator refused the request: {err}", "evaluator")
+        if not decision.allowed:
+            return decision.aws_message(CLOUDWATCH_PRINCIPAL, auth.action, auth.resource)
+    return None
+
+
+def _notification(alarm: Alarm, old_value: str) -> dict[str, Any]:
+    """The JSON body CloudWatch publishes (its documented fields)."""
+    return {
+        "AlarmName": alarm.name,
+        "AlarmDescription": alarm.description or None,
+        "AWSAccountId": alarm.alarm_arn.split(":")[4],
+        "NewStateValue": alarm.state_value,
+        "NewStateReason": alarm.state_reason,
+        "StateChangeTime": _now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
+        "Region": alarm.region_name,
+        "AlarmArn": alarm.alarm_arn,
+        "OldStateValue": old_value,
+        "Trigger": {
+            "MetricName": alarm.metric_name,
+            "Namespace": alarm.namespace,
+            "Statistic": alarm.statistic,
+            "Period": alarm.period,
+            "EvaluationPeriods": alarm.evaluation_periods,
+            "ComparisonOperator": alarm.comparison_operator,
+            "Threshold": alarm.threshold,
+        },
+    }
+
+
+def _execute(alarm: Alarm, action: str, old_value: str) -> None:
+    error = _publish(alarm, action, old_value)
+    data: dict[str, Any] = {
+        "actionState": "Failed" if error else "Succeeded",
+        "stateUpdateTimestamp": _now().isoformat(),
+        "notificationResource": action,
+    }
+    if error is not None:
+        LOGGER.warning("alarm %s: failed to execute action %s: %s", alarm.name, action, error)
+        summary = f"Failed to execute action {action}. Received error: {error}"
+        data["error"] = error
+    else:
+        summary = f"Successfully executed action {action}"
+    _append(_backend_of(alarm), alarm.name, "Action", summary, data)
+
+
+def _publish(alarm: Alarm, action: str, old_value: str) -> str | None:
+    """Publish ``alarm``'s notification to the topic ``action`` as CloudWatch; the error, or None."""
+    parts = action.split(":")
+    if len(parts) < 6 or parts[2] != "sns":
+        return "the local AWS executes SNS actions only"
+    mode = settings.iam_mode()
+    try:
+        error = cloudwatch_denial(alarm.alarm_arn, action) if mode != "off" else None
+    except Exception as err:  # a defect of the evaluation: the action fails, never silently succeeds
+        LOGGER.exception("IAM evaluation of alarm %s's action %s failed", alarm.name, action)
+        error = f"IAM evaluation failed: {type(err).__name__}: {err}"
+    if error is not None:
+        if mode == "enforce":
+            return error
+        LOGGER.warning("IAM AUDIT (would deny): alarm %s action %s: %s", alarm.name, action, error)
+    from moto.sns.models import sns_backends
+
+    subject = f'{alarm.state_value}: "{alarm.name}" in {alarm.region_name}'[:100]
+    try:
+        sns_backends[parts[4]][parts[3]].publish(
+            json.dumps(_notification(alarm, old_value)), action, subject=subject
+        )
+    except Exception as err:  # noqa: BLE001  # moto's NotFound (a deleted topic): the action fails
+        return f"{type(err).__name__}: {err}"
+    return None
 
 
 def _aware(value: Any) -> datetime | None:
