@@ -26,7 +26,7 @@ from vectora_ops.errors import UsageError
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.deploy import GuardedDeploy
 from vectora_ops.promotion.gates import GateRefused, person
-from vectora_ops.promotion.lock import break_lock, operator
+from vectora_ops.promotion.lock import Location, LockInfo, break_lock, operator
 from vectora_ops.promotion.plan import compare
 from vectora_ops.promotion.promote import Outcome, Promotion, Request
 from vectora_ops.promotion.records import iso, latest_deployment, write_audit
@@ -275,17 +275,21 @@ def break_lock_main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     clients = EnvClients(args.env)
     source = clients.config.promoted_from
-    broken = break_lock(clients, EnvClients(source) if source else None)
+    started = datetime.now(UTC)
+
+    def record(location: Location, info: LockInfo) -> str:
+        entry = {
+            "kind": "break-lock", "env": args.env, "who": operator(), "reason": args.reason,
+            "lock": info.__dict__, "location": location.uri, "time": iso(started),
+        }  # fmt: skip
+        return write_audit(location.clients, "locks", started, f"{args.env}_break", entry)
+
+    # The record is written before the lock is deleted: see lock.break_lock.
+    broken = break_lock(clients, EnvClients(source) if source else None, record)
     if broken is None:
         print(f"{args.env} is not locked")
         return 0
-    location, info = broken
-    started = datetime.now(UTC)
-    entry = {
-        "kind": "break-lock", "env": args.env, "who": operator(), "reason": args.reason,
-        "lock": info.__dict__, "location": location.uri, "time": iso(started),
-    }  # fmt: skip
-    audit = write_audit(location.clients, "locks", started, f"{args.env}_break", entry)
+    _location, info, audit = broken
     held = info.describe() if info.problem else f"held by {info.describe()}"
     print(f"broke the lock of {args.env} {held}; audit: {audit}")
     return 0

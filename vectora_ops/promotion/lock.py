@@ -18,7 +18,8 @@ type, a date that is none) is still a lock: it is reported in one line (what is 
 wrote it when the body says), never taken for "no lock", and ``break_lock.py`` removes it like
 any other. A lock that cannot be released (a lost connection) never hides the outcome of the
 operation that held it: ``release`` raises ``LockNotReleased``, naming it and how to break it,
-for the operation to add to its outcome.
+for the operation to add to its outcome. Breaking a lock writes its audit record first: a lock
+whose break cannot be recorded stays.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from vectora_ops.errors import OperationError, one_line, printable_line
+from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion.clients import EnvClients, error_code, is_not_found
 from vectora_ops.promotion.records import iso, parse_iso
 
@@ -297,18 +299,46 @@ class EnvironmentLock:
         self.release()
 
 
-def break_lock(target: EnvClients, neighbour: EnvClients | None) -> tuple[Location, LockInfo] | None:
-    """Delete the environment's lock wherever it is; the lock that was there, or None."""
+Recorder = Callable[[Location, LockInfo], str]
+
+
+def break_lock(
+    target: EnvClients, neighbour: EnvClients | None, record: Recorder
+) -> tuple[Location, LockInfo, str] | None:
+    """Delete the environment's lock wherever it is: (where, the lock that was there, its audit
+    record's URI), or None when there is none.
+
+    ``record(location, info)`` writes the audit record BEFORE the lock is deleted: a break is never
+    unrecorded. If it fails, the lock stays (OperationError, one line). A Ctrl-C during the record
+    and the delete (two calls) is held back until both are done: it cannot leave a recorded break
+    undone or an unrecorded one done.
+    """
     for location in (
         Location(target, LOCK_KEY),
         *([Location(neighbour, first_deployment_key(target.env))] if neighbour is not None else []),
     ):
-        if not location.clients.bucket_exists(location.clients.backups_bucket):
+        clients = location.clients
+        if not clients.bucket_exists(clients.backups_bucket):
             continue
         info = read_lock(location)
-        if info is not None:
-            location.clients.s3.delete_object(Bucket=location.clients.backups_bucket, Key=location.key)
-            return location, info
+        if info is None:
+            continue
+        not_broken = f"the lock of {target.env} was not broken ({location.uri})"
+        with deferred_interrupts():
+            try:
+                audit = record(location, info)
+            except Exception as err:  # noqa: BLE001  # one line, the lock left as it was
+                raise OperationError(
+                    f"{not_broken}: its audit record could not be written ({type(err).__name__}: "
+                    f"{one_line(err)})"
+                ) from err
+            try:
+                clients.s3.delete_object(Bucket=clients.backups_bucket, Key=location.key)
+            except Exception as err:  # noqa: BLE001  # the record says it was attempted
+                raise OperationError(
+                    f"{not_broken}: {type(err).__name__}: {one_line(err)}; the attempt is recorded: {audit}"
+                ) from err
+        return location, info, audit
     return None
 
 

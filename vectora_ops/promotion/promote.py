@@ -543,21 +543,22 @@ class Promotion:
             entry["gates"] = [g.as_dict() for g in extra["gates"]]
         entry.update(result=result, steps=self.steps.records, finished_at=iso(now))
         entry["duration_s"] = round((now - self.started).total_seconds(), 1)
+        missed, tried = f"{self.target.env} has no backups bucket yet", False  # why the target's was passed
         for where in (self.target, self.source):
             try:
                 with deferred_interrupts():  # every record is an outcome: a Ctrl-C must not lose it
                     if not where.bucket_exists(where.backups_bucket):
                         continue
                     if where is self.source:
-                        entry["audit_note"] = (
-                            f"{self.target.env} has no backups bucket yet: recorded in {where.env}'s"
-                        )
+                        entry["audit_note"] = f"{missed}: recorded in {where.env}'s"
                     return write_audit(where, "promotions", self.started, self._label(), entry)
             except Exception as err:  # noqa: BLE001  # the outcome being reported matters more
-                self.steps.note(
-                    f"could not write the audit record in {where.backups_bucket}: {one_line(err)}"
-                )
-        self.steps.note("no backups bucket to write the audit record in")
+                why = one_line(err)
+                self.steps.note(f"could not write the audit record in {where.backups_bucket}: {why}")
+                missed = f"{self.target.env}'s backups bucket could not be written ({why})"
+                tried = True
+        if not tried:
+            self.steps.note("no backups bucket to write the audit record in")
         return None
 
 
