@@ -260,6 +260,7 @@ class GuardedDeploy:
                 clock=self.clock, progress=self.progress, started=self.started,
                 cause={"kind": "deploy", "step": step},
             )  # fmt: skip
+        self.settled.settle()  # restored or not, the outcome is known: a Ctrl-C cannot replace it
         self.entry["restore"] = {"restored": restored, "detail": how}
         result = (
             "failed, restored" if restored else ("failed, NOT restored" if restored is False else "failed")

@@ -502,6 +502,7 @@ class Promotion:
                 cause={"kind": "promotion", "from": self.source.env, "step": step,
                        "audit": self._audit_uri()},
             )  # fmt: skip
+        self.settled.settle()  # restored or not, the outcome is known: a Ctrl-C cannot replace it
         self.entry["restore"] = {"restored": restored, "detail": how}
         result = {True: "failed, restored", False: "failed, NOT restored", None: "failed"}[restored]
         audit = self._audit(result)

@@ -5,6 +5,10 @@ The snapshot taken before the change is restored with every component, stack tem
 compared with its state before the change: function and layer shas, config and canonical
 contents, stack templates. A successful restore leaves a ``rollback`` deployment record, so the
 environment's newest record describes what it runs again.
+
+A Ctrl-C during a change is a failure like any other: the target is restored (exit 1). A second
+one while restoring stops the restore, and the outcome says the target was NOT restored and gives
+the command that restores it by hand.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion import snapshots
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.lock import operator
@@ -45,7 +50,18 @@ def restore(
     started: datetime,
     cause: dict[str, str],
 ) -> tuple[bool, str]:
-    """Restore ``snapshot_id`` into ``target`` and compare with ``before``: (restored, one line)."""
+    """Restore ``snapshot_id`` into ``target`` and compare with ``before``: (restored, one line).
+
+    Never raises: the caller's outcome is this line. A Ctrl-C during the restore or its
+    verification stops them (an operator pressing it again wants out): the target is then NOT
+    restored and the line gives the command that restores it by hand. Once verified, the restore
+    stands: a Ctrl-C or a lost connection while its deployment record is written is only said.
+    """
+    by_hand = (
+        f"scripts/maintenance/rollback_snapshot.py --env {target.env} --snapshot {snapshot_id} "
+        f"--components {','.join(snapshots.ALL_COMPONENTS)}"
+        + (' --approve "<who>"' if target.env == "prod" else "")
+    )
     try:
         with steps.step(
             "restore", f"restore {target.env} from {snapshot_id} (stacks included)", injectable=False
@@ -55,23 +71,41 @@ def restore(
             "verify-restore", f"compare {target.env} with its state before", injectable=False
         ) as info:
             info["differences"] = found = differences(before, read_state(target))
-    except Exception as err:  # noqa: BLE001  # reported, with the first error, in one line
-        return (
-            False,
-            f"restoring {snapshot_id} FAILED ({' '.join(str(err).split())[:200]}): restore it by hand",
-        )
+    except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001  # reported, with the first error, in one line
+        why = "interrupted" if isinstance(err, KeyboardInterrupt) else " ".join(str(err).split())[:200]
+        return False, f"restoring {snapshot_id} FAILED ({why}): restore it by hand with {by_hand}"
     if found:
         return False, f"{target.env} restored from {snapshot_id} but still differs: {', '.join(found)}"
-    if previous is not None:
-        state = read_state(target, stacks=False)
-        write_deployment(
-            target,
-            DeploymentRecord(
-                env=target.env, via="rollback", commit=previous.commit, tree_clean=previous.tree_clean,
-                who=operator(), started_at=iso(started), finished_at=iso(clock()), assembly=previous.assembly,
-                functions=state.functions, layers=state.layers,
-                configs={k: v.brief() for k, v in state.configs.items()}, snapshot=snapshot_id,
-                promotion={"rolled_back": cause},
-            ),
-        )  # fmt: skip
-    return True, f"{target.env} restored from {snapshot_id} and verified equal to its state before"
+    verified = f"{target.env} restored from {snapshot_id} and verified equal to its state before"
+    if previous is None:
+        return True, verified
+    try:
+        with deferred_interrupts():  # the restore is verified: a Ctrl-C now cannot undo it
+            _rollback_record(target, snapshot_id, previous, clock=clock, started=started, cause=cause)
+    except Exception as err:  # noqa: BLE001  # the target is restored whatever this record's fate
+        why = f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
+        return True, f"{verified} (its rollback deployment record could not be written: {why})"
+    return True, verified
+
+
+def _rollback_record(
+    target: EnvClients,
+    snapshot_id: str,
+    previous: DeploymentRecord,
+    *,
+    clock: Callable[[], datetime],
+    started: datetime,
+    cause: dict[str, str],
+) -> None:
+    """The ``rollback`` deployment record: the environment's newest record describes what it runs."""
+    state = read_state(target, stacks=False)
+    write_deployment(
+        target,
+        DeploymentRecord(
+            env=target.env, via="rollback", commit=previous.commit, tree_clean=previous.tree_clean,
+            who=operator(), started_at=iso(started), finished_at=iso(clock()), assembly=previous.assembly,
+            functions=state.functions, layers=state.layers,
+            configs={k: v.brief() for k, v in state.configs.items()}, snapshot=snapshot_id,
+            promotion={"rolled_back": cause},
+        ),
+    )  # fmt: skip
