@@ -13,7 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -86,10 +86,13 @@ def describe_event(event: dict[str, Any], started: datetime) -> str | None:
     return None
 
 
-def follow(execution_arn: str, client: Any, *, echo: Echo | None = None) -> dict[str, Any]:
-    """Wait for the execution to end, echoing its states as they happen; its final description."""
+def follow(
+    execution_arn: str, client: Any, *, echo: Echo | None = None, timeout_s: float = FOLLOW_TIMEOUT_S
+) -> dict[str, Any]:
+    """Wait for the execution to end, echoing its states as they happen; its final description
+    (PipelineRunError, one line, if it still runs after ``timeout_s``: it is left running)."""
     seen: set[int] = set()
-    deadline = time.monotonic() + FOLLOW_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s
     while True:
         described = client.describe_execution(executionArn=execution_arn)
         for event in _history(client, execution_arn):
@@ -102,10 +105,86 @@ def follow(execution_arn: str, client: Any, *, echo: Echo | None = None) -> dict
         if described["status"] != "RUNNING":
             return dict(described)
         if time.monotonic() > deadline:
-            raise PipelineRunError(
-                f"{execution_arn} still RUNNING after {FOLLOW_TIMEOUT_S} s: stopped following"
-            )
+            raise PipelineRunError(f"{execution_arn} still RUNNING after {timeout_s:g} s: stopped following")
         time.sleep(POLL_S)
+
+
+def _failure_of(event: dict[str, Any]) -> str:
+    """A failure event as ``error: cause`` (the cause on one line, cut at 300 characters)."""
+    details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    cause = " ".join(str(details.get("cause", "")).split())
+    return f"{details.get('error', event['type'])}: {cause[:300]}"
+
+
+@dataclass
+class _Trail:
+    """The state entries of one history, read in order (what ``state_outcomes`` sums up)."""
+
+    by_id: dict[int, dict[str, Any]]
+    names: dict[int, str] = field(default_factory=dict)  # entry (its StateEntered id) -> name
+    kinds: dict[int, str] = field(default_factory=dict)  # -> "Task", "Map", "Pass"...
+    results: dict[int, str | None] = field(default_factory=dict)  # -> None (succeeded) or failure
+    left: set[int] = field(default_factory=set)
+    open: list[int] = field(default_factory=list)
+
+    def last_open(self, kind: str) -> int | None:
+        return next((e for e in reversed(self.open) if self.kinds[e] == kind), None)
+
+    def task_entry(self, event: dict[str, Any] | None) -> int | None:
+        # A task's events chain to their own TaskStateEntered (Scheduled, Started, Failed...).
+        seen: set[int] = set()
+        while event is not None and event["id"] not in seen:
+            seen.add(event["id"])
+            if str(event["type"]).endswith("StateEntered"):
+                return int(event["id"])
+            event = self.by_id.get(event.get("previousEventId", -1))
+        return self.last_open("Task")
+
+    def feed(self, event: dict[str, Any]) -> None:
+        kind, eid = str(event["type"]), int(event["id"])
+        if kind.endswith("StateEntered"):
+            self.names[eid], self.kinds[eid] = event["stateEnteredEventDetails"]["name"], kind[:-12]
+            self.open.append(eid)
+            if kind == "FailStateEntered":
+                self.results[eid] = "failed"
+        elif kind.endswith("StateExited"):
+            name = event["stateExitedEventDetails"]["name"]
+            entry = next((e for e in reversed(self.open) if self.names[e] == name), None)
+            if entry is not None:
+                self.left.add(entry)
+                self.open.remove(entry)
+        elif kind.endswith(("Failed", "TimedOut", "Aborted", "Succeeded")):
+            if kind.startswith(("Task", "LambdaFunction")):
+                entry = self.task_entry(event)
+            elif kind.startswith(("Map", "Parallel")):  # the innermost Map (or Parallel) still open
+                entry = self.last_open("Map" if kind.startswith("Map") else "Parallel")
+            else:
+                return
+            if entry is not None:
+                self.results[entry] = None if kind.endswith("Succeeded") else f"failed: {_failure_of(event)}"
+
+    def outcome(self, name: str) -> str:
+        entries = [e for e, n in self.names.items() if n == name]
+        failures = [str(self.results[e]) for e in entries if self.results.get(e)]
+        if failures:
+            counted = "" if len(entries) == 1 else f" {len(failures)} of {len(entries)}"
+            return failures[0].replace("failed", f"failed{counted}", 1)
+        if all(e in self.left for e in entries):
+            return "succeeded" + (f" ×{len(entries)}" if len(entries) > 1 else "")
+        return "not left"
+
+
+def state_outcomes(client: Any, execution_arn: str) -> dict[str, str]:
+    """Each state the execution entered, in the order first entered, with its outcome:
+    ``succeeded`` (``succeeded ×3`` for a state a Map ran three times), ``failed: error: cause``
+    (``failed 1 of 3: ...`` in a Map; a Fail state: ``failed``) or ``not left`` (the execution
+    ended, or still runs, inside it). A state's last result counts: a retried throttle that then
+    succeeded is a success, a failure a Catch caught is a failure of that state."""
+    events = list(_history(client, execution_arn))
+    trail = _Trail({int(event["id"]): event for event in events})
+    for event in events:
+        trail.feed(event)
+    return {name: trail.outcome(name) for name in dict.fromkeys(trail.names.values())}
 
 
 def first_failure(client: Any, execution_arn: str) -> str | None:
@@ -113,9 +192,7 @@ def first_failure(client: Any, execution_arn: str) -> str | None:
     client's cause in the history only, so its output stays small), or None."""
     for event in _history(client, execution_arn):
         if str(event["type"]) in ("TaskFailed", "LambdaFunctionFailed"):
-            details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-            cause = " ".join(str(details.get("cause", "")).split())
-            return f"{details.get('error', event['type'])}: {cause[:300]}"
+            return _failure_of(event)
     return None
 
 
@@ -146,9 +223,15 @@ def run_client_pipeline(
     ``execution_arn``; PipelineRunError if the run failed."""
     client = client or sfn_client()
     execution_arn = start_run(env, client_id=client_id, run_date=run_date, client=client)
-    result = outcome(follow(execution_arn, client, echo=echo), client)
-    (record,) = [c for c in result.get("clients", []) if c.get("client_id") == client_id]
-    return {**record, "execution_arn": execution_arn, "run_date": result.get("run_date")}
+    return client_record(outcome(follow(execution_arn, client, echo=echo), client), client_id, execution_arn)
+
+
+def client_record(result: dict[str, Any], client_id: str, execution_arn: str) -> dict[str, Any]:
+    """``client_id``'s record in a succeeded execution's output, with the ARN and the run date."""
+    found = [c for c in result.get("clients", []) if c.get("client_id") == client_id]
+    if len(found) != 1:
+        raise PipelineRunError(f"execution {execution_arn} ran no client {client_id} (its output names none)")
+    return {**found[0], "execution_arn": execution_arn, "run_date": result.get("run_date")}
 
 
 @dataclass(frozen=True)

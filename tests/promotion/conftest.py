@@ -4,15 +4,16 @@
 its own (stage and prod must start empty, whatever other tests do with theirs), bootstrapped, dev
 deployed by the guarded deploy (``deploy_lambda.sh --env dev``) and the repository's configs
 published to dev as they are (``support.publish_dev_configs``): the real lai_weekly, its sources
-answered by the local AWS's local internet. Later fixtures move the scenario on: each is the state
-a group of tests asserts.
+answered by the local AWS's local internet; stage's and prod's PubMed key parameter put as the
+first-deploy guide says (the target's preflight gate checks it). Later fixtures move the scenario
+on: each is the state a group of tests asserts.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,10 @@ from tests.promotion.support import (
     clean_clone,
     publish_dev_configs,
 )
+from vectora_core.naming import pubmed_api_key_param
+from vectora_ops.promotion.promote import Promotion, Request
 from vectora_ops.promotion.state import EnvState
+from vectora_ops.promotion.testrecords import RECORDS_ENV
 
 VALIDATOR = "Ana Validator"
 BOOTSTRAP_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'BootstrapOnly')\napp.synth()\n"
@@ -46,6 +50,7 @@ def world() -> Iterator[World]:
         app.write_text(BOOTSTRAP_APP)
         local_cdk.bootstrap(aws, app=local_cdk.python_app(app), output_dir=base / "bootstrap.out")
         world = World(aws, repo, base / "records")
+        prepare_targets(world)
         world.green_record()
         deployed = world.run("deploy_lambda.sh", "--env", "dev")
         assert deployed.code == 0, deployed
@@ -55,6 +60,14 @@ def world() -> Iterator[World]:
         aws.stop()
         remove_caches(base)
         shutil.rmtree(repo, ignore_errors=True)
+
+
+def prepare_targets(world: World) -> None:
+    """What docs/first-deploy.md has an operator do once before the first promotion into stage and
+    prod, and the target's preflight gate checks: the PubMed key, a SecureString under aws/ssm."""
+    ssm = world.session().client("ssm")
+    for env in ("stage", "prod"):
+        ssm.put_parameter(Name=pubmed_api_key_param(env), Value="test-key", Type="SecureString")
 
 
 @dataclass
@@ -70,6 +83,19 @@ def first_promotion(world: World) -> FirstPromotion:
     assert world.state("stage").stacks == {"s0-core": None, "s0-iam": None, "s1-runtime": None}
     run = world.typed(SPEC_DEV_TO_STAGE, extra={"VECTORA_APPROVER": VALIDATOR})
     return FirstPromotion(run, world.state("dev", "lai_weekly"), world.state("stage", "lai_weekly"))
+
+
+@pytest.fixture
+def in_process(world: World, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Promotion]:
+    """A promotion run in this process (so a test can inject faults), against the world's emulator."""
+    for name, value in world.env().items():
+        if name.startswith("AWS_") or name == RECORDS_ENV:
+            monkeypatch.setenv(name, value)
+
+    def make(request: Request, **kwargs: object) -> Promotion:
+        return Promotion(request, world.repo, session_factory=lambda env: world.session(), **kwargs)  # type: ignore[arg-type]
+
+    return make
 
 
 @pytest.hookimpl(hookwrapper=True)

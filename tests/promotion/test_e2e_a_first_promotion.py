@@ -74,11 +74,28 @@ def test_stage_records_what_it_runs_and_the_audit_says_how_it_got_there(
         "source-deployment",
         "configs",
         "validation",
+        "target-preflight",
         "source-smoke",
         "source-snapshot",
     ]
     assert all(g["passed"] for g in gates.values())
-    assert gates["source-smoke"]["evidence"]["pipeline_runs"][CLIENT]["newsletter"].startswith("s3://")
+    # the preflight ran on stage before it existed: every gating check passed, none was left out
+    checks = gates["target-preflight"]["evidence"]["checks"]
+    assert {c for c, v in checks.items() if v["gate"]} == {
+        "identity", "bootstrap", "buckets", "bedrock", "pubmed-parameter", "lambda-concurrency"
+    }  # fmt: skip
+    assert all(v["status"] == "passed" for v in checks.values() if v["gate"]), checks
+    assert checks["bedrock-invoke"]["status"] == "not_checked"  # no model call in a promotion
+    # the smoke test is an execution of dev's state machine, the path the schedule uses
+    run = gates["source-smoke"]["evidence"]["pipeline_runs"][CLIENT]
+    assert ":execution:vectora-inbox-pipeline-dev:" in run["execution"]
+    assert run["status"] == "SUCCEEDED" and run["newsletter"].startswith("s3://")
+    assert {"ListClients", "Ingest", "NormalizeBatches", "Merge", "Newsletter"} <= set(run["states"])
+    assert all(o.startswith("succeeded") for o in run["states"].values()), run["states"]
+    (target_smoke,) = [s for s in audit["steps"] if s["step"] == "target-smoke"]
+    staged = target_smoke["evidence"]["pipeline_runs"][CLIENT]
+    assert ":execution:vectora-inbox-pipeline-stage:" in staged["execution"]
+    assert staged["status"] == "SUCCEEDED"
     assert [s["step"] for s in audit["steps"]][-6:] == [
         "deploy", "verify-artifact", "configs", "target-smoke", "store-assembly", "record"
     ]  # fmt: skip

@@ -24,7 +24,6 @@ from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import REPO_ROOT, World
 from vectora_ops.promotion.promote import Promotion, PromotionFailed, PromotionRefused, Request
 from vectora_ops.promotion.state import EnvState
-from vectora_ops.promotion.testrecords import RECORDS_ENV
 
 CLIENT = "lai_weekly"
 S3_ERROR = ClientError({"Error": {"Code": "InternalError", "Message": "injected S3 failure"}}, "PutObject")
@@ -82,19 +81,6 @@ def config_bumped(
     assert first_promotion.run.code == 0, first_promotion.run
     publish_to_dev(world, BUMPED, tmp_path_factory.mktemp("configs"))
     return BUMPED
-
-
-@pytest.fixture
-def in_process(world: World, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Promotion]:
-    """A promotion run in this process (so a test can inject faults), against the world's emulator."""
-    for name, value in world.env().items():
-        if name.startswith("AWS_") or name == RECORDS_ENV:
-            monkeypatch.setenv(name, value)
-
-    def make(request: Request, **kwargs: object) -> Promotion:
-        return Promotion(request, world.repo, session_factory=lambda env: world.session(), **kwargs)  # type: ignore[arg-type]
-
-    return make
 
 
 def fingerprint(state: EnvState) -> tuple[object, ...]:

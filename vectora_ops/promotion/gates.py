@@ -7,13 +7,16 @@ stability gate and the post-promotion freeze (each says so in the record), never
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from vectora_core.environments import EnvConfig
+from vectora_ops.checklist.model import Status
 from vectora_ops.errors import OperationError
+from vectora_ops.preflight.model import Check, Finding
 from vectora_ops.promotion import gitinfo
 from vectora_ops.promotion.records import DeploymentRecord
 from vectora_ops.promotion.stability import Stability
@@ -211,6 +214,49 @@ def approval_gate(target: EnvConfig, approver: str | None, validator: str | None
     return Gate(
         "validation", False, {}, f"a promotion into {target.name} needs a recorded business validation",
         '--validate (records VECTORA_APPROVER, git user.name or $USER) or --validate "<who>"',
+    )  # fmt: skip
+
+
+# The preflight checks that refuse a promotion: what the deploy into the target and the target's
+# pipeline need (credentials that reach it, the bootstrap the assembly requires, bucket names that
+# are free or its own, the Bedrock model, the PubMed key the roles can decrypt, the Lambda
+# concurrency the Map fans out to). Not gates: ``bedrock-invoke`` (a real model call, never made by
+# a promotion) and ``alarm-subscriptions``: confirming the alarm e-mails is a recipient's click that
+# the first deploy itself asks for; refusing on it would block every promotion after the first
+# until someone reads their mail, and the deployed code does not depend on it. Its ✗ is recorded
+# as a warning. (The bucket check, the one shaped for a first deploy, passes for a deployed target:
+# its names are already this account's; a name owned by another account refuses, always.)
+TARGET_PREFLIGHT: Final = "target-preflight"  # the gate's name in every record
+PREFLIGHT_GATES: Final = frozenset(
+    {"identity", "bootstrap", "buckets", "bedrock", "pubmed-parameter", "lambda-concurrency"}
+)
+
+
+def preflight_gate(env: str, rows: Sequence[tuple[Check, Finding]]) -> Gate:
+    """The preflight's rows on the target (``scripts/deploy/preflight.py``'s checks) as one gate
+    naming every failed check that refuses, its evidence and its fix."""
+    checks = {
+        check.id: {
+            "status": finding.status.name.lower(),
+            "evidence": finding.result.evidence,
+            "fix": finding.fix,
+            "gate": check.id in PREFLIGHT_GATES,
+        }
+        for check, finding in rows
+    }
+    failed = [(c, f) for c, f in rows if f.status is Status.FAILED]
+    refusing = [(c, f) for c, f in failed if c.id in PREFLIGHT_GATES]
+    evidence: dict[str, Any] = {
+        "checks": checks,
+        "warnings": [f"{c.id}: {f.result.evidence}" for c, f in failed if c.id not in PREFLIGHT_GATES],
+    }
+    if not refusing:
+        return Gate(TARGET_PREFLIGHT, True, evidence)
+    return Gate(
+        TARGET_PREFLIGHT, False, evidence,
+        f"{env} is not ready: " + "; ".join(f"{c.id} ({f.result.evidence})" for c, f in refusing),
+        " ".join(f"{c.id}: {f.fix}." for c, f in refusing if f.fix)
+        + f" Then check with make preflight ENV={env}",
     )  # fmt: skip
 
 

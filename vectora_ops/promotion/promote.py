@@ -1,9 +1,10 @@
 """A promotion, source -> target (dev -> stage, stage -> prod), in the order every record shows:
 
 1. gates, all before anything changes (tests record, the source's deployment record, configs,
-   validation/approval, stability and watch freeze where they apply, then a live smoke test of the
-   source and a snapshot of it); the plan is computed and, just before the target is touched,
-   the source is read again: if it moved, the promotion refuses;
+   validation/approval, stability and watch freeze where they apply, the preflight's checks on the
+   target, then a live smoke test of the source - an execution of its state machine - and a
+   snapshot of it); the plan is computed and, just before the target is touched, the source is
+   read again: if it moved, the promotion refuses;
 2. a ``pre_promotion_from_<source>`` snapshot of the target;
 3. the source's own cloud assembly deployed into the target with the pinned CLI, then every
    function's CodeSha256 and every layer's content sha256 compared with the source's;
@@ -34,6 +35,8 @@ from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.errors import OperationError
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
+from vectora_ops.preflight import Context as PreflightContext
+from vectora_ops.preflight import run_checks
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import configcopy, configs, recovery, snapshots
 from vectora_ops.promotion.cdk import run_cdk
@@ -44,6 +47,7 @@ from vectora_ops.promotion.gates import (
     approval_gate,
     configs_gate,
     freeze_gate,
+    preflight_gate,
     refuse_if_failed,
     source_record_gate,
     stability_gate,
@@ -58,7 +62,7 @@ from vectora_ops.promotion.records import (
     write_audit,
     write_deployment,
 )
-from vectora_ops.promotion.smoke import smoke
+from vectora_ops.promotion.smoke import SmokeFailed, smoke
 from vectora_ops.promotion.snapshots import ProgressCallback
 from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.state import ConfigObject, EnvState, client_of, read_state
@@ -256,6 +260,7 @@ class Promotion:
                 *self._environment_gates(),
             ]
             plan = self._plan(source_state, record, work) if recorded.passed and record else None
+            gates.append(self._preflight_gate())
             info["gates"] = [g.line() for g in gates]
         self.entry.update(source_record=key, commit=record.commit if record else None)
         self.entry["gates"] = [g.as_dict() for g in gates]
@@ -291,6 +296,14 @@ class Promotion:
         ]
         return [g for g in found if g is not None]
 
+    def _preflight_gate(self) -> Gate:
+        """The preflight (``make preflight ENV=<target>``) on the target, read-only and without a
+        model call; the bootstrap it checks is the one the assembly about to be deployed needs."""
+        target = self.target
+        where = self.assembly.directory if self.assembly is not None else None
+        context = PreflightContext(target.env, target.session, "the promotion's credentials", where)
+        return preflight_gate(target.env, run_checks(context))
+
     def _plan(self, source_state: EnvState, record: DeploymentRecord, work: Path) -> Plan:
         assert record.assembly is not None  # noqa: S101  # the record gate requires it
         built = assemblies.fetch(
@@ -324,7 +337,9 @@ class Promotion:
             try:
                 info["evidence"] = evidence = smoke(source, client_ids, note=self.steps.detail).evidence()
             except OperationError as err:
-                gate = Gate("source-smoke", False, {}, str(err), f"fix {source.env} first, then promote")
+                # The failed execution, state by state, in the gate's evidence.
+                info["evidence"] = seen = err.evidence if isinstance(err, SmokeFailed) else {}
+                gate = Gate("source-smoke", False, seen, str(err), f"fix {source.env} first, then promote")
                 what = f"promotion {source.env} -> {self.target.env}"
                 raise GateRefused(f"{what} refused: gate {gate.line()}", [*gates, gate]) from err
         gates.append(Gate("source-smoke", True, evidence))
@@ -388,7 +403,11 @@ class Promotion:
         ) as info:
             info["copied"] = self._copy_configs()
         with self.steps.step("target-smoke", f"smoke test of {target.env}") as info:
-            info["evidence"] = smoke(target, self._client_ids(), note=self.steps.detail).evidence()
+            try:
+                info["evidence"] = smoke(target, self._client_ids(), note=self.steps.detail).evidence()
+            except SmokeFailed as err:
+                info["evidence"] = err.evidence  # the failed execution, state by state, in the audit
+                raise
         with self.steps.step("store-assembly", f"store the assembly in {target.code_bucket}") as info:
             info["location"] = location = assemblies.store(target, self.assembly, plan.commit)
         with self.steps.step("record", f"deployment record of {target.env}") as info:

@@ -1,39 +1,55 @@
-"""The smoke test of an environment: its functions are ready, and the pipeline runs for a client.
+"""The smoke test of an environment: its functions are ready, and its pipeline runs for a client.
 
 One function, ``smoke()``, used as a promotion gate (the source, now), as the post-deployment test
-(the target) and by the guarded deploy. Today it invokes the three functions in turn through the
-Lambda API (``vectora_ops.invoke``); when the scheduled pipeline exists it starts an execution
-instead, here and nowhere else. A run writes what a real run writes (raw and curated items, the
-day's newsletter): the smoke test is a real pipeline run.
+(the target) and by the guarded deploy. It runs what the weekly schedule runs: one execution of
+the state machine ``vectora-inbox-pipeline-{env}`` per client (``vectora_ops.pipeline_runs``),
+so a state machine that cannot run (its definition, its role) fails the smoke test as a broken
+function does. A run writes what a real run writes (raw and curated items, the day's newsletter):
+the smoke test is a real pipeline run. Its evidence, per client: the execution's ARN and status,
+each state's outcome, the items, the newsletter's S3 URI.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vectora_core.naming import Function
-from vectora_ops.errors import OperationError
-from vectora_ops.invoke import InvocationError, run_pipeline, summary_line
+from vectora_ops.errors import OperationError, one_line
+from vectora_ops.pipeline_runs import (
+    client_record,
+    follow,
+    outcome,
+    start_run,
+    state_machine_arn,
+    state_outcomes,
+)
 from vectora_ops.promotion.clients import FUNCTION_COMPONENTS, EnvClients
 
-# A pipeline step may run for minutes; an invocation must never be retried behind our back.
-_INVOKE_CONFIG = Config(read_timeout=960, connect_timeout=10, retries={"total_max_attempts": 1})
+# How long one client's run may take before the smoke test gives up on it (and stops it: a
+# promotion restores the target next, and a run still writing into it must not outlive that). A
+# weekly client's run takes minutes; the state machine's own bound (6 h) is for every client.
+SMOKE_TIMEOUT_S: Final = 30 * 60
+_SFN_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
 class SmokeFailed(OperationError):
-    """A function is missing or not ready, or a pipeline run failed (the message says which)."""
+    """A function is missing or not ready, or a pipeline run failed (the message says which);
+    ``evidence`` holds what was seen (the execution, each state's outcome)."""
+
+    def __init__(self, message: str, evidence: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.evidence = evidence or {}
 
 
 @dataclass
 class SmokeReport:
     env: str
     functions: dict[str, str] = field(default_factory=dict)
-    runs: dict[str, dict[str, str]] = field(default_factory=dict)
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def evidence(self) -> dict[str, Any]:
         return {"functions": self.functions, "pipeline_runs": self.runs}
@@ -51,14 +67,56 @@ def _function_ready(clients: EnvClients, component: str) -> str:
     return f"{state}, code {str(config.get('CodeSha256'))[:12]}"
 
 
+def _run(
+    clients: EnvClients, sfn: Any, client_id: str, echo: Callable[[str], None], timeout_s: float
+) -> dict[str, Any]:
+    """One execution for ``client_id``, followed to its end: its evidence; SmokeFailed (with the
+    evidence) if it did not succeed for the client or wrote no newsletter."""
+    env = clients.env
+    what = f"pipeline run for {client_id} in {env}"
+    arn = start_run(env, client_id=client_id, run_date=None, client=sfn)
+    seen: dict[str, Any] = {"execution": arn}
+    try:
+        described = follow(arn, sfn, echo=echo, timeout_s=timeout_s)
+    except OperationError as err:  # still running at the deadline
+        try:
+            sfn.stop_execution(executionArn=arn, error="SmokeTestTimeout", cause=one_line(err))
+            stopped = "stopped it"
+        except ClientError as stop_err:
+            stopped = f"could not stop it: {one_line(stop_err)}"
+        seen.update(status=f"RUNNING at the deadline ({stopped})", states=state_outcomes(sfn, arn))
+        raise SmokeFailed(f"{what} failed: {err} ({stopped})", seen) from None
+    seen.update(status=described["status"], states=state_outcomes(sfn, arn))
+    try:
+        record = client_record(outcome(described, sfn), client_id, arn)
+    except OperationError as err:
+        raise SmokeFailed(f"{what} failed: {err}", seen) from None
+    if record.get("status") != "succeeded":
+        seen["client"] = {k: record.get(k) for k in ("status", "step", "error", "cause")}
+        cause = " ".join(str(record.get("cause")).split())[:300]
+        raise SmokeFailed(
+            f"{what} failed at {record.get('step')}: {record.get('error')}: {cause} (execution {arn})", seen
+        )
+    markdown = str((record.get("newsletter") or {}).get("markdown", ""))
+    seen.update(items=record.get("items"), kept=record.get("kept"), newsletter=markdown)
+    bucket, _, key = markdown.removeprefix("s3://").partition("/")
+    try:
+        clients.s3.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        raise SmokeFailed(f"{what} wrote no newsletter at {markdown} (execution {arn})", seen) from None
+    return seen
+
+
 def smoke(
     clients: EnvClients,
     client_ids: list[str],
     *,
     note: Callable[[str], None] | None = None,
     require_pipeline: bool = True,
+    timeout_s: float = SMOKE_TIMEOUT_S,
 ) -> SmokeReport:
-    """Check every function, then run the pipeline for each of ``client_ids``; SmokeFailed on failure."""
+    """Check every function and the state machine, then run the pipeline for each of
+    ``client_ids``; SmokeFailed on failure."""
     report = SmokeReport(env=clients.env)
     for component in FUNCTION_COMPONENTS:
         report.functions[component] = _function_ready(clients, component)
@@ -69,29 +127,17 @@ def smoke(
             )
         report.runs["(none)"] = {"pipeline": f"not run: no client config in {clients.config_bucket}"}
         return report
-    lambda_client = clients.session.client("lambda", region_name=clients.config.region, config=_INVOKE_CONFIG)
+    region = clients.session.region_name or clients.config.region
+    sfn = clients.session.client("stepfunctions", region_name=region, config=_SFN_CONFIG)
+    try:
+        state_machine_arn(clients.env, sfn)
+    except OperationError as err:
+        raise SmokeFailed(str(err)) from None
     for client_id in client_ids:
-        summaries: dict[str, str] = {}
 
-        def echo(
-            function: str, result: dict[str, Any], summaries: dict[str, str] = summaries, who: str = client_id
-        ) -> None:
-            summaries[function] = summary_line(function, result)
+        def echo(line: str, who: str = client_id) -> None:
             if note is not None:
-                note(f"{clients.env} {who}: {summaries[function]}")
+                note(f"{clients.env} {who}: {line.strip()}")
 
-        try:
-            results = run_pipeline(clients.env, client_id, client=lambda_client, echo=echo)
-        except InvocationError as err:
-            raise SmokeFailed(f"pipeline run for {client_id} in {clients.env} failed: {err}") from None
-        markdown = results[Function.NEWSLETTER].get("markdown", "")
-        bucket, _, key = str(markdown).removeprefix("s3://").partition("/")
-        try:
-            clients.s3.head_object(Bucket=bucket, Key=key)
-        except ClientError:
-            raise SmokeFailed(
-                f"pipeline run for {client_id} in {clients.env} wrote no newsletter at {markdown}"
-            ) from None
-        summaries["newsletter"] = str(markdown)
-        report.runs[client_id] = summaries
+        report.runs[client_id] = _run(clients, sfn, client_id, echo, timeout_s)
     return report
