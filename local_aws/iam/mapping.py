@@ -690,6 +690,7 @@ CLOUDFORMATION: Final[dict[str, Row]] = {
             "ExecuteChangeSet",
             "DeleteChangeSet",
             "ListChangeSets",
+            "DescribeEvents",  # a change set's validation events (cfn_name_conflicts)
         )
     },
     "ListStacks": on_star("cloudformation:ListStacks"),

@@ -55,6 +55,11 @@ PATCHES: Final[tuple[tuple[str, str], ...]] = (
         "iam_role_templates",
         "template roles get their managed policies, boundary; updates apply policies and trust",
     ),
+    (
+        "cfn_name_conflicts",
+        "creating a named function/bucket/role/log group that exists fails; change sets refused early",
+    ),
+    ("cfn_import", "IMPORT change sets adopt existing buckets, log groups, functions and roles"),
 )
 
 

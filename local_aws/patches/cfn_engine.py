@@ -227,10 +227,15 @@ def _update_resource(stack: Stack, rmap: Any, logical_id: str, resource_json: di
     resource_event(stack, logical_id, resource_type, "UPDATE_COMPLETE", _physical_id(instance))
 
 
-def _delete_resource(stack: Stack, rmap: Any, logical_id: str, resource_json: dict[str, Any]) -> None:
+def _delete_resource(
+    stack: Stack, rmap: Any, logical_id: str, resource_json: dict[str, Any], *, create_rollback: bool = False
+) -> None:
     resource_type = resource_json.get("Type", "")
     instance = rmap._parsed_resources.get(logical_id)
-    if resource_json.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"):
+    # RetainExceptOnCreate retains like Retain, except when the stack create that made the resource
+    # rolls back: then it is deleted (stage and prod stateful resources use it, issue 23).
+    retained = ("Retain",) if create_rollback else ("Retain", "RetainExceptOnCreate")
+    if resource_json.get("DeletionPolicy") in retained:
         rmap._parsed_resources.pop(logical_id, None)
         resource_event(stack, logical_id, resource_type, "DELETE_SKIPPED", _physical_id(instance))
         return
@@ -245,9 +250,9 @@ def _delete_resource(stack: Stack, rmap: Any, logical_id: str, resource_json: di
     resource_event(stack, logical_id, resource_type, "DELETE_COMPLETE", _physical_id(instance))
 
 
-def _delete_all(stack: Stack, rmap: Any, resources: dict[str, Any]) -> None:
+def _delete_all(stack: Stack, rmap: Any, resources: dict[str, Any], *, create_rollback: bool = False) -> None:
     for logical_id in reversed(dependency_order(resources)):
-        _delete_resource(stack, rmap, logical_id, resources[logical_id])
+        _delete_resource(stack, rmap, logical_id, resources[logical_id], create_rollback=create_rollback)
 
 
 def _reload_parameters(rmap: Any, template: dict[str, Any], parameters: dict[str, Any]) -> None:
@@ -317,7 +322,7 @@ def _fail_create(stack: Stack, rmap: Any, resources: dict[str, Any], failure: Ex
     stack_event(stack, "ROLLBACK_IN_PROGRESS", reason)
     created = {k: v for k, v in resources.items() if k in rmap._parsed_resources}
     try:
-        _delete_all(stack, rmap, created)
+        _delete_all(stack, rmap, created, create_rollback=True)
     except ResourceFailure as err:
         stack_event(stack, "ROLLBACK_FAILED", str(err))
         return
