@@ -12,6 +12,7 @@ from vectora_constructs.pre_update_snapshot import SnapshotFunction
 from vectora_constructs.secure_bucket import SecureBucket
 from vectora_core.environments import EnvConfig
 from vectora_core.naming import Bucket, StackComponent, resource_name
+from vectora_ops.snapshots.layout import SLEEP_TAG_KEY, SLEEP_TAG_VALUE
 
 # Stable logical IDs, forever: changing one makes CloudFormation replace the bucket.
 LOGICAL_IDS = {
@@ -55,9 +56,13 @@ def backups_lifecycle(config: EnvConfig) -> list[s3.LifecycleRule]:
     ]
     if config.snapshot_glacier_after_days is not None:
         rules.append(
+            # Only the files tagged as sleepable when written (the bulk copies): the metadata,
+            # README and stack templates that list, verify and a rollback read stay in STANDARD
+            # (a Glacier object answers InvalidObjectState until restored).
             s3.LifecycleRule(
                 id="snapshots-to-glacier",
                 prefix=SNAPSHOTS_PREFIX,
+                tag_filters={SLEEP_TAG_KEY: SLEEP_TAG_VALUE},
                 transitions=[
                     s3.Transition(
                         storage_class=s3.StorageClass.GLACIER,

@@ -341,7 +341,14 @@ class SnapshotFunction(Construct):
                 {"StringLike": {"s3:prefix": ["curated/*"]}},
             ),
             ("ListBackups", ["s3:ListBucket"], [bucket_arn(backups, env)], None),
-            ("WriteSnapshots", ["s3:PutObject"], [object_arn(backups, env, "snapshots/")], None),
+            # Tagging: the sleep tag a bulk copy carries when written (layout.SLEEP_TAGGING), which
+            # S3 authorizes as s3:PutObjectTagging too.
+            (
+                "WriteSnapshots",
+                ["s3:PutObject", "s3:PutObjectTagging"],
+                [object_arn(backups, env, "snapshots/")],
+                None,
+            ),
         ]
         if config.snapshot_keep_newest is not None:
             # Retention deletes old snapshots (the bucket keeps them as noncurrent versions for a while).

@@ -199,15 +199,14 @@ def _put_context(call: ApiCall) -> dict[str, ContextValue]:
 
 
 def s3_put_object(call: ApiCall, _lookup: Lookup) -> list[Authorization]:
+    """PutObject (and CopyObject's write); tags in the request (``x-amz-tagging``) are also
+    ``s3:PutObjectTagging``, as S3 authorizes them."""
     bucket = _bucket(call)
-    return [
-        Authorization(
-            "s3:PutObject",
-            _object_arn(bucket, _key(call)),
-            _put_context(call),
-            PolicyRef("s3-bucket", bucket),
-        )
-    ]
+    arn, context, policy = _object_arn(bucket, _key(call)), _put_context(call), PolicyRef("s3-bucket", bucket)
+    authorizations = [Authorization("s3:PutObject", arn, context, policy)]
+    if call.param("Tagging") or call.header("x-amz-tagging"):
+        authorizations.append(Authorization("s3:PutObjectTagging", arn, context, policy))
+    return authorizations
 
 
 def _copy_source(call: ApiCall) -> tuple[str, str, str | None]:

@@ -1,4 +1,8 @@
-"""Move old prod snapshots to the Glacier storage class (idempotent; metadata stays readable).
+"""Move old prod snapshots' bulk files to Glacier (idempotent; what list, verify and rollback read stays).
+
+The files moved are the ones the backups bucket's lifecycle rule moves by their tag, by the same
+rule (``vectora_ops.snapshots.layout.may_sleep``): copies of S3 objects and the zips; never the
+metadata, README, stack templates or function and layer documents.
 
 python scripts/maintenance/archive_snapshots.py --env prod [--older-than 90] [--dry-run] [--approve WHO]
 

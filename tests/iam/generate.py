@@ -67,6 +67,8 @@ SNAPSHOT_OBJECTS: Final = {
         (Bucket.BACKUPS, "snapshots/"),
     },
     "s3:PutObject": {(Bucket.BACKUPS, "snapshots/")},
+    # the sleep tag of the bulk copies it writes (vectora_ops/snapshots/layout.py)
+    "s3:PutObjectTagging": {(Bucket.BACKUPS, "snapshots/")},
     "s3:DeleteObject": {(Bucket.BACKUPS, "snapshots/")},
 }
 # Actions of services without resource-level permissions, for the near misses of a "*" statement.

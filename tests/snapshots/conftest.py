@@ -175,3 +175,58 @@ def dev_state(aws_env: Any) -> Iterator[DevState]:
         state.delete_prefix(f"clients/{state.client_id}")
         state.delete_prefix(f"canonical/scopes/{state.client_id}")
         state.delete_prefix(f"curated/{state.client_id}/", DATA_BUCKET)
+
+
+# --- stage and prod backups buckets of their own on the session's local AWS (no deploy) ---------
+
+
+@pytest.fixture
+def env_of(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for key, value in local_aws.client_env.items():
+        monkeypatch.setenv(key, value)
+    return local_aws
+
+
+def make_bucket(aws: Any, env: str, *, versioned: bool = False) -> Iterator[str]:
+    s3 = aws.client("s3")
+    bucket = f"vectora-inbox-backups-{env}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    if versioned:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    try:
+        yield bucket
+    finally:
+        versions = s3.list_object_versions(Bucket=bucket)
+        for item in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+        s3.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def stage_bucket(env_of: Any) -> Iterator[str]:
+    yield from make_bucket(env_of, "stage")
+
+
+@pytest.fixture
+def prod_bucket(env_of: Any) -> Iterator[str]:
+    yield from make_bucket(env_of, "prod", versioned=True)
+
+
+# What prod's canonical snapshot copies: the bulk files that may sleep in Glacier.
+CANONICAL_FILES = {"canonical/scopes/lai.yaml": b"scopes: []\n", "canonical/prompts/p.yaml": b"prompt: x\n"}
+
+
+@pytest.fixture
+def prod_canonical(env_of: Any) -> Iterator[str]:
+    """prod's config bucket with a few canonical files (the rest of prod stays absent)."""
+    s3 = env_of.client("s3")
+    bucket = "vectora-inbox-config-prod"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+    for key, body in CANONICAL_FILES.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    try:
+        yield bucket
+    finally:
+        for key in CANONICAL_FILES:
+            s3.delete_object(Bucket=bucket, Key=key)
+        s3.delete_bucket(Bucket=bucket)

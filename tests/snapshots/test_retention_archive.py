@@ -9,48 +9,15 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.snapshots.conftest import engine, run_script, session
+from tests.snapshots.conftest import CANONICAL_FILES, engine, run_script, session
 from vectora_ops.snapshots import SnapshotError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def env_of(local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for key, value in local_aws.client_env.items():
-        monkeypatch.setenv(key, value)
-    return local_aws
-
-
-def make_bucket(aws: Any, env: str, *, versioned: bool = False) -> Iterator[str]:
-    s3 = aws.client("s3")
-    bucket = f"vectora-inbox-backups-{env}"
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
-    if versioned:
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    try:
-        yield bucket
-    finally:
-        versions = s3.list_object_versions(Bucket=bucket)
-        for item in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
-            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
-        s3.delete_bucket(Bucket=bucket)
-
-
-@pytest.fixture
-def stage_bucket(env_of: Any) -> Iterator[str]:
-    yield from make_bucket(env_of, "stage")
-
-
-@pytest.fixture
-def prod_bucket(env_of: Any) -> Iterator[str]:
-    yield from make_bucket(env_of, "prod", versioned=True)
 
 
 def snapshot_at(
@@ -146,7 +113,9 @@ def test_prod_keeps_everything_and_refuses_cleanup(prod_bucket: str) -> None:
     assert len(ids("prod")) == 3
 
 
-def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, prod_bucket: str) -> None:
+def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(
+    env_of: Any, prod_bucket: str, prod_canonical: str
+) -> None:
     old = [snapshot_at("prod", "a", timedelta(days=d), components=["canonical", "stacks"]) for d in (100, 95)]
     recent = snapshot_at("prod", "a", timedelta(days=10), components=["canonical", "stacks"])
     s3 = session().client("s3")
@@ -161,19 +130,20 @@ def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, p
     assert set(classes(old[0]).values()) == {"STANDARD"}
     # when
     first = run_script(env_of, "archive_snapshots.py", "--env", "prod", "--older-than", "90")
-    # then: data files of the old ones are in GLACIER; metadata and README stay readable
+    # then: the bulk copies of the old ones are in GLACIER; metadata, README and stack documents
+    # (what list, verify and a rollback's plan read) stay readable
     assert first.code == 0, first.stderr
     assert "2 snapshot(s) archived" in first.stdout
     for snapshot_id in old:
         stored = classes(snapshot_id)
-        assert stored.pop("snapshot_metadata.json") == "STANDARD" and stored.pop("README.md") == "STANDARD"
-        assert set(stored.values()) == {"GLACIER"}
+        assert {stored.pop(name.rsplit("/", 1)[-1]) for name in CANONICAL_FILES} == {"GLACIER"}
+        assert set(stored.values()) == {"STANDARD"}, stored
     assert set(classes(recent).values()) == {"STANDARD"}
     listed = {i.snapshot_id: i.storage_class for i in engine("prod").list()}
     assert listed == {old[0]: "GLACIER", old[1]: "GLACIER", recent: "STANDARD"}
     # no STANDARD copy of an archived file left behind as a noncurrent version
     versions = s3.list_object_versions(Bucket=prod_bucket, Prefix=f"snapshots/{old[0]}/")["Versions"]
-    archived = [v for v in versions if not v["Key"].endswith(("snapshot_metadata.json", "README.md"))]
+    archived = [v for v in versions if v["Key"].split("/", 2)[-1] in CANONICAL_FILES]
     assert archived and all(v["IsLatest"] and v["StorageClass"] == "GLACIER" for v in archived)
     # idempotent; the default age is the environment's (90 days)
     again = run_script(env_of, "archive_snapshots.py", "--env", "prod")
@@ -194,7 +164,7 @@ def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(env_of: Any, p
         "--approve",
         "bob",
         "--components",
-        "stacks",
+        "canonical",
     )
     assert refused.code == 1
     assert "file(s) are archived in GLACIER: restore the snapshot's objects first: " in refused.stderr
@@ -207,10 +177,10 @@ def audit_records(bucket: str, kind: str) -> list[dict[str, Any]]:
 
 
 def test_archive_keeps_the_newest_and_below_the_archive_age_needs_an_approval_all_audited(
-    env_of: Any, prod_bucket: str
+    env_of: Any, prod_bucket: str, prod_canonical: str
 ) -> None:
     # given three prod snapshots, 3, 2 and 1 days old (all younger than prod's 90 days)
-    made = [snapshot_at("prod", "n", timedelta(days=d), components=["stacks"]) for d in (3, 2, 1)]
+    made = [snapshot_at("prod", "n", timedelta(days=d), components=["canonical"]) for d in (3, 2, 1)]
     newest = made[-1]
     s3 = session().client("s3")
 

@@ -451,7 +451,9 @@ class SnapshotEngine:
         """Move the files of snapshots older than N days (default: the environment's setting) to GLACIER.
 
         Returns ``{snapshot_id: files moved}`` for snapshots that changed: a second run returns ``{}``.
-        The metadata and README stay in STANDARD so that listing never needs a restore. The newest
+        Only the files that may sleep move (``layout.may_sleep``: the bulk copies, the ones the
+        lifecycle rule moves by their tag); the metadata, README, stack templates and function and
+        layer documents stay in STANDARD, so listing and verifying never need a restore. The newest
         complete snapshot is never archived (a rollback must be able to read it); an age below the
         environment's own needs ``approve`` (who approves); every attempt, dry runs and refusals
         included, is audited under ``audit/archives/``.

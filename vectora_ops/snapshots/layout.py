@@ -5,6 +5,19 @@ S3 objects keep their source key as their path (``clients/lai_weekly.yaml``); se
 
 from __future__ import annotations
 
+from typing import Final
+
+from vectora_ops.snapshots.metadata import METADATA_FILE, README_FILE
+
+# The object tag that lets the backups bucket's lifecycle move a snapshot file to Glacier (and that
+# archive_snapshots.py follows too): set when the file is written, on the bulk copies only.
+SLEEP_TAG_KEY: Final = "vectora:storage"
+SLEEP_TAG_VALUE: Final = "may-sleep"
+# The same tag as S3's Tagging header of PutObject/CopyObject (URL query form).
+SLEEP_TAGGING: Final = f"{SLEEP_TAG_KEY}={SLEEP_TAG_VALUE}"
+# What list, verify and rollback read (the metadata, the README, the stack, function and layer
+# documents, the stack templates a rollback hands CloudFormation as its TemplateURL): never asleep.
+
 
 def lambda_file(function_name: str) -> str:
     return f"lambda_{function_name}.json"
@@ -40,6 +53,15 @@ def is_layer_file(rel: str) -> bool:
 
 def is_stack_file(rel: str) -> bool:
     return rel.startswith("stacks/") and rel.endswith(".json") and not rel.endswith(".template.json")
+
+
+def may_sleep(rel: str) -> bool:
+    """Whether the snapshot file ``rel`` may go to Glacier: the bulk copies (the functions' and
+    layers' zips, the copies of S3 objects), which only a restore reads; never the files that list,
+    verify and a rollback's plan read."""
+    if rel in (METADATA_FILE, README_FILE) or rel.startswith("stacks/"):
+        return False
+    return not (is_lambda_file(rel) or is_layer_file(rel))
 
 
 def layer_name_of(arn: str) -> tuple[str, int]:

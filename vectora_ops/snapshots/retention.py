@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from vectora_ops.snapshots.ids import is_snapshot_id, parse_id
-from vectora_ops.snapshots.metadata import METADATA_FILE, README_FILE, MetadataError, SnapshotMetadata
+from vectora_ops.snapshots.layout import may_sleep
+from vectora_ops.snapshots.metadata import MetadataError, SnapshotMetadata
 from vectora_ops.snapshots.progress import Reporter
 from vectora_ops.snapshots.rollback import PRE_ROLLBACK_PREFIX
 from vectora_ops.snapshots.store import GLACIER, Store, StoredFile
@@ -30,8 +31,6 @@ from vectora_ops.snapshots.verify import read_metadata
 
 # An incomplete snapshot younger than this may still be being written by another process.
 INCOMPLETE_GRACE: Final = timedelta(hours=1)
-# Files that stay in STANDARD when a snapshot is archived: listing never needs a restore.
-ALWAYS_READABLE: Final = (METADATA_FILE, README_FILE)
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def _info(
     snapshot_id: str, files: list[StoredFile], metadata: SnapshotMetadata | None, damaged: str | None
 ) -> SnapshotInfo:
     name, created = parse_id(snapshot_id)
-    classes = {f.storage_class for f in files if f.rel not in ALWAYS_READABLE}
+    classes = {f.storage_class for f in files if may_sleep(f.rel)}
     return SnapshotInfo(
         snapshot_id=snapshot_id,
         name=name,
@@ -148,7 +147,9 @@ def delete_all(store: Store, victims: dict[str, str], reporter: Reporter, worker
 
 def archive_todo(store: Store, infos: list[SnapshotInfo], days: int, now: datetime) -> dict[str, list[str]]:
     """``{id: files not yet in GLACIER}`` of the snapshots older than ``days`` days, but the newest
-    complete one (the environment's safety net: a rollback must be able to read it) and damaged ones."""
+    complete one (the environment's safety net: a rollback must be able to read it) and damaged ones.
+    Only the files that may sleep (``layout.may_sleep``, the rule the bucket's lifecycle follows
+    through their tag): what list, verify and a rollback's plan read stays in STANDARD."""
     stored = store.list_all()
     newest = newest_complete(infos)
     todo: dict[str, list[str]] = {}
@@ -157,7 +158,7 @@ def archive_todo(store: Store, infos: list[SnapshotInfo], days: int, now: dateti
             files = [
                 f.rel
                 for f in stored.get(info.snapshot_id, [])
-                if f.rel not in ALWAYS_READABLE and f.storage_class != GLACIER
+                if may_sleep(f.rel) and f.storage_class != GLACIER
             ]
             if files:
                 todo[info.snapshot_id] = files

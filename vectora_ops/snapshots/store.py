@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 from vectora_ops.audit import AUDIT_PREFIX, audit_key
 from vectora_ops.snapshots.aws import Aws, error_code, is_not_found
 from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.snapshots.layout import SLEEP_TAGGING, may_sleep
 from vectora_ops.snapshots.metadata import METADATA_FILE, FileRecord
 
 SNAPSHOTS_PREFIX: Final = "snapshots/"
@@ -116,6 +117,12 @@ def _audit_json(entry: dict[str, Any]) -> bytes:
     return json.dumps(entry, indent=2, default=str).encode()
 
 
+def _sleep_tag(rel: str) -> dict[str, str]:
+    """The Tagging argument of a snapshot file's write: the sleep tag on the files that may go to
+    Glacier (the backups bucket's lifecycle rule filters on it), nothing on the others."""
+    return {"Tagging": SLEEP_TAGGING} if may_sleep(rel) else {}
+
+
 class S3Store:
     """``s3://vectora-inbox-backups-{env}/snapshots/{id}/...``."""
 
@@ -156,15 +163,19 @@ class S3Store:
             Body=data,
             ChecksumAlgorithm="SHA256",
             ChecksumSHA256=hex_to_b64(sha256),  # S3 rejects the write if the bytes arrive altered
+            **_sleep_tag(rel),
         )
         return Written(sha256, len(data), response.get("ETag", etag))
 
     def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written:
+        tagging = _sleep_tag(rel)
         response = self.s3.copy_object(
             Bucket=self.bucket,
             Key=self.key(snapshot_id, rel),
             CopySource={"Bucket": bucket, "Key": key},
             ChecksumAlgorithm="SHA256",
+            # The copy carries the sleep tag, not the source's tags.
+            **({"TaggingDirective": "REPLACE", **tagging} if tagging else {}),
         )
         result = response["CopyObjectResult"]
         sha256 = full_object_sha256(result.get("ChecksumSHA256"))
@@ -242,6 +253,9 @@ class S3Store:
             Key=key,
             CopySource={"Bucket": self.bucket, "Key": self.key(snapshot_id, rel)},
             ChecksumAlgorithm="SHA256",
+            # The restored object leaves the sleep tag behind: it is the snapshot copy's, and copying
+            # tags would need s3:GetObjectTagging/s3:PutObjectTagging on both buckets.
+            TaggingDirective="REPLACE",
         )
 
     def zip_source(self, snapshot_id: str, rel: str) -> dict[str, Any]:
