@@ -46,6 +46,10 @@ from vectora_core.naming import (
     resource_name,
     role_name,
 )
+from vectora_ops.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from vectora_ops.preflight import CHECKS
+from vectora_ops.preflight.parameters import MANAGED_KEY
+from vectora_ops.promotion.gates import PREFLIGHT_GATES, TARGET_PREFLIGHT
 
 AGENTS = REPO_ROOT / "AGENTS.md"
 CARRIERS = (DOCUMENT, AMAZONQ_RULES, AGENTS)
@@ -398,6 +402,21 @@ def test_regions_and_model_ids_are_the_configs() -> None:
     assert "`bedrock:InferenceProfileArn`" in doc
     models = set(re.findall(r"(?:eu\.)?anthropic\.[\w.:-]+\w", doc))
     assert models == {model_id, DEV.bedrock_foundation_model_id}
+
+
+def test_the_preflight_section_is_the_preflight_and_links_the_guide() -> None:
+    """What it says of the preflight: its gate's name in a promotion, the key the parameter needs,
+    the exit statuses of preflight.py; and the guide it links exists."""
+    doc = " ".join(text().split())
+    assert "[docs/first-deploy.md](../docs/first-deploy.md)" in doc
+    assert (REPO_ROOT / "docs" / "first-deploy.md").is_file()
+    assert f"comme gate `{TARGET_PREFLIGHT}`" in doc and f"chiffré par `{MANAGED_KEY}`" in doc
+    # preflight.py runs through cli.run: not ready is an OperationError (tests/preflight prove it)
+    statuses = f"statut de sortie {EXIT_OK} prêt, {EXIT_FAILED} pas prêt, {EXIT_USAGE} ligne de commande"
+    assert statuses in doc
+    # the one check that only warns in a promotion is the one the section says only warns
+    assert {c.id for c in CHECKS} - PREFLIGHT_GATES == {"bedrock-invoke", "alarm-subscriptions"}
+    assert "abonnements d'alarmes non confirmés n'y sont qu'un avertissement" in doc
 
 
 # --- the document's shape, and what carries it -------------------------------------------------
