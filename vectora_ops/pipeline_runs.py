@@ -117,13 +117,15 @@ def _failure_of(event: dict[str, Any]) -> str:
 
 
 @dataclass
-class _Trail:
-    """The state entries of one history, read in order (what ``state_outcomes`` sums up)."""
+class Trail:
+    """The state entries of one execution's history, read in order (``read_trail``): each
+    state's outcome, and what its tasks answered."""
 
     by_id: dict[int, dict[str, Any]]
     names: dict[int, str] = field(default_factory=dict)  # entry (its StateEntered id) -> name
     kinds: dict[int, str] = field(default_factory=dict)  # -> "Task", "Map", "Pass"...
     results: dict[int, str | None] = field(default_factory=dict)  # -> None (succeeded) or failure
+    outputs: dict[int, str] = field(default_factory=dict)  # -> its task's last answer (JSON)
     left: set[int] = field(default_factory=set)
     open: list[int] = field(default_factory=list)
 
@@ -162,6 +164,8 @@ class _Trail:
                 return
             if entry is not None:
                 self.results[entry] = None if kind.endswith("Succeeded") else f"failed: {_failure_of(event)}"
+            if entry is not None and kind == "TaskSucceeded":
+                self.outputs[entry] = str(event.get("taskSucceededEventDetails", {}).get("output") or "{}")
 
     def outcome(self, name: str) -> str:
         entries = [e for e, n in self.names.items() if n == name]
@@ -173,18 +177,39 @@ class _Trail:
             return "succeeded" + (f" ×{len(entries)}" if len(entries) > 1 else "")
         return "not left"
 
+    def outcomes(self) -> dict[str, str]:
+        """Each state entered, in the order first entered, with its outcome: ``succeeded``
+        (``succeeded ×3`` for a state a Map ran three times), ``failed: error: cause`` (``failed 1
+        of 3: ...`` in a Map; a Fail state: ``failed``) or ``not left`` (the execution ended, or
+        still runs, inside it). A state's last result counts: a retried throttle that then
+        succeeded is a success, a failure a Catch caught is a failure of that state."""
+        return {name: self.outcome(name) for name in dict.fromkeys(self.names.values())}
 
-def state_outcomes(client: Any, execution_arn: str) -> dict[str, str]:
-    """Each state the execution entered, in the order first entered, with its outcome:
-    ``succeeded`` (``succeeded ×3`` for a state a Map ran three times), ``failed: error: cause``
-    (``failed 1 of 3: ...`` in a Map; a Fail state: ``failed``) or ``not left`` (the execution
-    ended, or still runs, inside it). A state's last result counts: a retried throttle that then
-    succeeded is a success, a failure a Catch caught is a failure of that state."""
+    def payloads(self, name: str) -> list[dict[str, Any]]:
+        """What the function of each entry of the Lambda task ``name`` answered (its ``Payload``)."""
+        found = []
+        for entry in (e for e, n in self.names.items() if n == name and e in self.outputs):
+            try:
+                payload = json.loads(self.outputs[entry]).get("Payload")
+            except (ValueError, AttributeError):  # not the lambda:invoke integration's answer
+                continue
+            if isinstance(payload, dict):
+                found.append(payload)
+        return found
+
+
+def read_trail(client: Any, execution_arn: str) -> Trail:
+    """The execution's history, read once, as its state entries."""
     events = list(_history(client, execution_arn))
-    trail = _Trail({int(event["id"]): event for event in events})
+    trail = Trail({int(event["id"]): event for event in events})
     for event in events:
         trail.feed(event)
-    return {name: trail.outcome(name) for name in dict.fromkeys(trail.names.values())}
+    return trail
+
+
+def state_outcomes(client: Any, execution_arn: str) -> dict[str, str]:
+    """Each state the execution entered and its outcome (``Trail.outcomes``)."""
+    return read_trail(client, execution_arn).outcomes()
 
 
 def first_failure(client: Any, execution_arn: str) -> str | None:

@@ -92,6 +92,7 @@ def test_stage_records_what_it_runs_and_the_audit_says_how_it_got_there(
     assert run["status"] == "SUCCEEDED" and run["newsletter"].startswith("s3://")
     assert {"ListClients", "Ingest", "NormalizeBatches", "Merge", "Newsletter"} <= set(run["states"])
     assert all(o.startswith("succeeded") for o in run["states"].values()), run["states"]
+    assert "failed sources: none" in run["summaries"]["ingest-v2"]  # every source reached
     (target_smoke,) = [s for s in audit["steps"] if s["step"] == "target-smoke"]
     staged = target_smoke["evidence"]["pipeline_runs"][CLIENT]
     assert ":execution:vectora-inbox-pipeline-stage:" in staged["execution"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from vectora_ops.pipeline_runs import PipelineRunError, follow, state_outcomes
+from vectora_ops.pipeline_runs import PipelineRunError, follow, read_trail, state_outcomes
 from vectora_ops.preflight import CHECKS
 from vectora_ops.preflight.model import Finding, bad, ok, skip
 from vectora_ops.promotion.gates import PREFLIGHT_GATES, preflight_gate
@@ -86,6 +86,8 @@ def history(*spec: tuple[str, str, int | None]) -> list[dict[str, Any]]:
             event["stateExitedEventDetails"] = {"name": name}
         elif kind.endswith("Failed"):
             event["taskFailedEventDetails"] = {"error": name, "cause": "it  broke\nthere"}
+        elif kind == "TaskSucceeded":
+            event["taskSucceededEventDetails"] = {"output": name or "{}"}
         events.append(event)
     return events
 
@@ -102,7 +104,7 @@ def test_each_state_outcome_counts_map_iterations_retries_and_caught_failures() 
         ("MapIterationStarted", "", 7),
         ("TaskStateEntered", "Normalize", 8),  # 9
         ("TaskScheduled", "", 9),
-        ("TaskSucceeded", "", 10),
+        ("TaskSucceeded", '{"Payload": {"items": 3}, "StatusCode": 200}', 10),
         ("TaskStateExited", "Normalize", 11),
         ("TaskStateEntered", "Normalize", 8),  # 13
         ("TaskScheduled", "", 13),
@@ -113,6 +115,7 @@ def test_each_state_outcome_counts_map_iterations_retries_and_caught_failures() 
         ("FailStateEntered", "Failed", 18),
         ("ExecutionFailed", "", 19),
     )
+    assert read_trail(History(events), "arn:x").payloads("Normalize") == [{"items": 3}]
     assert state_outcomes(History(events, "FAILED"), "arn:x") == {
         "ListClients": "succeeded",
         "Batches": "succeeded",

@@ -6,11 +6,12 @@ the state machine ``vectora-inbox-pipeline-{env}`` per client (``vectora_ops.pip
 so a state machine that cannot run (its definition, its role) fails the smoke test as a broken
 function does. A run writes what a real run writes (raw and curated items, the day's newsletter):
 the smoke test is a real pipeline run. Its evidence, per client: the execution's ARN and status,
-each state's outcome, the items, the newsletter's S3 URI.
+each state's outcome, what ingest and newsletter answered, the items, the newsletter's S3 URI.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -18,14 +19,17 @@ from typing import Any, Final
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from vectora_core.naming import Function
 from vectora_ops.errors import OperationError, one_line
+from vectora_ops.invoke import summary_line
 from vectora_ops.pipeline_runs import (
+    Trail,
     client_record,
     follow,
     outcome,
+    read_trail,
     start_run,
     state_machine_arn,
-    state_outcomes,
 )
 from vectora_ops.promotion.clients import FUNCTION_COMPONENTS, EnvClients
 
@@ -67,6 +71,17 @@ def _function_ready(clients: EnvClients, component: str) -> str:
     return f"{state}, code {str(config.get('CodeSha256'))[:12]}"
 
 
+def _summaries(trail: Trail) -> dict[str, str]:
+    """What ingest and newsletter answered in the run, one line each (``invoke.summary_line``:
+    sources reached and failed, items, sections)."""
+    found = {}
+    for state, function in (("Ingest", Function.INGEST), ("Newsletter", Function.NEWSLETTER)):
+        for payload in trail.payloads(state)[-1:]:
+            with contextlib.suppress(KeyError, TypeError):  # an answer of another shape: not shown
+                found[str(function)] = summary_line(function, payload)
+    return found
+
+
 def _run(
     clients: EnvClients, sfn: Any, client_id: str, echo: Callable[[str], None], timeout_s: float
 ) -> dict[str, Any]:
@@ -84,9 +99,10 @@ def _run(
             stopped = "stopped it"
         except ClientError as stop_err:
             stopped = f"could not stop it: {one_line(stop_err)}"
-        seen.update(status=f"RUNNING at the deadline ({stopped})", states=state_outcomes(sfn, arn))
+        seen.update(status=f"RUNNING at the deadline ({stopped})", states=read_trail(sfn, arn).outcomes())
         raise SmokeFailed(f"{what} failed: {err} ({stopped})", seen) from None
-    seen.update(status=described["status"], states=state_outcomes(sfn, arn))
+    trail = read_trail(sfn, arn)
+    seen.update(status=described["status"], states=trail.outcomes())
     try:
         record = client_record(outcome(described, sfn), client_id, arn)
     except OperationError as err:
@@ -97,6 +113,9 @@ def _run(
         raise SmokeFailed(
             f"{what} failed at {record.get('step')}: {record.get('error')}: {cause} (execution {arn})", seen
         )
+    seen["summaries"] = summaries = _summaries(trail)
+    for line in summaries.values():
+        echo(line)
     markdown = str((record.get("newsletter") or {}).get("markdown", ""))
     seen.update(items=record.get("items"), kept=record.get("kept"), newsletter=markdown)
     bucket, _, key = markdown.removeprefix("s3://").partition("/")
