@@ -253,7 +253,8 @@ def test_business_sections_are_typed_with_their_ranges(index, change: dict, expe
         ),
         (
             {"watch_domains__0__trademark_scope": "lai_brands"},
-            "watch_domains[0].trademark_scope: no canonical/scopes/lai_brands.yaml; available scopes: "
+            "watch_domains[0].trademark_scope: no scope lai_brands (canonical/scopes/lai_brands.yaml or a "
+            "list of a scopes file); available scopes: "
             "lai_companies, lai_keywords, lai_molecules, lai_technologies, lai_trademarks",
         ),
         (
@@ -267,8 +268,9 @@ def test_business_sections_are_typed_with_their_ranges(index, change: dict, expe
         ),
         (
             {"source_config__source_bouquets_enabled": ["lai_press_mvp"]},
-            "source_config.source_bouquets_enabled[0]: no canonical/sources/lai_press_mvp.yaml; "
-            "available bouquets: lai_sources",
+            "source_config.source_bouquets_enabled[0]: no bouquet lai_press_mvp "
+            "(canonical/sources/lai_press_mvp.yaml or a bouquet of a source catalog); available bouquets: "
+            "lai_sources",
         ),
         (
             {"source_config__sources_extra_enabled": ["press_sector__biocentury"]},
@@ -282,7 +284,8 @@ def test_business_sections_are_typed_with_their_ranges(index, change: dict, expe
         ),
         (
             {"bedrock_config__normalization_prompt": "lai_normalization"},
-            "bedrock_config.normalization_prompt: no canonical/prompts/lai_normalization.yaml; "
+            "bedrock_config.normalization_prompt: no prompt lai_normalization "
+            "(canonical/prompts/lai_normalization.yaml or a prompt_id of a nested prompt); "
             "available prompts: editorial, normalization",
         ),
         (
@@ -291,12 +294,12 @@ def test_business_sections_are_typed_with_their_ranges(index, change: dict, expe
         ),
         (
             {"bedrock_config__matching_prompt": "lai_matching"},
-            "bedrock_config.matching_prompt: no canonical/prompts/lai_matching.yaml",
+            "bedrock_config.matching_prompt: no prompt lai_matching (canonical/prompts/lai_matching.yaml",
         ),
         (
             {"scoring_config__client_specific_bonuses__trademark_mentions__scope": "lai_trademarks_global"},
-            "scoring_config.client_specific_bonuses.trademark_mentions.scope: no "
-            "canonical/scopes/lai_trademarks_global.yaml",
+            "scoring_config.client_specific_bonuses.trademark_mentions.scope: no scope lai_trademarks_global "
+            "(canonical/scopes/lai_trademarks_global.yaml",
         ),
         (
             {"matching_config__fallback_company_scopes": ["lai_molecules"]},

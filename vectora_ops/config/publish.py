@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from vectora_core.config.catalog import CanonicalText, build_index
 from vectora_core.config.loading import (
-    CANONICAL_FOLDERS,
     CANONICAL_PREFIX,
     CLIENTS_PREFIX,
     CONFIG_SUFFIX,
@@ -20,12 +20,7 @@ from vectora_core.config.loading import (
     decode_config,
 )
 from vectora_core.config.schema import ClientConfig
-from vectora_core.config.validation import (
-    CanonicalIndex,
-    add_to_index,
-    validate_canonical_text,
-    validate_client_text,
-)
+from vectora_core.config.validation import CanonicalIndex, validate_client_text
 from vectora_ops.config.files import read_config_bytes
 
 YAML_CONTENT_TYPE: Final = "application/yaml"
@@ -51,7 +46,8 @@ class ConfigFile:
 
 
 def repo_files(root: Path, clients: list[str] | None = None) -> list[ConfigFile]:
-    """``clients/*.yaml`` (or only ``clients``, already validated ids) and every canonical file."""
+    """``clients/*.yaml`` (or only ``clients``, already validated ids) and every canonical file,
+    nested folders too (the team's ``prompts/normalization/...``, ``ingestion/``...)."""
     client_dir = root / "clients"
     if clients is None:
         client_paths = sorted(client_dir.glob(f"*{CONFIG_SUFFIX}"))
@@ -59,9 +55,9 @@ def repo_files(root: Path, clients: list[str] | None = None) -> list[ConfigFile]
         # --client is repeatable: a client named twice is published once
         client_paths = [client_dir / f"{client_id}{CONFIG_SUFFIX}" for client_id in dict.fromkeys(clients)]
     files = [ConfigFile.of_path(f"{CLIENTS_PREFIX}{path.name}", path) for path in client_paths]
-    for folder in CANONICAL_FOLDERS:
-        for path in sorted((root / "canonical" / folder).glob(f"*{CONFIG_SUFFIX}")):
-            files.append(ConfigFile.of_path(f"{CANONICAL_PREFIX}{folder}/{path.name}", path))
+    canonical = root / "canonical"
+    for path in sorted(canonical.rglob(f"*{CONFIG_SUFFIX}")):
+        files.append(ConfigFile.of_path(f"{CANONICAL_PREFIX}{path.relative_to(canonical).as_posix()}", path))
     return files
 
 
@@ -87,7 +83,7 @@ class Checked:
 def canonical_files_index(files: list[ConfigFile]) -> tuple[CanonicalIndex, list[str]]:
     """The canonical files among ``files``, validated and indexed; problems name the file."""
     problems: list[str] = []
-    index = CanonicalIndex()
+    texts = []
     for file in files:
         if not file.key.startswith(CANONICAL_PREFIX):
             continue
@@ -95,12 +91,9 @@ def canonical_files_index(files: list[ConfigFile]) -> tuple[CanonicalIndex, list
         if problem:
             problems.append(problem)
             continue
-        folder, _, name = file.key.removeprefix(CANONICAL_PREFIX).partition("/")
-        parsed, found = validate_canonical_text(folder, name.removesuffix(CONFIG_SUFFIX), text or "")
-        problems += [f"{file.origin}: {p}" for p in found]
-        if parsed is not None:
-            add_to_index(index, parsed)
-    return index, problems
+        texts.append(CanonicalText(file.key.removeprefix(CANONICAL_PREFIX), file.origin, text or ""))
+    index, found = build_index(texts)
+    return index, problems + found
 
 
 def validate_files(files: list[ConfigFile], *, runtime: tuple[str, str] | None = None) -> Checked:

@@ -7,15 +7,14 @@ Both go through the same validation: the pipeline functions refuse exactly what
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 from vectora_core import RUNTIME_VERSION
+from vectora_core.config.catalog import CanonicalText, build_index
 from vectora_core.config.schema import (
-    SCORING_RULES_ID,
     ClientConfig,
     Prompt,
     Scope,
@@ -26,9 +25,7 @@ from vectora_core.config.schema import (
 from vectora_core.config.validation import (
     CanonicalIndex,
     ConfigError,
-    add_to_index,
     parse_yaml,
-    validate_canonical_text,
     validate_client_text,
 )
 from vectora_core.naming import is_client_id
@@ -36,7 +33,6 @@ from vectora_core.naming import is_client_id
 LOGGER = logging.getLogger(__name__)
 CLIENTS_PREFIX: Final = "clients/"
 CANONICAL_PREFIX: Final = "canonical/"
-CANONICAL_FOLDERS: Final = ("sources", "scopes", "prompts", "scoring")
 CONFIG_SUFFIX: Final = ".yaml"
 # A client config is a few kB, a canonical catalog a few tens: 1 MiB leaves room and stops a
 # runaway file (or a binary uploaded by mistake) from being parsed at all.
@@ -104,10 +100,11 @@ class DirStore:
         return decode_config(path.read_bytes(), str(path))
 
     def keys(self, prefix: str) -> list[str]:
+        """Every file below ``prefix``, nested folders too (as a bucket listing is)."""
         folder = self.root / prefix
         if not folder.is_dir():
             return []
-        return sorted(f"{prefix}{p.name}" for p in folder.iterdir() if p.is_file())
+        return sorted(f"{prefix}{p.relative_to(folder).as_posix()}" for p in folder.rglob("*") if p.is_file())
 
 
 class S3Store:
@@ -149,7 +146,10 @@ class ClientBundle:
 
 
 def resolve_sources(config: ClientConfig, index: CanonicalIndex) -> list[tuple[SourceCatalog, Source]]:
-    """Every source of the enabled bouquets in order, then the extra sources; each id once."""
+    """Every enabled source of the enabled bouquets in order, then the extra sources; each id once.
+
+    A source the catalog marks ``enabled: false`` is skipped (logged), wherever it is named.
+    """
     chosen: dict[str, tuple[SourceCatalog, Source]] = {}
     for bouquet in config.source_config.source_bouquets_enabled:
         catalog = index.catalogs[bouquet]
@@ -158,31 +158,33 @@ def resolve_sources(config: ClientConfig, index: CanonicalIndex) -> list[tuple[S
     for source_id in config.source_config.sources_extra_enabled:
         catalog = next(c for c in index.catalogs.values() if source_id in c.by_id())
         chosen.setdefault(source_id, (catalog, catalog.by_id()[source_id]))
-    return list(chosen.values())
+    disabled = [source.id for _, source in chosen.values() if not source.enabled]
+    if disabled:
+        LOGGER.info("sources skipped (enabled: false in their catalog): %s", ", ".join(disabled))
+    return [(catalog, source) for catalog, source in chosen.values() if source.enabled]
 
 
-def _canonical(store: TextStore, folder: str, name: str, index: CanonicalIndex) -> None:
-    key = canonical_key(folder, name)
-    try:
-        text = store.read_text(key)
-    except NotFoundError:
-        return  # reported by the reference check, with the list of what exists
-    except ConfigFileError as err:
-        raise ConfigError(key, [str(err)]) from None
-    parsed, problems = validate_canonical_text(folder, name, text)
-    if problems:
-        raise ConfigError(key, problems)
-    assert parsed is not None  # noqa: S101  # no problems means a parsed model
-    add_to_index(index, parsed)
+def load_canonical_index(store: TextStore) -> CanonicalIndex:
+    """Every ``canonical/**.yaml`` of ``store``, indexed by name; ConfigError naming each problem.
 
-
-def _catalog_names(store: TextStore, config: ClientConfig) -> list[str]:
-    names = list(config.source_config.source_bouquets_enabled)
-    if config.source_config.sources_extra_enabled:
-        # An extra source is named by its id alone: every catalog may define it.
-        prefix = f"{CANONICAL_PREFIX}sources/"
-        names += [k.removeprefix(prefix).removesuffix(CONFIG_SUFFIX) for k in store.keys(prefix)]
-    return list(dict.fromkeys(n for n in names if re.fullmatch(r"[a-z][a-z0-9_]*", n)))
+    All of them, not only those a config names: a name is resolved wherever it is defined (one
+    file per definition, or a team file of several), and defined twice is an error to see.
+    """
+    files = []
+    problems = []
+    for key in store.keys(CANONICAL_PREFIX):
+        if not key.endswith(CONFIG_SUFFIX):
+            continue
+        try:
+            text = store.read_text(key)
+        except ConfigFileError as err:
+            problems.append(str(err))
+            continue
+        files.append(CanonicalText(key.removeprefix(CANONICAL_PREFIX), key, text))
+    index, found = build_index(files)
+    if problems or found:
+        raise ConfigError(CANONICAL_PREFIX, problems + found)
+    return index
 
 
 def load_client_bundle(
@@ -199,14 +201,7 @@ def load_client_bundle(
     if first.config is None:
         raise ConfigError(key, first.problems)
     config = first.config
-    index = CanonicalIndex()
-    for name in _catalog_names(store, config):
-        _canonical(store, "sources", name, index)
-    for name in config.scope_names():
-        _canonical(store, "scopes", name, index)
-    for name in config.prompt_names():
-        _canonical(store, "prompts", name, index)
-    _canonical(store, "scoring", SCORING_RULES_ID, index)
+    index = load_canonical_index(store)
     checked = validate_client_text(
         text, index, expected_id=client_id, runtime=(runtime_version, "this runtime (the deployed layer)")
     )

@@ -430,19 +430,63 @@ class ScoringRules(_Strict):
         return value
 
 
+class HtmlSelectors(_Strict):
+    """CSS selectors of an HTML news page (soupsieve's syntax). ``item`` is searched within
+    ``container`` (the whole page without one); the others within each item. No ``url``: the
+    item's first link; no ``title``: that link's text."""
+
+    container: str | None = None
+    item: str = Field(min_length=1)
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+    description: str | None = None
+
+
+class HtmlExtractor(_Strict):
+    """How one HTML source's page is read (the team's ``html_extractors.yaml``, one per source)."""
+
+    selectors: HtmlSelectors
+    date_format: str | None = Field(default=None, description="strftime format of the date's text")
+    base_url: HttpUrl | None = Field(default=None, description="relative links resolve against it")
+    max_items: int | None = Field(default=None, ge=1, le=500)
+    # False only for a site whose certificate chain does not verify; applies to that source alone.
+    ssl_verify: bool = True
+
+
 class Source(_Strict):
     id: Identifier
     name: str = Field(min_length=1)
-    type: Literal["rss", "pubmed"]
-    url: HttpUrl | None = Field(default=None, description="RSS/Atom feed URL (type rss)")
+    type: Literal["rss", "pubmed", "html"]
+    url: HttpUrl | None = Field(default=None, description="feed URL (rss) or news page URL (html)")
     query: str | None = Field(default=None, description="PubMed search term (type pubmed)")
     eutils_base_url: HttpUrl = Field(default=HttpUrl(PUBMED_EUTILS_BASE_URL))
     company: str | None = None
+    # false: listed but not fetched (the team's catalog keeps retired sources this way).
+    enabled: bool = True
+    # html: the page's extractor; none means the generic parser (articles, list items, table rows).
+    extractor: HtmlExtractor | None = None
+    # html: regexes finding an item's date in its text when the date selector/format do not.
+    date_patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("date_patterns")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise ValueError(f"{pattern!r} is not a regular expression: {err}") from None
+        return value
+
+    @property
+    def ssl_verify(self) -> bool:
+        return self.extractor.ssl_verify if self.extractor is not None else True
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> Source:
-        if self.type == "rss" and self.url is None:
-            raise ValueError("an rss source needs url")
+        if self.type in ("rss", "html") and self.url is None:
+            raise ValueError(f"an {self.type} source needs url")
         if self.type == "pubmed" and not self.query:
             raise ValueError("a pubmed source needs query")
         return self

@@ -46,18 +46,26 @@ class ConfigError(ValueError):
 
 @dataclass
 class CanonicalIndex:
-    """What a client config may refer to: the files present in ``canonical/``."""
+    """What a client config may refer to: the definitions of ``canonical/`` by name (either
+    layout: ``vectora_core.config.catalog``), each with where it is defined."""
 
     catalogs: dict[str, SourceCatalog] = field(default_factory=dict)
     scopes: dict[str, Scope] = field(default_factory=dict)
     prompts: dict[str, Prompt] = field(default_factory=dict)
     scoring_rules: ScoringRules | None = None
+    # (kind, name) -> "<file>: <key>" of its definition, for messages.
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def source_catalogs(self) -> dict[str, list[str]]:
-        """Source id -> the catalogs defining it (an extra source is named by its id alone)."""
+        """Source id -> the catalogs defining it differently (an extra source is named by its id
+        alone; the team's bouquets share one definition of each source, which is not ambiguous)."""
         found: dict[str, list[str]] = {}
+        first: dict[str, Any] = {}
         for catalog in self.catalogs.values():
             for source in catalog.sources:
+                if source.id in first and first[source.id] == source:
+                    continue
+                first.setdefault(source.id, source)
                 found.setdefault(source.id, []).append(catalog.catalog_id)
         return found
 
@@ -320,8 +328,8 @@ def _source_refs(sections: Sections, index: CanonicalIndex) -> list[str]:
     if source_config is None:
         return []
     problems = [
-        f"source_config.source_bouquets_enabled[{i}]: no canonical/sources/{name}.yaml; "
-        f"available bouquets: {_available(index.catalogs)}"
+        f"source_config.source_bouquets_enabled[{i}]: no bouquet {name} (canonical/sources/{name}.yaml "
+        f"or a bouquet of a source catalog); available bouquets: {_available(index.catalogs)}"
         for i, name in enumerate(source_config.source_bouquets_enabled)
         if name not in index.catalogs
     ]
@@ -344,7 +352,10 @@ def _source_refs(sections: Sections, index: CanonicalIndex) -> list[str]:
 def _scope_ref(path: str, name: str, kinds: tuple[str, ...], index: CanonicalIndex) -> str | None:
     scope = index.scopes.get(name)
     if scope is None:
-        return f"{path}: no canonical/scopes/{name}.yaml; available scopes: {_available(index.scopes)}"
+        return (
+            f"{path}: no scope {name} (canonical/scopes/{name}.yaml or a list of a scopes file); "
+            f"available scopes: {_available(index.scopes)}"
+        )
     if scope.kind not in kinds:
         fits = [s for s, v in index.scopes.items() if v.kind in kinds]
         return (
@@ -381,8 +392,8 @@ def _prompt_refs(sections: Sections, index: CanonicalIndex) -> list[str]:
         prompt = index.prompts.get(name)
         if prompt is None:
             problems.append(
-                f"bedrock_config.{config_field}: no canonical/prompts/{name}.yaml; "
-                f"available prompts: {_available(index.prompts)}"
+                f"bedrock_config.{config_field}: no prompt {name} (canonical/prompts/{name}.yaml "
+                f"or a prompt_id of a nested prompt); available prompts: {_available(index.prompts)}"
             )
         elif prompt.purpose != purpose:
             problems.append(
@@ -532,14 +543,3 @@ def validate_canonical_text(folder: str, stem: str, text: str) -> tuple[BaseMode
         )
         parsed = None
     return parsed, problems
-
-
-def add_to_index(index: CanonicalIndex, parsed: BaseModel) -> None:
-    if isinstance(parsed, SourceCatalog):
-        index.catalogs[parsed.catalog_id] = parsed
-    elif isinstance(parsed, Scope):
-        index.scopes[parsed.scope_id] = parsed
-    elif isinstance(parsed, Prompt):
-        index.prompts[parsed.prompt_id] = parsed
-    elif isinstance(parsed, ScoringRules):
-        index.scoring_rules = parsed
