@@ -7,8 +7,9 @@ source's when the target's cannot be written), an interrupt as ``interrupted bef
 and its lock is released, or the outcome says it could not be. The deploy's synth interrupted
 (the issue's case) is pinned on its own: it left no record.
 
-Promotions and deploys that change an environment are covered end to end with the Steps fault
-hook in ``tests/promotion/test_e2e_b_faults.py`` (a CDK deploy each: minutes).
+Promotions and deploys that change an environment: a Ctrl-C or a lost connection at a call of
+every changing step in ``tests/promotion/test_e2e_b_faults_mid_change.py`` (a restore each), an
+AWS error at each step in ``tests/promotion/test_e2e_b_faults.py``.
 """
 
 from __future__ import annotations
