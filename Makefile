@@ -24,6 +24,10 @@ CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # A static check of stage/prod needs a subscriber to synthesize them; it only fills the SNS
 # subscription of a template that is not deployed.
 CHECK_ALARM_EMAILS := $(or $(ALARM_EMAILS),alarms@example.com)
+# make test and test-fast run on this many workers (pytest-xdist; `TEST_WORKERS=0` runs in one
+# process): each has its own local AWS, and tests/support/parallel.py says who runs what.
+TEST_WORKERS ?= 2
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
 
 .PHONY: install local local-down local-logs test test-fast test-infra lint synth diff summary checklist preflight bench \
 	snapshot-update clean pr checkov rules
@@ -66,12 +70,12 @@ local-logs: install
 ## Whole test suite (what CI runs), ending with its 25 slowest tests. A full green run on a clean
 ## tree leaves .test-records/<commit>.json, the evidence a promotion's first gate reads.
 test: install browser
-	VECTORA_TEST_RECORD=1 $(PY) -m pytest --durations=25
+	VECTORA_TEST_RECORD=1 $(PY) -m pytest $(PARALLEL) --durations=25
 
 ## The in-process tier, a quick loop while editing: no local AWS starts, no synth, no fuzzing.
 test-fast: install browser
 	LOCAL_AWS_FORBIDDEN="make test-fast starts no emulator (mark the test emulator)" \
-		$(PY) -m pytest -m "not e2e and not emulator and not synth and not fuzz"
+		$(PY) -m pytest $(PARALLEL) -m "not e2e and not emulator and not synth and not fuzz"
 
 ## The synthesized templates: snapshots, cdk-nag, cfn-lint, checkov, the app's context checks.
 test-infra: install

@@ -33,6 +33,7 @@ from local_aws.settings import CDK_CLI_QUIET_ENV
 from tests.support.assembly import assembly  # noqa: F401  # the session synth, registered here once
 from tests.support.backends import BACKENDS, aws_backend_for
 from tests.support.cdk_cli import ALARM_CONTEXT
+from tests.support.parallel import assign_groups, is_worker
 
 # However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI run the pinned
 # Node.js (PATH, the project's node first) without a version check: set before any test module
@@ -204,7 +205,8 @@ SYNTH_FIXTURES = frozenset({"assembly"})
 SYNTH_FOLDERS = ("tests/infra/", "tests/pipeline_checks/", "tests/tooling/")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that needs the deployed dev environment is end to end, and every test that starts
     a local AWS is marked ``emulator``, every test of synthesized templates ``synth``, marked by hand
     or not: ``make test-fast`` leaves them out (and forbids the emulator to start, so a test this
@@ -217,6 +219,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.emulator)
         if fixtures & SYNTH_FIXTURES or item.nodeid.startswith(SYNTH_FOLDERS):
             item.add_marker(pytest.mark.synth)
+    if is_worker(config):
+        assign_groups(items)
 
 
 # --- the test record: what a promotion's first gate reads (vectora_ops.promotion.testrecords) -------
@@ -243,6 +247,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     commit on a tree clean at the start and at the end: ``.test-records/<commit>.json``."""
     from vectora_ops.promotion.testrecords import FULL_RUN_ENV, TestRecord, now_iso, refusal, write_record
 
+    if is_worker(session.config):
+        _send_fuzz_cases(session.config)
+        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if os.environ.get(FULL_RUN_ENV) != "1" or reporter is None:
         return
@@ -257,3 +264,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record = TestRecord(end.commit, True, passed, int(exitstatus), now_iso(), counts)
     path = write_record(_RECORD_ROOT, record)
     reporter.write_line(f"test record: {path} ({'green' if passed else 'NOT green'})")
+
+
+# --- the fuzz tier's count of generated cases (tests/fuzz/harness.py), over every worker -----------
+_WORKER_CASES = "fuzz_cases"
+
+
+def _fuzz_cases() -> Any:
+    from tests.fuzz.harness import CASES
+
+    return CASES
+
+
+def _send_fuzz_cases(config: pytest.Config) -> None:
+    """A worker hands its counts to the controller (read in ``pytest_testnodedown``)."""
+    config.workeroutput[_WORKER_CASES] = {name: dict(codes) for name, codes in _fuzz_cases().items()}  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent from a run with -p no:xdist
+def pytest_testnodedown(node: Any, error: object) -> None:
+    for name, codes in getattr(node, "workeroutput", {}).get(_WORKER_CASES, {}).items():
+        _fuzz_cases()[name].update({int(code): count for code, count in codes.items()})
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    cases = _fuzz_cases()
+    if not cases:
+        return
+    terminalreporter.section("fuzz: generated cases run (and their exit statuses)")
+    for name, codes in sorted(cases.items()):
+        statuses = ", ".join(f"{count} x {code}" for code, count in sorted(codes.items()))
+        terminalreporter.write_line(f"{sum(codes.values()):6d}  {name}  ({statuses})")
+    terminalreporter.write_line(f"{sum(sum(c.values()) for c in cases.values()):6d}  in total")

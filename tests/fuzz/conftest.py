@@ -1,10 +1,10 @@
 """Fixtures of the fuzz tier (no emulator: moto in this process, or no AWS at all).
 
 Every test here is marked ``fuzz`` (``pytest -m fuzz`` runs the tier alone) and runs in
-``make test`` (not in ``make test-fast``). How many generated cases ran, per script and world, is printed
-at the end of the session. ``VECTORA_FUZZ_SCALE=10`` multiplies every test's number of examples
-(a long local hunt: each generated case runs a script, about a second); the default keeps the
-tier within CI's budget.
+``make test`` (not in ``make test-fast``). How many generated cases ran, per script and world, is
+printed at the end of the session (by tests/conftest.py, which gathers the counts of every worker).
+``VECTORA_FUZZ_SCALE=10`` multiplies every test's number of examples (a long local hunt: each
+generated case runs a script, about a second); the default keeps the tier within CI's budget.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.fuzz import contents
-from tests.fuzz.harness import CASES, REPO, Sandbox
+from tests.fuzz.harness import REPO, Sandbox
 from tests.fuzz.worlds import seed_local_store
 
 HERE = Path(__file__).resolve().parent
@@ -35,16 +35,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.fuzz)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not CASES:
-        return
-    terminalreporter.section("fuzz: generated cases run (and their exit statuses)")
-    for name, codes in sorted(CASES.items()):
-        statuses = ", ".join(f"{count} x {code}" for code, count in sorted(codes.items()))
-        terminalreporter.write_line(f"{sum(codes.values()):6d}  {name}  ({statuses})")
-    terminalreporter.write_line(f"{sum(sum(c.values()) for c in CASES.values()):6d}  in total")
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,9 @@ from vectora_ops.promotion.records import (
 )
 from vectora_ops.promotion.stability import stability
 
+# The module starts its own local AWS (the fixture below): out of make test-fast.
+pytestmark = pytest.mark.emulator
+
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[LocalAws]:
