@@ -172,6 +172,9 @@ NORMALIZATION = "prompts/normalization/generic_normalization.yaml"
         (NORMALIZATION, "Title: {title}", "Title: {item_title}",
          f"canonical/{NORMALIZATION}: <document>: user_template: unknown placeholder(s) {{item_title}}; "
          "allowed: {known_entities}, {published_at}, {source_name}, {text}, {title}, {url}"),
+        (NORMALIZATION, "in {language};", "in {lang};",
+         f"canonical/{NORMALIZATION}: <document>: system_instructions: unknown placeholder(s) {{lang}}; "
+         "allowed: {event_types}, {language}"),
         (NORMALIZATION, "  prompt_id: lai_normalization\n", "",
          f"canonical/{NORMALIZATION}: metadata.prompt_id: Field required"),
     ],

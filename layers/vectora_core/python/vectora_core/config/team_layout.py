@@ -15,6 +15,7 @@ ignored here: the team's files carry many descriptive ones.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
@@ -270,7 +271,9 @@ def prompt(folders: list[str], document: Any) -> tuple[Prompt | None, list[str]]
     try:
         return Prompt.model_validate(fields), []
     except ValidationError as err:
-        return None, [
-            p.replace("system:", "system_instructions:").replace("<document>: system", "system_instructions")
-            for p in _errors(err, "")
-        ]
+        return None, [_team_field_names(p) for p in _errors(err, "")]
+
+
+def _team_field_names(problem: str) -> str:
+    """A Prompt problem in the team's words: its ``system`` is their ``system_instructions``."""
+    return re.sub(r"(^|<document>: |; )system:", r"\1system_instructions:", problem)
