@@ -2,7 +2,8 @@
 scope lists per file, the source catalog with a bouquet of HTML sources, extractors, nested prompts)
 published next to the project's, and the team-format lai_weekly run by the deployed state machine
 into a newsletter whose items come from the HTML pages the local internet answers
-(local_aws/recordings/www.{delsitech.com,nanexa.com,peptron.co.kr}/).
+(local_aws/recordings/www.{delsitech.com,nanexa.com,peptron.co.kr}/); then the team's files go
+through a canonical snapshot and its rollback byte for byte.
 
 The recordings date their items relative to the day they are served: the run date is today.
 """
@@ -17,7 +18,10 @@ import pytest
 
 from tests.pipeline.conftest import REPO_ROOT
 from tests.pipeline.test_e2e_pipeline import CONFIG, DATA, NEWSLETTERS, keys
+from tests.snapshots.conftest import run_script
+from vectora_core.naming import Bucket, resource_name
 from vectora_ops.config.cli import publish
+from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.config.publish import ConfigFile, repo_files
 from vectora_ops.pipeline_runs import run_client_pipeline
 
@@ -25,6 +29,7 @@ pytestmark = pytest.mark.e2e
 
 TEAM_CATALOG = Path(__file__).parent / "team_catalog"
 CLIENT = "team_catalog_e2e"
+BACKUPS = resource_name(Bucket.BACKUPS, "dev")
 HTML_SOURCES = ("press_corporate__delsitech", "press_corporate__nanexa", "press_corporate__peptron")
 HTML_TITLES = (
     "DelSiTech signs license agreement for its silica matrix long-acting injectable platform",
@@ -51,6 +56,7 @@ def published_team(deployed_dev, monkeypatch):
         monkeypatch.setenv(name, value)
     s3 = deployed_dev.client("s3")
     before = keys(s3, CONFIG, "")
+    backups_before = keys(s3, BACKUPS, "")
     extra = team_files()
     publish(
         "dev", repo_files(REPO_ROOT, clients=[]) + extra, s3=s3, lambda_client=deployed_dev.client("lambda")
@@ -58,7 +64,9 @@ def published_team(deployed_dev, monkeypatch):
     # published byte for byte: the team's comments and accents included
     for file in extra:
         assert s3.get_object(Bucket=CONFIG, Key=file.key)["Body"].read() == file.body, file.key
-    yield s3
+    yield s3, {f.key: f.body for f in extra}
+    for key in keys(s3, BACKUPS, "") - backups_before:
+        s3.delete_object(Bucket=BACKUPS, Key=key)
     for key in keys(s3, CONFIG, "") - before:
         s3.delete_object(Bucket=CONFIG, Key=key)
     for key in keys(s3, DATA, f"raw/{CLIENT}/") | keys(s3, DATA, f"curated/{CLIENT}/"):
@@ -68,9 +76,9 @@ def published_team(deployed_dev, monkeypatch):
 
 
 def test_the_team_lai_weekly_runs_on_the_local_aws_into_a_newsletter_of_its_html_sources(
-    published_team,
+    published_team, deployed_dev
 ) -> None:
-    s3 = published_team
+    s3, published = published_team
     today = datetime.now(UTC).date().isoformat()
     record = run_client_pipeline("dev", CLIENT, run_date=today)
     assert record["status"] == "succeeded"
@@ -91,3 +99,22 @@ def test_the_team_lai_weekly_runs_on_the_local_aws_into_a_newsletter_of_its_html
     for title in HTML_TITLES:
         assert title in markdown
     assert "annual report" not in markdown and "interim report" not in markdown
+    # snapshot and rollback carry the team's files byte for byte, nested folders included
+    canonical = {key: body for key, body in published.items() if key.startswith("canonical/")}
+    snapshot = run_script(
+        deployed_dev, "create_snapshot.py", "--env", "dev", "--name", "team", "--components", "canonical"
+    )
+    assert snapshot.code == 0, snapshot.stderr
+    copies = {
+        key: s3.get_object(Bucket=BACKUPS, Key=f"snapshots/{snapshot.last_line}/{key}")["Body"].read()
+        for key in canonical
+    }
+    assert byte_differences(canonical, copies) == []
+    broken = "canonical/prompts/normalization/generic_normalization.yaml"
+    s3.put_object(Bucket=CONFIG, Key=broken, Body=b"metadata: {}\n")
+    rollback = run_script(
+        deployed_dev, "rollback_snapshot.py", "--snapshot", snapshot.last_line, "--env", "dev",
+        "--components", "canonical",
+    )  # fmt: skip
+    assert rollback.code == 0, rollback.stderr
+    assert byte_differences(canonical, config_objects(s3, CONFIG, list(canonical))) == []
