@@ -184,7 +184,11 @@ NORMALIZATION = "prompts/normalization/generic_normalization.yaml"
 def test_validation_names_the_file_and_key_of_each_problem(root, path, old, new, expected) -> None:
     text = (root / "canonical" / path).read_text("utf-8")
     assert old in text
-    assert problems_with(root, path, text.replace(old, new, 1)) == [expected]
+    found = problems_with(root, path, text.replace(old, new, 1))
+    assert found[0] == expected
+    # and the bouquet of an invalid source is left out, not run without it
+    assert found[1:] in ([], [f"canonical/{CATALOG}: bouquets[0] (lai_corporate_mvp).source_keys: left out, "
+                              "invalid source(s): press_corporate__nanexa"])  # fmt: skip
 
 
 def test_a_scope_file_of_an_unknown_kind_and_a_prompt_of_no_purpose_are_refused(root: Path) -> None:
@@ -209,6 +213,53 @@ def test_the_pipeline_refuses_a_broken_catalog_naming_the_key(root: Path) -> Non
         match=r"canonical/sources/source_catalog.yaml: bouquets\[1\]\.bouquet_id: String should match",
     ):
         load_client_bundle(DirStore(root), "lai_weekly")
+
+
+def test_a_bouquet_with_an_invalid_source_or_extractor_is_left_out_and_its_reference_fails(
+    root: Path,
+) -> None:
+    extractors = root / "canonical/sources/html_extractors.yaml"
+    extractors.write_text(
+        extractors.read_text("utf-8").replace('date_format: "%B %d, %Y"', "date_format: 3"), "utf-8"
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_client_bundle(DirStore(root), "lai_weekly")
+    assert refused.value.problems[0].startswith(
+        "source_config.source_bouquets_enabled[0]: no bouquet lai_corporate_mvp "
+    )
+    assert refused.value.problems[1:] == [
+        f"canonical/{EXTRACTORS}: extractors.press_corporate__nanexa.date_format: Input should be a "
+        "valid string",
+        f"canonical/{CATALOG}: bouquets[0] (lai_corporate_mvp).source_keys: left out, invalid source(s): "
+        "press_corporate__nanexa",
+    ]
+
+
+def test_a_problem_in_a_file_the_config_does_not_need_is_logged_not_fatal(root: Path, caplog) -> None:
+    caplog.set_level("WARNING", logger="vectora_core")
+    # what a test or a hand put in a bucket, past publish (which refuses it)
+    (root / "canonical/scopes/stray.yaml").write_text("scope: original\n", "utf-8")
+    prompts = root / "canonical/prompts/editorial/copy_of_normalization.yaml"
+    shutil.copy(root / "canonical/prompts/normalization/generic_normalization.yaml", prompts)
+    bundle = load_client_bundle(DirStore(root), "lai_weekly")
+    assert bundle.config.client_id == "lai_weekly"
+    (line,) = [r.getMessage() for r in caplog.records if "canonical files with problems" in r.getMessage()]
+    assert "canonical/scopes/stray.yaml: <document>: stray.yaml is neither a scope file" in line
+    # an editorial prompt by its folder, with the normalization's placeholders: invalid, so it
+    # defines nothing (not a second lai_normalization), and the config does not need it
+    assert "canonical/prompts/editorial/copy_of_normalization.yaml: <document>: system_instructions: " in line
+
+
+def test_a_name_the_config_uses_defined_twice_fails_the_run_naming_both_places(root: Path) -> None:
+    prompts = root / "canonical/prompts/normalization/copy.yaml"
+    shutil.copy(root / "canonical/prompts/normalization/generic_normalization.yaml", prompts)
+    with pytest.raises(ConfigError) as refused:
+        load_client_bundle(DirStore(root), "lai_weekly")
+    assert refused.value.problems == [
+        "canonical/prompts/normalization/generic_normalization.yaml (metadata.prompt_id): prompt "
+        "'lai_normalization' is already defined by canonical/prompts/normalization/copy.yaml "
+        "(metadata.prompt_id); a name is defined once"
+    ]
 
 
 def test_publish_carries_every_team_file_byte_for_byte_and_validates_them(root: Path) -> None:

@@ -54,6 +54,7 @@ class _Builder:
         self.index = CanonicalIndex()
         self.problems: list[str] = []
         self.extractors: dict[str, tuple[HtmlExtractor, str]] = {}
+        self.broken_extractors: set[str] = set()
         self.team_sources: set[str] = set()
         self.unreadable_catalog = False
 
@@ -66,9 +67,9 @@ class _Builder:
         name = _name(model)
         first = self.index.origins.get((kind, name))
         if first is not None:
-            self.problems.append(
-                f"{origin}: {kind} {name!r} is already defined by {first}; a name is defined once"
-            )
+            line = f"{origin}: {kind} {name!r} is already defined by {first}; a name is defined once"
+            self.problems.append(line)
+            self.index.duplicates[(kind, name)] = line
             return
         self.index.origins[(kind, name)] = origin
         if isinstance(model, SourceCatalog):
@@ -95,6 +96,8 @@ class _Builder:
     def team_extractors(self, file: CanonicalText, document: Any) -> None:
         found_extractors, found = team_layout.extractors(document)
         self.report(file.where, found)
+        if isinstance(document.get("extractors"), Mapping):
+            self.broken_extractors |= {str(k) for k in document["extractors"]} - set(found_extractors)
         for key, extractor in found_extractors.items():
             if key in self.extractors:
                 self.problems.append(
@@ -105,7 +108,7 @@ class _Builder:
 
     def team_catalog(self, file: CanonicalText, document: Any) -> None:
         chosen = {key: extractor for key, (extractor, _) in self.extractors.items()}
-        catalogs, defined, found = team_layout.bouquets(document, chosen)
+        catalogs, defined, found = team_layout.bouquets(document, chosen, self.broken_extractors)
         self.report(file.where, found)
         self.unreadable_catalog |= not defined and bool(found)
         self.team_sources |= defined

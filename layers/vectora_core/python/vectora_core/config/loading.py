@@ -164,11 +164,11 @@ def resolve_sources(config: ClientConfig, index: CanonicalIndex) -> list[tuple[S
     return [(catalog, source) for catalog, source in chosen.values() if source.enabled]
 
 
-def load_canonical_index(store: TextStore) -> CanonicalIndex:
-    """Every ``canonical/**.yaml`` of ``store``, indexed by name; ConfigError naming each problem.
+def load_canonical_index(store: TextStore) -> tuple[CanonicalIndex, list[str]]:
+    """Every ``canonical/**.yaml`` of ``store`` indexed by name, and the problems of those files.
 
     All of them, not only those a config names: a name is resolved wherever it is defined (one
-    file per definition, or a team file of several), and defined twice is an error to see.
+    file per definition, or a team file of several), and a name defined twice must be seen.
     """
     files = []
     problems = []
@@ -182,31 +182,53 @@ def load_canonical_index(store: TextStore) -> CanonicalIndex:
             continue
         files.append(CanonicalText(key.removeprefix(CANONICAL_PREFIX), key, text))
     index, found = build_index(files)
-    if problems or found:
-        raise ConfigError(CANONICAL_PREFIX, problems + found)
-    return index
+    return index, problems + found
+
+
+def _references(config: ClientConfig) -> set[tuple[str, str]]:
+    """The (kind, name) of every definition the config names."""
+    return (
+        {("scope", name) for name in config.scope_names()}
+        | {("bouquet", name) for name in config.source_config.source_bouquets_enabled}
+        | {("prompt", name) for name in config.prompt_names()}
+    )
 
 
 def load_client_bundle(
     store: TextStore, client_id: str, *, runtime_version: str = RUNTIME_VERSION
 ) -> ClientBundle:
-    """Read and validate ``clients/<client_id>.yaml`` and its canonical files; ConfigError if invalid."""
+    """Read and validate ``clients/<client_id>.yaml`` and the canonical files; ConfigError if invalid.
+
+    A problem of a canonical file fails the run when the config needs what that file defines
+    (then its reference fails, and the problems say why) or names a definition given twice; else
+    it is logged: publishing refuses every such file, so one put there by hand must not stop
+    every client's newsletter (as when only the named files were read).
+    """
     key = client_key(client_id)
     try:
         text = store.read_text(key)
     except ConfigFileError as err:
         raise ConfigError(key, [str(err)]) from None
-    # First pass without canonical files, to learn which ones to read.
+    # First pass without canonical files: the config's own problems, before its references.
     first = validate_client_text(text, None, expected_id=client_id)
     if first.config is None:
         raise ConfigError(key, first.problems)
     config = first.config
-    index = load_canonical_index(store)
+    index, canonical_problems = load_canonical_index(store)
     checked = validate_client_text(
         text, index, expected_id=client_id, runtime=(runtime_version, "this runtime (the deployed layer)")
     )
-    if checked.config is None or index.scoring_rules is None:
-        raise ConfigError(key, checked.problems)
+    references = _references(config)
+    clashes = [line for name, line in index.duplicates.items() if name in references]
+    if checked.config is None or index.scoring_rules is None or clashes:
+        others = [p for p in canonical_problems if p not in clashes]
+        raise ConfigError(key, checked.problems + clashes + others)
+    if canonical_problems:
+        LOGGER.warning(
+            "canonical files with problems, none of them needed by %s (publishing would refuse them): %s",
+            client_id,
+            "; ".join(canonical_problems),
+        )
     resolved = resolve_sources(checked.config, index)
     return ClientBundle(
         config=checked.config,

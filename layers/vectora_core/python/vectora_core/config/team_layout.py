@@ -169,39 +169,51 @@ def _source(team: TeamSource, extractor: HtmlExtractor | None) -> Source:
 
 
 def _team_sources(
-    catalog: TeamCatalog, extractors: dict[str, HtmlExtractor]
-) -> tuple[dict[str, Source], list[str]]:
+    catalog: TeamCatalog, extractors: dict[str, HtmlExtractor], broken: set[str]
+) -> tuple[dict[str, Source], set[str], list[str]]:
+    """The catalog's sources, the keys of the invalid ones, and why each is invalid."""
     sources: dict[str, Source] = {}
+    invalid: set[str] = set()
     problems = []
     for i, team in enumerate(catalog.sources):
         where = f"sources[{i}] ({team.source_key})"
-        if team.source_key in sources:
+        if team.source_key in sources or team.source_key in invalid:
             problems.append(f"{where}.source_key: {team.source_key!r} is defined twice in this file")
+            invalid.add(team.source_key)
             continue
         if team.ingestion_mode not in INGESTION_MODES:
             if team.enabled:
+                invalid.add(team.source_key)
                 problems.append(
                     f"{where}.ingestion_mode: {team.ingestion_mode!r} cannot be fetched by this pipeline "
                     f"({', '.join(INGESTION_MODES)}); set enabled: false to keep it listed"
                 )
             continue  # a disabled source of another mode stays in the file, unused
+        if team.source_key in broken:  # its problem is reported with the extractors' file
+            invalid.add(team.source_key)
+            continue
         try:
             sources[team.source_key] = _source(team, extractors.get(team.source_key))
         except ValidationError as err:
+            invalid.add(team.source_key)
             problems += [p.replace("url:", f"{team.ingestion_mode}_url:", 1) for p in _errors(err, where)]
-    return sources, problems
+    return sources, invalid, problems
 
 
 def bouquets(
-    document: Any, extractors: dict[str, HtmlExtractor]
+    document: Any, extractors: dict[str, HtmlExtractor], broken: set[str]
 ) -> tuple[list[SourceCatalog], set[str], list[str]]:
     """``sources/source_catalog.yaml``: one SourceCatalog per bouquet, the source keys it defines,
-    and its problems (each naming the key)."""
+    and its problems (each naming the key). ``broken``: source keys whose extractor is invalid.
+
+    A bouquet holding an invalid source is left out whole (a reference to it then fails, with
+    these problems), never run without the source: a silently smaller bouquet is a quiet week.
+    """
     try:
         catalog = TeamCatalog.model_validate(document)
     except ValidationError as err:
         return [], set(), _errors(err, "")
-    sources, problems = _team_sources(catalog, extractors)
+    sources, invalid, problems = _team_sources(catalog, extractors, broken)
     defined = {s.source_key for s in catalog.sources}
     found = []
     for b_index, bouquet in enumerate(catalog.bouquets):
@@ -209,6 +221,10 @@ def bouquets(
         unknown = [k for k in bouquet.source_keys if k not in defined]
         if unknown:
             problems.append(f"{where}.source_keys: not sources of this catalog: {', '.join(unknown)}")
+            continue
+        bad = [k for k in dict.fromkeys(bouquet.source_keys) if k in invalid]
+        if bad:
+            problems.append(f"{where}.source_keys: left out, invalid source(s): {', '.join(bad)}")
             continue
         chosen = [sources[k] for k in dict.fromkeys(bouquet.source_keys) if k in sources]
         if not chosen:

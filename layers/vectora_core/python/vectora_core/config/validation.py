@@ -55,6 +55,8 @@ class CanonicalIndex:
     scoring_rules: ScoringRules | None = None
     # (kind, name) -> "<file>: <key>" of its definition, for messages.
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (kind, name) -> the problem of a second definition (refused; the first one is indexed).
+    duplicates: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def source_catalogs(self) -> dict[str, list[str]]:
         """Source id -> the catalogs defining it differently (an extra source is named by its id
