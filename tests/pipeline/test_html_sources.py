@@ -113,6 +113,18 @@ def test_without_an_extractor_the_generic_parser_reads_list_items_and_the_source
     assert "SmartDepot extended-release microsphere" in enrollment["text"]
 
 
+def test_an_item_that_is_itself_the_link_gives_its_title_and_url() -> None:
+    source = DELSITECH.model_copy(
+        update={
+            "extractor": HtmlExtractor(selectors=HtmlSelectors(item="a.news"), base_url="https://x.example/")
+        }
+    )
+    document = b'<p><a class="news" href="/n/1">Depot news <span>12 March 2026</span></a></p>'
+    (item,) = parse_html(source, document, "https://x.example/list")
+    assert (item["title"], item["url"]) == ("Depot news 12 March 2026", "https://x.example/n/1")
+    assert item["published_at"] == "2026-03-12T00:00:00+00:00"
+
+
 def test_an_extractor_whose_selectors_match_nothing_fails_the_source_saying_which() -> None:
     other_page = page("www.nanexa.com", "en-press-releases.http")
     with pytest.raises(SourceError, match=r"container selector 'div.news-list' matches nothing"):

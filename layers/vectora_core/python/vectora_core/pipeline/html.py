@@ -153,6 +153,11 @@ def _link(item: Tag, selector: str | None) -> str | None:
     return href.strip() if isinstance(href, str) and href.strip() else None
 
 
+def _own_link(item: Tag) -> Tag | None:
+    """The item itself when it is a link (``item: "a.news"``), else its first link."""
+    return item if item.name == "a" else item.select_one("a[href]")
+
+
 def _date_text(node: Tag | None) -> str:
     if node is None:
         return ""
@@ -183,7 +188,7 @@ def parse_with_extractor(
     items = []
     for node in nodes[: extractor.max_items]:
         href = _link(node, selectors.url)
-        title_node = node.select_one(selectors.title) if selectors.title else node.select_one("a[href]")
+        title_node = node.select_one(selectors.title) if selectors.title else _own_link(node)
         title = _text(title_node)
         if not href or not title:
             continue
