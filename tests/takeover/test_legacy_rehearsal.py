@@ -15,6 +15,7 @@ import yaml
 from local_aws import cdk
 from local_aws.deploy import BOOTSTRAP_STACK, app_context, deploy_args
 from local_aws.server import LocalAws
+from tests.conftest import remove_caches
 from tests.takeover.legacy_account import (
     CLIENT,
     CODE_BUCKET,
@@ -23,6 +24,7 @@ from tests.takeover.legacy_account import (
     ENV,
     LegacyAccount,
     account_state,
+    build_legacy_dev,
     name,
     stack_name,
 )
@@ -81,3 +83,26 @@ def test_a_naive_cdk_deploy_is_refused_before_anything_changes(
     after = account_state(aws, ignore_buckets=frozenset(staging))
     assert after["stacks"].pop(BOOTSTRAP_STACK, None) == before["stacks"].pop(BOOTSTRAP_STACK, None)
     assert after == before
+
+
+@pytest.mark.e2e
+def test_without_the_name_check_the_naive_deploy_changes_the_account() -> None:
+    """The comparison above can fail: on a local AWS without cfn_name_conflicts (moto's stock
+    behaviour), the same deploy gets past the change set and changes the team's account."""
+    work = Path(tempfile.mkdtemp(prefix="vectora-legacy-unchecked-"))
+    aws = LocalAws(port=0, state_dir=work / "state", disabled_patches=("cfn_name_conflicts",)).start()
+    try:
+        build_legacy_dev(aws)
+        cdk.bootstrap(aws, output_dir=work / "cdk.out", context=app_context(ENV))
+        staging = frozenset(
+            b["Name"] for b in aws.client("s3").list_buckets()["Buckets"] if b["Name"].startswith("cdk-")
+        )
+        before = account_state(aws, ignore_buckets=staging)
+        cdk.run_cdk(aws, deploy_args(ENV), output_dir=work / "cdk.out", check=False)
+        after = account_state(aws, ignore_buckets=staging)
+        # the team's buckets re-tagged by the update, before it failed on the lambda-code bucket
+        assert after["buckets"][name("config")]["tags"] != before["buckets"][name("config")]["tags"]
+        assert after["stacks"][stack_name("s0-core")]["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    finally:
+        aws.stop()
+        remove_caches(work)
