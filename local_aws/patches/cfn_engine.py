@@ -25,8 +25,10 @@ for the operation up to ``ANSWER_WAIT_S`` first, so that a client's first poll u
 final status (the CDK CLI polls every 5 s: without this wait, every stack operation costs 5 s
 more). The first failing resource stops the operation: a create ends
 in ``ROLLBACK_COMPLETE`` (created resources deleted), an update in ``UPDATE_ROLLBACK_COMPLETE``
-with the previous template and parameters kept (resources updated before the failure keep their
+with the previous template and parameters back (resources updated before the failure keep their
 new state: rollback of individual resources is NOT emulated), a delete in ``DELETE_FAILED``.
+As on AWS, an update stores the new template and parameters when it starts: GetTemplate and
+DescribeStacks answer the new ones while the stack is ``UPDATE_IN_PROGRESS``.
 Every resource gets stack events with the failure reason. Outputs and exports are recomputed after
 each successful operation and the backend's export table is shared with every stack.
 Builds on the cfn_custom_resources patch (custom resources answer synchronously).
@@ -329,12 +331,25 @@ def _fail_create(stack: Stack, rmap: Any, resources: dict[str, Any], failure: Ex
     stack_event(stack, "ROLLBACK_COMPLETE", reason)
 
 
+def _store_template(stack: Stack, template: str, parameters: dict[str, Any]) -> None:
+    """What GetTemplate / DescribeStacks answer for the stack."""
+    stack.template = template
+    stack._parse_template()
+    stack.parameters = parameters
+    stack.description = stack.template_dict.get("Description")
+
+
 def _update(backend: CloudFormationBackend, stack: Stack, template: str, parameters: dict[str, Any]) -> None:
     rmap = stack.resource_map
     new_template = Stack.parse_template(template)
     old_resources: dict[str, Any] = dict(rmap._resource_json_map)
     new_resources: dict[str, Any] = new_template.get("Resources", {})
     old_template, old_parameters = stack.template_dict, dict(rmap.input_parameters or {})
+    old_stored = (stack.template, stack.parameters)
+    # AWS stores the submitted template when the update starts: GetTemplate / DescribeStacks answer
+    # the new template and parameters while UPDATE_IN_PROGRESS (the project's pre-update snapshot,
+    # which runs inside the update, must see what it really sees on AWS).
+    _store_template(stack, template, parameters)
     stack_event(stack, "UPDATE_IN_PROGRESS", "User Initiated")
     applied = dict(old_resources)  # what the stack's resources reflect so far
     cache = _resolved_cache(rmap)
@@ -355,15 +370,12 @@ def _update(backend: CloudFormationBackend, stack: Stack, template: str, paramet
             if logical_id not in new_resources:
                 _delete_resource(stack, rmap, logical_id, old_resources[logical_id])
                 applied.pop(logical_id, None)
-        stack.template = template
-        stack._parse_template()
-        stack.parameters = parameters
-        stack.description = stack.template_dict.get("Description")
         _refresh_outputs(backend, stack)
     except (ResourceFailure, ValidationError) as failure:
-        # The stack keeps its previous template and parameters; resources changed before the
+        # The stack gets its previous template and parameters back; resources changed before the
         # failure keep their new state (resource-level rollback is not emulated), and are
         # compared with what they really are on the next deployment.
+        _store_template(stack, *old_stored)
         rmap._resource_json_map = applied
         try:
             _reload_parameters(rmap, old_template, old_parameters)
@@ -379,6 +391,9 @@ def _update(backend: CloudFormationBackend, stack: Stack, template: str, paramet
         stack_event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", reason)
         stack_event(stack, "UPDATE_ROLLBACK_COMPLETE")
         return
+    except Exception:
+        _store_template(stack, *old_stored)  # run_operation reports it as UPDATE_ROLLBACK_COMPLETE
+        raise
     stack_event(stack, "UPDATE_COMPLETE")
 
 
