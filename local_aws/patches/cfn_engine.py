@@ -331,8 +331,8 @@ def _fail_create(stack: Stack, rmap: Any, resources: dict[str, Any], failure: Ex
     stack_event(stack, "ROLLBACK_COMPLETE", reason)
 
 
-def _store_template(stack: Stack, template: str, parameters: dict[str, Any]) -> None:
-    """What GetTemplate / DescribeStacks answer for the stack."""
+def _store_template(stack: Stack, template: str | dict[str, Any], parameters: dict[str, Any]) -> None:
+    """What GetTemplate / DescribeStacks answer for the stack (``template`` as the stack stores it)."""
     stack.template = template
     stack._parse_template()
     stack.parameters = parameters
