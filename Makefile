@@ -136,12 +136,15 @@ checklist: install
 preflight: install
 	$(PY) scripts/deploy/preflight.py --env $(ENV) $(if $(INVOKE),--invoke,)
 
+## Every benchmark, each printing its figures and ratios (never enforced: a benchmark exits non-zero
+## only when it cannot run). The suite smokes each one (`--smoke`, tests/tooling/test_benchmarks_smoke.py).
 bench: install
 	$(PY) benchmarks/bench_synth.py
 	$(PY) benchmarks/bench_snapshot.py
 	$(PY) benchmarks/bench_normalize_score.py
 	$(PY) benchmarks/bench_fast_tier.py
 	$(PY) benchmarks/bench_state_machine.py
+	$(PY) benchmarks/bench_promotion.py
 
 snapshot-update: install
 	$(PY) -m pytest tests/infra/test_template_snapshots.py --snapshot-update

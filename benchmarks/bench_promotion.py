@@ -9,7 +9,8 @@ S1-runtime changes) and applies it to stage, alternating:
   stored assembly, the sha check, the config copy, the smoke test of stage, the records;
 - a plain deploy: ``cdk deploy -c env=stage --all`` from the same checkout (a synth, then the deploy).
 Both pay CloudFormation's pre-update snapshot of the stack that changes. Medians are compared.
-Target: ratio <= 1.5. Run: ``.venv/bin/python benchmarks/bench_promotion.py [--pairs 2]`` (~10 min).
+Target: ratio <= 1.5. Run: ``.venv/bin/python benchmarks/bench_promotion.py [--pairs 2]`` (~10 min);
+``--smoke``: one pair (the set-up's deploy and first promotion cannot be skipped: several minutes).
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ def main() -> int:
     parser.add_argument(
         "--pairs", type=int, default=2, help="promotion/plain-deploy pairs (medians are compared)"
     )
+    parser.add_argument("--smoke", action="store_true", help="one pair: it must run, not meet its figure")
     args = parser.parse_args()
+    if args.smoke:
+        args.pairs = 1
     base = Path(tempfile.mkdtemp(prefix="bench-promotion-"))
     aws = LocalAws(port=0, state_dir=base / "state")
     promotions: list[float] = []

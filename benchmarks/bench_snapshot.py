@@ -17,7 +17,9 @@ Then the ingest function is created with a 50 MB layer, and a snapshot of its La
   the engine writes every snapshot file with one);
 - reading every byte: the same snapshot after its files were rewritten without a checksum (what
   verification costs where S3 cannot say, e.g. an object copied by another tool).
-Medians of ``--runs`` each, and their ratio. Run: ``.venv/bin/python benchmarks/bench_snapshot.py``.
+Medians of ``--runs`` each, and their ratio. Run: ``.venv/bin/python benchmarks/bench_snapshot.py``;
+``--smoke``: one run of each on 100 objects, a 1 MB curated file and a 1 MB layer (it must run, not
+meet its figure).
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ CURATED_BYTES = 20 * 1024 * 1024
 SYNC_BUCKET = "bench-sync-target"
 AWS_CLI = Path(sys.executable).with_name("aws")
 LAYER_BYTES = 50 * 1024 * 1024
+SMOKE_SCALE = 10  # --smoke divides the objects by this (and makes each big file 1 MB)
 
 
-def seed(aws: LocalAws) -> None:
+def seed(aws: LocalAws, objects: int, curated_bytes: int) -> None:
     s3 = aws.client("s3")
     for bucket in (
         *(resource_name(b, ENV) for b in (Bucket.CONFIG, Bucket.DATA, Bucket.BACKUPS)),
@@ -62,14 +65,14 @@ def seed(aws: LocalAws) -> None:
     ):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     config = resource_name(Bucket.CONFIG, ENV)
-    keys = [f"clients/client_{i:03d}.yaml" for i in range(100)]
+    keys = [f"clients/client_{i:03d}.yaml" for i in range(objects // 10)]
     keys += [
         f"canonical/{kind}/{kind}_{i:03d}.yaml"
         for kind in ("scopes", "prompts", "sources")
-        for i in range(300)
+        for i in range(objects * 3 // 10)
     ]
-    if len(keys) != CONFIG_OBJECTS:
-        raise SystemExit(f"seed made {len(keys)} objects, not {CONFIG_OBJECTS}")
+    if len(keys) != objects:
+        raise SystemExit(f"seed made {len(keys)} objects, not {objects}")
 
     def put(index_key: tuple[int, str]) -> None:
         index, key = index_key
@@ -77,11 +80,11 @@ def seed(aws: LocalAws) -> None:
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         list(pool.map(put, enumerate(keys)))
-    curated = (b'{"item": "' + b"a" * 100 + b'"},\n') * (CURATED_BYTES // 114 + 1)
+    curated = (b'{"item": "' + b"a" * 100 + b'"},\n') * (curated_bytes // 114 + 1)
     s3.put_object(
         Bucket=resource_name(Bucket.DATA, ENV),
         Key="curated/lai_weekly/curated_items.json",
-        Body=curated[:CURATED_BYTES],
+        Body=curated[:curated_bytes],
     )
 
 
@@ -92,11 +95,11 @@ def time_snapshot(run: int, workers: int) -> float:
     return time.perf_counter() - start
 
 
-def seed_layer(aws: LocalAws) -> None:
-    """The ingest function, using a layer whose zip is 50 MB (stored random bytes: incompressible)."""
+def seed_layer(aws: LocalAws, layer_bytes: int) -> None:
+    """The ingest function, using a layer of `layer_bytes` (stored random bytes: incompressible)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("python/blob.bin", os.urandom(LAYER_BYTES))
+        archive.writestr("python/blob.bin", os.urandom(layer_bytes))
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("handler.py", "def handler(event, context):\n    return 'ok'\n")
@@ -137,8 +140,10 @@ def time_verify(engine: SnapshotEngine, snapshot_id: str, runs: int) -> list[flo
     return times
 
 
-def bench_verify(aws: LocalAws, runs: int, workers: int) -> tuple[list[float], list[float], int]:
-    seed_layer(aws)
+def bench_verify(
+    aws: LocalAws, runs: int, workers: int, layer_bytes: int
+) -> tuple[list[float], list[float], int]:
+    seed_layer(aws, layer_bytes)
     engine = SnapshotEngine(ENV, aws=Aws(ENV, workers=workers))
     snapshot_id = engine.create("bench_verify", components=["lambda_config", "layers"])
     files = len(engine.verify(snapshot_id).files)
@@ -167,8 +172,11 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=DEFAULT_WORKERS, help="create_snapshot's concurrent copies"
     )
+    parser.add_argument("--smoke", action="store_true", help="one run of each, small data: it must run")
     args = parser.parse_args()
-    runs = args.runs
+    runs = 1 if args.smoke else args.runs
+    objects = CONFIG_OBJECTS // SMOKE_SCALE if args.smoke else CONFIG_OBJECTS
+    curated_bytes, layer_bytes = (2**20, 2**20) if args.smoke else (CURATED_BYTES, LAYER_BYTES)
     if not AWS_CLI.exists():
         print(f"error: {AWS_CLI} not found: run `make install` (awscli is pinned in requirements-dev.txt)")
         return 1
@@ -178,7 +186,7 @@ def main() -> int:
         aws.start()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | aws.client_env()
         os.environ.update(aws.client_env())
-        seed(aws)
+        seed(aws, objects, curated_bytes)
         start = time.perf_counter()
         subprocess.run([str(AWS_CLI), "--version"], env=env, check=True, capture_output=True)
         cli_startup = time.perf_counter() - start
@@ -186,13 +194,13 @@ def main() -> int:
         for run in range(runs):
             snapshot_times.append(time_snapshot(run, args.workers))
             sync_times.append(time_sync(run, env))
-        head_times, read_times, files = bench_verify(aws, runs, args.workers)
+        head_times, read_times, files = bench_verify(aws, runs, args.workers, layer_bytes)
     finally:
         aws.stop()
         shutil.rmtree(state, ignore_errors=True)
     ours, base = statistics.median(snapshot_times), statistics.median(sync_times)
     ratio = ours / base
-    print(f"data: {CONFIG_OBJECTS} config/canonical objects + one {CURATED_BYTES // 2**20} MB curated file")
+    print(f"data: {objects} config/canonical objects + one {curated_bytes // 2**20} MB curated file")
     print(f"create_snapshot : median {ours:.2f} s  runs {[round(t, 2) for t in snapshot_times]}"
           f"  ({args.workers} concurrent copies)")  # fmt: skip
     print(f"aws s3 sync x3  : median {base:.2f} s  runs {[round(t, 2) for t in sync_times]}"
@@ -201,7 +209,7 @@ def main() -> int:
         f"ratio {ratio:.2f} (target <= {TARGET_RATIO}) -> {'OK' if ratio <= TARGET_RATIO else 'OVER TARGET'}"
     )
     head, read = statistics.median(head_times), statistics.median(read_times)
-    print(f"verify a snapshot of {files} files holding a {LAYER_BYTES // 2**20} MB layer zip:")
+    print(f"verify a snapshot of {files} files holding a {layer_bytes // 2**20} MB layer zip:")
     print(f"  head-only (S3's SHA-256) : median {head:.3f} s  runs {[round(t, 3) for t in head_times]}")
     print(f"  reading every byte       : median {read:.3f} s  runs {[round(t, 3) for t in read_times]}")
     print(f"  ratio head-only / reading {head / read:.3f} (reading takes {read / head:.0f}x as long)")
