@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.naming import Bucket, Function, Layer, StackComponent, resource_name
 from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found, is_stack_missing
+from vectora_ops.snapshots.earlier import EarlierStacks, is_changing
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import LAMBDA_CODE, LAMBDA_COMPONENTS, LAMBDA_CONFIG, LAYERS, STACKS
 from vectora_ops.snapshots.layout import (
@@ -78,11 +79,14 @@ class Capture:
         components: tuple[str, ...],
         client: str | None,
         reporter: Reporter,
+        earlier: EarlierStacks | None = None,
     ) -> None:
         self.aws, self.store, self.snapshot_id = aws, store, snapshot_id
         self.components, self.client, self.reporter = components, client, reporter
+        self.earlier = earlier  # where a stack's template before an update in progress is found
         self.files: dict[str, FileRecord] = {}
         self.contents: dict[str, Any] = {}
+        self.stack_warnings: list[str] = []  # appended from worker threads (list.append is atomic)
 
     # --- helpers ---------------------------------------------------------------------------
     def put(self, component: str, rel: str, data: bytes) -> None:
@@ -257,13 +261,28 @@ class Capture:
             "TemplateBody"
         ]
         template_text = body if isinstance(body, str) else json.dumps(body, indent=1)
+        parameters, source = stack.get("Parameters", []), "get_template"
+        status = str(stack.get("StackStatus", ""))
+        if is_changing(status):
+            # Inside an update, GetTemplate / DescribeStacks already answer the NEW template and
+            # parameters (see vectora_ops.snapshots.earlier): the state before comes from an earlier
+            # copy. The fingerprint of the pre-update snapshot resource is not used to tell old from
+            # new: on AWS the answer during UPDATE_IN_PROGRESS is always the new template.
+            found, why = self.earlier.find(stack_name, stack.get("StackId")) if self.earlier else (None, "")
+            if found is not None:
+                template_text, parameters = found.template_text, found.document.get("parameters", [])
+                source = f"snapshot {found.snapshot_id}"
+            else:
+                source = f"get_template during {status} (no earlier copy: may be the new template)"
+                self.stack_warnings.append(f"{stack_name}: {source}; {why or 'no earlier copy looked up'}")
         self.put(STACKS, stack_template_file(stack_name), template_text.encode())
         document = {
             "stack_name": stack_name,
             "absent": False,
             "stack_id": stack.get("StackId"),
             "status": stack.get("StackStatus"),
-            "parameters": stack.get("Parameters", []),
+            "parameters": parameters,
+            "template_source": source,  # template and parameters both come from there
             "outputs": stack.get("Outputs", []),
             "capabilities": stack.get("Capabilities", []),
             "tags": stack.get("Tags", []),
@@ -288,6 +307,8 @@ class Capture:
             tasks += self.discover_stacks()
         if execute:
             self.run_all("copy", tasks)
+        if self.stack_warnings:  # shown in the README and kept in the metadata's contents
+            self.contents[STACKS] = {"warnings": sorted(self.stack_warnings)}
         return len(tasks)
 
 

@@ -31,6 +31,7 @@ from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
 from vectora_ops.snapshots import restore
 from vectora_ops.snapshots.aws import Aws
 from vectora_ops.snapshots.capture import Capture, NullStore, check_client_exists, readme
+from vectora_ops.snapshots.earlier import EarlierStacks
 from vectora_ops.snapshots.errors import RollbackError, SnapshotError
 from vectora_ops.snapshots.ids import (
     COMPONENTS,
@@ -164,7 +165,8 @@ class SnapshotEngine:
         if client is not None:
             check_client_exists(self.aws, client)
         reserved = self._reserve(store, name, client, chosen)
-        capture = Capture(self.aws, store, reserved.snapshot_id, chosen, client, self._reporter)
+        earlier = EarlierStacks(store, self.aws.workers, reserved.snapshot_id)
+        capture = Capture(self.aws, store, reserved.snapshot_id, chosen, client, self._reporter, earlier)
         location = f"{store.location.rstrip('/')}/{reserved.snapshot_id}/"
         try:
             capture.run()
