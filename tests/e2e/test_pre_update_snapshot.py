@@ -60,12 +60,25 @@ def stack_output(session: Any, stack: str) -> str:
     return value
 
 
+def _create_snapshot(session: Any, name: str, components: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "scripts/maintenance/create_snapshot.py", "--env", "dev", "--name", name,
+         "--components", components, "--no-retention"],
+        cwd=REPO_ROOT, env=session.subprocess_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return snapshot_ids(session, "dev", f"{name}_")[-1]
+
+
 def test_an_update_is_preceded_by_a_snapshot_of_the_old_state(deployed_dev: Any) -> None:
     session = deployed_dev
     # given dev deployed with SNAPSHOT_PROBE=old
     session.deploy(extra_env={"SNAPSHOT_PROBE": "old"})
     assert function_variables(session, INGEST)["SNAPSHOT_PROBE"] == "old"
     before = snapshot_ids(session, "dev", f"pre_deploy_{RUNTIME_STACK}_")
+    # and a snapshot of the stacks while they are stable (inside the next update GetTemplate answers
+    # the NEW template: the pre_deploy snapshot takes the one before from here)
+    stable = _create_snapshot(session, "stable_stacks", "stacks")
 
     # when an env variable of the ingest function changes and dev is deployed again
     session.deploy(extra_env={"SNAPSHOT_PROBE": "new"})
@@ -81,6 +94,11 @@ def test_an_update_is_preceded_by_a_snapshot_of_the_old_state(deployed_dev: Any)
     assert find_value(saved, "SNAPSHOT_PROBE") == "old"
     assert function_variables(session, INGEST)["SNAPSHOT_PROBE"] == "new"
     assert stack_output(session, RUNTIME_STACK) == snapshot_id
+    # and its S1-runtime template is the one before the update, from the stable snapshot
+    stack = read_json(session, "dev", f"snapshots/{snapshot_id}/stacks/{RUNTIME_STACK}.json")
+    assert stack["status"] == "UPDATE_IN_PROGRESS"
+    assert stack["template_source"] == f"snapshot {stable}"
+    assert find_value(stack["template"], "SNAPSHOT_PROBE") == "old"
 
     # and a redeploy with no change takes no snapshot
     session.deploy(extra_env={"SNAPSHOT_PROBE": "new"})
