@@ -48,16 +48,12 @@ def serve(port: int, state_dir: Path) -> None:
     iam_mode = settings.iam_mode()  # a bad LOCAL_AWS_IAM stops the start, with one line
 
     import werkzeug.serving
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
     from local_aws import patches
     from local_aws.iam.enforce import IamGate
-    from local_aws.wsgi import LocalAwsApp
+    from local_aws.wsgi import LocalAwsApp, moto_app
 
     # The log is a file: no ANSI colours in its access-log lines.
     werkzeug.serving._log_add_style = False  # type: ignore[attr-defined]  # werkzeug's own switch
@@ -69,7 +65,7 @@ def serve(port: int, state_dir: Path) -> None:
             "patches DISABLED (tests only): %s", ", ".join(sorted(disabled))
         )
     logging.getLogger("local_aws").info("IAM evaluation: %s (%s)", iam_mode, settings.IAM_ENV)
-    app = LocalAwsApp(IamGate(DomainDispatcherApplication(create_backend_app), iam_mode))
+    app = LocalAwsApp(IamGate(moto_app(), iam_mode))
     server = make_server(settings.BIND_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 
     def stop(_signum: int, _frame: Any) -> None:

@@ -68,6 +68,38 @@ def _zip_for(parts: list[str]) -> bytes | None:
     return None
 
 
+# Hosts whose backend the dispatcher remembers (a few per service and region; S3's virtual-hosted
+# names add one per bucket): past this many, the rest are looked up every time as moto does.
+HOST_CACHE_SIZE = 4096
+
+
+def moto_app() -> WsgiApp:
+    """moto's dispatcher, remembering which backend serves each host.
+
+    moto looks a request's backend up on every request, under one lock: a listing of its own
+    package folder (``list_of_moto_modules``: about 150 ``isdir`` calls) and then a walk over every
+    service's URL patterns, both for answers that never change while the server runs. Remembering
+    them leaves the dispatch as it was (same backend, same Flask app) at a dictionary look-up.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class HostCachingDispatcher(DomainDispatcherApplication):
+        def __init__(self) -> None:
+            super().__init__(create_backend_app)
+            self._backends: dict[str | None, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # Called under the dispatcher's own lock (get_application): the dict needs none.
+            if host in self._backends:
+                return self._backends[host]
+            backend = super().get_backend_for_host(host)
+            if len(self._backends) < HOST_CACHE_SIZE:
+                self._backends[host] = backend
+            return backend
+
+    return HostCachingDispatcher()
+
+
 class LocalAwsApp:
     """Routes ``/_local_aws/...`` to the emulator's own handlers and the rest to moto."""
 

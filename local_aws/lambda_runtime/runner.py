@@ -43,6 +43,9 @@ START_GRACE_S = 10.0
 # Distributions the AWS Python runtime ships (the "runtime SDK"), as importable top-level names.
 RUNTIME_SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _unzip_lock = threading.Lock()
+DIGESTS_KEPT = 64
+_digests: dict[bytes, str] = {}
+_digests_lock = threading.Lock()
 # What the last invocations ran with (served at /_local_aws/invocations): lets a test or a
 # developer check which layers and variables a function really saw, whatever its handler returns.
 RECENT_INVOCATIONS: deque[dict[str, Any]] = deque(maxlen=200)
@@ -180,9 +183,24 @@ def runtime_sdk_dir(state_dir: Path) -> Path:
     return target
 
 
+def _digest(data: bytes) -> str:
+    """The SHA-256 of a zip, computed once per zip: moto keeps each function's and layer's zip as
+    one bytes object, which Python hashes once for a dict key, where SHA-256 re-read every byte of
+    the function and of each layer on every invocation."""
+    with _digests_lock:
+        digest = _digests.get(data)
+    if digest is None:
+        digest = hashlib.sha256(data).hexdigest()
+        with _digests_lock:
+            if len(_digests) >= DIGESTS_KEPT:
+                _digests.clear()  # old versions' zips are not kept alive by this cache
+            _digests[data] = digest
+    return digest
+
+
 def unzip_cached(data: bytes, state_dir: Path) -> Path:
     """Extract a zip once per content hash (functions and layers share the cache)."""
-    digest = hashlib.sha256(data).hexdigest()
+    digest = _digest(data)
     target = state_dir / "unzipped" / digest
     if target.exists():
         return target
