@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))  # local_aws and the test support run from the che
 from local_aws import LocalAws  # noqa: E402  # needs the path above
 from local_aws import cdk as local_cdk  # noqa: E402
 from local_aws.settings import CDK_CLI_QUIET_ENV  # noqa: E402
-from tests.promotion.conftest import BOOTSTRAP_APP  # noqa: E402
+from tests.promotion.conftest import BOOTSTRAP_APP, prepare_targets  # noqa: E402
 from tests.promotion.support import World, clean_clone, publish_dev_configs  # noqa: E402
 from tests.support.cdk_cli import ALARM_CONTEXT  # noqa: E402
 
@@ -97,6 +97,7 @@ def main() -> int:
         world.green_record()
         check(world.run("deploy_lambda.sh", "--env", "dev"), "first guarded deploy of dev")
         publish_dev_configs(world)
+        prepare_targets(world)  # the PubMed key the target's preflight gate asks for, as the tests do
         check(world.run("promote_dev_to_stage.sh", "--client", "lai_weekly", "--validate"), "first promotion")
         for round_ in range(2 * args.pairs):
             change(world, round_)

@@ -24,12 +24,14 @@ spent on the run, against the machine's cores: the shortest wall time this machi
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,13 +51,14 @@ from local_aws import cdk  # noqa: E402
 from local_aws.deploy import deploy_args  # noqa: E402
 from local_aws.patches.bedrock_latency import LATENCY_ENV  # noqa: E402
 from local_aws.server import LocalAws  # noqa: E402
+from local_aws.settings import INTERNAL_PREFIX  # noqa: E402
 from scripts.invoke.fixture_feeds import demo_client  # noqa: E402
 from vectora_core.config.loading import DirStore, load_client_bundle  # noqa: E402
 from vectora_core.environments import get_env_config  # noqa: E402
 from vectora_core.pipeline.storage import batch_count, even_batch_size  # noqa: E402
 from vectora_ops.config.cli import publish  # noqa: E402
 from vectora_ops.config.publish import ConfigFile, repo_files  # noqa: E402
-from vectora_ops.pipeline_runs import follow, outcome, start_run, state_machine_arn  # noqa: E402
+from vectora_ops.pipeline_runs import POLL_S, outcome, start_run, state_machine_arn  # noqa: E402
 
 TARGET_RATIO = 0.7
 ENV = "dev"
@@ -206,12 +209,13 @@ def deploy(aws: LocalAws, work: Path) -> float:
     return time.monotonic() - started
 
 
-def _process_tree_cpu_s(root: int) -> float:
-    """CPU seconds (user + system) of ``root`` and its descendants, from /proc (0 elsewhere): the
-    living ones' own, plus what each has of its children that ended (an execution environment that
-    served one invocation, with ``LOCAL_AWS_LAMBDA_WARM=0``)."""
+def _process_tree_cpu_s(root: int) -> tuple[float, float]:
+    """CPU seconds (user + system) of ``root`` alone (its own threads) and of ``root`` with its
+    descendants, from /proc (0 elsewhere): the living ones' own, plus what each has of its children
+    that ended (an execution environment that served one invocation, with ``LOCAL_AWS_LAMBDA_WARM=0``)."""
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
+    own: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -221,11 +225,30 @@ def _process_tree_cpu_s(root: int) -> float:
         pid = int(stat.parent.name)
         # fields after the name: utime, stime, cutime, cstime are the 12th to 15th
         parents[pid], cpu[pid] = int(fields[1]), sum(int(f) for f in fields[11:15]) / tick
+        own[pid] = sum(int(f) for f in fields[11:13]) / tick
     tree, grew = {root}, True
     while grew:
         grown = tree | {pid for pid, parent in parents.items() if parent in tree}
         grew, tree = grown != tree, grown
-    return sum(cpu.get(pid, 0.0) for pid in tree)
+    return own.get(root, 0.0), sum(cpu.get(pid, 0.0) for pid in tree)
+
+
+def _wait(execution_arn: str, sfn: Any) -> dict[str, Any]:
+    """The execution's final description. Not ``follow``: it reads the whole history every second,
+    and serializing thousands of events (moto parses each timestamp with dateutil) cost the local
+    AWS more CPU than the run it watched; the history is read once, at the end."""
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(POLL_S)
+
+
+def _signed_requests(aws: LocalAws) -> int:
+    """Signed requests the local AWS has answered so far (0 with its IAM gate off)."""
+    url = f"{aws.endpoint_url}{INTERNAL_PREFIX}/iam-stats"
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310  # our own emulator's URL
+        return int(json.load(answer).get("requests", 0))
 
 
 @dataclass(frozen=True)
@@ -234,6 +257,8 @@ class Run:
     wall_s: float
     events: list[dict[str, Any]]
     cpu_s: float  # the local AWS and its execution environments, during the execution
+    server_cpu_s: float  # the local AWS's own process (moto, the IAM gate, the runner's threads)
+    requests: int  # signed requests the local AWS answered meanwhile (its IAM gate counts them)
 
 
 def run(aws: LocalAws, base_url: str, per_feed: int) -> Run:
@@ -242,16 +267,19 @@ def run(aws: LocalAws, base_url: str, per_feed: int) -> Run:
     publish(ENV, files, s3=s3, lambda_client=aws.client("lambda"))
     state_machine_arn(ENV, sfn)  # deployed, or one line saying so
     server_pid = int((aws.running() or {}).get("pid", 0))
-    cpu_before = _process_tree_cpu_s(server_pid)
+    requests_before = _signed_requests(aws)
+    server_before, cpu_before = _process_tree_cpu_s(server_pid)
     started = time.monotonic()
     execution_arn = start_run(ENV, client_id=CLIENT_ID, run_date=RUN_DATE.isoformat(), client=sfn)
-    result = outcome(follow(execution_arn, sfn))
+    result = outcome(_wait(execution_arn, sfn), sfn)
     wall_s = time.monotonic() - started
-    cpu_s = _process_tree_cpu_s(server_pid) - cpu_before  # the environments outlive the run (warm)
+    server_after, cpu_after = _process_tree_cpu_s(server_pid)  # the environments outlive the run (warm)
     (record,) = [c for c in result.get("clients", []) if c.get("client_id") == CLIENT_ID]
     if record.get("status") != "succeeded":
         raise RuntimeError(f"the benchmark client's run failed: {record}")
-    return Run(record, wall_s, _history(sfn, execution_arn), cpu_s)
+    requests = _signed_requests(aws) - requests_before
+    events = _history(sfn, execution_arn)
+    return Run(record, wall_s, events, cpu_after - cpu_before, server_after - server_before, requests)
 
 
 def report(measured: Run, found: Phases, latency_s: float) -> float:
@@ -298,6 +326,13 @@ def report(measured: Run, found: Phases, latency_s: float) -> float:
             f"CPU of the local AWS and the functions during the run: {measured.cpu_s:.1f} s on {cores} "
             f"core(s), {measured.cpu_s / items * 1000:.1f} ms per item (one model call each): no run "
             f"here is shorter than {floor_s:.2f} s (ratio at most {ideal_s / floor_s:.2f} on this machine)"
+        )
+        requests = measured.requests
+        per_request = f", {measured.server_cpu_s / requests * 1000:.2f} ms per request ({requests} signed)"
+        print(
+            f"  of which the local AWS's own process: {measured.server_cpu_s:.1f} s"
+            f"{per_request if requests else ''}; the functions' execution environments: "
+            f"{measured.cpu_s - measured.server_cpu_s:.1f} s"
         )
         print(f"ratio against the machine's floor: {max(floor_s, ideal_s) / wall_s:.3f}")
     if found.peak_batches < min(batches, env.pipeline_max_concurrency):
