@@ -71,11 +71,14 @@ def test_a_change_after_the_newest_snapshot_fails_the_item(
 def test_a_corrupted_snapshot_fails_rollback_possible(
     on_dev: LocalAwsSession, assembly: CloudAssembly, tmp_path: Path
 ) -> None:
+    # the client config is published here: the test must not depend on which test ran before it
+    assert script(on_dev, "config/publish_config.py", "--env", "dev").returncode == 0
     snapshot_id = snapshot(on_dev, "checklist_corrupt")
     status, evidence = checked("rollback-possible", assembly, tmp_path)
     assert status is Status.PASSED and snapshot_id in evidence, evidence
     s3, bucket = on_dev.client("s3"), resource_name(Bucket.BACKUPS, "dev")
     key = f"snapshots/{snapshot_id}/clients/lai_weekly.yaml"
+    s3.head_object(Bucket=bucket, Key=key)  # tampering with a file the snapshot holds, not adding one
     s3.put_object(Bucket=bucket, Key=key, Body=b"tampered\n")
     try:
         status, evidence = checked("rollback-possible", assembly, tmp_path)
