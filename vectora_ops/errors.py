@@ -11,10 +11,16 @@ class UsageError(Exception):
     """The command line itself is wrong (exit status 2): nothing was attempted, nothing audited."""
 
 
-def one_line(err: BaseException) -> str:
-    """An exception as one short line (AWS errors can carry an HTML page)."""
+def one_line(err: BaseException | str, limit: int = 300) -> str:
+    """An exception (or a text) as one line of at most ``limit`` characters (AWS errors can carry
+    an HTML page)."""
     text = " ".join(str(err).split())
-    return text if len(text) <= 300 else text[:297] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def failure_reason(err: BaseException, limit: int = 300) -> str:
+    """Why an operation stopped, for its audit record: ``interrupted`` for a Ctrl-C, else the error."""
+    return "interrupted" if isinstance(err, KeyboardInterrupt) else one_line(err, limit)
 
 
 def printable_line(text: str) -> str:

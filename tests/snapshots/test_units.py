@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from vectora_core.naming import client_of
 from vectora_ops import cli
 from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, SnapshotError, make_id, parse_id
 from vectora_ops.snapshots.ids import check_client, check_components, check_name, check_ref, parse_components
 from vectora_ops.snapshots.progress import ProgressEvent
-from vectora_ops.snapshots.scopes import client_of, s3_scope
+from vectora_ops.snapshots.scopes import s3_scope
 
 
 def test_id_round_trip_is_utc_and_keeps_underscores_in_the_name() -> None:

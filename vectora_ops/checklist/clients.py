@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from vectora_core.config.loading import CLIENTS_PREFIX
 from vectora_core.functions import CONFIG_PREFIXES
-from vectora_core.naming import ENV_NAMES, PROJECT_NAME, Bucket, resource_name
+from vectora_core.naming import CLIENTS_PREFIX, ENV_NAMES, PROJECT_NAME, Bucket, resource_name
 from vectora_ops.checklist.context import Context
 from vectora_ops.checklist.model import Result, failed, passed
 from vectora_ops.config.publish import ConfigFile, repo_files, validate_files

@@ -12,15 +12,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from vectora_core.config.catalog import CanonicalText, build_index
-from vectora_core.config.loading import (
-    CANONICAL_PREFIX,
-    CLIENTS_PREFIX,
-    CONFIG_SUFFIX,
-    ConfigFileError,
-    decode_config,
-)
+from vectora_core.config.loading import CONFIG_SUFFIX, ConfigFileError, decode_config
 from vectora_core.config.schema import ClientConfig
 from vectora_core.config.validation import CanonicalIndex, validate_client_text
+from vectora_core.naming import CANONICAL_PREFIX, CLIENTS_PREFIX
 from vectora_ops.config.files import read_config_bytes
 
 YAML_CONTENT_TYPE: Final = "application/yaml"

@@ -13,10 +13,11 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
+from vectora_core.naming import CANONICAL_PREFIX, client_of
 from vectora_ops.errors import OperationError
 from vectora_ops.promotion import configs
 from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.state import CANONICAL_PREFIX, ConfigObject, client_of, read_object
+from vectora_ops.promotion.state import ConfigObject, read_object
 
 YAML_CONTENT_TYPE = "application/yaml"
 

@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vectora_ops.errors import OperationError
+from vectora_core.naming import CLIENTS_PREFIX, client_of
+from vectora_ops.errors import OperationError, failure_reason
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import gitinfo, recovery, snapshots
@@ -46,7 +47,7 @@ from vectora_ops.promotion.records import (
 )
 from vectora_ops.promotion.smoke import smoke
 from vectora_ops.promotion.snapshots import ProgressCallback
-from vectora_ops.promotion.state import client_of, read_state
+from vectora_ops.promotion.state import read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
 from vectora_ops.promotion.templates import StackDiff, diff_templates
 
@@ -118,7 +119,7 @@ class GuardedDeploy:
             except BaseException as err:
                 if self.audited is None:  # an interrupt or an AWS error before any change
                     failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-                    self._audit(f"{failed} before any change", error=_reason(err))
+                    self._audit(f"{failed} before any change", error=failure_reason(err))
                 self._release(lock, err)
                 raise
             finally:
@@ -227,7 +228,7 @@ class GuardedDeploy:
             info["location"] = location = assemblies.store(target, built, checkout.commit)
         with self.steps.step("smoke", f"smoke test of {self.env}") as info:
             client_ids = sorted(
-                filter(None, (client_of(k) for k in target.keys(target.config_bucket, "clients/")))
+                filter(None, (client_of(k) for k in target.keys(target.config_bucket, CLIENTS_PREFIX)))
             )
             info["evidence"] = smoke(
                 target, client_ids, note=self.steps.detail, require_pipeline=False
@@ -247,7 +248,7 @@ class GuardedDeploy:
         self, err: BaseException, pre_id: str | None, before: Any, previous: DeploymentRecord | None
     ) -> DeployFailed:
         step = self.steps.current or "?"
-        reason = _reason(err)
+        reason = failure_reason(err)
         self.entry.update(failed_step=step, error=reason)
         if pre_id is None:
             restored, how = (
@@ -287,7 +288,3 @@ class GuardedDeploy:
         except Exception as err:  # noqa: BLE001  # the outcome being reported matters more
             self.steps.note(f"could not write the audit record: {err}")
         return None
-
-
-def _reason(err: BaseException) -> str:
-    return "interrupted" if isinstance(err, KeyboardInterrupt) else " ".join(str(err).split())[:300]

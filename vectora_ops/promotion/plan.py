@@ -18,7 +18,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-from vectora_ops.promotion.state import CANONICAL_PREFIX, ConfigObject, EnvState, client_of
+from vectora_core.naming import CANONICAL_PREFIX, client_of
+from vectora_ops.promotion.state import ConfigObject, EnvState
 from vectora_ops.promotion.templates import StackDiff
 
 SAME: Final = "same"

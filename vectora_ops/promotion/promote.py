@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from vectora_core.environments import get_env_config
-from vectora_core.naming import REINFORCED_PARAMETER, StackComponent
+from vectora_core.naming import CLIENTS_PREFIX, REINFORCED_PARAMETER, StackComponent, client_of
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
-from vectora_ops.errors import OperationError
+from vectora_ops.errors import OperationError, failure_reason, one_line
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.preflight import Context as PreflightContext
 from vectora_ops.preflight import run_checks
@@ -65,7 +65,7 @@ from vectora_ops.promotion.records import (
 from vectora_ops.promotion.smoke import SmokeFailed, smoke
 from vectora_ops.promotion.snapshots import ProgressCallback
 from vectora_ops.promotion.stability import stability
-from vectora_ops.promotion.state import ConfigObject, EnvState, client_of, read_state
+from vectora_ops.promotion.state import ConfigObject, EnvState, read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
 from vectora_ops.promotion.templates import diff_templates
 from vectora_ops.promotion.watch import current_watch, epoch, watch_until
@@ -122,10 +122,6 @@ def script_for(source: str, target: str) -> str:
     return f"scripts/deploy/promote_{source}_to_{target}.sh"
 
 
-def one_line(err: BaseException, limit: int = 300) -> str:
-    return " ".join(str(err).split())[:limit]
-
-
 @dataclass
 class Promotion:
     """``Promotion(Request("dev", "stage", client="lai_weekly", validated_by="Ana"), root).run()``.
@@ -177,7 +173,7 @@ class Promotion:
             except BaseException as err:
                 if self.audited is None:  # e.g. the target's snapshot failed or was interrupted
                     failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-                    self._audit(f"{failed} before any change", error=_reason(err))
+                    self._audit(f"{failed} before any change", error=failure_reason(err))
                 self._release(lock, err)
                 raise
             finally:
@@ -505,7 +501,7 @@ class Promotion:
         previous: DeploymentRecord | None,
     ) -> PromotionFailed:
         target, step = self.target, self.steps.current or "?"
-        reason = _reason(err)
+        reason = failure_reason(err)
         self.entry.update(failed_step=step, error=reason)
         restored: bool | None
         if pre_id is None:
@@ -539,7 +535,7 @@ class Promotion:
         if self.request.client:
             return [self.request.client]
         return sorted(
-            filter(None, (client_of(k) for k in self.source.keys(self.source.config_bucket, "clients/")))
+            filter(None, (client_of(k) for k in self.source.keys(self.source.config_bucket, CLIENTS_PREFIX)))
         )
 
     def _command(self) -> str:
@@ -580,7 +576,3 @@ class Promotion:
         if not tried:
             self.steps.note("no backups bucket to write the audit record in")
         return None
-
-
-def _reason(err: BaseException) -> str:
-    return "interrupted" if isinstance(err, KeyboardInterrupt) else one_line(err)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from vectora_ops.errors import failure_reason, one_line
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion import snapshots
 from vectora_ops.promotion.clients import EnvClients
@@ -72,7 +73,7 @@ def restore(
         ) as info:
             info["differences"] = found = differences(before, read_state(target))
     except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001  # reported, with the first error, in one line
-        why = "interrupted" if isinstance(err, KeyboardInterrupt) else " ".join(str(err).split())[:200]
+        why = failure_reason(err, 200)
         return False, f"restoring {snapshot_id} FAILED ({why}): restore it by hand with {by_hand}"
     if found:
         return False, f"{target.env} restored from {snapshot_id} but still differs: {', '.join(found)}"
@@ -83,7 +84,7 @@ def restore(
         with deferred_interrupts():  # the restore is verified: a Ctrl-C now cannot undo it
             _rollback_record(target, snapshot_id, previous, clock=clock, started=started, cause=cause)
     except Exception as err:  # noqa: BLE001  # the target is restored whatever this record's fate
-        why = f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
+        why = f"{type(err).__name__}: {one_line(err, 200)}"
         return True, f"{verified} (its rollback deployment record could not be written: {why})"
     return True, verified
 

@@ -109,7 +109,7 @@ def _run(
         raise SmokeFailed(f"{what} failed: {err}", seen) from None
     if record.get("status") != "succeeded":
         seen["client"] = {k: record.get(k) for k in ("status", "step", "error", "cause")}
-        cause = " ".join(str(record.get("cause")).split())[:300]
+        cause = one_line(str(record.get("cause")))
         raise SmokeFailed(
             f"{what} failed at {record.get('step')}: {record.get('error')}: {cause} (execution {arn})", seen
         )

@@ -16,6 +16,7 @@ from typing import Any, Final
 import yaml
 from botocore.exceptions import ClientError
 
+from vectora_core.naming import CANONICAL_PREFIX, CLIENTS_PREFIX, client_of
 from vectora_ops.promotion.clients import (
     FUNCTION_COMPONENTS,
     LAYER_COMPONENTS,
@@ -24,8 +25,6 @@ from vectora_ops.promotion.clients import (
     is_not_found,
 )
 
-CLIENTS_PREFIX: Final = "clients/"
-CANONICAL_PREFIX: Final = "canonical/"
 MIXED: Final = "mixed"
 
 
@@ -73,12 +72,6 @@ class EnvState:
 
     def templates(self) -> dict[str, Any]:
         return {k: (v.template if v else None) for k, v in sorted(self.stacks.items())}
-
-
-def client_of(key: str) -> str | None:
-    """The client id a ``clients/<id>.yaml`` key names, else None."""
-    rest = key.removeprefix(CLIENTS_PREFIX) if key.startswith(CLIENTS_PREFIX) else ""
-    return rest.removesuffix(".yaml") if rest.endswith(".yaml") and "/" not in rest else None
 
 
 def config_keys(clients: EnvClients, client: str | None = None) -> list[str]:

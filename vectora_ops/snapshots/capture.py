@@ -24,7 +24,15 @@ from typing import Any, Final, Protocol
 
 from botocore.exceptions import ClientError
 
-from vectora_core.naming import Bucket, Function, Layer, StackComponent, resource_name
+from vectora_core.naming import (
+    CLIENTS_PREFIX,
+    Bucket,
+    Function,
+    Layer,
+    StackComponent,
+    client_of,
+    resource_name,
+)
 from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found, is_stack_missing
 from vectora_ops.snapshots.earlier import EarlierStacks, is_changing
 from vectora_ops.snapshots.errors import SnapshotError
@@ -40,7 +48,7 @@ from vectora_ops.snapshots.layout import (
 )
 from vectora_ops.snapshots.metadata import FileRecord, SnapshotMetadata, json_bytes
 from vectora_ops.snapshots.progress import Reporter
-from vectora_ops.snapshots.scopes import S3_COMPONENTS, client_of, s3_scope
+from vectora_ops.snapshots.scopes import S3_COMPONENTS, s3_scope
 from vectora_ops.snapshots.store import Written
 
 DOWNLOAD_TIMEOUT_S: Final = 120
@@ -357,7 +365,7 @@ class NullStore:
 
 def check_client_exists(aws: Aws, client: str) -> None:
     bucket = aws.bucket(Bucket.CONFIG)
-    listed = aws.list_objects_if_bucket(bucket, "clients/")
+    listed = aws.list_objects_if_bucket(bucket, CLIENTS_PREFIX)
     if listed is None:
         raise SnapshotError(f"unknown client {client!r}: config bucket {bucket} does not exist")
     known = sorted(filter(None, (client_of(o["Key"]) for o in listed)))

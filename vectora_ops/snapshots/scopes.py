@@ -18,7 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from vectora_core.naming import Bucket, Function, StackComponent, resource_name
+from vectora_core.naming import (
+    CANONICAL_PREFIX,
+    CLIENTS_PREFIX,
+    Bucket,
+    Function,
+    StackComponent,
+    resource_name,
+)
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import (
     CANONICAL,
@@ -32,8 +39,6 @@ from vectora_ops.snapshots.ids import (
 from vectora_ops.snapshots.layout import lambda_file, lambda_zip, stack_file, stack_template_file
 from vectora_ops.snapshots.metadata import SnapshotMetadata
 
-CLIENTS_PREFIX: Final = "clients/"
-CANONICAL_PREFIX: Final = "canonical/"
 CURATED_PREFIX: Final = "curated/"
 CURATED_FILE: Final = "curated_items.json"
 S3_COMPONENTS: Final = (CLIENT_CONFIG, CANONICAL, CURATED)
@@ -78,12 +83,6 @@ def s3_scope(component: str, client: str | None) -> S3Scope:
         prefix = f"{CURATED_PREFIX}{client}/" if client else CURATED_PREFIX
         return S3Scope(component, Bucket.DATA, prefix, client)
     raise ValueError(f"{component} is not an S3 component")
-
-
-def client_of(key: str) -> str | None:
-    """The client id a ``clients/<id>.yaml`` key names."""
-    rest = key[len(CLIENTS_PREFIX) :] if key.startswith(CLIENTS_PREFIX) else ""
-    return rest[: -len(".yaml")] if rest.endswith(".yaml") and "/" not in rest else None
 
 
 def scope_text(component: str, client: str | None) -> str:

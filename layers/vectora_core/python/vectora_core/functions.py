@@ -13,10 +13,19 @@ from typing import Final
 
 from vectora_core import RUNTIME_VERSION
 from vectora_core.environments import EnvConfig
-from vectora_core.naming import PROJECT_NAME, Bucket, EnvVar, Function, pubmed_api_key_param, resource_name
+from vectora_core.naming import (
+    CANONICAL_PREFIX,
+    CLIENTS_PREFIX,
+    PROJECT_NAME,
+    Bucket,
+    EnvVar,
+    Function,
+    pubmed_api_key_param,
+    resource_name,
+)
 
 # Key prefixes of the config bucket that every function reads (the client config and its canonical files).
-CONFIG_PREFIXES: Final = ("clients/", "canonical/")
+CONFIG_PREFIXES: Final = (CLIENTS_PREFIX, CANONICAL_PREFIX)
 # Every function gets these (the common set), whatever else it uses.
 COMMON_VARIABLES: Final = (
     EnvVar.ENV,

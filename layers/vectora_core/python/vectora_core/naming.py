@@ -65,6 +65,17 @@ class Bucket(StrEnum):
     ACCESS_LOGS = "access-logs"
 
 
+# Key prefixes of the config bucket: client configs (``clients/<id>.yaml``) and canonical files.
+CLIENTS_PREFIX: Final = "clients/"
+CANONICAL_PREFIX: Final = "canonical/"
+
+
+def client_of(key: str) -> str | None:
+    """The client id a ``clients/<id>.yaml`` key names, else None."""
+    rest = key.removeprefix(CLIENTS_PREFIX) if key.startswith(CLIENTS_PREFIX) else ""
+    return rest.removesuffix(".yaml") if rest.endswith(".yaml") and "/" not in rest else None
+
+
 class Function(StrEnum):
     """The pipeline functions, in pipeline order (their specs: ``vectora_core.functions``)."""
 

@@ -28,11 +28,9 @@ from vectora_core.config.validation import (
     parse_yaml,
     validate_client_text,
 )
-from vectora_core.naming import is_client_id
+from vectora_core.naming import CANONICAL_PREFIX, CLIENTS_PREFIX, is_client_id
 
 LOGGER = logging.getLogger(__name__)
-CLIENTS_PREFIX: Final = "clients/"
-CANONICAL_PREFIX: Final = "canonical/"
 CONFIG_SUFFIX: Final = ".yaml"
 # A client config is a few kB, a canonical catalog a few tens: 1 MiB leaves room and stops a
 # runaway file (or a binary uploaded by mistake) from being parsed at all.
