@@ -1,0 +1,295 @@
+"""What the account holds for one environment, read only: stacks (resources, drift), functions,
+layers, log groups, buckets (object and version counts), SSM parameters.
+
+"Of the environment" is by name: the project's prefix and the ``-{env}`` suffix (the team used
+the same convention before this project), the ``/aws/lambda/`` log groups of such functions, and
+the parameters under the PubMed key's folder. Anything else in the account is not ours to plan.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import boto3
+from botocore.exceptions import ClientError
+
+from vectora_core.naming import PROJECT_NAME, pubmed_api_key_param
+from vectora_ops.snapshots.aws import error_code
+
+BOOTSTRAP_STACK: Final = "CDKToolkit"
+# Stack statuses that are not a stack any more (or not yet one).
+GONE: Final = frozenset({"DELETE_COMPLETE", "REVIEW_IN_PROGRESS"})
+# The marks a template synthesized by the CDK carries: the other stacks are the team's own.
+CDK_MARKS: Final = ("BootstrapVersion", "CDKMetadata")
+# Per resource type, the property that holds its physical name (how a template names it).
+NAME_PROPERTIES: Final = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Lambda::LayerVersion": "LayerName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::Scheduler::Schedule": "Name",
+}
+
+
+@dataclass(frozen=True)
+class StackResource:
+    logical_id: str
+    type: str
+    physical_id: str
+    drift: str | None = None  # IN_SYNC, MODIFIED, DELETED, NOT_CHECKED; None: not checked
+
+
+@dataclass
+class StackInfo:
+    name: str
+    status: str
+    parameters: dict[str, str]
+    template: dict[str, Any]
+    resources: list[StackResource]
+    body: str = ""  # the template as CloudFormation holds it (archived as is)
+    outputs: dict[str, str] = field(default_factory=dict)
+    drift_checked: bool = False
+
+    @property
+    def made_by_cdk(self) -> bool:
+        return any(
+            mark in self.template.get("Parameters", {}) or mark in self.template.get("Resources", {})
+            for mark in CDK_MARKS
+        )
+
+    def resource(self, logical_id: str) -> StackResource | None:
+        return next((r for r in self.resources if r.logical_id == logical_id), None)
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    name: str
+    role: str
+    layers: tuple[str, ...]
+    code_sha256: str
+    state: str
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    name: str
+    versioning: str | None
+    objects: int  # current objects
+    versions: int  # every object version (current and noncurrent)
+    delete_markers: int
+
+    @property
+    def holds_data(self) -> bool:
+        return self.versions > 0
+
+
+@dataclass
+class Account:
+    env: str
+    bootstrapped: bool = False
+    stacks: dict[str, StackInfo] = field(default_factory=dict)
+    functions: dict[str, FunctionInfo] = field(default_factory=dict)
+    buckets: dict[str, BucketInfo] = field(default_factory=dict)
+    layers: dict[str, list[int]] = field(default_factory=dict)  # name -> versions, ascending
+    log_groups: dict[str, int | None] = field(default_factory=dict)  # name -> retention days
+    parameters: dict[str, str] = field(default_factory=dict)  # name -> type
+    notes: list[str] = field(default_factory=list)  # what could not be read, and why
+
+    def owner(self, resource_type: str, physical_id: str) -> tuple[str, str] | None:
+        """(stack, logical id) of the stack resource with this type and physical id, if any."""
+        for stack in self.stacks.values():
+            for resource in stack.resources:
+                if resource.type == resource_type and _same(resource_type, resource.physical_id, physical_id):
+                    return stack.name, resource.logical_id
+        return None
+
+    def functions_using_role(self, role_arn_or_name: str) -> list[str]:
+        role = role_arn_or_name.rsplit("/", 1)[-1]
+        return sorted(f.name for f in self.functions.values() if f.role.rsplit("/", 1)[-1] == role)
+
+
+def _same(resource_type: str, physical_id: str, name: str) -> bool:
+    return physical_name(resource_type, physical_id) == name
+
+
+def physical_name(resource_type: str, physical_id: str) -> str:
+    """The name in a stack resource's physical id: a function's or a role's may be an ARN on some
+    paths, a layer version's is ``arn:...:layer:NAME:VERSION``."""
+    if resource_type == "AWS::Lambda::LayerVersion":
+        return physical_id.split(":")[-2] if physical_id.count(":") >= 2 else physical_id
+    if resource_type in ("AWS::Lambda::Function", "AWS::IAM::Role", "AWS::StepFunctions::StateMachine"):
+        return physical_id.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+    if resource_type == "AWS::Scheduler::Schedule":  # ``group|name`` on some paths
+        return physical_id.rsplit("|", 1)[-1].rsplit("/", 1)[-1]
+    return physical_id
+
+
+def is_ours(name: str, env: str) -> bool:
+    """A physical name of the environment under the naming convention ``vectora-inbox-*-{env}``."""
+    return name.startswith(f"{PROJECT_NAME}-") and name.endswith(f"-{env}")
+
+
+def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
+    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
+
+
+@dataclass
+class Reader:
+    """The read-only calls of an inventory (``session`` for tests; AWS_ENDPOINT_URL is honoured)."""
+
+    env: str
+    session: Any = None
+    drift_unavailable: bool = False
+
+    def __post_init__(self) -> None:
+        self.session = self.session or boto3.session.Session()
+        self.s3 = self.session.client("s3")
+        self.lambda_ = self.session.client("lambda")
+        self.cfn = self.session.client("cloudformation")
+        self.logs = self.session.client("logs")
+        self.ssm = self.session.client("ssm")
+
+    def read(self) -> Account:
+        account = Account(self.env)
+        self._stacks(account)
+        self._functions(account)
+        self._layers(account)
+        self._buckets(account)
+        self._log_groups(account)
+        self._parameters(account)
+        return account
+
+    def _stacks(self, account: Account) -> None:
+        for summary in _pages(self.cfn, "list_stacks", "StackSummaries"):
+            name, status = summary["StackName"], summary["StackStatus"]
+            if status in GONE:
+                continue
+            if name == BOOTSTRAP_STACK:
+                account.bootstrapped = status.endswith("_COMPLETE") and "ROLLBACK" not in status
+                continue
+            if not is_ours(name, self.env):
+                continue
+            described = self.cfn.describe_stacks(StackName=summary["StackId"])["Stacks"][0]
+            body = self.cfn.get_template(StackName=summary["StackId"])["TemplateBody"]
+            template = body if isinstance(body, dict) else _parse_template(body)
+            resources = [
+                StackResource(r["LogicalResourceId"], r["ResourceType"], r.get("PhysicalResourceId", ""))
+                for r in self.cfn.describe_stack_resources(StackName=summary["StackId"])["StackResources"]
+            ]
+            stack = StackInfo(
+                name=name,
+                status=status,
+                parameters={
+                    p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])
+                },
+                template=template,
+                resources=resources,
+                body=body if isinstance(body, str) else json.dumps(body),
+                outputs={o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
+            )
+            self._drift(stack, account)
+            account.stacks[name] = stack
+
+    def _drift(self, stack: StackInfo, account: Account) -> None:
+        """Stack drift where the AWS answers it (the local AWS does not: noted, and a function's
+        layers are then compared with its template, the drift the team is known to have)."""
+        drifts: list[dict[str, Any]] = []
+        if not self.drift_unavailable:
+            try:
+                drifts = self.cfn.describe_stack_resource_drifts(StackName=stack.name)["StackResourceDrifts"]
+            except Exception as err:  # noqa: BLE001  # an emulator may answer anything; drift is optional
+                # (one failure is enough: every stack would fail the same way, each after retries)
+                code = error_code(err) if isinstance(err, ClientError) else type(err).__name__
+                account.notes.append(
+                    f"stack drift not available here ({code}): functions' layers compared instead"
+                )
+                self.drift_unavailable = True
+        status = {d["LogicalResourceId"]: d["StackResourceDriftStatus"] for d in drifts}
+        stack.drift_checked = bool(status)
+        stack.resources = [
+            StackResource(r.logical_id, r.type, r.physical_id, status.get(r.logical_id))
+            for r in stack.resources
+        ]
+
+    def _functions(self, account: Account) -> None:
+        for function in _pages(self.lambda_, "list_functions", "Functions"):
+            name = function["FunctionName"]
+            if not is_ours(name, self.env):
+                continue
+            account.functions[name] = FunctionInfo(
+                name=name,
+                role=function.get("Role", ""),
+                layers=tuple(layer["Arn"] for layer in function.get("Layers", [])),
+                code_sha256=function.get("CodeSha256", ""),
+                state=function.get("State", "Active"),
+            )
+
+    def _layers(self, account: Account) -> None:
+        for layer in _pages(self.lambda_, "list_layers", "Layers"):
+            name = layer["LayerName"]
+            if is_ours(name, self.env):
+                versions = _pages(self.lambda_, "list_layer_versions", "LayerVersions", LayerName=name)
+                account.layers[name] = sorted(v["Version"] for v in versions)
+
+    def _buckets(self, account: Account) -> None:
+        for bucket in sorted(b["Name"] for b in self.s3.list_buckets()["Buckets"]):
+            if not is_ours(bucket, self.env):
+                continue
+            versions = markers = 0
+            current = 0
+            for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                versions += len(page.get("Versions", []))
+                current += sum(1 for v in page.get("Versions", []) if v.get("IsLatest"))
+                markers += len(page.get("DeleteMarkers", []))
+            account.buckets[bucket] = BucketInfo(
+                name=bucket,
+                versioning=self.s3.get_bucket_versioning(Bucket=bucket).get("Status"),
+                objects=current,
+                versions=versions,
+                delete_markers=markers,
+            )
+
+    def _log_groups(self, account: Account) -> None:
+        for prefix in (f"/aws/lambda/{PROJECT_NAME}-", f"/aws/vendedlogs/states/{PROJECT_NAME}-"):
+            for group in _pages(self.logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix):
+                if group["logGroupName"].endswith(f"-{self.env}"):
+                    account.log_groups[group["logGroupName"]] = group.get("retentionInDays")
+
+    def _parameters(self, account: Account) -> None:
+        folder = pubmed_api_key_param(self.env).rsplit("/", 2)[0] + "/"
+        filters = [{"Key": "Name", "Option": "BeginsWith", "Values": [folder]}]
+        for parameter in _pages(self.ssm, "describe_parameters", "Parameters", ParameterFilters=filters):
+            account.parameters[parameter["Name"]] = parameter.get("Type", "String")
+
+
+def _parse_template(body: str) -> dict[str, Any]:
+    """A template body as CloudFormation returns it: JSON, or the team's YAML (with its short
+    intrinsic functions, read as plain tags: the plan needs names and types, not values)."""
+    try:
+        parsed: dict[str, Any] = json.loads(body)
+        return parsed
+    except ValueError:
+        pass
+    import yaml  # noqa: PLC0415  # only the team's YAML templates need it
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        # !Ref and !Condition keep their name, the others are Fn:: functions: the long form, so
+        # the template can be sent back to CloudFormation as JSON (an import adds to it).
+        key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            return {key: value.split(".", 1) if suffix == "GetAtt" else value}
+        if isinstance(node, yaml.SequenceNode):
+            return {key: loader.construct_sequence(node, deep=True)}
+        return {key: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
+
+    _Loader.add_multi_constructor("!", _tag)
+    loaded = yaml.load(body, Loader=_Loader)  # noqa: S506  # a SafeLoader subclass
+    return loaded if isinstance(loaded, dict) else {}

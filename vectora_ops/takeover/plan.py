@@ -1,0 +1,496 @@
+"""The takeover plan: the account's inventory against the declared stacks, one verdict per resource.
+
+Verdicts (docs/takeover.md):
+- kept in place: the same name under the same logical id and type in the stack of the same name
+  (CloudFormation updates it, never replaces it); or outside any stack and left alone;
+- adopted: an existing bucket with no stack, imported into the declared stack (IMPORT change set,
+  ``DeletionPolicy: Retain``) before that stack's update would try to create it;
+- replaced after an archive: a function or log group of the old generation whose name a declared
+  stack creates: archived, deleted at the cut-over, created by the new stack;
+- retired: what the new stacks do not declare (an old stack, its roles and functions, a stale key
+  of the old layout), with what still depends on it; archived first, never data deleted;
+- created: new;
+- blocker: what the takeover cannot do safely by itself, with its fix. While one remains the plan
+  exits 1 and ``--execute`` refuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Final
+
+from vectora_core.environments import get_env_config
+from vectora_core.naming import (
+    CANONICAL_PREFIX,
+    CLIENTS_PREFIX,
+    Bucket,
+    StackComponent,
+    client_of,
+    pubmed_api_key_param,
+    resource_name,
+)
+from vectora_ops.config.migration import MigrationError, migrate_text
+from vectora_ops.config.publish import repo_files
+from vectora_ops.takeover.declared import Declared, DeclaredStacks
+from vectora_ops.takeover.inventory import Account, physical_name
+
+# Where a stale key of the old layout goes in its own bucket (moved, never deleted).
+OLD_LAYOUT_PREFIX: Final = "archive/old-layout/"
+# Statuses a stack can be updated or deleted from.
+SETTLED: Final = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
+# Rough minutes a CloudFormation change takes on AWS (to name the cut-over window, not to time it).
+MINUTES_PER_STACK_CREATED: Final = 3
+MINUTES_PER_STACK_DELETED: Final = 1
+
+
+class Verdict(StrEnum):
+    KEPT = "kept in place"
+    ADOPTED = "adopted"
+    REPLACED = "replaced after an archive"
+    RETIRED = "retired"
+    CREATED = "created"
+    BLOCKER = "blocker"
+
+
+# The verdicts that leave something for --execute to do.
+ACTIONS: Final = frozenset({Verdict.ADOPTED, Verdict.REPLACED, Verdict.RETIRED, Verdict.CREATED})
+
+
+@dataclass(frozen=True)
+class Item:
+    verdict: Verdict
+    kind: str  # stack, bucket, function, log group, layer, role, parameter, key, account
+    name: str
+    how: str
+
+
+@dataclass
+class Plan:
+    env: str
+    items: list[Item] = field(default_factory=list)
+    # What the execute does, by kind, with the names it acts on.
+    imports: dict[str, list[Declared]] = field(default_factory=dict)  # stack -> buckets to import
+    retire_stacks: list[str] = field(default_factory=list)  # deleted at the cut-over, in this order
+    retire_functions: list[str] = field(default_factory=list)  # unmanaged, deleted at the cut-over
+    retire_log_groups: list[str] = field(default_factory=list)  # unmanaged, deleted at the cut-over
+    stale_keys: list[str] = field(default_factory=list)  # config-bucket keys moved under the archive
+    deploy: bool = False  # the declared stacks need a deploy (created, updated or adopted into)
+    cut_over: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, verdict: Verdict, kind: str, name: str, how: str) -> None:
+        self.items.append(Item(verdict, kind, name, how))
+
+    @property
+    def blockers(self) -> list[Item]:
+        return [i for i in self.items if i.verdict is Verdict.BLOCKER]
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.blockers and not any(i.verdict in ACTIONS for i in self.items)
+
+
+@dataclass
+class Planner:
+    account: Account
+    declared: DeclaredStacks
+    root: Path  # the checkout whose clients/ and canonical/ get published
+    today: date
+    # The config bucket's clients/ and canonical/ keys, each client config's text (read_config_keys).
+    config_keys: list[tuple[str, str | None]] = field(default_factory=list)
+    plan: Plan = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.plan = Plan(self.account.env)
+
+    def run(self) -> Plan:
+        self._account()
+        self._declared_resources()
+        self._old_stack_contents()
+        self._foreign_stacks()
+        self._unmanaged()
+        self._config_keys()
+        self._cut_over()
+        return self.plan
+
+    # --- the account itself -----------------------------------------------------------------------
+    def _account(self) -> None:
+        env = self.account.env
+        if not self.account.bootstrapped:
+            self.plan.add(
+                Verdict.BLOCKER,
+                "account",
+                "CDKToolkit",
+                "the account is not bootstrapped for the CDK: run "
+                f"`npx cdk bootstrap -c env={env}` (docs/first-deploy.md), then plan again",
+            )
+        for stack in self.account.stacks.values():
+            if stack.status not in SETTLED:
+                self.plan.add(
+                    Verdict.BLOCKER,
+                    "stack",
+                    stack.name,
+                    f"in {stack.status}: settle it first (wait, or continue its rollback in the "
+                    "CloudFormation console), then plan again",
+                )
+        self.plan.notes.extend(self.account.notes)
+
+    # --- every named resource the new stacks declare --------------------------------------------------
+    def _declared_resources(self) -> None:
+        for resource in self.declared.resources():
+            owner = self.account.owner(resource.type, resource.name)
+            exists = self._exists(resource)
+            if owner == (resource.stack, resource.logical_id) or self._deployed(resource):
+                self._kept(resource)
+            elif owner is not None:
+                self._owned_elsewhere(resource, owner)
+            elif exists:
+                self._unowned(resource)
+            else:
+                self.plan.add(Verdict.CREATED, _kind(resource.type), resource.name, f"by {resource.stack}")
+                self.plan.deploy = True
+        for stack in self.declared.stack_names:
+            live = self.account.stacks.get(stack)
+            if live is None or not live.made_by_cdk:
+                self.plan.deploy = True
+
+    def _deployed(self, resource: Declared) -> bool:
+        """Declared, same logical id and type, by the project's template the stack already runs
+        (for the types an account lists no resource of, such as a schedule on the local AWS)."""
+        live = self.account.stacks.get(resource.stack)
+        if live is None or not live.made_by_cdk or live.resource(resource.logical_id) is not None:
+            return False
+        deployed = live.template.get("Resources", {}).get(resource.logical_id) or {}
+        return bool(deployed.get("Type") == resource.type)
+
+    def _exists(self, resource: Declared) -> bool:
+        match resource.type:
+            case "AWS::S3::Bucket":
+                return resource.name in self.account.buckets
+            case "AWS::Lambda::Function":
+                return resource.name in self.account.functions
+            case "AWS::Logs::LogGroup":
+                return resource.name in self.account.log_groups
+            case "AWS::Lambda::LayerVersion":
+                return resource.name in self.account.layers
+            case _:
+                return False  # roles, layers, state machines: known through their stacks only
+
+    def _kept(self, resource: Declared) -> None:
+        live = self.account.stacks[resource.stack]
+        current = live.resource(resource.logical_id)
+        drift = current.drift if current else None
+        how = f"{resource.logical_id} of {resource.stack}"
+        if drift == "MODIFIED":
+            how += " (drifted: the next update applies the template)"
+        if resource.type == "AWS::S3::Bucket" and not live.made_by_cdk:
+            how += "; the project's template updates it in place (encryption, versioning, policy, logs)"
+            self.plan.deploy = True
+        self.plan.add(Verdict.KEPT, _kind(resource.type), resource.name, how)
+
+    def _owned_elsewhere(self, resource: Declared, owner: tuple[str, str]) -> None:
+        stack, logical_id = owner
+        kind = _kind(resource.type)
+        if resource.type in ("AWS::Lambda::Function", "AWS::Logs::LogGroup"):
+            drift = self._function_drift(stack, logical_id, resource.name)
+            self.plan.add(
+                Verdict.REPLACED,
+                kind,
+                resource.name,
+                f"{logical_id} of {stack}: archived, deleted with {stack} at the cut-over, "
+                f"created by {resource.stack}{drift}",
+            )
+            self._retire_stack(stack)
+            return
+        self.plan.add(
+            Verdict.BLOCKER,
+            kind,
+            resource.name,
+            f"is {logical_id} of {stack}, declared as {resource.logical_id} of {resource.stack}: "
+            f"set `DeletionPolicy: Retain` on {logical_id} in {stack}'s template and update it, "
+            f"remove it from {stack}, then plan again (it is then imported)",
+        )
+
+    def _unowned(self, resource: Declared) -> None:
+        kind = _kind(resource.type)
+        if resource.type == "AWS::Lambda::LayerVersion":
+            versions = self.account.layers[resource.name]
+            self.plan.add(
+                Verdict.KEPT,
+                kind,
+                resource.name,
+                f"versions {versions[0]}-{versions[-1]} stay (a layer version is never replaced); "
+                f"{resource.stack} publishes the next one",
+            )
+            return
+        if resource.type == "AWS::S3::Bucket":
+            self.plan.add(
+                Verdict.ADOPTED,
+                kind,
+                resource.name,
+                f"imported into {resource.stack} as {resource.logical_id} (IMPORT change set, "
+                f"DeletionPolicy Retain) before {resource.stack}'s update; "
+                f"{self._bucket_counts(resource.name)}",
+            )
+            self.plan.imports.setdefault(resource.stack, []).append(resource)
+            self.plan.deploy = True
+            return
+        self.plan.add(
+            Verdict.REPLACED,
+            kind,
+            resource.name,
+            f"outside any stack: archived, deleted at the cut-over, created by {resource.stack}",
+        )
+        if resource.type == "AWS::Lambda::Function":
+            self.plan.retire_functions.append(resource.name)
+        else:
+            self.plan.retire_log_groups.append(resource.name)
+
+    def _bucket_counts(self, bucket: str) -> str:
+        info = self.account.buckets[bucket]
+        return f"{info.objects} objects, {info.versions} versions, versioning {info.versioning or 'off'}"
+
+    # --- what the old stacks of the declared names hold and the new templates do not -------------------
+    def _old_stack_contents(self) -> None:
+        for stack in self.declared.stack_names:
+            live = self.account.stacks.get(stack)
+            if live is None or live.made_by_cdk:
+                continue
+            declared = self.declared.logical_ids(stack)
+            keeps = [r for r in live.resources if declared.get(r.logical_id) == r.type]
+            if not keeps:  # nothing of it stays: the stack goes at the cut-over, the new one is created
+                self._retire_stack(stack)
+            for resource in live.resources:
+                if declared.get(resource.logical_id) == resource.type:
+                    continue
+                self._retired_resource(stack, resource.logical_id, resource.type, resource.physical_id)
+
+    def _retired_resource(self, stack: str, logical_id: str, resource_type: str, physical: str) -> None:
+        name, kind = physical_name(resource_type, physical), _kind(resource_type)
+        bucket = self.account.buckets.get(name) if resource_type == "AWS::S3::Bucket" else None
+        if bucket is not None and bucket.holds_data:
+            self.plan.add(
+                Verdict.BLOCKER,
+                kind,
+                name,
+                f"{logical_id} of {stack} holds data and no declared stack keeps it: set "
+                f"`DeletionPolicy: Retain` on it in {stack}'s template and update the stack, "
+                "then plan again",
+            )
+            return
+        how = f"{logical_id} of {stack}: archived, deleted at the cut-over"
+        if resource_type == "AWS::IAM::Role":
+            users = self.account.functions_using_role(physical)
+            how = (
+                f"{logical_id} of {stack}, used by {', '.join(users) or 'nothing'}: kept until those "
+                "functions are retired at the cut-over, then deleted with its stack"
+            )
+        elif resource_type == "AWS::Lambda::Function":
+            how += self._function_drift(stack, logical_id, name)
+        self.plan.add(Verdict.RETIRED, kind, name, how)
+
+    def _function_drift(self, stack: str, logical_id: str, name: str) -> str:
+        """A function's layers attached outside CloudFormation (the drift the team has), found by
+        comparing with its template where the account's drift detection is not available."""
+        live = self.account.stacks[stack]
+        resource = live.resource(logical_id)
+        if resource is not None and resource.drift == "MODIFIED":
+            return " (drifted: archived as it runs)"
+        declared_layers = (
+            (live.template.get("Resources", {}).get(logical_id) or {}).get("Properties") or {}
+        ).get("Layers")
+        function = self.account.functions.get(name)
+        if function and function.layers and not declared_layers:
+            layers = len(function.layers)
+            return f" (drifted: {layers} layers attached outside CloudFormation; archived as it runs)"
+        return ""
+
+    def _retire_stack(self, stack: str) -> None:
+        if stack not in self.plan.retire_stacks:
+            self.plan.retire_stacks.append(stack)
+
+    # --- stacks of the environment's names that the project does not declare ------------------------------
+    def _foreign_stacks(self) -> None:
+        for stack in self.account.stacks.values():
+            if stack.name in self.declared.stack_names:
+                continue
+            self._retire_stack(stack.name)
+            for resource in stack.resources:
+                already = any(
+                    i.name == physical_name(resource.type, resource.physical_id) for i in self.plan.items
+                )
+                if not already:
+                    self._retired_resource(
+                        stack.name, resource.logical_id, resource.type, resource.physical_id
+                    )
+        for retired in self.plan.retire_stacks:
+            live = self.account.stacks[retired]
+            self.plan.add(
+                Verdict.RETIRED,
+                "stack",
+                retired,
+                f"{len(live.resources)} resources; template and parameters archived, deleted at the cut-over"
+                + (" (the project creates it anew)" if retired in self.declared.stack_names else ""),
+            )
+        # dependents first: a stack whose roles others use goes last (s1-* before s0-iam)
+        self.plan.retire_stacks.sort(key=lambda s: (StackComponent.IAM in s, StackComponent.CORE in s, s))
+
+    # --- what no stack holds --------------------------------------------------------------------------
+    def _unmanaged(self) -> None:
+        named = {i.name for i in self.plan.items}
+        for function in self.account.functions.values():
+            if (
+                function.name not in named
+                and self.account.owner("AWS::Lambda::Function", function.name) is None
+            ):
+                self.plan.add(
+                    Verdict.RETIRED,
+                    "function",
+                    function.name,
+                    "outside any stack, not declared: archived, deleted at the cut-over",
+                )
+                self.plan.retire_functions.append(function.name)
+        for group in self.account.log_groups:
+            if group not in named and self.account.owner("AWS::Logs::LogGroup", group) is None:
+                owner = group.rsplit("/", 1)[-1]
+                if owner in self.plan.retire_functions:
+                    self.plan.add(Verdict.RETIRED, "log group", group, f"of {owner}: deleted with it")
+                    self.plan.retire_log_groups.append(group)
+        for layer, versions in self.account.layers.items():
+            if layer not in named:
+                self.plan.add(
+                    Verdict.KEPT,
+                    "layer",
+                    layer,
+                    f"versions {versions[0]}-{versions[-1]} stay, "
+                    "outside the stacks; no declared stack uses it",
+                )
+        pubmed = pubmed_api_key_param(self.account.env)
+        for parameter, kind in self.account.parameters.items():
+            how = "the PubMed key the functions read" if parameter == pubmed else "outside the stacks"
+            self.plan.add(Verdict.KEPT, "parameter", parameter, f"{how} ({kind}), left alone")
+        for bucket in self.account.buckets.values():
+            if bucket.name not in named and self.account.owner("AWS::S3::Bucket", bucket.name) is None:
+                self.plan.add(
+                    Verdict.KEPT, "bucket", bucket.name, "outside the stacks, not declared: left alone"
+                )
+
+    # --- the config bucket's old layout ---------------------------------------------------------------
+    def _config_keys(self) -> None:
+        """Client configs and canonical files the publish would not write are stale: moved under
+        the archive prefix. A team client config must have its migrated counterpart in the checkout
+        (migrate_config.py, reviewed and committed), else it is a blocker."""
+        env = self.account.env
+        bucket = resource_name(Bucket.CONFIG, env)
+        published = {f.key for f in repo_files(self.root)}
+        for key, text in self.config_keys:
+            if key in published:
+                continue
+            self.plan.stale_keys.append(key)
+            client = client_of(key)
+            if client is None:
+                self.plan.add(
+                    Verdict.RETIRED,
+                    "key",
+                    f"s3://{bucket}/{key}",
+                    f"old layout: moved under {OLD_LAYOUT_PREFIX} (versions kept)",
+                )
+                continue
+            self._team_client(bucket, key, text, published)
+
+    def _team_client(self, bucket: str, key: str, text: str | None, published: set[str]) -> None:
+        where = f"s3://{bucket}/{key}"
+        try:
+            migrated = migrate_text(text or "", today=self.today)
+        except MigrationError as err:
+            self.plan.add(
+                Verdict.BLOCKER,
+                "key",
+                where,
+                f"cannot be migrated ({'; '.join(err.problems)[:200]}): complete it, run "
+                "scripts/config/migrate_config.py on it and commit the result in clients/",
+            )
+            return
+        target = f"{CLIENTS_PREFIX}{migrated.client_id}.yaml"
+        if target not in published:
+            self.plan.add(
+                Verdict.BLOCKER,
+                "key",
+                where,
+                f"its migrated form {target} is not in the checkout: run `python scripts/config/"
+                f"migrate_config.py <downloaded {key}>`, review and commit {target}",
+            )
+            return
+        self.plan.add(
+            Verdict.RETIRED,
+            "key",
+            where,
+            f"migrated as {target} (in the checkout, published); moved under {OLD_LAYOUT_PREFIX}",
+        )
+
+    # --- the cut-over window ------------------------------------------------------------------------
+    def _cut_over(self) -> None:
+        stops = sorted({*self.plan.retire_functions, *self._stack_functions()})
+        created = sum(
+            1
+            for s in self.declared.stack_names
+            if s not in self.account.stacks or s in self.plan.retire_stacks
+        )
+        minutes = (
+            created * MINUTES_PER_STACK_CREATED + len(self.plan.retire_stacks) * MINUTES_PER_STACK_DELETED
+        )
+        if not stops:
+            self.plan.cut_over = "none: no running function is retired"
+            return
+        schedule = get_env_config(self.account.env).pipeline_schedule_enabled
+        self.plan.cut_over = (
+            f"{', '.join(stops)} stop from their retirement until the new stacks are deployed, about "
+            f"{minutes} minutes on AWS ({len(self.plan.retire_stacks)} stacks deleted, {created} created)"
+            + ("; a scheduled run in that window is missed" if schedule else "; no schedule runs in it")
+        )
+
+    def _stack_functions(self) -> list[str]:
+        return [
+            physical_name(r.type, r.physical_id)
+            for s in self.plan.retire_stacks
+            for r in self.account.stacks[s].resources
+            if r.type == "AWS::Lambda::Function"
+        ]
+
+
+def _kind(resource_type: str) -> str:
+    return {
+        "AWS::S3::Bucket": "bucket",
+        "AWS::Lambda::Function": "function",
+        "AWS::Logs::LogGroup": "log group",
+        "AWS::IAM::Role": "role",
+        "AWS::Lambda::LayerVersion": "layer",
+        "AWS::StepFunctions::StateMachine": "state machine",
+        "AWS::Scheduler::Schedule": "schedule",
+    }.get(resource_type, resource_type)
+
+
+def read_config_keys(s3: Any, bucket: str) -> list[tuple[str, str | None]]:
+    """The config bucket's clients/ and canonical/ keys (and each client config's text), outside
+    the archive prefix; none when the bucket does not exist yet."""
+    found: list[tuple[str, str | None]] = []
+    try:
+        for prefix in (CLIENTS_PREFIX, CANONICAL_PREFIX):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    key = obj["Key"]
+                    text = None
+                    if client_of(key) is not None:
+                        text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", "replace")
+                    found.append((key, text))
+    except s3.exceptions.NoSuchBucket:
+        return []
+    return found
+
+
+def make_plan(account: Account, declared: DeclaredStacks, root: Path, today: date, s3: Any) -> Plan:
+    bucket = resource_name(Bucket.CONFIG, account.env)
+    return Planner(account, declared, root, today, read_config_keys(s3, bucket)).run()
