@@ -25,7 +25,6 @@ from vectora_core.pipeline.newsletter import BedrockEditor, run_newsletter
 from vectora_core.pipeline.normalize import BedrockNormalizer, run_normalize_score
 from vectora_core.pipeline.sources import HttpFetcher, SourceError
 from vectora_ops.config.publish import repo_files, validate_files
-from vectora_ops.promotion import configs as promotion_configs
 from vectora_ops.promotion.configcopy import in_scope
 
 TEAM_CATALOG = Path(__file__).parent / "team_catalog"
@@ -280,7 +279,7 @@ def test_promotion_copies_and_validates_the_team_files_as_publish_does(root: Pat
     canonical = [f.key for f in files if f.key.startswith("canonical/")]
     assert "canonical/prompts/normalization/generic_normalization.yaml" in canonical
     assert all(in_scope(key, client) for key in canonical for client in (None, "lai_weekly"))
-    checked = promotion_configs.validate(files, runtime="2.0.0", target_env="prod", source_env="stage")
+    checked = validate_files(files, runtime=("2.0.0", "prod once promoted (stage's artifact)"))
     assert checked.problems == [] and [c.client_id for _, c in checked.configs] == ["lai_weekly"]
 
 

@@ -12,8 +12,8 @@ import pytest
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import Run, World
 from vectora_core import RUNTIME_VERSION
+from vectora_ops.config.runtime import check_runtime
 from vectora_ops.errors import OperationError
-from vectora_ops.promotion import configs
 from vectora_ops.promotion.lock import EnvironmentLock
 from vectora_ops.promotion.state import EnvState
 
@@ -137,10 +137,10 @@ def test_a_config_needing_a_newer_runtime_than_the_artifact_is_refused_naming_bo
 
 def test_the_runtime_check_after_the_deploy_names_both_versions(world: World, stage_before: EnvState) -> None:
     stage = world.clients("stage")
-    assert configs.check_runtime(stage.lambda_, "stage", RUNTIME_VERSION) == RUNTIME_VERSION
+    assert check_runtime(stage.lambda_, "stage", RUNTIME_VERSION) == RUNTIME_VERSION
     expected = f"stage runs runtime {RUNTIME_VERSION} after the deploy, not 0.0.1"
     with pytest.raises(OperationError, match=re.escape(expected)):
-        configs.check_runtime(stage.lambda_, "stage", "0.0.1")
+        check_runtime(stage.lambda_, "stage", "0.0.1")
 
 
 def test_a_lock_held_refuses_promotion_and_deploy_naming_its_holder(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -37,9 +39,14 @@ def restore(env: str = "stage") -> tuple[bool, str]:
         pytest.fail("the Ctrl-C escaped the restore")
 
 
+def engine_whose_rollback(rollback: Callable[..., Any]) -> Callable[..., Any]:
+    """A stand-in for ``EnvClients.snapshot_engine``: its engine's rollback is ``rollback``."""
+    return lambda *_a, **_k: SimpleNamespace(rollback=rollback)
+
+
 @pytest.fixture(autouse=True)
 def verified(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(recovery.snapshots, "restore", lambda *_a, **_k: None)
+    monkeypatch.setattr(EnvClients, "snapshot_engine", engine_whose_rollback(lambda *_a, **_k: None))
     monkeypatch.setattr(recovery, "read_state", lambda *_a, **_k: STATE)
 
 
@@ -50,7 +57,7 @@ def test_a_ctrl_c_during_the_restore_says_not_restored_and_how_to_restore(
     def interrupted(*_: Any, **__: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(recovery.snapshots, "restore", interrupted)
+    monkeypatch.setattr(EnvClients, "snapshot_engine", engine_whose_rollback(interrupted))
     restored, line = restore(env)
     assert restored is False and "\n" not in line
     assert line.startswith(f"restoring {SNAPSHOT} FAILED (interrupted): restore it by hand with ")

@@ -44,6 +44,18 @@ def deployed_runtime_version(lambda_client: Any, env: str) -> str:
     return min(versions.values(), key=semver_key)
 
 
+def check_runtime(lambda_client: Any, env: str, expected: str) -> str:
+    """After a promotion's deploy: ``env`` runs ``expected`` (the version its configs were validated
+    against, the one the promoted artifact carries); OperationError otherwise."""
+    found = deployed_runtime_version(lambda_client, env)
+    if found != expected:
+        raise OperationError(
+            f"{env} runs runtime {found} after the deploy, not {expected} (the version its configs "
+            "were validated against)"
+        )
+    return found
+
+
 def runtime_gate(lambda_client: Any, env: str, configs: Iterable[tuple[str, ClientConfig]]) -> list[str]:
     """One line per config (``(origin, config)``) that needs a newer runtime than ``env`` runs.
 

@@ -13,7 +13,7 @@ snapshot puts the target back. The modules, in the order a promotion uses them:
 - ``assembly``, ``cdk``: the cloud assembly (synthesized once, zipped, stored) and the pinned CLI;
 - ``plan``, ``templates``: what would change in the target, side by side with the source;
 - ``gates``, ``stability``, ``smoke``: the checks made before anything changes;
-- ``configs``, ``configcopy``, ``snapshots``: adapters to the config code and the snapshot engine;
+- ``configcopy``: the source's config versions, validated as publish does, copied to the target;
 - ``steps``: the step runner (progress, fault hook, timings);
 - ``promote``, ``deploy``: the two operations; ``recovery``: restoring and proving it after a
   failure; ``watch``: the post-promotion watch window;

@@ -8,7 +8,9 @@ account, or credentials that reach both).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final
 
 import boto3
@@ -18,6 +20,7 @@ from botocore.exceptions import ClientError
 from vectora_core.bucket_owner import expect_own_buckets
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
+from vectora_ops.snapshots import Aws, ProgressCallback, SnapshotEngine
 from vectora_ops.snapshots.aws import error_code  # the one reading of a ClientError's code
 
 # Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
@@ -57,6 +60,13 @@ class EnvClients:
         self.lambda_ = self.session.client("lambda", region_name=region, config=retries)
         self.cloudformation = self.session.client("cloudformation", region_name=region, config=retries)
         self.cloudwatch = self.session.client("cloudwatch", region_name=region, config=retries)
+
+    def snapshot_engine(
+        self, clock: Callable[[], datetime], progress: ProgressCallback | None
+    ) -> SnapshotEngine:
+        """The snapshot engine on this environment's session (the operation's clock and progress)."""
+        aws = Aws(self.env, session=self.session)
+        return SnapshotEngine(self.env, aws=aws, clock=clock, progress=progress)
 
     def name(self, component: str) -> str:
         """``vectora-inbox-{component}-{env}``."""

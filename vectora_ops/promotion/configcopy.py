@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vectora_core.naming import CANONICAL_PREFIX, client_of
+from vectora_ops.config.publish import Checked, ConfigFile, validate_files
 from vectora_ops.errors import OperationError
-from vectora_ops.promotion import configs
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.state import ConfigObject, read_object
 
@@ -59,20 +59,26 @@ def load(source: EnvClients, objects: dict[str, ConfigObject]) -> list[SourceFil
     return files
 
 
-def validate(
-    source: EnvClients, files: list[SourceFile], *, runtime: str | None, target_env: str
-) -> configs.Checked:
-    """The set validated together (each file named ``s3://bucket/key (version ...)``), against the
-    runtime version the promoted artifact carries (``configs.artifact_runtime``) when known."""
+def validate(source: EnvClients, files: list[SourceFile], *, runtime: str | None, target_env: str) -> Checked:
+    """The set validated together as ``publish_config.py`` does (each file named
+    ``s3://bucket/key (version ...)``), against ``runtime`` when known.
+
+    Which runtime: the one the source's artifact carries, read from the source's functions, not the
+    one the target runs now. The artifact moves with the configs in one promotion (code first, then
+    configs, both undone together on failure), so once the configs reach the target it runs the
+    source's runtime; the target's current runtime would refuse a config that needs the very
+    runtime being promoted with it. The promotion checks that after its deploy (``check_runtime``).
+    """
     as_config = [
-        configs.ConfigFile(
+        ConfigFile(
             f.obj.key,
             f.data,
             f"s3://{source.config_bucket}/{f.obj.key} (version {f.obj.version_id or 'null'})",
         )
         for f in files
     ]
-    return configs.validate(as_config, runtime=runtime, target_env=target_env, source_env=source.env)
+    where = f"{target_env} once promoted ({source.env}'s artifact)"
+    return validate_files(as_config, runtime=(runtime, where) if runtime else None)
 
 
 def removals(source_keys: set[str], target_configs: dict[str, ConfigObject], client: str | None) -> list[str]:

@@ -34,7 +34,7 @@ from vectora_core.naming import CLIENTS_PREFIX, client_of
 from vectora_ops.errors import OperationError, failure_reason
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.promotion import assembly as assemblies
-from vectora_ops.promotion import gitinfo, recovery, snapshots
+from vectora_ops.promotion import gitinfo, recovery
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
 from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome, operator
@@ -46,10 +46,10 @@ from vectora_ops.promotion.records import (
     write_deployment,
 )
 from vectora_ops.promotion.smoke import smoke
-from vectora_ops.promotion.snapshots import ProgressCallback
 from vectora_ops.promotion.state import read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
 from vectora_ops.promotion.templates import StackDiff, diff_templates
+from vectora_ops.snapshots import ProgressCallback
 
 Clock = Callable[[], datetime]
 
@@ -191,9 +191,8 @@ class GuardedDeploy:
         pre_id = None
         if exists:
             with self.steps.step("snapshot", f"pre_deploy snapshot of {self.env}", injectable=False) as info:
-                info["snapshot"] = pre_id = snapshots.create(
-                    target, "pre_deploy", clock=self.clock, progress=self.progress
-                )
+                engine = target.snapshot_engine(self.clock, self.progress)
+                info["snapshot"] = pre_id = engine.create("pre_deploy")
         self.entry["pre_deploy_snapshot"] = pre_id
         try:
             record = self._apply(built, lock, checkout, pre_id)

@@ -33,12 +33,13 @@ from vectora_core.environments import get_env_config
 from vectora_core.naming import CLIENTS_PREFIX, REINFORCED_PARAMETER, StackComponent, client_of
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
+from vectora_ops.config.runtime import check_runtime, deployed_runtime_version
 from vectora_ops.errors import OperationError, failure_reason, one_line
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.preflight import Context as PreflightContext
 from vectora_ops.preflight import run_checks
 from vectora_ops.promotion import assembly as assemblies
-from vectora_ops.promotion import configcopy, configs, recovery, snapshots
+from vectora_ops.promotion import configcopy, recovery
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
 from vectora_ops.promotion.gates import (
@@ -63,12 +64,12 @@ from vectora_ops.promotion.records import (
     write_deployment,
 )
 from vectora_ops.promotion.smoke import SmokeFailed, smoke
-from vectora_ops.promotion.snapshots import ProgressCallback
 from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.state import ConfigObject, EnvState, read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
 from vectora_ops.promotion.templates import diff_templates
 from vectora_ops.promotion.watch import current_watch, epoch, watch_until
+from vectora_ops.snapshots import ProgressCallback, SnapshotError
 
 Clock = Callable[[], datetime]
 SessionFactory = Callable[[str], Any]
@@ -213,7 +214,7 @@ class Promotion:
             self.entry["gates"] = [g.as_dict() for g in err.gates]
             self._audit("refused", error=str(err))
             raise
-        except (OperationError, snapshots.SnapshotError) as err:
+        except (OperationError, SnapshotError) as err:
             self._audit("refused", error=str(err))
             raise
         except Exception as err:  # an AWS error while only reading: nothing changed
@@ -272,7 +273,7 @@ class Promotion:
         """The source's configs, valid together and for the runtime the promoted artifact carries."""
         source = self.source
         try:
-            self.runtime = configs.artifact_runtime(source.lambda_, source.env)
+            self.runtime = deployed_runtime_version(source.lambda_, source.env)
             unknown = None
         except OperationError as err:
             self.runtime, unknown = (
@@ -341,9 +342,7 @@ class Promotion:
         gates.append(Gate("source-smoke", True, evidence))
         with self.steps.step("source-snapshot", f"snapshot of {source.env}", injectable=False) as info:
             name = f"pre_promotion_to_{self.target.env}"
-            info["snapshot"] = snapshot_id = snapshots.create(
-                source, name, clock=self.clock, progress=self.progress
-            )
+            info["snapshot"] = snapshot_id = source.snapshot_engine(self.clock, self.progress).create(name)
         gates.append(Gate("source-snapshot", True, {"snapshot": snapshot_id}))
         self.entry["gates"] = [g.as_dict() for g in gates]
 
@@ -370,9 +369,7 @@ class Promotion:
             title = f"snapshot of {target.env} before the promotion"
             with self.steps.step("target-snapshot", title, injectable=False) as info:
                 name = f"pre_promotion_from_{self.source.env}"
-                info["snapshot"] = pre_id = snapshots.create(
-                    target, name, clock=self.clock, progress=self.progress
-                )
+                info["snapshot"] = pre_id = target.snapshot_engine(self.clock, self.progress).create(name)
             latest = latest_deployment(target)
             previous = latest[1] if latest else None
         self.entry["pre_promotion_snapshot"] = pre_id
@@ -443,7 +440,7 @@ class Promotion:
         if wrong:
             raise OperationError(f"{target.env} does not run {source.env}'s artifact: {'; '.join(wrong)}")
         assert self.runtime is not None  # noqa: S101  # the configs gate requires it
-        return {**theirs, "runtime_version": configs.check_runtime(target.lambda_, target.env, self.runtime)}
+        return {**theirs, "runtime_version": check_runtime(target.lambda_, target.env, self.runtime)}
 
     def _copy_configs(self) -> list[dict[str, Any]]:
         """The versions the plan showed (not whatever is current now), validated, then copied."""

@@ -18,13 +18,12 @@ from datetime import datetime
 
 from vectora_ops.errors import failure_reason, one_line
 from vectora_ops.interrupts import deferred_interrupts
-from vectora_ops.promotion import snapshots
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.lock import operator
 from vectora_ops.promotion.records import DeploymentRecord, iso, write_deployment
-from vectora_ops.promotion.snapshots import ProgressCallback
 from vectora_ops.promotion.state import EnvState, read_state
 from vectora_ops.promotion.steps import Steps
+from vectora_ops.snapshots import COMPONENTS, ProgressCallback
 
 
 def differences(before: EnvState | None, after: EnvState) -> list[str]:
@@ -60,14 +59,14 @@ def restore(
     """
     by_hand = (
         f"scripts/maintenance/rollback_snapshot.py --env {target.env} --snapshot {snapshot_id} "
-        f"--components {','.join(snapshots.ALL_COMPONENTS)}"
-        + (' --approve "<who>"' if target.env == "prod" else "")
+        f"--components {','.join(COMPONENTS)}" + (' --approve "<who>"' if target.env == "prod" else "")
     )
     try:
         with steps.step(
             "restore", f"restore {target.env} from {snapshot_id} (stacks included)", injectable=False
         ):
-            snapshots.restore(target, snapshot_id, approve=approve, clock=clock, progress=progress)
+            engine = target.snapshot_engine(clock, progress)
+            engine.rollback(snapshot_id, components=COMPONENTS, approve=approve)  # stacks included
         with steps.step(
             "verify-restore", f"compare {target.env} with its state before", injectable=False
         ) as info:

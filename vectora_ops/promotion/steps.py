@@ -17,7 +17,7 @@ from typing import Any
 
 from vectora_ops.errors import one_line
 from vectora_ops.promotion.records import iso
-from vectora_ops.promotion.snapshots import ProgressCallback, ProgressEvent
+from vectora_ops.snapshots import ProgressCallback, ProgressEvent
 
 FaultHook = Callable[[str], None]
 
