@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _cli.add_local(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = p.parse_args(argv)
-    infos = SnapshotEngine.open(args.env, local=args.local).list()
+    infos = SnapshotEngine.open(args.env, local=args.local).list_snapshots()
     if args.json:
         print(as_json(infos))
     else:

@@ -139,4 +139,4 @@ def test_a_hand_edited_metadata_file_is_refused_and_listed_as_incomplete(
     with pytest.raises(SnapshotError, match=message) as err:
         engine.rollback(snapshot_id)
     assert str(err.value).startswith(f"snapshot {snapshot_id} is refused: ")
-    assert [(i.snapshot_id, i.complete) for i in engine.list()] == [(snapshot_id, False)]
+    assert [(i.snapshot_id, i.complete) for i in engine.list_snapshots()] == [(snapshot_id, False)]

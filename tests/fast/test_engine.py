@@ -82,7 +82,7 @@ def test_same_name_in_the_same_second_takes_the_next_seconds(s3: Any, make_engin
     engine = make_engine()
     ids = [engine.create("collide", components=["canonical"]) for _ in range(3)]
     assert ids == ["collide_20260130_143022", "collide_20260130_143023", "collide_20260130_143024"]
-    assert [i.complete for i in engine.list()] == [True, True, True]
+    assert [i.complete for i in engine.list_snapshots()] == [True, True, True]
 
 
 def test_preview_counts_and_writes_nothing(s3: Any, make_engine: EngineFactory) -> None:
@@ -113,7 +113,7 @@ def test_list_is_newest_first_and_shows_incomplete_snapshots(
     newer = engine.create("listed", components=["canonical"])
     # a snapshot whose capture never finished: its metadata says complete: false
     put(s3, BACKUPS, "snapshots/broken_20260101_000000/snapshot_metadata.json", b"{not json")
-    infos = engine.list()
+    infos = engine.list_snapshots()
     assert [(i.snapshot_id, i.complete) for i in infos] == [
         (newer, True),
         (older, True),
@@ -138,9 +138,10 @@ def test_retention_keeps_the_7_newest_in_dev_and_stale_incomplete_ones_go(
     # a dry run plans, the real run deletes the same
     assert engine.apply_retention(dry_run=True) == sorted([*made[:2], "stale_20260101_000000"])
     assert engine.apply_retention(dry_run=True, pending=1) == sorted([*made[:3], "stale_20260101_000000"])
-    assert len(engine.list()) == 11
+    assert len(engine.list_snapshots()) == 11
     assert engine.apply_retention() == sorted([*made[:2], "stale_20260101_000000"])
-    assert sorted(i.snapshot_id for i in engine.list()) == sorted([*made[2:], "damaged_20260101_000000"])
+    left = sorted(i.snapshot_id for i in engine.list_snapshots())
+    assert left == sorted([*made[2:], "damaged_20260101_000000"])
     assert [k for k in keys(s3, BACKUPS) if k.startswith(f"snapshots/{made[0]}/")] == []
 
 
@@ -155,7 +156,7 @@ def test_cleanup_deletes_by_age_but_never_the_newest_complete_one(
     # ages: 15, 10 and 5 days
     assert engine.cleanup(older_than_days=12, dry_run=True) == {made[0]: "older than 12 days"}
     assert engine.cleanup(older_than_days=0) == {made[0]: "older than 0 days", made[1]: "older than 0 days"}
-    assert [i.snapshot_id for i in engine.list()] == [made[2]]
+    assert [i.snapshot_id for i in engine.list_snapshots()] == [made[2]]
 
 
 def test_prod_keeps_everything_cleanup_is_refused_and_archive_needs_the_bucket(
@@ -235,7 +236,7 @@ def test_a_dry_run_changes_nothing_and_takes_no_snapshot(s3: Any, make_engine: E
     report = engine.rollback(snapshot_id, dry_run=True)
     assert report.changes == [f"client_config s3://{CONFIG}/clients/lai_weekly.yaml: put (changed)"]
     assert get(s3, CONFIG, "clients/lai_weekly.yaml") == b"changed\n"
-    assert [i.snapshot_id for i in engine.list()] == [snapshot_id]
+    assert [i.snapshot_id for i in engine.list_snapshots()] == [snapshot_id]
 
 
 def test_a_pattern_rolls_back_to_its_newest_complete_match(

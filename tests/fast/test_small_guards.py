@@ -144,7 +144,7 @@ def test_rollbacks_pre_rollback_snapshots_do_not_push_out_the_validated_one(
     deleted = engine.apply_retention()
     # then: the pre_rollback ones beyond dev's 7 go; the one taken on purpose stays
     assert deleted == sorted(automatic[:2])
-    assert validated in {i.snapshot_id for i in engine.list()}
+    assert validated in {i.snapshot_id for i in engine.list_snapshots()}
     # and deliberate snapshots are still held to their own 7
     for _ in range(8):
         engine.create("manual", components=["canonical"])

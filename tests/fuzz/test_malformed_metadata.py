@@ -158,7 +158,7 @@ def test_listing_retention_and_cleanup_hold_whatever_the_metadata(
         progress=lambda e: notes.append(e.message or ""),
     )
     # listing: both, the crafted one damaged (with why) or read back as written
-    infos = {i.snapshot_id: i for i in subject.list()}
+    infos = {i.snapshot_id: i for i in subject.list_snapshots()}
     assert set(infos) == {SEED_ID, snapshot_id}
     kept, crafted = infos[SEED_ID], infos[snapshot_id]
     assert kept.complete and kept.damaged is None
@@ -180,7 +180,7 @@ def test_listing_retention_and_cleanup_hold_whatever_the_metadata(
     newest = max((i for i in infos.values() if i.complete), key=lambda i: i.created).snapshot_id
     subject.apply_retention()
     deleted = subject.cleanup(older_than_days=0)
-    left = {i.snapshot_id for i in subject.list()}
+    left = {i.snapshot_id for i in subject.list_snapshots()}
     assert newest in left and newest not in deleted
     if crafted.damaged is not None:
         assert snapshot_id in left
@@ -237,5 +237,5 @@ def test_a_metadata_file_over_the_size_bound_is_damaged_not_read_whole(
     # valid JSON all the way (whitespace), but larger than any metadata the engine writes
     valid = json.dumps({**seed, "snapshot_id": CRAFTED_IDS[0]}).encode()
     plant(store, CRAFTED_IDS[0], valid + b" " * MAX_METADATA_BYTES, box_template)
-    crafted = next(i for i in engine(store).list() if i.snapshot_id == CRAFTED_IDS[0])
+    crafted = next(i for i in engine(store).list_snapshots() if i.snapshot_id == CRAFTED_IDS[0])
     assert crafted.damaged == f"snapshot_metadata.json is larger than {MAX_METADATA_BYTES} bytes"

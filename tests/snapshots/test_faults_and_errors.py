@@ -70,7 +70,7 @@ def test_s3_error_during_a_snapshot_leaves_it_incomplete_and_rollback_refuses_it
     message = str(err.value)
     assert "left incomplete" in message and "injected failure" in message and "\n" not in message
     snapshot_id = message.split()[1]
-    info = next(i for i in engine().list() if i.snapshot_id == snapshot_id)
+    info = next(i for i in engine().list_snapshots() if i.snapshot_id == snapshot_id)
     assert info.complete is False
     metadata = json.loads(
         dev_state.get(f"snapshots/{snapshot_id}/snapshot_metadata.json", BACKUPS_BUCKET) or b"{}"

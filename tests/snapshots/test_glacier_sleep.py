@@ -107,7 +107,7 @@ def test_an_old_snapshot_whose_bulk_files_sleep_is_still_listed_and_verified(
     env_of: Any, slept: tuple[str, str]
 ) -> None:
     old, recent = slept
-    listed = {i.snapshot_id: i for i in engine("prod").list()}
+    listed = {i.snapshot_id: i for i in engine("prod").list_snapshots()}
     assert listed[old].complete and listed[old].storage_class == "GLACIER"
     assert listed[recent].storage_class == "STANDARD"
     script = run_script(env_of, "list_snapshots.py", "--env", "prod")

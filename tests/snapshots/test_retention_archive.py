@@ -42,7 +42,7 @@ def snapshot_at(
 
 
 def ids(env: str) -> list[str]:
-    return [i.snapshot_id for i in engine(env).list()]
+    return [i.snapshot_id for i in engine(env).list_snapshots()]
 
 
 def test_stage_retention_keeps_the_30_newest_and_removes_stale_incomplete_ones(stage_bucket: str) -> None:
@@ -50,7 +50,7 @@ def test_stage_retention_keeps_the_30_newest_and_removes_stale_incomplete_ones(s
     complete = [snapshot_at("stage", "r", timedelta(days=d, hours=1)) for d in range(32)]
     stale = snapshot_at("stage", "broken", timedelta(hours=2), fail=True)
     fresh = snapshot_at("stage", "inflight", timedelta(minutes=10), fail=True)
-    info = {i.snapshot_id: i for i in engine("stage").list()}
+    info = {i.snapshot_id: i for i in engine("stage").list_snapshots()}
     assert not info[stale].complete and not info[fresh].complete
     assert info[complete[0]].complete and info[complete[0]].env == "stage"
     # the absent parts of stage are recorded, not errors
@@ -139,7 +139,7 @@ def test_archive_moves_old_prod_snapshots_to_glacier_idempotently(
         assert {stored.pop(name.rsplit("/", 1)[-1]) for name in CANONICAL_FILES} == {"GLACIER"}
         assert set(stored.values()) == {"STANDARD"}, stored
     assert set(classes(recent).values()) == {"STANDARD"}
-    listed = {i.snapshot_id: i.storage_class for i in engine("prod").list()}
+    listed = {i.snapshot_id: i.storage_class for i in engine("prod").list_snapshots()}
     assert listed == {old[0]: "GLACIER", old[1]: "GLACIER", recent: "STANDARD"}
     # no STANDARD copy of an archived file left behind as a noncurrent version
     versions = s3.list_object_versions(Bucket=prod_bucket, Prefix=f"snapshots/{old[0]}/")["Versions"]

@@ -126,7 +126,7 @@ def test_same_name_in_the_same_second_never_collides(aws_env: Any) -> None:
     ids = [stopped.create("collide", components=["canonical"]) for _ in range(3)]
     # then: three distinct, well-formed, complete snapshots, in the following seconds
     assert ids == ["collide_20260130_143022", "collide_20260130_143023", "collide_20260130_143024"]
-    complete = {i.snapshot_id: i.complete for i in engine().list()}
+    complete = {i.snapshot_id: i.complete for i in engine().list_snapshots()}
     assert all(complete[i] for i in ids)
 
 
@@ -306,7 +306,7 @@ def test_dry_run_prints_the_changes_and_changes_nothing(dev_state: DevState, aws
     snapshot_id = engine().create("dry", client=dev_state.client_id)
     dev_state.put(dev_state.client_key, b"client_id: changed\n")
     dev_state.set_env_var("LOG_LEVEL", "ERROR")
-    before = {i.snapshot_id for i in engine().list()}
+    before = {i.snapshot_id for i in engine().list_snapshots()}
     result = run_script(aws_env, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV, "--dry-run")
     assert result.code == 0, result.stderr
     assert (
@@ -316,7 +316,7 @@ def test_dry_run_prints_the_changes_and_changes_nothing(dev_state: DevState, aws
     assert "dry run: nothing was changed" in result.stdout
     assert dev_state.get(dev_state.client_key) == b"client_id: changed\n"
     assert dev_state.env_vars()["LOG_LEVEL"] == "ERROR"
-    assert {i.snapshot_id for i in engine().list()} == before  # no pre_rollback_ snapshot either
+    assert {i.snapshot_id for i in engine().list_snapshots()} == before  # no pre_rollback_ snapshot either
 
 
 def test_a_pattern_selects_the_newest_complete_snapshot(dev_state: DevState, aws_env: Any) -> None:
@@ -401,7 +401,7 @@ def test_list_snapshots_shows_a_table_newest_first(aws_env: Any) -> None:
 
 def test_create_dry_run_previews_and_writes_nothing(dev_state: DevState, aws_env: Any) -> None:
     seed_client(dev_state)
-    before = {i.snapshot_id for i in engine().list()}
+    before = {i.snapshot_id for i in engine().list_snapshots()}
     result = run_script(
         aws_env,
         "create_snapshot.py",
@@ -419,18 +419,18 @@ def test_create_dry_run_previews_and_writes_nothing(dev_state: DevState, aws_env
     )
     assert f'"source": "s3://vectora-inbox-config-dev/clients/{dev_state.client_id}.yaml"' in result.stdout
     assert result.last_line == "dry run: nothing was changed"
-    assert {i.snapshot_id for i in engine().list()} == before
+    assert {i.snapshot_id for i in engine().list_snapshots()} == before
 
 
 def test_unknown_client_is_one_line_and_creates_nothing(aws_env: Any) -> None:
-    before = {i.snapshot_id for i in engine().list()}
+    before = {i.snapshot_id for i in engine().list_snapshots()}
     result = run_script(
         aws_env, "create_snapshot.py", "--env", ENV, "--name", "x", "--client", "no_such_client"
     )
     assert result.code == 1
     assert result.stderr.strip().count("\n") == 0
     assert "unknown client 'no_such_client'" in result.stderr
-    assert {i.snapshot_id for i in engine().list()} == before
+    assert {i.snapshot_id for i in engine().list_snapshots()} == before
 
 
 def test_create_snapshot_api_error_for_a_bad_name(aws_env: Any) -> None:

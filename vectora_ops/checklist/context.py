@@ -224,7 +224,7 @@ class Deployed:
         """Every snapshot, newest first; empty when there is no backups bucket."""
         if not self.aws.bucket_exists(self.aws.backups_bucket):
             return []
-        return self.engine.list()
+        return self.engine.list_snapshots()
 
     def newest_complete(self) -> SnapshotInfo | None:
         return next((info for info in self.snapshots if info.complete), None)

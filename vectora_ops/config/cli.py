@@ -116,7 +116,7 @@ def require_recent_snapshot(env: str) -> None:
     from vectora_ops.snapshots import SnapshotEngine
 
     engine = SnapshotEngine(env)
-    snapshots = engine.list() if engine.aws.bucket_exists(engine.aws.backups_bucket) else []
+    snapshots = engine.list_snapshots() if engine.aws.bucket_exists(engine.aws.backups_bucket) else []
     reason = stale_reason(engine.aws, snapshots)
     if reason:
         raise OperationError(

@@ -17,7 +17,6 @@ refused or fails; ``RollbackError`` when a rollback failed after it had started 
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -407,7 +406,7 @@ class SnapshotEngine:
         )
 
     # --- retention, cleanup, archive ---------------------------------------------------------------
-    def apply_retention(self, dry_run: bool = False, pending: int = 0) -> builtins.list[str]:
+    def apply_retention(self, dry_run: bool = False, pending: int = 0) -> list[str]:
         """Delete what the count-based retention of the environment does not keep; the deleted ids.
 
         A no-op in environments that keep everything (prod): the pre-update custom resource calls
@@ -509,14 +508,13 @@ class SnapshotEngine:
         record("succeeded", archived=moved, kept_newest=kept)
         return moved
 
-    def _listed_for(self, action: str) -> builtins.list[SnapshotInfo]:
-        """``list()``, warning (progress notes) of each damaged snapshot ``action`` leaves alone."""
-        infos = self.list()
+    def _listed_for(self, action: str) -> list[SnapshotInfo]:
+        """``list_snapshots()``, warning (progress notes) of each damaged snapshot ``action`` leaves alone."""
+        infos = self.list_snapshots()
         for warning in damaged_warnings(infos, action):
             self._reporter.note(warning)
         return infos
 
-    # This method shadows the builtin `list` in the class's annotations: they say builtins.list.
-    def list(self) -> builtins.list[SnapshotInfo]:
+    def list_snapshots(self) -> list[SnapshotInfo]:
         """Every snapshot of the environment, newest first (complete or not)."""
         return list_infos(self.store, self.aws.workers)
