@@ -18,7 +18,7 @@ def one_line(err: BaseException | str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def failure_reason(err: BaseException, limit: int = 300) -> str:
+def stop_reason(err: BaseException, limit: int = 300) -> str:
     """Why an operation stopped, for its audit record: ``interrupted`` for a Ctrl-C, else the error."""
     return "interrupted" if isinstance(err, KeyboardInterrupt) else one_line(err, limit)
 

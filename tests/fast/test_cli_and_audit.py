@@ -18,7 +18,7 @@ from tests.fast.conftest import BACKUPS, CONFIG, ENV, START, EngineFactory, keys
 from tests.support.cli_cases import ERROR_CASES, USAGE
 from vectora_ops import cli
 from vectora_ops.audit import audit_key
-from vectora_ops.snapshots import Aws, LocalStore, S3Store, SnapshotError
+from vectora_ops.snapshots import Aws, BackupsBucketStore, LocalStore, SnapshotError
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "maintenance"
 AUDIT_KEY_RE = re.compile(r"^audit/rollbacks/\d{8}T\d{12}Z_[A-Za-z0-9._-]+\.json$")
@@ -151,7 +151,7 @@ def test_the_stores_write_audit_records_in_their_folder_whatever_the_label(
     written = Path(local.write_audit("rollbacks", START, label, {"label": label}))
     assert written.resolve().parent == (tmp_path / "dir" / "audit" / "rollbacks").resolve()
     assert all_files(tmp_path) == [written]
-    location = S3Store(aws).write_audit("rollbacks", START, label, {"label": label})
+    location = BackupsBucketStore(aws).write_audit("rollbacks", START, label, {"label": label})
     (key,) = keys(s3, BACKUPS, "")
     assert location == f"s3://{BACKUPS}/{key}" and AUDIT_KEY_RE.match(key) and ".." not in key
     s3.delete_object(Bucket=BACKUPS, Key=key)

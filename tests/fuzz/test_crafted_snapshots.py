@@ -30,7 +30,7 @@ from vectora_ops.snapshots.ids import CANONICAL, CLIENT_CONFIG, CURATED, LAMBDA_
 from vectora_ops.snapshots.layout import lambda_file, lambda_zip, stack_file
 from vectora_ops.snapshots.metadata import METADATA_FILE, FileRecord, SnapshotMetadata
 from vectora_ops.snapshots.scopes import s3_scope
-from vectora_ops.snapshots.store import S3Store
+from vectora_ops.snapshots.store import BackupsBucketStore
 
 SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))
 ENV: Final = "dev"
@@ -57,7 +57,7 @@ def live(s3: Any) -> dict[str, dict[str, bytes]]:
 
 def craft(aws: Aws, snapshot_id: str, rel: str, component: str) -> None:
     """Add ``rel`` to the snapshot as a file of ``component``, stored with its true checksum."""
-    store = S3Store(aws)
+    store = BackupsBucketStore(aws)
     written = store.put_bytes(snapshot_id, rel, CRAFTED)
     metadata = SnapshotMetadata.from_json(store.read_bytes(snapshot_id, METADATA_FILE) or b"")
     record = FileRecord(component, hashlib.sha256(CRAFTED).hexdigest(), len(CRAFTED), written.etag)

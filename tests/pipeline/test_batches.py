@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.pipeline.fake_bedrock import MODEL_ID, FakeBedrock, normalization_answer
-from vectora_core.config.schema import Pipeline
+from vectora_core.config.schema import PipelineSettings
 from vectora_core.environments import (
     ENVIRONMENTS,
     MAX_PIPELINE_BATCH_SIZE,
@@ -149,7 +149,7 @@ def test_even_batches_are_never_larger_nor_slower_than_full_ones(
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_a_2000_item_week_keeps_every_batch_well_inside_the_function_timeout(env: str) -> None:
     config = get_env_config(env)
-    concurrency = Pipeline().bedrock_concurrency  # the schema's default
+    concurrency = PipelineSettings().bedrock_concurrency  # the schema's default
     slow_model_call_s = 5.0  # a slow Converse answer, retries aside
     batches = math.ceil(2000 / config.pipeline_batch_size)
     batch_s = math.ceil(config.pipeline_batch_size / concurrency) * slow_model_call_s

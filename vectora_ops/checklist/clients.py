@@ -23,7 +23,10 @@ ENV_SPECIFIC: Final = re.compile(
 
 
 @dataclass(frozen=True)
-class Source:
+class ConfigSet:
+    """The client configs and canonical files of one place (the checkout, or the deployed config
+    bucket), validated together."""
+
     where: str
     files: list[ConfigFile]
     problems: list[str]
@@ -33,11 +36,11 @@ class Source:
         return [f for f in self.files if f.key.startswith(CLIENTS_PREFIX)]
 
 
-def _source(where: str, files: list[ConfigFile]) -> Source:
-    return Source(where, files, validate_files(files).problems)
+def _source(where: str, files: list[ConfigFile]) -> ConfigSet:
+    return ConfigSet(where, files, validate_files(files).problems)
 
 
-def sources(ctx: Context) -> list[Source]:
+def sources(ctx: Context) -> list[ConfigSet]:
     """The checkout's configs and, when reachable, the deployed ones (validated once per run)."""
     if "client_sources" not in ctx.cache:
         found = [_source("checkout", repo_files(ctx.root))]
@@ -56,7 +59,7 @@ def sources(ctx: Context) -> list[Source]:
             ]
             found.append(_source(f"s3://{bucket}", files))
         ctx.cache["client_sources"] = found
-    result: list[Source] = ctx.cache["client_sources"]
+    result: list[ConfigSet] = ctx.cache["client_sources"]
     return result
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from vectora_core.naming import CLIENTS_PREFIX, client_of
-from vectora_ops.errors import OperationError, failure_reason
+from vectora_ops.errors import OperationError, stop_reason
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import gitinfo, recovery
@@ -119,7 +119,7 @@ class GuardedDeploy:
             except BaseException as err:
                 if self.audited is None:  # an interrupt or an AWS error before any change
                     failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-                    self._audit(f"{failed} before any change", error=failure_reason(err))
+                    self._audit(f"{failed} before any change", error=stop_reason(err))
                 self._release(lock, err)
                 raise
             finally:
@@ -247,7 +247,7 @@ class GuardedDeploy:
         self, err: BaseException, pre_id: str | None, before: Any, previous: DeploymentRecord | None
     ) -> DeployFailed:
         step = self.steps.current or "?"
-        reason = failure_reason(err)
+        reason = stop_reason(err)
         self.entry.update(failed_step=step, error=reason)
         if pre_id is None:
             restored, how = (

@@ -34,7 +34,7 @@ from vectora_core.naming import CLIENTS_PREFIX, REINFORCED_PARAMETER, StackCompo
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.config.runtime import check_runtime, deployed_runtime_version
-from vectora_ops.errors import OperationError, failure_reason, one_line
+from vectora_ops.errors import OperationError, one_line, stop_reason
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.preflight import Context as PreflightContext
 from vectora_ops.preflight import run_checks
@@ -174,7 +174,7 @@ class Promotion:
             except BaseException as err:
                 if self.audited is None:  # e.g. the target's snapshot failed or was interrupted
                     failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-                    self._audit(f"{failed} before any change", error=failure_reason(err))
+                    self._audit(f"{failed} before any change", error=stop_reason(err))
                 self._release(lock, err)
                 raise
             finally:
@@ -498,7 +498,7 @@ class Promotion:
         previous: DeploymentRecord | None,
     ) -> PromotionFailed:
         target, step = self.target, self.steps.current or "?"
-        reason = failure_reason(err)
+        reason = stop_reason(err)
         self.entry.update(failed_step=step, error=reason)
         restored: bool | None
         if pre_id is None:

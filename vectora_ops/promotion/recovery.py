@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from vectora_ops.errors import failure_reason, one_line
+from vectora_ops.errors import one_line, stop_reason
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.lock import operator
@@ -72,7 +72,7 @@ def restore(
         ) as info:
             info["differences"] = found = differences(before, read_state(target))
     except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001  # reported, with the first error, in one line
-        why = failure_reason(err, 200)
+        why = stop_reason(err, 200)
         return False, f"restoring {snapshot_id} FAILED ({why}): restore it by hand with {by_hand}"
     if found:
         return False, f"{target.env} restored from {snapshot_id} but still differs: {', '.join(found)}"

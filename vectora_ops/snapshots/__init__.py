@@ -19,7 +19,7 @@ from vectora_ops.snapshots.metadata import FileRecord, SnapshotMetadata
 from vectora_ops.snapshots.progress import ProgressCallback, ProgressEvent
 from vectora_ops.snapshots.retention import SnapshotInfo
 from vectora_ops.snapshots.rollback import RollbackReport
-from vectora_ops.snapshots.store import LocalStore, S3Store, Store
+from vectora_ops.snapshots.store import BackupsBucketStore, LocalStore, Store
 
 __all__ = [
     "COMPONENTS",
@@ -32,7 +32,7 @@ __all__ = [
     "ProgressEvent",
     "RollbackError",
     "RollbackReport",
-    "S3Store",
+    "BackupsBucketStore",
     "SnapshotEngine",
     "SnapshotError",
     "SnapshotInfo",

@@ -6,7 +6,7 @@
     engine.apply_retention()
 
 Collaborators, each injected one way (a keyword of the constructor): ``aws`` (the environment's
-clients and worker count, ``Aws``), ``store`` (where snapshots live: ``S3Store``, the default,
+clients and worker count, ``Aws``), ``store`` (where snapshots live: ``BackupsBucketStore``, the default,
 opened on first use, or ``LocalStore``), ``clock`` (UTC now, for ids and ages) and ``progress``
 (a callback receiving ``ProgressEvent``s). ``SnapshotEngine.open`` is the scripts' shortcut
 (``--local DIR`` or the bucket).
@@ -74,7 +74,7 @@ from vectora_ops.snapshots.rollback import (
     resolve_snapshot_id,
 )
 from vectora_ops.snapshots.scopes import check_targets
-from vectora_ops.snapshots.store import LocalStore, S3Store, Store
+from vectora_ops.snapshots.store import BackupsBucketStore, LocalStore, Store
 from vectora_ops.snapshots.verify import load_complete, verify_snapshot
 
 Clock = Callable[[], datetime]
@@ -131,7 +131,7 @@ class SnapshotEngine:
     def store(self) -> Store:
         """Where the snapshots are; the backups bucket by default (SnapshotError if it does not exist)."""
         if self._store is None:
-            self._store = S3Store(self.aws)
+            self._store = BackupsBucketStore(self.aws)
         return self._store
 
     # --- create -----------------------------------------------------------------------------------
@@ -181,10 +181,9 @@ class SnapshotEngine:
             raise
         except Exception as err:
             self._mark_failed(store, reserved, err)
-            detail = str(err) if isinstance(err, SnapshotError) else f"{type(err).__name__}: {one_line(err)}"
             raise SnapshotError(
                 f"snapshot {reserved.snapshot_id} left incomplete (never restored from; cleanup removes it): "
-                f"{detail}"
+                f"{failure_reason(err)}"
             ) from err
         self._reporter.note(
             f"snapshot {reserved.snapshot_id}: {len(capture.files)} files in {store.location}"
@@ -289,7 +288,7 @@ class SnapshotEngine:
             metadata = self.verify(resolve_snapshot_id(self.store, self.env, ref))
             chosen = held_components(metadata, chosen, explicit=explicit)
             audit.resolved(metadata.snapshot_id, chosen)
-            source = restore.Source(self.store, metadata)
+            source = restore.SnapshotSource(self.store, metadata)
             plan = restore.plan(self.aws, source, chosen)
         except (Exception, KeyboardInterrupt) as err:
             audit.record(refusal(err), error=failure_reason(err))
@@ -377,7 +376,7 @@ class SnapshotEngine:
         which components: the only ones the rollback could change)."""
         what = ", ".join(chosen)
         try:
-            source = restore.Source(self.store, load_complete(self.store, pre_id, self.env))
+            source = restore.SnapshotSource(self.store, load_complete(self.store, pre_id, self.env))
             restore.apply_changes(
                 restore.plan(self.aws, source, chosen).changes, self.aws.workers, self._reporter, "undo"
             )

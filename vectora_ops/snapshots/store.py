@@ -123,7 +123,7 @@ def _sleep_tag(rel: str) -> dict[str, str]:
     return {"Tagging": SLEEP_TAGGING} if may_sleep(rel) else {}
 
 
-class S3Store:
+class BackupsBucketStore:
     """``s3://vectora-inbox-backups-{env}/snapshots/{id}/...``."""
 
     supports_storage_class = True

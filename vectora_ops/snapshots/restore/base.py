@@ -30,7 +30,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Source:
+class SnapshotSource:
     """One snapshot as a restore reads it: its metadata and its files in the store."""
 
     store: Store
@@ -62,7 +62,7 @@ class Planner:
 
     handles: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, aws: Aws, source: Source, components: tuple[str, ...]) -> None:
+    def __init__(self, aws: Aws, source: SnapshotSource, components: tuple[str, ...]) -> None:
         self.aws, self.source, self.components = aws, source, components
         self.notes: list[str] = []
 

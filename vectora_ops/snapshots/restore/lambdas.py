@@ -27,7 +27,7 @@ from vectora_ops.snapshots.layout import (
     lambda_zip,
     layer_name_of,
 )
-from vectora_ops.snapshots.restore.base import Change, Planner, Source
+from vectora_ops.snapshots.restore.base import Change, Planner, SnapshotSource
 
 LAMBDA_UPDATE_TIMEOUT_S: Final = 300
 
@@ -35,7 +35,7 @@ LAMBDA_UPDATE_TIMEOUT_S: Final = 300
 class LambdaPlanner(Planner):
     handles: ClassVar[frozenset[str]] = frozenset(LAMBDA_COMPONENTS)
 
-    def __init__(self, aws: Aws, source: Source, components: tuple[str, ...]) -> None:
+    def __init__(self, aws: Aws, source: SnapshotSource, components: tuple[str, ...]) -> None:
         super().__init__(aws, source, components)
         self._layer_lock = threading.Lock()
         self._published: dict[str, str] = {}

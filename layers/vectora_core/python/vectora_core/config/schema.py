@@ -133,7 +133,9 @@ class ClientProfile(_Open):
         return value
 
 
-class Pipeline(_Open):
+class PipelineSettings(_Open):
+    """A client config's ``pipeline:`` section (not the state machine: ``naming.Pipeline``)."""
+
     newsletter_mode: Literal["latest_run_only"] = "latest_run_only"
     default_period_days: int = Field(default=7, ge=1, le=90)
     notes: str | None = None
@@ -349,7 +351,7 @@ class Metadata(_Open):
 
 class ClientConfig(_Open):
     client_profile: ClientProfile
-    pipeline: Pipeline = Field(default_factory=Pipeline)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     bedrock_config: BedrockConfig
     watch_domains: list[WatchDomain] = Field(min_length=1)
     source_config: SourceConfig
