@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import re
+import socket
 from datetime import UTC, datetime
 from typing import Final
 
@@ -20,11 +21,13 @@ MAX_LABEL: Final = 100
 
 
 def operator() -> str:
-    """Who runs the operation (the login name), for the record; ``unknown`` where there is none."""
+    """``user@host``: who runs the operation, for its records (the ``operator`` key) and its lock;
+    the user is ``unknown`` where there is no user database (a container)."""
     try:
-        return getpass.getuser()
+        user = getpass.getuser()
     except Exception:  # noqa: BLE001  # no user database in a container: the audit still gets written
-        return "unknown"
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
 def safe_label(text: str, max_len: int = MAX_LABEL) -> str:

@@ -140,7 +140,7 @@ def test_a_first_deployment_locks_in_the_neighbour_then_takes_its_own(aws: Local
 
 def record(env: str, finished: datetime, via: str = "deploy") -> DeploymentRecord:
     return DeploymentRecord(
-        env=env, via=via, commit="c" * 40, tree_clean=True, who="tests", started_at=iso(finished),  # type: ignore[arg-type]
+        env=env, via=via, commit="c" * 40, tree_clean=True, operator="tests", started_at=iso(finished),  # type: ignore[arg-type]
         finished_at=iso(finished), assembly=None, functions={}, layers={},
     )  # fmt: skip
 

@@ -5,6 +5,7 @@ test_e2e_* files and test_lock_records_stability.py)."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -52,13 +53,19 @@ def state(
 
 def record(**changes: object) -> DeploymentRecord:
     fields: dict[str, object] = dict(
-        env="dev", via="deploy", commit=COMMIT, tree_clean=True, who="me", started_at=iso(NOW),
+        env="dev", via="deploy", commit=COMMIT, tree_clean=True, operator="me", started_at=iso(NOW),
         finished_at=iso(NOW), assembly={"sha256": "s", "location": "s3://b/k"},
         functions={"ingest-v2": "sha-1", "newsletter-v2": "n"},
         layers={"vectora-core": {"arn": "arn:1", "code_sha256": "l"}},
     )  # fmt: skip
     fields.update(changes)
     return DeploymentRecord(**fields)  # type: ignore[arg-type]
+
+
+def test_a_record_written_before_operator_was_named_so_reads_its_who() -> None:
+    data = json.loads(record().to_json())
+    data["who"] = data.pop("operator")  # the key deployment records had until then
+    assert DeploymentRecord.from_json(data) == record()
 
 
 # --- templates -----------------------------------------------------------------------------------

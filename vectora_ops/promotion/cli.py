@@ -21,12 +21,13 @@ from rich.console import Console
 
 from vectora_core.naming import REINFORCED_PARAMETER, StackComponent
 from vectora_ops import cli
+from vectora_ops.audit import operator
 from vectora_ops.cli import client_id_type
 from vectora_ops.errors import UsageError
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.deploy import GuardedDeploy
 from vectora_ops.promotion.gates import GateRefused, person
-from vectora_ops.promotion.lock import Location, LockInfo, break_lock, operator
+from vectora_ops.promotion.lock import Location, LockInfo, break_lock
 from vectora_ops.promotion.plan import compare
 from vectora_ops.promotion.promote import Outcome, Promotion, Request
 from vectora_ops.promotion.records import iso, latest_deployment, write_audit
@@ -235,9 +236,8 @@ def status_main(argv: Sequence[str] | None = None) -> int:
         print(f"{args.env}: no deployment record")
         return 0
     record = latest[1]
-    print(
-        f"{args.env}: last deployment {record.via} of {record.commit} at {record.finished_at} by {record.who}"
-    )
+    when = f"{record.commit} at {record.finished_at}"
+    print(f"{args.env}: last deployment {record.via} of {when} by {record.operator}")
     hours = clients.config.post_promotion_watch_hours
     if not hours:
         print(f"{args.env} has no post-promotion watch")
@@ -279,7 +279,7 @@ def break_lock_main(argv: Sequence[str] | None = None) -> int:
 
     def record(location: Location, info: LockInfo) -> str:
         entry = {
-            "kind": "break-lock", "env": args.env, "who": operator(), "reason": args.reason,
+            "kind": "break-lock", "env": args.env, "operator": operator(), "reason": args.reason,
             "lock": info.__dict__, "location": location.uri, "time": iso(started),
         }  # fmt: skip
         return write_audit(location.clients, "locks", started, f"{args.env}_break", entry)

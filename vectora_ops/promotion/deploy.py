@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from vectora_core.naming import CLIENTS_PREFIX, client_of
+from vectora_ops.audit import operator
 from vectora_ops.errors import OperationError, stop_reason
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import gitinfo, recovery
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
-from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome, operator
+from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome
 from vectora_ops.promotion.records import (
     DeploymentRecord,
     iso,
@@ -95,8 +96,8 @@ class GuardedDeploy:
     def __post_init__(self) -> None:
         self.started = self.clock()
         self.steps = Steps(self.progress, self.clock, self.faults)
-        self.entry = {"kind": "deploy", "env": self.env, "who": operator(), "started_at": iso(self.started),
-                      "dry_run": self.dry_run}  # fmt: skip
+        self.entry = {"kind": "deploy", "env": self.env, "operator": operator(),
+                      "started_at": iso(self.started), "dry_run": self.dry_run}  # fmt: skip
         self.clients = EnvClients(self.env, self.session)
 
     def run(self) -> DeployOutcome:
@@ -235,8 +236,8 @@ class GuardedDeploy:
         with self.steps.step("record", f"deployment record of {self.env}") as info:
             state = read_state(target, stacks=False)
             info["record"] = record = write_deployment(target, DeploymentRecord(
-                env=self.env, via="deploy", commit=checkout.commit, tree_clean=checkout.clean, who=operator(),
-                started_at=iso(self.started), finished_at=iso(self.clock()),
+                env=self.env, via="deploy", commit=checkout.commit, tree_clean=checkout.clean,
+                operator=operator(), started_at=iso(self.started), finished_at=iso(self.clock()),
                 assembly={"sha256": built.sha256, "location": location},
                 functions=state.functions, layers=state.layers,
                 configs={k: v.brief() for k, v in state.configs.items()}, snapshot=pre_id,

@@ -25,11 +25,9 @@ whose break cannot be recorded stays.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import math
 import os
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -38,6 +36,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
+from vectora_ops.audit import operator
 from vectora_ops.errors import OperationError, one_line, printable_line
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion.clients import EnvClients, error_code, is_not_found
@@ -62,15 +61,6 @@ class LockNotReleased(OperationError):
 
 def first_deployment_key(env: str) -> str:
     return f"locks/first-deployment-of-{env}.json"
-
-
-def operator() -> str:
-    """``user@host``: who runs this operation (audit records, locks)."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # noqa: BLE001  # no user database in a container: still say something
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 @dataclass(frozen=True)

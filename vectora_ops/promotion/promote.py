@@ -31,7 +31,7 @@ from typing import Any
 
 from vectora_core.environments import get_env_config
 from vectora_core.naming import CLIENTS_PREFIX, REINFORCED_PARAMETER, StackComponent, client_of
-from vectora_ops.audit import audit_key
+from vectora_ops.audit import audit_key, operator
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.config.runtime import check_runtime, deployed_runtime_version
 from vectora_ops.errors import OperationError, one_line, stop_reason
@@ -54,7 +54,7 @@ from vectora_ops.promotion.gates import (
     stability_gate,
     tests_gate,
 )
-from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome, operator
+from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome
 from vectora_ops.promotion.plan import Plan, build_plan, moved, source_part
 from vectora_ops.promotion.records import (
     DeploymentRecord,
@@ -156,7 +156,7 @@ class Promotion:
         self.steps = Steps(self.progress, self.clock, self.faults)
         r = self.request
         self.entry = {
-            "kind": "promotion", "from": r.source, "to": r.target, "client": r.client, "who": operator(),
+            "kind": "promotion", "from": r.source, "to": r.target, "client": r.client, "operator": operator(),
             "started_at": iso(self.started), "validated_by": r.validated_by, "approved_by": r.approved_by,
             "hotfix": r.hotfix, "dry_run": r.dry_run, "reviewed_plan": r.plan_sha256,
         }  # fmt: skip
@@ -479,7 +479,7 @@ class Promotion:
             target,
             DeploymentRecord(
                 env=target.env, via="promotion", commit=plan.commit,
-                tree_clean=bool(record and record.tree_clean), who=operator(),
+                tree_clean=bool(record and record.tree_clean), operator=operator(),
                 started_at=iso(self.started), finished_at=iso(self.clock()),
                 assembly={"sha256": str(plan.assembly_sha256), "location": location},
                 functions=state.functions, layers=state.layers,

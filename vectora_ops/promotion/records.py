@@ -43,7 +43,7 @@ class DeploymentRecord:
     via: Via
     commit: str | None
     tree_clean: bool
-    who: str
+    operator: str  # user@host (``who`` in records written before it was named so)
     started_at: str
     finished_at: str
     assembly: dict[str, str] | None
@@ -66,6 +66,8 @@ class DeploymentRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeploymentRecord:
         known = {f for f in cls.__dataclass_fields__}
+        if "operator" not in data and "who" in data:  # a record written before the key was renamed
+            data = {**data, "operator": data["who"]}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from vectora_ops.audit import operator
 from vectora_ops.errors import one_line, stop_reason
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.lock import operator
 from vectora_ops.promotion.records import DeploymentRecord, iso, write_deployment
 from vectora_ops.promotion.state import EnvState, read_state
 from vectora_ops.promotion.steps import Steps
@@ -103,8 +103,8 @@ def _rollback_record(
         target,
         DeploymentRecord(
             env=target.env, via="rollback", commit=previous.commit, tree_clean=previous.tree_clean,
-            who=operator(), started_at=iso(started), finished_at=iso(clock()), assembly=previous.assembly,
-            functions=state.functions, layers=state.layers,
+            operator=operator(), started_at=iso(started), finished_at=iso(clock()),
+            assembly=previous.assembly, functions=state.functions, layers=state.layers,
             configs={k: v.brief() for k, v in state.configs.items()}, snapshot=snapshot_id,
             promotion={"rolled_back": cause},
         ),
