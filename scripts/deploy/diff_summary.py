@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,19 +41,15 @@ from rich.table import Table
 from vectora_core.environments import ENVIRONMENTS
 from vectora_core.naming import ENV_NAMES, StackComponent, resource_name
 from vectora_ops import cli as _cli
+from vectora_ops.cdk_cli import cdk_cli_env, node_bin
 from vectora_ops.errors import OperationError, UsageError
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
-# local_aws/ runs from the checkout (it is not an installed package).
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from local_aws.settings import CDK_CLI_QUIET_ENV  # noqa: E402  # after the path set-up above
 
 # The app's own words (stacks/context.py, not imported: the stacks package loads aws_cdk).
 ALL_ENVS: Final = "all"
 ALARM_EMAILS_FLAG: Final = "alarm_emails"
-CDK_BIN: Final = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+CDK_BIN: Final = node_bin(REPO_ROOT) / "cdk"
 CDK_TIMEOUT_S: Final = 1800
 STEP_SUMMARY_ENV: Final = "GITHUB_STEP_SUMMARY"
 
@@ -265,7 +260,7 @@ def run_cli(args: argparse.Namespace, output: Path) -> None:
         result = subprocess.run(  # noqa: S603  # the pinned CLI, arguments built above
             [str(CDK_BIN), *command],
             cwd=REPO_ROOT,
-            env={**os.environ, **CDK_CLI_QUIET_ENV},
+            env={**os.environ, **cdk_cli_env(REPO_ROOT)},
             timeout=CDK_TIMEOUT_S,
             check=False,
         )

@@ -2,8 +2,9 @@
 
 Both look ``node`` up on PATH: the CLI through its ``#!/usr/bin/env node`` line, jsii (aws_cdk's
 Python runtime) by spawning ``node``. The Makefile, tests/conftest.py (plain ``pytest``) and
-local_aws.settings.CDK_CLI_QUIET_ENV (every CDK command of the local AWS) put the project's
-node_modules/.bin first, so each check resolves ``node`` from the PATH one of them sets.
+vectora_ops.cdk_cli (every CDK command of the local AWS, the promotion, the checklist and
+diff_summary.py) put the project's node_modules/.bin first, so each check resolves ``node`` from
+the PATH one of them sets.
 """
 
 from __future__ import annotations
@@ -81,6 +82,20 @@ def test_the_local_aws_cdk_runner_runs_the_pinned_node() -> None:
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env={"PATH": BARE_PATH},
                             capture_output=True, text=True, check=True)  # fmt: skip
     assert Path(result.stdout.strip()) == PROJECT_NODE
+
+
+def test_the_operations_cdk_runs_take_the_pinned_node_and_silence_no_banner() -> None:
+    # A fresh interpreter on a PATH without the project's folder, as a promotion run outside make.
+    probe = (
+        "import json, pathlib; from vectora_ops.cdk_cli import cdk_cli_env;"
+        "print(json.dumps(cdk_cli_env(pathlib.Path.cwd())))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env={"PATH": BARE_PATH},
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    env = json.loads(result.stdout)
+    assert Path(str(shutil.which("node", path=env["PATH"]))) == PROJECT_NODE
+    assert env["PATH"].split(os.pathsep)[1:] == BARE_PATH.split(os.pathsep)
+    assert without_node_settings(env) == env
 
 
 def test_no_node_banner_on_cdk_version_nor_on_a_synth(tmp_path: Path) -> None:

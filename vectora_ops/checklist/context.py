@@ -28,23 +28,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import StackComponent, resource_name
+from vectora_ops.cdk_cli import cdk_cli_env, node_bin
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.aws import Aws
 from vectora_ops.snapshots.retention import SnapshotInfo
 
 ROOT: Final = Path(__file__).resolve().parents[2]
-CDK: Final = ROOT / "node_modules" / ".bin" / "cdk"
+CDK: Final = node_bin(ROOT) / "cdk"
 SYNTH_TIMEOUT_S: Final = 600
 # A reachability probe answers quickly or not at all: no retries, short timeouts.
 PROBE_CONFIG: Final = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1})
 NOT_REACHABLE: Final = "environment not reachable"
-# As the Makefile runs the CLI: the pinned Node first on PATH, no version check (npm's latest CLI
-# cannot read this aws-cdk-lib's assembly).
-CDK_CLI_ENV: Final = {
-    "PATH": os.pathsep.join([str(CDK.parent), os.environ.get("PATH", os.defpath)]),
-    "CDK_DISABLE_VERSION_CHECK": "1",
-}
 
 
 # --- templates ----------------------------------------------------------------------------------
@@ -114,7 +109,7 @@ def synthesized(env: str, alarm_emails: str | None) -> Iterator[Path]:
             done = subprocess.run(  # noqa: S603  # the pinned CLI, arguments validated
                 synth_command(env, out, alarm_emails),
                 cwd=ROOT,
-                env={**os.environ, **CDK_CLI_ENV},
+                env={**os.environ, **cdk_cli_env(ROOT)},
                 capture_output=True,
                 text=True,
                 timeout=SYNTH_TIMEOUT_S,

@@ -1,4 +1,5 @@
-"""The project's pinned CDK CLI (``node_modules/.bin/cdk``), run as a user runs it.
+"""The project's pinned CDK CLI (``node_modules/.bin/cdk``), run as a user runs it (on the pinned
+Node, as ``make`` runs it: ``vectora_ops.cdk_cli``).
 
 Its output is streamed line by line to a callback (the terminal shows a long deploy as it goes) and
 kept; a failure raises ``CdkError`` with the last lines. Every run is bounded.
@@ -15,18 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
+from vectora_ops.cdk_cli import cdk_cli_env, node_bin
 from vectora_ops.errors import OperationError
 
 CDK_TIMEOUT_S: Final = 1800.0
-# The variables local_aws.settings.CDK_CLI_QUIET_ENV sets for the emulator (operations code does not
-# import the emulator): no end-of-life banner, no SDK notice, no version check, no telemetry.
-QUIET_ENV: Final = {
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-    "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true",
-    "CDK_DISABLE_VERSION_CHECK": "1",
-    "CDK_DISABLE_CLI_TELEMETRY": "true",
-    "CI": "true",
-}
+# Unattended runs, as the local AWS's: no telemetry, no prompt (stdin is closed anyway).
+UNATTENDED_ENV: Final = {"CDK_DISABLE_CLI_TELEMETRY": "true", "CI": "true"}
 TAIL_LINES: Final = 25
 
 
@@ -39,7 +34,7 @@ class CdkError(OperationError):
 
 
 def cdk_binary(root: Path) -> Path:
-    binary = root / "node_modules" / ".bin" / "cdk"
+    binary = node_bin(root) / "cdk"
     if not binary.exists():
         raise OperationError(f"the pinned CDK CLI is not installed in {root}: run `make install`")
     return binary
@@ -56,7 +51,7 @@ def run_cdk(
     process = subprocess.Popen(  # noqa: S603  # the pinned CLI, arguments built by this package
         [str(cdk_binary(root)), *args],
         cwd=root,
-        env={**os.environ, **QUIET_ENV},
+        env={**os.environ, **cdk_cli_env(root), **UNATTENDED_ENV},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
