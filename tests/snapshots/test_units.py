@@ -7,10 +7,12 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from botocore.exceptions import ClientError
 
 from vectora_core.naming import client_of
 from vectora_ops import cli
 from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, SnapshotError, make_id, parse_id
+from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.ids import check_client, check_components, check_name, check_ref, parse_components
 from vectora_ops.snapshots.progress import ProgressEvent
 from vectora_ops.snapshots.scopes import s3_scope
@@ -203,3 +205,22 @@ def test_snapshot_engine_has_no_third_party_imports() -> None:
             for name in names:
                 top = name.split(".")[0]
                 assert top in allowed or top in __import__("sys").stdlib_module_names, f"{path.name}: {name}"
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "missing"),
+    [
+        ("NoSuchKey", "The specified key does not exist.", True),
+        ("NoSuchVersion", "The specified version does not exist.", True),
+        ("404", "Not Found", True),
+        ("ResourceNotFoundException", "Function not found: arn:...", True),
+        ("ValidationError", "Stack with id vectora-inbox-s0-core-dev does not exist", True),
+        ("ValidationError", "Template format error", False),
+        # A missing key without s3:ListBucket, or another account's bucket: a refusal, never absence.
+        ("AccessDenied", "Access Denied", False),
+        ("403", "Forbidden", False),
+    ],
+)
+def test_one_not_found_rule_for_every_operation(code: str, message: str, missing: bool) -> None:
+    err = ClientError({"Error": {"Code": code, "Message": message}}, "AnyOperation")
+    assert is_not_found(err) is missing

@@ -31,7 +31,7 @@ from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.cdk_cli import cdk_cli_env, node_bin
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.snapshots import SnapshotEngine
-from vectora_ops.snapshots.aws import Aws
+from vectora_ops.snapshots.aws import Aws, is_not_found
 from vectora_ops.snapshots.retention import SnapshotInfo
 
 ROOT: Final = Path(__file__).resolve().parents[2]
@@ -202,7 +202,7 @@ class Deployed:
             try:
                 found[name] = self.aws.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
             except ClientError as err:
-                if "does not exist" not in str(err):
+                if not is_not_found(err):
                     raise
                 found[name] = None
         return found
@@ -228,7 +228,7 @@ class Deployed:
         try:
             return dict(self.aws.lambda_.get_function_configuration(FunctionName=name))
         except ClientError as err:
-            if "ResourceNotFound" in str(err) or "not found" in str(err).lower():
+            if is_not_found(err):
                 return None
             raise
 

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.functions import CONFIG_PREFIXES
 from vectora_core.naming import Bucket, Function, StackComponent, resource_name
-from vectora_ops.snapshots.aws import Aws, is_not_found, is_stack_missing
+from vectora_ops.snapshots.aws import Aws, is_not_found
 from vectora_ops.snapshots.retention import SnapshotInfo
 
 
@@ -50,7 +50,7 @@ def _stack_changes(aws: Aws, env: str) -> list[Change]:
         try:
             stack = aws.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
         except ClientError as err:
-            if is_stack_missing(err):
+            if is_not_found(err):
                 continue
             raise
         found.append(Change(utc(stack.get("LastUpdatedTime") or stack["CreationTime"]), f"stack {name}"))

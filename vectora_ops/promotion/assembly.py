@@ -22,7 +22,8 @@ from botocore.exceptions import ClientError
 
 from vectora_ops.errors import OperationError
 from vectora_ops.promotion.cdk import run_cdk
-from vectora_ops.promotion.clients import EnvClients, is_not_found
+from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.snapshots.aws import is_not_found
 
 ASSEMBLIES_PREFIX: Final = "assemblies/"
 _ZIP_DATE: Final = (1980, 1, 1, 0, 0, 0)

@@ -14,26 +14,18 @@ from datetime import datetime
 from typing import Any, Final
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vectora_core.bucket_owner import expect_own_buckets
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
 from vectora_ops.snapshots import Aws, ProgressCallback, SnapshotEngine
-from vectora_ops.snapshots.aws import error_code  # the one reading of a ClientError's code
+from vectora_ops.snapshots.aws import client, is_not_found
 
 # Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
 FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION)
 LAYER_COMPONENTS: Final = tuple(str(layer) for layer in Layer)
 STACK_COMPONENTS: Final = tuple(str(s) for s in StackComponent)
-NOT_FOUND: Final = frozenset(
-    {"404", "NoSuchBucket", "NoSuchKey", "NotFound", "ResourceNotFoundException", "NoSuchVersion"}
-)
-
-
-def is_not_found(err: ClientError) -> bool:
-    return error_code(err) in NOT_FOUND or "does not exist" in str(err)
+POOL: Final = 16  # connections per client
 
 
 @dataclass
@@ -52,14 +44,10 @@ class EnvClients:
         self.config = get_env_config(self.env)
         self.session = self.session or boto3.session.Session()
         region = self.session.region_name or self.config.region
-        retries = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=16)
-        # ExpectedBucketOwner on every request: a bucket of our name in another account is refused.
-        self.s3 = expect_own_buckets(
-            self.session.client("s3", region_name=region, config=retries), self.session
-        )
-        self.lambda_ = self.session.client("lambda", region_name=region, config=retries)
-        self.cloudformation = self.session.client("cloudformation", region_name=region, config=retries)
-        self.cloudwatch = self.session.client("cloudwatch", region_name=region, config=retries)
+        self.s3 = client(self.session, "s3", region, POOL)
+        self.lambda_ = client(self.session, "lambda", region, POOL)
+        self.cloudformation = client(self.session, "cloudformation", region, POOL)
+        self.cloudwatch = client(self.session, "cloudwatch", region, POOL)
 
     def snapshot_engine(
         self, clock: Callable[[], datetime], progress: ProgressCallback | None

@@ -39,8 +39,9 @@ from botocore.exceptions import ClientError
 from vectora_ops.audit import operator
 from vectora_ops.errors import OperationError, one_line, printable_line
 from vectora_ops.interrupts import deferred_interrupts
-from vectora_ops.promotion.clients import EnvClients, error_code, is_not_found
+from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import iso, parse_iso
+from vectora_ops.snapshots.aws import error_code, is_not_found
 
 LOCK_KEY: Final = "locks/environment.json"
 DEFAULT_TTL: Final = timedelta(hours=2)

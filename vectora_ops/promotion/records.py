@@ -20,7 +20,8 @@ from typing import Any, Final, Literal
 from botocore.exceptions import ClientError
 
 from vectora_ops.audit import audit_key, safe_label
-from vectora_ops.promotion.clients import EnvClients, error_code
+from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.snapshots.aws import error_code
 
 DEPLOYMENTS_PREFIX: Final = "deployments/"
 FORMAT: Final = 1

@@ -17,8 +17,9 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from vectora_ops.promotion.clients import EnvClients, is_not_found
+from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import DeploymentRecord, iso, latest_deployment, parse_iso
+from vectora_ops.snapshots.aws import is_not_found
 
 ROLLBACK_AUDITS: Final = "audit/rollbacks/"
 ALARM_TYPE: Final = "AWS::CloudWatch::Alarm"

@@ -22,8 +22,8 @@ from vectora_ops.promotion.clients import (
     LAYER_COMPONENTS,
     STACK_COMPONENTS,
     EnvClients,
-    is_not_found,
 )
+from vectora_ops.snapshots.aws import is_not_found
 
 MIXED: Final = "mixed"
 

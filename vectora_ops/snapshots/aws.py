@@ -20,8 +20,21 @@ from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
 from vectora_ops.snapshots.errors import SnapshotError
 
 DEFAULT_WORKERS: Final = 32
+# The not-found rule of every operation (snapshots, promotion and deploy, the checklist): S3 (404 of a
+# HEAD, NoSuchBucket, NoSuchKey, NoSuchVersion), Lambda (ResourceNotFoundException), IAM
+# (NoSuchEntity), botocore's NotFound; CloudFormation says "Stack with id X does not exist" with a
+# ValidationError. A 403 is never "not found": S3 answers it for a missing key to a role without
+# s3:ListBucket and for a bucket another account owns (ExpectedBucketOwner), both to be reported.
 NOT_FOUND_CODES: Final = frozenset(
-    {"404", "NoSuchBucket", "NoSuchKey", "NotFound", "ResourceNotFoundException", "NoSuchEntity"}
+    {
+        "404",
+        "NoSuchBucket",
+        "NoSuchKey",
+        "NoSuchVersion",
+        "NotFound",
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+    }
 )
 
 
@@ -30,7 +43,18 @@ def error_code(err: ClientError) -> str:
 
 
 def is_not_found(err: ClientError) -> bool:
-    return error_code(err) in NOT_FOUND_CODES
+    """The thing asked for does not exist (see ``NOT_FOUND_CODES``)."""
+    code = error_code(err)
+    return code in NOT_FOUND_CODES or (code == "ValidationError" and "does not exist" in str(err))
+
+
+def client(session: Any, service: str, region: str, pool: int) -> Any:
+    """A client of ``service`` with standard retries and ``pool`` connections. S3's expects every
+    bucket to be the caller's account's (ExpectedBucketOwner on every request, the one place the
+    operations code sets it): a bucket of our name in another account is refused."""
+    config = Config(max_pool_connections=pool, retries={"mode": "standard", "max_attempts": 5})
+    made = session.client(service, region_name=region, config=config)
+    return expect_own_buckets(made, session) if service == "s3" else made
 
 
 def get_layer_version(aws: Aws, arn: str) -> dict[str, Any]:
@@ -63,15 +87,10 @@ class Aws:
     def __post_init__(self) -> None:
         self.config = env_config(self.env)
         session = self.session or boto3.session.Session()
-        region = session.region_name or self.config.region
-        client_config = Config(
-            max_pool_connections=self.workers + 4,
-            retries={"mode": "standard", "max_attempts": 5},
-        )
-        # ExpectedBucketOwner on every request: a bucket of our name in another account is refused.
-        self.s3 = expect_own_buckets(session.client("s3", region_name=region, config=client_config), session)
-        self.lambda_ = session.client("lambda", region_name=region, config=client_config)
-        self.cloudformation = session.client("cloudformation", region_name=region, config=client_config)
+        region, pool = session.region_name or self.config.region, self.workers + 4
+        self.s3 = client(session, "s3", region, pool)
+        self.lambda_ = client(session, "lambda", region, pool)
+        self.cloudformation = client(session, "cloudformation", region, pool)
 
     def bucket(self, component: str) -> str:
         return resource_name(component, self.env)
@@ -122,8 +141,3 @@ class Aws:
             if is_not_found(err):
                 return None
             raise
-
-
-def is_stack_missing(err: ClientError) -> bool:
-    """CloudFormation says "Stack with id X does not exist" with a ValidationError code."""
-    return "does not exist" in str(err) or is_not_found(err)

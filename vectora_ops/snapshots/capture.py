@@ -33,7 +33,7 @@ from vectora_core.naming import (
     client_of,
     resource_name,
 )
-from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found, is_stack_missing
+from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found
 from vectora_ops.snapshots.earlier import EarlierStacks, is_changing
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import LAMBDA_CODE, LAMBDA_COMPONENTS, LAMBDA_CONFIG, LAYERS, STACKS
@@ -258,7 +258,7 @@ class Capture:
         try:
             stacks = self.aws.cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
         except ClientError as err:
-            if not is_stack_missing(err):
+            if not is_not_found(err):
                 raise
             stacks = []
         if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":

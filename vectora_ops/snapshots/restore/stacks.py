@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Final
 
 from botocore.exceptions import ClientError
 
-from vectora_ops.snapshots.aws import is_stack_missing
+from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import STACKS
 from vectora_ops.snapshots.layout import is_stack_file, stack_file, stack_template_file
@@ -63,7 +63,7 @@ class StackPlanner(Planner):
         try:
             live = self.aws.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
         except ClientError as err:
-            if is_stack_missing(err):
+            if is_not_found(err):
                 raise SnapshotError(
                     f"stack {name} no longer exists: recreate it with cdk deploy first"
                 ) from None
