@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
 from vectora_ops.snapshots import Aws, ProgressCallback, SnapshotEngine
-from vectora_ops.snapshots.aws import client, is_not_found
+from vectora_ops.snapshots.aws import bucket_exists, client, is_not_found, list_objects_if_bucket
 
 # Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
 FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION)
@@ -77,25 +77,11 @@ class EnvClients:
         return tuple(self.name(s) for s in STACK_COMPONENTS)
 
     def bucket_exists(self, bucket: str) -> bool:
-        try:
-            self.s3.head_bucket(Bucket=bucket)
-        except ClientError as err:
-            if is_not_found(err):
-                return False
-            raise
-        return True
+        return bucket_exists(self.s3, bucket)
 
     def keys(self, bucket: str, prefix: str) -> list[str]:
         """Every key under ``prefix``, in key order (an absent bucket has none)."""
-        found: list[str] = []
-        try:
-            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                found.extend(o["Key"] for o in page.get("Contents", []))
-        except ClientError as err:
-            if is_not_found(err):
-                return []
-            raise
-        return sorted(found)
+        return sorted(o["Key"] for o in list_objects_if_bucket(self.s3, bucket, prefix) or [])
 
     def read_json(self, bucket: str, key: str) -> Any:
         """The JSON object at ``key``, or None if there is none."""

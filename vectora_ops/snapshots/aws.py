@@ -57,6 +57,43 @@ def client(session: Any, service: str, region: str, pool: int) -> Any:
     return expect_own_buckets(made, session) if service == "s3" else made
 
 
+def bucket_exists(s3: Any, bucket: str) -> bool:
+    """HeadBucket: for callers that may list the whole bucket (AWS authorizes HeadBucket as
+    ``s3:ListBucket`` with no ``s3:prefix``, so a role whose listing is limited to prefixes gets
+    403, not an answer). Such a role uses ``list_objects_if_bucket`` instead."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as err:
+        if is_not_found(err):
+            return False
+        raise
+    return True
+
+
+def list_objects(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    """Every object under ``prefix`` (Key, ETag, Size, StorageClass), in key order."""
+    objects: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        objects.extend(page.get("Contents", []))
+    return objects
+
+
+def list_objects_if_bucket(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]] | None:
+    """``list_objects``, or None when the bucket does not exist (S3 answers NoSuchBucket).
+
+    The existence check of a role that may list ``bucket`` under some prefixes only (the
+    pre-update snapshot's on the config and data buckets): the listing under ``prefix`` is what
+    its policy allows, where HeadBucket needs ``s3:ListBucket`` on the whole bucket. One request
+    instead of two, too.
+    """
+    try:
+        return list_objects(s3, bucket, prefix)
+    except ClientError as err:
+        if is_not_found(err):
+            return None
+        raise
+
+
 def get_layer_version(aws: Aws, arn: str) -> dict[str, Any]:
     """GetLayerVersion by name and number (GetLayerVersionByArn is not emulated; this works on both)."""
     layer_arn, _, version = arn.rpartition(":")
@@ -100,16 +137,7 @@ class Aws:
         return self.bucket(Bucket.BACKUPS)
 
     def bucket_exists(self, bucket: str) -> bool:
-        """HeadBucket: for callers that may list the whole bucket (AWS authorizes HeadBucket as
-        ``s3:ListBucket`` with no ``s3:prefix``, so a role whose listing is limited to prefixes gets
-        403, not an answer). Such a role uses ``list_objects_if_bucket`` instead."""
-        try:
-            self.s3.head_bucket(Bucket=bucket)
-        except ClientError as err:
-            if is_not_found(err):
-                return False
-            raise
-        return True
+        return bucket_exists(self.s3, bucket)
 
     def require_backups_bucket(self) -> str:
         bucket = self.backups_bucket
@@ -121,23 +149,7 @@ class Aws:
         return bucket
 
     def list_objects(self, bucket: str, prefix: str) -> list[dict[str, Any]]:
-        """Every object under ``prefix`` (Key, ETag, Size, StorageClass), in key order."""
-        objects: list[dict[str, Any]] = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            objects.extend(page.get("Contents", []))
-        return objects
+        return list_objects(self.s3, bucket, prefix)
 
     def list_objects_if_bucket(self, bucket: str, prefix: str) -> list[dict[str, Any]] | None:
-        """``list_objects``, or None when the bucket does not exist (S3 answers NoSuchBucket).
-
-        The existence check of a role that may list ``bucket`` under some prefixes only (the
-        pre-update snapshot's on the config and data buckets): the listing under ``prefix`` is what
-        its policy allows, where HeadBucket needs ``s3:ListBucket`` on the whole bucket. One request
-        instead of two, too.
-        """
-        try:
-            return self.list_objects(bucket, prefix)
-        except ClientError as err:
-            if is_not_found(err):
-                return None
-            raise
+        return list_objects_if_bucket(self.s3, bucket, prefix)
