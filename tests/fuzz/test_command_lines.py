@@ -45,9 +45,12 @@ SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))
 EXAMPLES = {"moto": 12, "no-aws": 6}
 # A valid command line of these synthesizes the app or deploys (tens of seconds each): generated
 # lines would take the tier past CI's budget. Their bad command lines have their own tests
-# (tests/checklist/test_cli.py, tests/promotion/test_e2e_d_refusals.py, tests/preflight/test_cli.py);
+# (tests/checklist/test_cli.py, tests/promotion/test_e2e_d_refusals.py, tests/preflight/test_cli.py,
+# tests/takeover/test_takeover.py);
 # the convention test (test_convention.py) still covers them.
-HEAVY = frozenset({"checklist.py", "deploy/promote.py", "deploy/deploy.py", "deploy/preflight.py"})
+HEAVY = frozenset(
+    {"checklist.py", "deploy/promote.py", "deploy/deploy.py", "deploy/preflight.py", "deploy/takeover.py"}
+)
 
 
 def params() -> list[object]:
