@@ -17,7 +17,12 @@ except ContextError as error:
     sys.exit(2)
 
 for config in context.configs:
-    build_environment(app, config, extra_environment=context.extra_environment)
+    build_environment(
+        app,
+        config,
+        extra_environment=context.extra_environment,
+        adopted_buckets=context.adopted_buckets.get(config.name, frozenset()),
+    )
 
 # Security rules run on every synth; acknowledgements (each with its reason) live beside the
 # resources they concern.

@@ -21,10 +21,14 @@ class EnvironmentStacks:
 
 
 def build_environment(
-    scope: Construct, config: EnvConfig, *, extra_environment: Mapping[str, str] | None = None
+    scope: Construct,
+    config: EnvConfig,
+    *,
+    extra_environment: Mapping[str, str] | None = None,
+    adopted_buckets: frozenset[str] = frozenset(),
 ) -> EnvironmentStacks:
     """S0-core -> S0-iam -> S1-runtime, with explicit dependencies (no cross-stack exports)."""
-    core = CoreStack(scope, config=config)
+    core = CoreStack(scope, config=config, adopted_buckets=adopted_buckets)
     iam = IamStack(scope, config=config)
     runtime = RuntimeStack(scope, config=config, extra_environment=extra_environment or {})
     iam.add_stack_dependency(core, "roles name the buckets of S0-core")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from vectora_core.environments import ENVIRONMENTS, EnvConfig
-from vectora_core.naming import ENV_NAMES, EnvVar
+from vectora_core.naming import ENV_NAMES, Bucket, EnvVar
 
 ALL_ENVS = "all"
 _ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -18,6 +18,11 @@ _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 # The function specs' variables are derived from the environment config; an override could only make them lie.
 _PROTECTED = frozenset(EnvVar)
 ALARM_EMAILS_FLAG = "alarm_emails"
+# Buckets an environment took over from the team's own stacks (scripts/deploy/takeover.py): they
+# held data before this project, so they are retained on stack delete in every environment
+# (dev's "destroyed once empty" is for the buckets the project created). cdk.json's context holds
+# the mapping, e.g. {"dev": ["config", "data", "newsletters", "lambda-code", "backups"]}.
+ADOPTED_BUCKETS_FLAG = "adopted_buckets"
 
 
 class ContextError(ValueError):
@@ -30,13 +35,40 @@ class AppContext:
 
     configs: list[EnvConfig]
     extra_environment: dict[str, str]
+    # environment -> bucket components adopted there (retained whatever retain_stateful says)
+    adopted_buckets: dict[str, frozenset[str]] = dataclasses.field(default_factory=dict)
 
 
 def read_context(get: Callable[[str], object]) -> AppContext:
     """The whole ``-c`` context of one synth (``get`` is ``app.node.try_get_context``)."""
     configs = resolve_environments(get("env"))
     configs = with_alarm_emails(configs, get(ALARM_EMAILS_FLAG))
-    return AppContext(configs, parse_extra_env(get("extra_env"), configs))
+    extra = parse_extra_env(get("extra_env"), configs)
+    return AppContext(configs, extra, parse_adopted_buckets(get(ADOPTED_BUCKETS_FLAG)))
+
+
+def parse_adopted_buckets(value: object) -> dict[str, frozenset[str]]:
+    """``-c adopted_buckets='{"dev": ["config", "data"]}'`` (or the same mapping in cdk.json)."""
+    flag = f"-c {ADOPTED_BUCKETS_FLAG}"
+    example = '{"dev": ["config", "data"]}'
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ContextError(f"{flag} must be a JSON object such as {example}: {error.msg}") from None
+    if not isinstance(value, Mapping):
+        raise ContextError(f"{flag} must map environments to bucket components, such as {example}")
+    components = ", ".join(Bucket)
+    result = {}
+    for env, buckets in value.items():
+        if env not in ENV_NAMES:
+            raise ContextError(f"{flag}: unknown environment {env!r} (allowed: {', '.join(ENV_NAMES)})")
+        if not isinstance(buckets, list) or not all(isinstance(b, str) and b in set(Bucket) for b in buckets):
+            raise ContextError(f"{flag}: {env} must list bucket components among {components}")
+        result[env] = frozenset(buckets)
+    return result
 
 
 def resolve_environments(value: object) -> list[EnvConfig]:

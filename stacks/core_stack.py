@@ -89,7 +89,9 @@ class CoreStack(VectoraStack):
     Every bucket writes its server access logs to ``vectora-inbox-access-logs-{env}``.
     """
 
-    def __init__(self, scope: Construct, *, config: EnvConfig) -> None:
+    def __init__(
+        self, scope: Construct, *, config: EnvConfig, adopted_buckets: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__(
             scope, component=StackComponent.CORE, config=config, description="Vectora Inbox S0-core: buckets"
         )
@@ -126,7 +128,8 @@ class CoreStack(VectoraStack):
                 bucket_name=resource_name(component, config.name),
                 logical_id=LOGICAL_IDS[component],
                 versioned=component in VERSIONED,
-                retain=config.retain_stateful,
+                # a bucket adopted by a takeover held data before this project: never Delete
+                retain=config.retain_stateful or component in adopted_buckets,
                 lifecycle_rules=(
                     backups_lifecycle(config) if component == Bucket.BACKUPS else noncurrent_lifecycle(config)
                 ),

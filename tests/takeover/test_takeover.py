@@ -1,7 +1,10 @@
 """The takeover of issue 27 on the rehearsal account, chained on one account per module: the
-plan (read-only, exit 1 on its blocker), the refused execute, then - bootstrapped - the execute,
-the pipeline on the new stacks, every old object version still readable, and the plan again with
-nothing left to do. The templates are the session's synth (``assembly``), as ``--assembly``."""
+plan (read-only, exit 1 on its blockers), the refused execute, then - bootstrapped, the adopted
+buckets in the context - the execute, the pipeline on the new stacks, every old object version
+still readable, and the plan again with nothing left to do.
+
+Templates as ``--assembly``: the session's synth (no ``adopted_buckets``: the plan's blocker), and
+one dev synth with dev's ``adopted_buckets``, as cdk.json would hold it after the takeover."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ import pytest
 from local_aws import cdk
 from local_aws.deploy import app_context
 from local_aws.server import LocalAws
-from tests.support.assembly import CloudAssembly
+from tests.support.assembly import CloudAssembly, load_assembly
+from tests.support.cdk_cli import run_cdk
 from tests.takeover.legacy_account import (
     CODE_BUCKET,
     ENV,
@@ -36,6 +40,18 @@ pytestmark = pytest.mark.emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVER = "Rehearsal Tester"
+ADOPTED = ["backups", "config", "data", "lambda-code", "newsletters"]
+
+
+@pytest.fixture(scope="module")
+def adopted_assembly() -> CloudAssembly:
+    """dev's templates with the takeover's buckets retained (``-c adopted_buckets``)."""
+    out = Path(tempfile.mkdtemp(prefix="vectora-takeover-synth-"))
+    context = json.dumps({ENV: ADOPTED})
+    run_cdk(
+        ["synth", "-c", f"env={ENV}", "-c", f"adopted_buckets={context}", "--quiet", "--output", str(out)]
+    )
+    return load_assembly(out)
 
 
 @pytest.fixture
@@ -78,7 +94,9 @@ def test_the_plan_names_its_blocker_and_changes_nothing(
     before = account_state(on_account)
     assert takeover(assembly) == 1
     out = capsys.readouterr().out
-    assert "blocker (1)" in out and "not bootstrapped" in out
+    assert "blocker (2)" in out and "not bootstrapped" in out
+    # dev's template would leave the team's buckets under Delete: the fix names the context
+    assert f'"adopted_buckets": {json.dumps({ENV: ADOPTED})}' in out
     assert f"{CODE_BUCKET}: imported into {stack_name('s0-core')} as LambdaCodeBucket" in out
     # the functions whose names the new stacks take are replaced; ingest-v2's drift is named
     assert f"function   {name('normalize-score-v2')}: outside any stack" in out
@@ -94,8 +112,9 @@ def test_the_plan_names_its_blocker_and_changes_nothing(
 
 @pytest.mark.e2e
 def test_execute_takes_over_and_the_pipeline_runs(
-    on_account: LocalAws, assembly: CloudAssembly, capsys: pytest.CaptureFixture[str]
+    on_account: LocalAws, adopted_assembly: CloudAssembly, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assembly = adopted_assembly
     cdk.bootstrap(
         on_account,
         output_dir=Path(tempfile.mkdtemp(prefix="vectora-takeover-cdk-")),
@@ -112,6 +131,15 @@ def test_execute_takes_over_and_the_pipeline_runs(
     for component in StackComponent:
         status = cfn.describe_stacks(StackName=resource_name(component, ENV))["Stacks"][0]["StackStatus"]
         assert status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"), (component, status)
+    body = cfn.get_template(StackName=resource_name(StackComponent.CORE, ENV))["TemplateBody"]
+    core = json.loads(body) if isinstance(body, str) else body  # boto3 parses a JSON body itself
+    policies = {
+        lid: r.get("DeletionPolicy") for lid, r in core["Resources"].items() if r["Type"] == "AWS::S3::Bucket"
+    }
+    assert {lid: p for lid, p in policies.items() if lid != "AccessLogsBucket"} == dict.fromkeys(
+        ("ConfigBucket", "DataBucket", "NewslettersBucket", "LambdaCodeBucket", "BackupsBucket"),
+        "RetainExceptOnCreate",
+    )
     assert not any(s.startswith(stack_name("s1-ingest-v2")) for s in account_state(on_account)["stacks"])
 
     # every object version that existed is readable: in place, or in the archive

@@ -18,7 +18,15 @@ from vectora_ops.takeover import declared as declared_stacks
 from vectora_ops.takeover.inventory import Reader
 from vectora_ops.takeover.plan import Plan, Verdict, make_plan
 
-ORDER = (Verdict.BLOCKER, Verdict.KEPT, Verdict.ADOPTED, Verdict.REPLACED, Verdict.RETIRED, Verdict.CREATED)
+ORDER = (
+    Verdict.BLOCKER,
+    Verdict.KEPT,
+    Verdict.UPDATED,
+    Verdict.ADOPTED,
+    Verdict.REPLACED,
+    Verdict.RETIRED,
+    Verdict.CREATED,
+)
 
 
 def parser() -> cli.OneLineParser:

@@ -16,6 +16,7 @@ Verdicts (docs/takeover.md):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -34,11 +35,14 @@ from vectora_core.naming import (
 )
 from vectora_ops.config.migration import MigrationError, migrate_text
 from vectora_ops.config.publish import repo_files
+from vectora_ops.promotion.templates import diff_templates
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
 from vectora_ops.takeover.inventory import Account, physical_name
 
 # Where a stale key of the old layout goes in its own bucket (moved, never deleted).
 OLD_LAYOUT_PREFIX: Final = "archive/old-layout/"
+# Deletion policies that keep a bucket when its stack or its resource goes.
+RETAINED: Final = frozenset({"Retain", "RetainExceptOnCreate"})
 # Statuses a stack can be updated or deleted from.
 SETTLED: Final = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
 # Rough minutes a CloudFormation change takes on AWS (to name the cut-over window, not to time it).
@@ -48,6 +52,7 @@ MINUTES_PER_STACK_DELETED: Final = 1
 
 class Verdict(StrEnum):
     KEPT = "kept in place"
+    UPDATED = "updated in place"
     ADOPTED = "adopted"
     REPLACED = "replaced after an archive"
     RETIRED = "retired"
@@ -56,7 +61,9 @@ class Verdict(StrEnum):
 
 
 # The verdicts that leave something for --execute to do.
-ACTIONS: Final = frozenset({Verdict.ADOPTED, Verdict.REPLACED, Verdict.RETIRED, Verdict.CREATED})
+ACTIONS: Final = frozenset(
+    {Verdict.UPDATED, Verdict.ADOPTED, Verdict.REPLACED, Verdict.RETIRED, Verdict.CREATED}
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,7 @@ class Planner:
         self._foreign_stacks()
         self._unmanaged()
         self._config_keys()
+        self._retention()
         self._cut_over()
         return self.plan
 
@@ -155,6 +163,11 @@ class Planner:
         for stack in self.declared.stack_names:
             live = self.account.stacks.get(stack)
             if live is None or not live.made_by_cdk:
+                self.plan.deploy = True
+                continue
+            diff = diff_templates(stack, self.declared.templates[stack], live.template)
+            if not diff.empty:  # the project's own stack, behind this checkout's template
+                self.plan.add(Verdict.UPDATED, "stack", stack, f"by the deploy: {diff.summary()}")
                 self.plan.deploy = True
 
     def _deployed(self, resource: Declared) -> bool:
@@ -429,6 +442,37 @@ class Planner:
             "key",
             where,
             f"migrated as {target} (in the checkout, published); moved under {OLD_LAYOUT_PREFIX}",
+        )
+
+    # --- no bucket holding data under a Delete policy ---------------------------------------------
+    def _retention(self) -> None:
+        """dev's template deletes its (empty) buckets with their stack; a bucket that held the
+        team's data, or the archive, must be retained instead: the app retains the buckets
+        cdk.json's ``adopted_buckets`` lists for the environment (stacks/context.py)."""
+        env = self.account.env
+        backups = resource_name(Bucket.BACKUPS, env)
+        data = any(b.holds_data for b in self.account.buckets.values())
+        exposed = [
+            r
+            for r in self.declared.resources()
+            if r.type == "AWS::S3::Bucket"
+            and r.deletion_policy not in RETAINED
+            and (
+                (r.name in self.account.buckets and self.account.buckets[r.name].holds_data)
+                or (r.name == backups and data)
+            )
+        ]
+        if not exposed:
+            return
+        components = sorted(c.value for c in Bucket if resource_name(c, env) in {r.name for r in exposed})
+        self.plan.add(
+            Verdict.BLOCKER,
+            "bucket",
+            ", ".join(r.name for r in exposed),
+            "hold data (or the archive) and the project's template would leave them under "
+            f"DeletionPolicy Delete: add to cdk.json's context "
+            f'"adopted_buckets": {json.dumps({env: components})} (the takeover adopts them for good), '
+            "commit it and plan again",
         )
 
     # --- the cut-over window ------------------------------------------------------------------------
