@@ -31,7 +31,7 @@ from tests.takeover.legacy_account import (
     name,
     stack_name,
 )
-from vectora_core.naming import Bucket, StackComponent, resource_name
+from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, StackComponent, resource_name
 from vectora_ops.errors import UsageError
 from vectora_ops.takeover.cli import main
 from vectora_ops.takeover.execute import STATE_KEY
@@ -187,3 +187,47 @@ def test_execute_takes_over_and_the_pipeline_runs(
     capsys.readouterr()
     assert takeover(assembly) == 0
     assert "nothing left to do" in capsys.readouterr().out
+
+
+@pytest.mark.e2e
+def test_undo_puts_the_old_environment_back(
+    legacy_dev: tuple[LocalAws, LegacyAccount],
+    on_account: LocalAws,
+    adopted_assembly: CloudAssembly,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """After the execute above: the team's stacks, functions and configs are back as archived."""
+    _, legacy = legacy_dev
+    s3 = on_account.client("s3")
+    backups = resource_name(Bucket.BACKUPS, ENV)
+    state = json.loads(s3.get_object(Bucket=backups, Key=STATE_KEY)["Body"].read())
+    prefix = f"takeover/{state['archive']}/"
+    manifest = json.loads(s3.get_object(Bucket=backups, Key=f"{prefix}manifest.json")["Body"].read())
+    capsys.readouterr()
+    assert main(["--env", ENV, "--undo", "--approve", APPROVER], root=ROOT) == 0
+    assert f"{ENV} is back as archived" in capsys.readouterr().out
+    after = account_state(on_account)
+
+    # the team's four stacks, with their own templates again
+    for stack in legacy.stacks:
+        assert after["stacks"][stack]["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"), stack
+        archived = s3.get_object(Bucket=backups, Key=manifest["stacks"][stack]["template"])["Body"].read()
+        assert after["stacks"][stack]["template"] == archived.decode(), stack
+    assert not any(lid == "CDKMetadata" for s in after["stacks"].values() for lid, _ in s["resources"])
+    # the five functions: their code, and ingest-v2's hand-attached layers
+    for function in legacy.functions:
+        archived = json.loads(
+            s3.get_object(Bucket=backups, Key=manifest["functions"][function]["configuration"])["Body"].read()
+        )
+        assert after["functions"][function]["CodeSha256"] == archived["CodeSha256"], function
+    assert len(after["functions"][name("ingest-v2")]["Layers"]) == 2
+    assert resource_name(SNAPSHOT_FUNCTION, ENV) not in after["functions"]
+    # the config bucket's current keys are the team's, as they were
+    config = resource_name(Bucket.CONFIG, ENV)
+    was = {(o["key"], o["etag"]) for o in manifest["objects"] if o["bucket"] == config and o["latest"]}
+    now = {(k, etag) for k, _, etag, latest in after["buckets"][config]["versions"] if latest}
+    assert now == was
+    # the buckets stay (retained), the archive with them; the plan is the takeover's again
+    assert {CODE_BUCKET, backups} <= set(after["buckets"])
+    assert takeover(adopted_assembly) == 0
+    assert "ready: " in capsys.readouterr().out

@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 
 from vectora_ops import cli
-from vectora_ops.errors import OperationError, UsageError
+from vectora_ops.errors import UsageError
 from vectora_ops.promotion.cli import alarm_emails, text_type
 from vectora_ops.takeover import declared as declared_stacks
 from vectora_ops.takeover.inventory import Reader
@@ -79,11 +79,9 @@ def main(argv: Sequence[str] | None = None, *, root: Path) -> int:
     if args.dry_run and not (args.execute or args.undo):
         raise UsageError("--dry-run goes with --execute or --undo (the plan alone changes nothing)")
     if args.undo:
-        # Not built yet (docs/takeover.md): refused before any AWS call, rather than half an undo.
-        raise OperationError(
-            "--undo is not available yet: the pre_takeover archive (takeover/ in the backups bucket) "
-            "holds the old templates, parameters, function code and every object version to restore by hand"
-        )
+        from vectora_ops.takeover.undo import undo_main  # noqa: PLC0415  # only --undo needs it
+
+        return undo_main(args, root, boto3.session.Session())
     emails = alarm_emails(args.alarm_emails, root) if args.env != "dev" and not args.assembly else None
     work = Path(tempfile.mkdtemp(prefix="vectora-takeover-"))
     try:
