@@ -32,7 +32,8 @@ from tests.takeover.legacy_account import (
     stack_name,
 )
 from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, StackComponent, resource_name
-from vectora_ops.errors import UsageError
+from vectora_ops.errors import OperationError, UsageError
+from vectora_ops.takeover import execute
 from vectora_ops.takeover.cli import main
 from vectora_ops.takeover.execute import STATE_KEY
 
@@ -111,8 +112,15 @@ def test_the_plan_names_its_blocker_and_changes_nothing(
 
 
 @pytest.mark.e2e
+def _failing_cdk(*_args: object, **_kwargs: object) -> str:
+    raise OperationError("cdk deploy interrupted (rehearsed)")
+
+
 def test_execute_takes_over_and_the_pipeline_runs(
-    on_account: LocalAws, adopted_assembly: CloudAssembly, capsys: pytest.CaptureFixture[str]
+    on_account: LocalAws,
+    adopted_assembly: CloudAssembly,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assembly = adopted_assembly
     cdk.bootstrap(
@@ -122,9 +130,19 @@ def test_execute_takes_over_and_the_pipeline_runs(
     )
     before = account_state(on_account)
     capsys.readouterr()
+    # the deploy fails once (as an interrupted CLI would): the failure says what is done and not
+    with monkeypatch.context() as patched:
+        patched.setattr(execute, "run_cdk", _failing_cdk)
+        with pytest.raises(execute.TakeoverFailed) as failed:
+            takeover(assembly, "--execute", "--approve", APPROVER)
+    assert "stopped at deploy" in str(failed.value)
+    assert "done: backups, archive, import, cut-over; not done: deploy, configs" in str(failed.value)
+    # run again: it resumes at the deploy, with the same archive
+    capsys.readouterr()
     assert takeover(assembly, "--execute", "--approve", APPROVER) == 0
     out = capsys.readouterr().out
-    assert "==> archive" in out and "==> cut-over" in out and "takeover of dev done" in out
+    assert "resuming pre_takeover_" in out and "==> archive" not in out
+    assert "==> deploy" in out and "takeover of dev done" in out
 
     # the new stacks, complete; the adopted buckets under Retain
     cfn = on_account.client("cloudformation")
