@@ -107,7 +107,8 @@ def test_the_plan_names_its_blocker_and_changes_nothing(
     assert "migrated as clients/lai_weekly.yaml" in out
     assert "cut-over window: " in out and name("engine") in out
     # refused while the blocker remains, before anything changes
-    assert takeover(assembly, "--execute", "--approve", APPROVER) == 1
+    with pytest.raises(OperationError, match="--execute refused: 2 blocker"):
+        takeover(assembly, "--execute", "--approve", APPROVER)
     assert account_state(on_account) == before
 
 

@@ -44,9 +44,10 @@ from vectora_ops.errors import OperationError, one_line
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.clients import EnvClients, is_not_found
 from vectora_ops.promotion.records import write_audit
+from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.capture import download
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
-from vectora_ops.takeover.inventory import Account, _parse_template
+from vectora_ops.takeover.inventory import Account, parse_template
 from vectora_ops.takeover.plan import OLD_LAYOUT_PREFIX, Plan
 
 TAKEOVER_PREFIX: Final = "takeover/"
@@ -55,6 +56,7 @@ ARCHIVE_NAME: Final = "pre_takeover"
 STEPS: Final = ("backups", "archive", "import", "cut-over", "deploy", "configs")
 STACK_WAIT_S: Final = 1800.0
 AUDIT_KIND: Final = "takeovers"
+PRE_PUBLISH_SNAPSHOT: Final = "pre_publish"
 
 
 class TakeoverFailed(OperationError):
@@ -281,7 +283,7 @@ class Takeover:
     def _import_into(self, stack: str, resources: list[Declared]) -> None:
         cfn = self.clients.cloudformation
         live = self.account.stacks.get(stack)
-        template = _parse_template(live.body) if live else {"Resources": {}}
+        template = parse_template(live.body) if live else {"Resources": {}}
         for resource in resources:
             # Only the name: an import may change nothing else; the deploy then applies the rest.
             template["Resources"][resource.logical_id] = {
@@ -368,10 +370,20 @@ class Takeover:
 
     # --- 6. configs -----------------------------------------------------------------------------------
     def _configs(self) -> None:
-        published = publish(
-            self.env, repo_files(self.root), s3=self.clients.s3, lambda_client=self.clients.lambda_
-        )
-        self.echo(f"    published {len(published.uris)} files of clients/ and canonical/")
+        config = self.clients.config
+        if not config.direct_changes_allowed:  # prod: configs only by promotion (publish refuses)
+            self.echo(
+                f"    not published: {self.env} receives configs by promotion from {config.promoted_from}"
+            )
+        else:
+            if config.change_needs_recent_snapshot:  # stage: a publish needs a snapshot newer than the deploy
+                snapshot = SnapshotEngine(self.env).create(PRE_PUBLISH_SNAPSHOT)
+                self.echo(
+                    f"    snapshot {snapshot} (a publish into {self.env} needs one newer than the deploy)"
+                )
+            files = repo_files(self.root)
+            published = publish(self.env, files, s3=self.clients.s3, lambda_client=self.clients.lambda_)
+            self.echo(f"    published {len(published.uris)} files of clients/ and canonical/")
         bucket, s3 = resource_name(Bucket.CONFIG, self.env), self.clients.s3
         for key in self.plan.stale_keys:
             target = f"{OLD_LAYOUT_PREFIX}{key}"
@@ -389,11 +401,7 @@ def execute_main(
     args: argparse.Namespace, root: Path, plan: Plan, declared: DeclaredStacks, account: Account, session: Any
 ) -> int:
     if plan.blockers:
-        print(
-            f"error: --execute refused: {len(plan.blockers)} blocker(s) above; nothing was changed",
-            file=__import__("sys").stderr,
-        )
-        return cli.EXIT_FAILED
+        raise OperationError(f"--execute refused: {len(plan.blockers)} blocker(s) above; nothing was changed")
     if plan.nothing_to_do:
         print("nothing to execute")
         return cli.EXIT_OK

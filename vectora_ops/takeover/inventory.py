@@ -175,7 +175,7 @@ class Reader:
                 continue
             described = self.cfn.describe_stacks(StackName=summary["StackId"])["Stacks"][0]
             body = self.cfn.get_template(StackName=summary["StackId"])["TemplateBody"]
-            template = body if isinstance(body, dict) else _parse_template(body)
+            template = body if isinstance(body, dict) else parse_template(body)
             resources = [
                 StackResource(r["LogicalResourceId"], r["ResourceType"], r.get("PhysicalResourceId", ""))
                 for r in self.cfn.describe_stack_resources(StackName=summary["StackId"])["StackResources"]
@@ -266,7 +266,7 @@ class Reader:
             account.parameters[parameter["Name"]] = parameter.get("Type", "String")
 
 
-def _parse_template(body: str) -> dict[str, Any]:
+def parse_template(body: str) -> dict[str, Any]:
     """A template body as CloudFormation returns it: JSON, or the team's YAML (with its short
     intrinsic functions, read as plain tags: the plan needs names and types, not values)."""
     try:
