@@ -37,10 +37,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
 # Folders no script writes to on purpose but Python, the tools or git do (bytecode, caches).
+# Not watched: git's own store and what installs and builds generate (tens of thousands of files
+# a walk per case would cost a second each: the repository's listing is taken twice per case).
 NOT_WATCHED = frozenset(
     {
         ".git",
         ".venv",
+        ".venv-checkov",
+        ".build",
         "node_modules",
         "__pycache__",
         ".pytest_cache",
