@@ -27,7 +27,7 @@ CHECK_ALARM_EMAILS := $(or $(ALARM_EMAILS),alarms@example.com)
 # make test and test-fast run on this many workers (pytest-xdist; `TEST_WORKERS=0` runs in one
 # process): each has its own local AWS, and tests/support/parallel.py says who runs what.
 TEST_WORKERS ?= 2
-PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 
 .PHONY: install local local-down local-logs test test-fast test-infra lint synth diff summary checklist preflight bench \
 	snapshot-update clean pr checkov rules

@@ -33,7 +33,7 @@ from local_aws.settings import CDK_CLI_QUIET_ENV
 from tests.support.assembly import assembly  # noqa: F401  # the session synth, registered here once
 from tests.support.backends import BACKENDS, aws_backend_for
 from tests.support.cdk_cli import ALARM_CONTEXT
-from tests.support.parallel import assign_groups, is_worker
+from tests.support.parallel import assign_groups, is_worker, make_scheduler, share_groups_folder
 
 # However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI run the pinned
 # Node.js (PATH, the project's node first) without a version check: set before any test module
@@ -205,7 +205,16 @@ SYNTH_FIXTURES = frozenset({"assembly"})
 SYNTH_FOLDERS = ("tests/infra/", "tests/pipeline_checks/", "tests/tooling/")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
+def pytest_configure(config: pytest.Config) -> None:
+    share_groups_folder(config)
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent from a run with -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return make_scheduler(config, log) if config.getoption("dist") == "loadgroup" else None
+
+
+@pytest.hookimpl(tryfirst=True)  # the markers before the tier selection (-m) reads them
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that needs the deployed dev environment is end to end, and every test that starts
     a local AWS is marked ``emulator``, every test of synthesized templates ``synth``, marked by hand
@@ -220,7 +229,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if fixtures & SYNTH_FIXTURES or item.nodeid.startswith(SYNTH_FOLDERS):
             item.add_marker(pytest.mark.synth)
     if is_worker(config):
-        assign_groups(items)
+        assign_groups(config, items)
 
 
 # --- the test record: what a promotion's first gate reads (vectora_ops.promotion.testrecords) -------
