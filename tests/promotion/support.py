@@ -70,6 +70,9 @@ def clean_clone(source: Path, dest: Path) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, target)
     for name in LINKED:
+        # .build (the layer cache) appears with the checkout's first synth: a link to nothing
+        # would make the clone's synth fail on its mkdir (a fresh clone's promotion tests start first)
+        (source / name).mkdir(exist_ok=True)
         (dest / name).symlink_to(source / name)
     # The links are this clone's own business: ignored locally, never committed.
     with (dest / ".git" / "info" / "exclude").open("a") as excludes:

@@ -42,9 +42,10 @@ from vectora_ops.config.cli import publish
 from vectora_ops.config.publish import repo_files
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.promotion.cdk import run_cdk
-from vectora_ops.promotion.clients import EnvClients, is_not_found
+from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import write_audit
 from vectora_ops.snapshots import SnapshotEngine
+from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.capture import download
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
 from vectora_ops.takeover.inventory import Account, parse_template
@@ -122,7 +123,7 @@ class Takeover:
             "done": [],
             "imported": [],
             "approved_by": self.approved_by,
-            "who": operator(),
+            "operator": operator(),
         }
 
     def _save_state(self) -> None:

@@ -36,8 +36,9 @@ from botocore.exceptions import ClientError
 from vectora_core.naming import Bucket, StackComponent, resource_name
 from vectora_ops import cli
 from vectora_ops.errors import OperationError, one_line
-from vectora_ops.promotion.clients import EnvClients, is_not_found
+from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import write_audit
+from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.takeover.execute import AUDIT_KIND, STATE_KEY, archive_prefix, wait_stack
 from vectora_ops.takeover.plan import RETAINED
 
