@@ -1,5 +1,6 @@
 """The two gates: ``make pr`` (lint, the rules-document test, then the whole suite; cheapest first,
-stopping at the first failure) and ``.ci/run`` (lint, then the README's test command), driven with
+stopping at the first failure) and ``.ci/run`` (lint, the README's test command, then the benchmarks'
+smoke), driven with
 a stand-in ``make`` that records which targets run and fails the one it is told to."""
 
 from __future__ import annotations
@@ -72,8 +73,18 @@ def test_make_pr_runs_the_cheap_checks_first_and_stops_at_the_first_failure(
         assert f"make pr: {fail_at} FAILED after" in result.stdout
 
 
-@pytest.mark.parametrize(("fail_at", "ran", "code"), [("none", ["lint", "test"], 0), ("lint", ["lint"], 1)])
-def test_ci_runs_lint_then_the_test_suite(tmp_path: Path, fail_at: str, ran: list[str], code: int) -> None:
+@pytest.mark.parametrize(
+    ("fail_at", "ran", "code"),
+    [
+        ("none", ["lint", "test", "bench-smoke"], 0),
+        ("lint", ["lint"], 1),
+        ("test", ["lint", "test"], 1),
+        ("bench-smoke", ["lint", "test", "bench-smoke"], 1),
+    ],
+)
+def test_ci_runs_lint_the_test_suite_then_the_benchmarks_smoke(
+    tmp_path: Path, fail_at: str, ran: list[str], code: int
+) -> None:
     make, log = fake_make(tmp_path)
     result = subprocess.run(
         ["bash", str(REPO_ROOT / ".ci" / "run")],
