@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -207,6 +208,11 @@ SYNTH_FOLDERS = ("tests/infra/", "tests/pipeline_checks/", "tests/tooling/")
 
 def pytest_configure(config: pytest.Config) -> None:
     share_groups_folder(config)
+    # A run started in the background by a shell without job control (``make test &``, nohup, some
+    # CI runners) inherits SIGINT ignored, and so would every worker and script it starts: the tests
+    # that send a real Ctrl-C would see nothing happen. Python's own handler, as at a terminal.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: absent from a run with -p no:xdist
