@@ -13,56 +13,39 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-import boto3
 from botocore.exceptions import ClientError
 
-from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
 from vectora_ops.snapshots import Aws, ProgressCallback, SnapshotEngine
-from vectora_ops.snapshots.aws import bucket_exists, client, is_not_found, list_objects_if_bucket
+from vectora_ops.snapshots.aws import client, is_not_found, list_objects_if_bucket
 
 # Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
 FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION)
 LAYER_COMPONENTS: Final = tuple(str(layer) for layer in Layer)
 STACK_COMPONENTS: Final = tuple(str(s) for s in StackComponent)
-POOL: Final = 16  # connections per client
 
 
 @dataclass
-class EnvClients:
-    """``s3``, ``lambda_``, ``cloudformation``, ``cloudwatch`` of ``env``, and its names."""
+class EnvClients(Aws):
+    """The snapshot engine's clients of ``env`` (``s3``, ``lambda_``, ``cloudformation``: one set per
+    operation, shared with its snapshots) plus ``cloudwatch``, and the environment's names."""
 
-    env: str
-    session: Any = None
-    config: EnvConfig = field(init=False)
-    s3: Any = field(init=False, repr=False)
-    lambda_: Any = field(init=False, repr=False)
-    cloudformation: Any = field(init=False, repr=False)
     cloudwatch: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.config = get_env_config(self.env)
-        self.session = self.session or boto3.session.Session()
+        super().__post_init__()
         region = self.session.region_name or self.config.region
-        self.s3 = client(self.session, "s3", region, POOL)
-        self.lambda_ = client(self.session, "lambda", region, POOL)
-        self.cloudformation = client(self.session, "cloudformation", region, POOL)
-        self.cloudwatch = client(self.session, "cloudwatch", region, POOL)
+        self.cloudwatch = client(self.session, "cloudwatch", region, self.workers + 4)
 
     def snapshot_engine(
         self, clock: Callable[[], datetime], progress: ProgressCallback | None
     ) -> SnapshotEngine:
-        """The snapshot engine on this environment's session (the operation's clock and progress)."""
-        aws = Aws(self.env, session=self.session)
-        return SnapshotEngine(self.env, aws=aws, clock=clock, progress=progress)
+        """The snapshot engine on this environment's clients (the operation's clock and progress)."""
+        return SnapshotEngine(self.env, aws=self, clock=clock, progress=progress)
 
     def name(self, component: str) -> str:
         """``vectora-inbox-{component}-{env}``."""
         return resource_name(component, self.env)
-
-    @property
-    def backups_bucket(self) -> str:
-        return self.name(Bucket.BACKUPS)
 
     @property
     def config_bucket(self) -> str:
@@ -75,9 +58,6 @@ class EnvClients:
     @property
     def stack_names(self) -> tuple[str, ...]:
         return tuple(self.name(s) for s in STACK_COMPONENTS)
-
-    def bucket_exists(self, bucket: str) -> bool:
-        return bucket_exists(self.s3, bucket)
 
     def keys(self, bucket: str, prefix: str) -> list[str]:
         """Every key under ``prefix``, in key order (an absent bucket has none)."""

@@ -123,7 +123,7 @@ class Aws:
 
     def __post_init__(self) -> None:
         self.config = env_config(self.env)
-        session = self.session or boto3.session.Session()
+        self.session = session = self.session or boto3.session.Session()
         region, pool = session.region_name or self.config.region, self.workers + 4
         self.s3 = client(session, "s3", region, pool)
         self.lambda_ = client(session, "lambda", region, pool)
