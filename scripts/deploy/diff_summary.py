@@ -28,13 +28,12 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import boto3
-from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.table import Table
 
@@ -42,7 +41,10 @@ from vectora_core.environments import ENVIRONMENTS
 from vectora_core.naming import ENV_NAMES, StackComponent, resource_name
 from vectora_ops import cli as _cli
 from vectora_ops.cdk_cli import cdk_cli_env, node_bin
+from vectora_ops.cloud_assembly import stack_artifacts
+from vectora_ops.cloudformation import deployed_template
 from vectora_ops.errors import OperationError, UsageError
+from vectora_ops.template_diff import StackSummary, compare
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 
@@ -52,158 +54,6 @@ ALARM_EMAILS_FLAG: Final = "alarm_emails"
 CDK_BIN: Final = node_bin(REPO_ROOT) / "cdk"
 CDK_TIMEOUT_S: Final = 1800
 STEP_SUMMARY_ENV: Final = "GITHUB_STEP_SUMMARY"
-
-# Resource types whose every change is a permission or security change.
-SECURITY_TYPES: Final = (
-    ("AWS::IAM::", "IAM"),
-    ("AWS::KMS::", "KMS"),
-    ("AWS::Lambda::Permission", "Lambda permission"),
-    ("AWS::Lambda::Url", "Lambda permission"),
-    ("AWS::S3::BucketPolicy", "resource policy"),
-    ("AWS::SNS::TopicPolicy", "resource policy"),
-    ("AWS::SQS::QueuePolicy", "resource policy"),
-    ("AWS::SecretsManager::ResourcePolicy", "resource policy"),
-    ("AWS::EC2::SecurityGroup", "security group"),
-)
-# Properties (of any resource type) whose change is one.
-SECURITY_PROPERTIES: Final = {
-    "Role": "IAM",
-    "Policies": "IAM",
-    "ManagedPolicyArns": "IAM",
-    "AssumeRolePolicyDocument": "IAM",
-    "PermissionsBoundary": "IAM",
-    "PolicyDocument": "IAM",
-    "PublicAccessBlockConfiguration": "public access",
-    "AccessControl": "public access",
-    "OwnershipControls": "public access",
-    "BucketEncryption": "encryption",
-    "SSESpecification": "encryption",
-    "EncryptionConfiguration": "encryption",
-    "KmsKeyId": "KMS",
-    "KmsKeyArn": "KMS",
-    "KmsMasterKeyId": "KMS",
-    "VpcConfig": "security group",
-    "SecurityGroupIds": "security group",
-    "SecurityGroups": "security group",
-}
-# CDK's version-reporting resource: it changes with the CLI's and the library's usage data, and
-# deploys nothing (cdk diff hides it too, and the pre-update snapshot's fingerprint leaves it out).
-CDK_METADATA_TYPE: Final = "AWS::CDK::Metadata"
-# Template sections compared besides Resources (a changed output is a change to deploy too).
-OTHER_SECTIONS: Final = ("Parameters", "Outputs", "Conditions", "Mappings", "Rules", "Transform")
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    logical_id: str
-    type: str
-    kind: str  # "added", "changed" or "removed"
-    fields: tuple[str, ...]  # changed (or, added/removed: present) properties and attributes
-    flags: tuple[str, ...]  # the security categories it touches, empty if none
-
-    def describe(self) -> str:
-        fields = f": {', '.join(self.fields)}" if self.kind == "changed" and self.fields else ""
-        return f"{self.logical_id} ({self.type}{fields})"
-
-
-@dataclass(frozen=True)
-class StackSummary:
-    env: str
-    stack: str
-    deployed: bool
-    changes: tuple[ResourceChange, ...]
-    other_sections: tuple[str, ...]
-
-    @property
-    def differs(self) -> bool:
-        return bool(self.changes or self.other_sections or not self.deployed)
-
-    def of_kind(self, kind: str) -> list[ResourceChange]:
-        return [c for c in self.changes if c.kind == kind]
-
-    def flags(self) -> list[str]:
-        """Each security category touched, with how many resources touch it: ``IAM (2)``."""
-        counts: dict[str, int] = {}
-        for change in self.changes:
-            for flag in change.flags:
-                counts[flag] = counts.get(flag, 0) + 1
-        return [f"{flag} ({n})" for flag, n in sorted(counts.items())]
-
-
-def _security_flags(resource_type: str, fields: Iterable[str]) -> tuple[str, ...]:
-    flags = {label for prefix, label in SECURITY_TYPES if resource_type.startswith(prefix)}
-    flags |= {SECURITY_PROPERTIES[f] for f in fields if f in SECURITY_PROPERTIES}
-    return tuple(sorted(flags))
-
-
-def _fields(resource: Mapping[str, Any]) -> dict[str, Any]:
-    """A resource as the fields a deploy acts on: its properties and attributes, not its Metadata."""
-    fields = {k: v for k, v in resource.items() if k not in ("Type", "Properties", "Metadata")}
-    fields.update(resource.get("Properties") or {})
-    return fields
-
-
-def _resource_change(
-    logical_id: str, new: Mapping[str, Any] | None, old: Mapping[str, Any] | None
-) -> ResourceChange | None:
-    if new is not None and old is not None:
-        if new.get("Type") != old.get("Type"):
-            changed = ["Type"]
-        else:
-            new_fields, old_fields = _fields(new), _fields(old)
-            changed = sorted(
-                k for k in new_fields.keys() | old_fields.keys() if new_fields.get(k) != old_fields.get(k)
-            )
-        if not changed:
-            return None
-        kind, resource, fields = "changed", new, changed
-    else:
-        resource = new if new is not None else old  # type: ignore[assignment]  # one of them is set
-        kind, fields = ("added" if new is not None else "removed"), sorted(_fields(resource))
-    resource_type = str(resource.get("Type", "?"))
-    return ResourceChange(
-        logical_id, resource_type, kind, tuple(fields), _security_flags(resource_type, fields)
-    )
-
-
-def _resources(template: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: r for k, r in template.get("Resources", {}).items() if r.get("Type") != CDK_METADATA_TYPE}
-
-
-def compare(env: str, stack: str, new: Mapping[str, Any], old: Mapping[str, Any] | None) -> StackSummary:
-    """``new`` (synthesized) against ``old`` (deployed; ``None``: the stack does not exist)."""
-    new_resources, old_resources = _resources(new), _resources(old or {})
-    changes = [
-        change
-        for logical_id in sorted(new_resources.keys() | old_resources.keys())
-        if (
-            change := _resource_change(
-                logical_id, new_resources.get(logical_id), old_resources.get(logical_id)
-            )
-        )
-    ]
-    others = tuple(s for s in OTHER_SECTIONS if old is not None and new.get(s) != old.get(s))
-    return StackSummary(env, stack, old is not None, tuple(changes), others)
-
-
-# -- the deployed side -----------------------------------------------------------------------------
-def deployed_template(cloudformation: Any, stack: str) -> dict[str, Any] | None:
-    """The template CloudFormation holds for ``stack`` (as submitted); ``None``: no such stack."""
-    try:
-        body = cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
-    except ClientError as err:
-        error = err.response.get("Error", {})
-        if error.get("Code") == "ValidationError" and "does not exist" in error.get("Message", ""):
-            return None
-        raise
-    if isinstance(body, str):  # botocore hands a JSON body back parsed, any other as text
-        try:
-            body = json.loads(body)
-        except json.JSONDecodeError:
-            raise OperationError(
-                f"{stack}: the deployed template is not JSON (this project deploys JSON)"
-            ) from None
-    return dict(body)
 
 
 # -- the synthesized side --------------------------------------------------------------------------
@@ -221,17 +71,12 @@ class SynthesizedStack:
 
 
 def synthesized_stacks(assembly: Path, env: str) -> list[SynthesizedStack]:
-    manifest_file = assembly / "manifest.json"
-    if not manifest_file.is_file():
-        raise OperationError(f"no cloud assembly in {assembly}/ (no manifest.json)")
     envs = stack_envs()
-    found = []
-    for name, artifact in json.loads(manifest_file.read_text())["artifacts"].items():
-        if artifact["type"] != "aws:cloudformation:stack" or envs.get(name) not in _selected(env):
-            continue
-        region = artifact["environment"].rsplit("/", 1)[-1]  # aws://<account>/<region>
-        template = json.loads((assembly / artifact["properties"]["templateFile"]).read_text())
-        found.append(SynthesizedStack(name, envs[name], region, template))
+    found = [
+        SynthesizedStack(name, envs[name], stack.region, stack.template())
+        for name, stack in stack_artifacts(assembly).items()
+        if envs.get(name) in _selected(env)
+    ]
     if not found:
         raise OperationError(f"{assembly}/ holds no stack of {env}")
     order = list(envs)
@@ -414,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for stack in synthesized_stacks(assembly, args.env):
             if stack.region not in clients:
                 clients[stack.region] = boto3.client("cloudformation", region_name=stack.region)
-            deployed = deployed_template(clients[stack.region], stack.name)
+            deployed = deployed_template(clients[stack.region], stack.name, missing_ok=True)
             summaries.append(compare(stack.env, stack.name, stack.template, deployed))
     print_table(summaries)
     write_markdown(markdown(summaries), args.markdown)

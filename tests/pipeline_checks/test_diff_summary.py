@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.cdk_cli import REPO_ROOT
+from vectora_ops.template_diff import compare
 
 SCRIPT = REPO_ROOT / "scripts" / "deploy" / "diff_summary.py"
 
@@ -60,7 +61,7 @@ def template(**resources: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary(new: dict[str, Any], old: dict[str, Any] | None) -> Any:
-    return diff_summary.compare("dev", "vectora-inbox-s1-runtime-dev", new, old)
+    return compare("dev", "vectora-inbox-s1-runtime-dev", new, old)
 
 
 def test_identical_templates_do_not_differ_and_cdk_metadata_does_not_count() -> None:
@@ -150,10 +151,10 @@ def test_a_stack_not_deployed_is_all_added() -> None:
 
 
 def test_markdown_holds_the_table_the_verdict_and_the_details() -> None:
-    same = diff_summary.compare("dev", "vectora-inbox-s0-core-dev", template(B=BUCKET), template(B=BUCKET))
+    same = compare("dev", "vectora-inbox-s0-core-dev", template(B=BUCKET), template(B=BUCKET))
     changed_new = template(R=ROLE)
     changed_new["Resources"]["R"]["Properties"]["RoleName"] = "other"
-    changed = diff_summary.compare("dev", "vectora-inbox-s0-iam-dev", changed_new, template(R=ROLE))
+    changed = compare("dev", "vectora-inbox-s0-iam-dev", changed_new, template(R=ROLE))
     text = diff_summary.markdown([same, changed])
     assert "| environment | stack | added | changed | removed | IAM / security |" in text
     assert "| dev | vectora-inbox-s0-core-dev | 0 | 0 | 0 | - |" in text

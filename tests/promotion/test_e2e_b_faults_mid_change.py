@@ -41,8 +41,8 @@ from vectora_ops.promotion.deploy import DeployFailed, GuardedDeploy
 from vectora_ops.promotion.plan import Plan
 from vectora_ops.promotion.promote import Promotion, PromotionFailed, Request
 from vectora_ops.promotion.records import latest_deployment
-from vectora_ops.promotion.templates import diff_templates
 from vectora_ops.promotion.testrecords import RECORDS_ENV
+from vectora_ops.template_diff import diff_templates
 
 SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))
 PER_STEP: Final = max(1, round(SCALE))

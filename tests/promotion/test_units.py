@@ -23,7 +23,6 @@ from vectora_ops.promotion.records import DeploymentRecord, iso
 from vectora_ops.promotion.stability import Stability
 from vectora_ops.promotion.state import ConfigObject, EnvState
 from vectora_ops.promotion.steps import Steps
-from vectora_ops.promotion.templates import diff_templates
 from vectora_ops.promotion.testrecords import (
     RECORDS_ENV,
     TestRecord,
@@ -33,6 +32,7 @@ from vectora_ops.promotion.testrecords import (
     write_record,
 )
 from vectora_ops.promotion.watch import Watch
+from vectora_ops.template_diff import diff_templates
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 COMMIT = "a" * 40
@@ -76,7 +76,7 @@ def test_template_diff_names_added_changed_removed_and_flags_permissions() -> No
                          "Meta": {"Type": "AWS::CDK::Metadata", "Metadata": {"x": 1}}}}  # fmt: skip
     new = {"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"A": 2}},
                          "Role": {"Type": "AWS::IAM::Role", "Properties": {"P": 2}},
-                         "Meta": {"Type": "AWS::CDK::Metadata", "Metadata": {"x": 2}},
+                         "Meta": {"Type": "AWS::CDK::Metadata", "Metadata": {"x": 2}, "Properties": {"A": 1}},
                          "New": {"Type": "AWS::S3::BucketPolicy"}}}  # fmt: skip
     diff = diff_templates("s", new, old)
     assert diff.added == ("New (AWS::S3::BucketPolicy)",)
@@ -85,7 +85,10 @@ def test_template_diff_names_added_changed_removed_and_flags_permissions() -> No
     assert diff.permissions == ("New", "Role")
     assert diff.summary() == "1 added, 2 changed, 1 removed, PERMISSIONS: New, Role"
     assert diff_templates("s", new, new).summary() == "no change"
-    assert diff_templates("s", new, None).summary() == "new stack (4 resources)"
+    assert diff_templates("s", new, None).summary() == "new stack (3 resources)"  # Meta deploys nothing
+    function = {"Type": "AWS::Lambda::Function", "Properties": {"A": 2, "KmsKeyArn": "k"}}
+    encrypted = {"Resources": {**new["Resources"], "Fn": function}}
+    assert diff_templates("s", encrypted, new).permissions == ("Fn",)  # a security property, any type
 
 
 # --- plans ------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ boto3's default chain (an AWS account). Every read is made once and kept.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import socket
@@ -29,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.cdk_cli import cdk_cli_env, node_bin
+from vectora_ops.cloud_assembly import stack_artifacts
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.aws import Aws, is_not_found
@@ -66,18 +66,7 @@ class Templates:
 
 def load_templates(directory: Path, env: str) -> Templates:
     """The stacks of ``env`` in the cloud assembly ``directory``; OperationError (one line) if not one."""
-    manifest_path = directory / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text("utf-8"))
-        artifacts = {
-            name: artifact
-            for name, artifact in manifest["artifacts"].items()
-            if artifact.get("type") == "aws:cloudformation:stack"
-        }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise OperationError(
-            f"{directory} is not a cloud assembly (its manifest.json: {one_line(err)})"
-        ) from None
+    artifacts = stack_artifacts(directory)
     wanted = [resource_name(component, env) for component in StackComponent]
     missing = [name for name in wanted if name not in artifacts]
     if missing:
@@ -85,14 +74,8 @@ def load_templates(directory: Path, env: str) -> Templates:
             f"the cloud assembly {directory} holds no {', '.join(missing)}: synthesize it with -c env={env} "
             "(or -c env=all)"
         )
-    templates = {}
-    for name in wanted:
-        path = directory / str(artifacts[name].get("properties", {}).get("templateFile", ""))
-        try:
-            templates[name] = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as err:
-            raise OperationError(f"{name}'s template in {directory}: {one_line(err)}") from None
-    return Templates(str(directory), templates, {name: artifacts[name] for name in wanted})
+    templates = {name: artifacts[name].template() for name in wanted}
+    return Templates(str(directory), templates, {name: artifacts[name].artifact for name in wanted})
 
 
 def synth_command(env: str, out: Path, alarm_emails: str | None) -> list[str]:

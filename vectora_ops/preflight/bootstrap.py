@@ -9,7 +9,6 @@ holds the deployed version (the qualifier is read from that name). The deployed 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Final
 from botocore.exceptions import ClientError
 
 from vectora_core.naming import StackComponent, resource_name
-from vectora_ops.errors import OperationError, one_line
+from vectora_ops.cloud_assembly import stack_artifacts
+from vectora_ops.errors import OperationError
 from vectora_ops.preflight.context import Context
 from vectora_ops.preflight.identity import NO_ACCOUNT
 from vectora_ops.preflight.model import Finding, bad, ok, skip
@@ -36,15 +36,11 @@ class Requirement:
 
 def requirement(assembly: Path, env: str) -> Requirement:
     """The bootstrap the environment's stacks in ``assembly`` need (the strictest of them)."""
-    try:
-        artifacts = json.loads((assembly / "manifest.json").read_text("utf-8"))["artifacts"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise OperationError(
-            f"{assembly} is not a cloud assembly (its manifest.json: {one_line(err)})"
-        ) from None
+    artifacts = stack_artifacts(assembly)
     found: list[Requirement] = []
     for component in StackComponent:
-        properties = artifacts.get(resource_name(component, env), {}).get("properties", {})
+        stack = artifacts.get(resource_name(component, env))
+        properties = stack.properties if stack else {}
         version = properties.get("requiresBootstrapStackVersion")
         if version is None:
             continue

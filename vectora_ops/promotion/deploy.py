@@ -49,8 +49,8 @@ from vectora_ops.promotion.records import (
 from vectora_ops.promotion.smoke import smoke
 from vectora_ops.promotion.state import read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
-from vectora_ops.promotion.templates import StackDiff, diff_templates
 from vectora_ops.snapshots import ProgressCallback
+from vectora_ops.template_diff import StackDiff, diff_templates
 
 Clock = Callable[[], datetime]
 

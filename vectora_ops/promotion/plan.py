@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from vectora_core.naming import CANONICAL_PREFIX, client_of
 from vectora_ops.promotion.state import ConfigObject, EnvState
-from vectora_ops.promotion.templates import StackDiff
+from vectora_ops.template_diff import StackDiff
 
 SAME: Final = "same"
 ABSENT: Final = "-"

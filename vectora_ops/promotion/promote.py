@@ -67,9 +67,9 @@ from vectora_ops.promotion.smoke import SmokeFailed, smoke
 from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.state import ConfigObject, EnvState, read_state
 from vectora_ops.promotion.steps import FaultHook, Steps
-from vectora_ops.promotion.templates import diff_templates
 from vectora_ops.promotion.watch import current_watch, epoch, watch_until
 from vectora_ops.snapshots import ProgressCallback, SnapshotError
+from vectora_ops.template_diff import diff_templates
 
 Clock = Callable[[], datetime]
 SessionFactory = Callable[[str], Any]

@@ -8,7 +8,6 @@ environments line up; config objects are keyed by their bucket key (``clients/la
 from __future__ import annotations
 
 import hashlib
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -17,6 +16,7 @@ import yaml
 from botocore.exceptions import ClientError
 
 from vectora_core.naming import CANONICAL_PREFIX, CLIENTS_PREFIX, client_of
+from vectora_ops.cloudformation import deployed_template
 from vectora_ops.promotion.clients import (
     FUNCTION_COMPONENTS,
     LAYER_COMPONENTS,
@@ -175,8 +175,7 @@ def read_stack(clients: EnvClients, component: str) -> StackState | None:
         raise
     if stack.get("StackStatus") == "DELETE_COMPLETE":
         return None
-    body = clients.cloudformation.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
-    template = json.loads(body) if isinstance(body, str) else dict(body)
+    template = deployed_template(clients.cloudformation, name) or {}
     parameters = {p["ParameterKey"]: str(p.get("ParameterValue", "")) for p in stack.get("Parameters", [])}
     return StackState(status=str(stack.get("StackStatus")), template=template, parameters=parameters)
 

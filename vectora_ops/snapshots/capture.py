@@ -33,6 +33,7 @@ from vectora_core.naming import (
     client_of,
     resource_name,
 )
+from vectora_ops.cloudformation import template_text as deployed_template_text
 from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found
 from vectora_ops.snapshots.earlier import EarlierStacks, is_changing
 from vectora_ops.snapshots.errors import SnapshotError
@@ -265,10 +266,7 @@ class Capture:
             self.put(STACKS, stack_file(stack_name), json_bytes({"stack_name": stack_name, "absent": True}))
             return
         stack = stacks[0]
-        body = self.aws.cloudformation.get_template(StackName=stack_name, TemplateStage="Original")[
-            "TemplateBody"
-        ]
-        template_text = body if isinstance(body, str) else json.dumps(body, indent=1)
+        template_text = deployed_template_text(self.aws.cloudformation, stack_name)
         parameters, source = stack.get("Parameters", []), "get_template"
         status = str(stack.get("StackStatus", ""))
         if is_changing(status):

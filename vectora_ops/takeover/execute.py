@@ -38,6 +38,7 @@ from botocore.exceptions import ClientError
 from vectora_core.naming import Bucket, resource_name
 from vectora_ops import cli
 from vectora_ops.audit import operator
+from vectora_ops.cloudformation import parse_template
 from vectora_ops.config.cli import publish
 from vectora_ops.config.publish import repo_files
 from vectora_ops.errors import OperationError, one_line
@@ -48,7 +49,7 @@ from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.capture import download
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
-from vectora_ops.takeover.inventory import Account, parse_template
+from vectora_ops.takeover.inventory import Account
 from vectora_ops.takeover.plan import OLD_LAYOUT_PREFIX, Plan
 
 TAKEOVER_PREFIX: Final = "takeover/"

@@ -8,7 +8,6 @@ the parameters under the PubMed key's folder. Anything else in the account is no
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -16,6 +15,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from vectora_core.naming import PROJECT_NAME, pubmed_api_key_param
+from vectora_ops.cloudformation import parse_template, template_text
 from vectora_ops.snapshots.aws import error_code
 
 BOOTSTRAP_STACK: Final = "CDKToolkit"
@@ -174,8 +174,8 @@ class Reader:
             if not is_ours(name, self.env):
                 continue
             described = self.cfn.describe_stacks(StackName=summary["StackId"])["Stacks"][0]
-            body = self.cfn.get_template(StackName=summary["StackId"])["TemplateBody"]
-            template = body if isinstance(body, dict) else parse_template(body)
+            body = template_text(self.cfn, summary["StackId"])
+            template = parse_template(body)
             resources = [
                 StackResource(r["LogicalResourceId"], r["ResourceType"], r.get("PhysicalResourceId", ""))
                 for r in self.cfn.describe_stack_resources(StackName=summary["StackId"])["StackResources"]
@@ -188,7 +188,7 @@ class Reader:
                 },
                 template=template,
                 resources=resources,
-                body=body if isinstance(body, str) else json.dumps(body),
+                body=body,
                 outputs={o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
             )
             self._drift(stack, account)
@@ -264,32 +264,3 @@ class Reader:
         filters = [{"Key": "Name", "Option": "BeginsWith", "Values": [folder]}]
         for parameter in _pages(self.ssm, "describe_parameters", "Parameters", ParameterFilters=filters):
             account.parameters[parameter["Name"]] = parameter.get("Type", "String")
-
-
-def parse_template(body: str) -> dict[str, Any]:
-    """A template body as CloudFormation returns it: JSON, or the team's YAML (with its short
-    intrinsic functions, read as plain tags: the plan needs names and types, not values)."""
-    try:
-        parsed: dict[str, Any] = json.loads(body)
-        return parsed
-    except ValueError:
-        pass
-    import yaml  # noqa: PLC0415  # only the team's YAML templates need it
-
-    class _Loader(yaml.SafeLoader):
-        pass
-
-    def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-        # !Ref and !Condition keep their name, the others are Fn:: functions: the long form, so
-        # the template can be sent back to CloudFormation as JSON (an import adds to it).
-        key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            return {key: value.split(".", 1) if suffix == "GetAtt" else value}
-        if isinstance(node, yaml.SequenceNode):
-            return {key: loader.construct_sequence(node, deep=True)}
-        return {key: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
-
-    _Loader.add_multi_constructor("!", _tag)
-    loaded = yaml.load(body, Loader=_Loader)  # noqa: S506  # a SafeLoader subclass
-    return loaded if isinstance(loaded, dict) else {}

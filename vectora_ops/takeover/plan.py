@@ -35,9 +35,9 @@ from vectora_core.naming import (
 )
 from vectora_ops.config.migration import MigrationError, migrate_text
 from vectora_ops.config.publish import repo_files
-from vectora_ops.promotion.templates import diff_templates
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
 from vectora_ops.takeover.inventory import Account, physical_name
+from vectora_ops.template_diff import diff_templates
 
 # Where a stale key of the old layout goes in its own bucket (moved, never deleted).
 OLD_LAYOUT_PREFIX: Final = "archive/old-layout/"

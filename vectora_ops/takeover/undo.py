@@ -35,6 +35,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.naming import Bucket, StackComponent, resource_name
 from vectora_ops import cli
+from vectora_ops.cloudformation import deployed_template
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import write_audit
@@ -85,8 +86,7 @@ class Undo:
         """Refused before any change: a bucket holding data that putting a stack back would remove
         from it under a Delete policy (CloudFormation would delete it once empty, or fail midway)."""
         for stack in (s for s in self.manifest["stacks"] if self._holds_buckets(s) and self._exists(s)):
-            body = self.cfn.get_template(StackName=stack)["TemplateBody"]
-            live = body if isinstance(body, dict) else json.loads(body)
+            live = deployed_template(self.cfn, stack) or {}
             archived = {r["logical_id"] for r in self.manifest["stacks"][stack]["resources"]}
             for logical_id, resource in live.get("Resources", {}).items():
                 bucket = (resource.get("Properties") or {}).get("BucketName")

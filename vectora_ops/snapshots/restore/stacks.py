@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Final
 
 from botocore.exceptions import ClientError
 
+from vectora_ops.cloudformation import deployed_template, parse_template
 from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import STACKS
@@ -20,15 +21,9 @@ TEMPLATE_BODY_LIMIT: Final = 51_200  # CloudFormation's TemplateBody limit; larg
 STACK_CAPABILITIES: Final = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 
-def _maybe_json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def _canonical(template: Any) -> str:
-    return json.dumps(template, sort_keys=True) if not isinstance(template, str) else template
+    # A snapshot keeps a YAML template as its text: parsed like the live one, so both compare.
+    return json.dumps(parse_template(template) if isinstance(template, str) else template, sort_keys=True)
 
 
 def _parameters(parameters: list[dict[str, Any]]) -> dict[str, Any]:
@@ -68,8 +63,7 @@ class StackPlanner(Planner):
                     f"stack {name} no longer exists: recreate it with cdk deploy first"
                 ) from None
             raise
-        body = self.aws.cloudformation.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
-        live_template = _maybe_json(body) if isinstance(body, str) else body
+        live_template = deployed_template(self.aws.cloudformation, name)
         return _canonical(live_template) == _canonical(document["template"]) and _parameters(
             live.get("Parameters", [])
         ) == _parameters(document["parameters"])
