@@ -24,7 +24,7 @@ TAKEN_AWAY = {
     "publish": ("vectora_ops.config.cli.get_env_config", {"direct_changes_allowed": True}),
     "rollback without approval": ("vectora_ops.snapshots.aws.get_env_config", {"approval_required": False}),
     "cleanup": ("vectora_ops.snapshots.aws.get_env_config", {"snapshot_keep_newest": 7}),
-    "deploy": ("vectora_ops.promotion.clients.get_env_config", {"direct_changes_allowed": True}),
+    "deploy": ("vectora_ops.snapshots.aws.get_env_config", {"direct_changes_allowed": True}),
 }
 
 
