@@ -2,12 +2,20 @@
 """The Vectora Inbox CDK app: ``cdk synth|diff|deploy -c env=dev|stage|prod|all``."""
 
 import sys
+from pathlib import Path
 
-import aws_cdk as cdk
+from vectora_constructs.synth_cache import SynthCache
 
-from stacks import build_environment
-from stacks.context import ContextError, read_context
-from vectora_constructs.nag import add_security_checks
+# Only the test suite sets the cache's folder (VECTORA_SYNTH_CACHE); a hit skips the whole app.
+cache = SynthCache(Path(__file__).resolve().parent)
+if cache.replay():
+    sys.exit(0)
+
+import aws_cdk as cdk  # noqa: E402  # after the cache: the jsii runtime starts on import
+
+from stacks import build_environment  # noqa: E402
+from stacks.context import ContextError, read_context  # noqa: E402
+from vectora_constructs.nag import add_security_checks  # noqa: E402
 
 app = cdk.App()
 try:
@@ -28,3 +36,4 @@ for config in context.configs:
 # resources they concern.
 add_security_checks(app)
 app.synth()
+cache.store()

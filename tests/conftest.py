@@ -35,6 +35,7 @@ from tests.support.assembly import assembly  # noqa: F401  # the session synth, 
 from tests.support.backends import BACKENDS, aws_backend_for
 from tests.support.cdk_cli import ALARM_CONTEXT
 from tests.support.parallel import assign_groups, is_worker, make_scheduler, share_groups_folder
+from vectora_constructs.synth_cache import CACHE_ENV
 
 # However pytest is started (make test, an IDE, plain pytest), jsii and the CDK CLI run the pinned
 # Node.js (PATH, the project's node first) without a version check: set before any test module
@@ -208,6 +209,7 @@ SYNTH_FOLDERS = ("tests/infra/", "tests/pipeline_checks/", "tests/tooling/")
 
 def pytest_configure(config: pytest.Config) -> None:
     share_groups_folder(config)
+    share_synth_cache(config)
     # A run started in the background by a shell without job control (``make test &``, nohup, some
     # CI runners) inherits SIGINT ignored, and so would every worker and script it starts: the tests
     # that send a real Ctrl-C would see nothing happen. Python's own handler, as at a terminal.
@@ -251,6 +253,27 @@ def _checkout() -> Any:
         return checkout(_RECORD_ROOT)
     except GitError:
         return None
+
+
+_SYNTH_CACHE_OWNED = pytest.StashKey[Path]()
+
+
+def share_synth_cache(config: pytest.Config) -> None:
+    """One synth cache for the whole run (``vectora_constructs.synth_cache``), made by the controller
+    (or a single-process run) before its workers start, so they and every CDK command they run
+    inherit it; a cache the caller named is used as it is and kept."""
+    if is_worker(config) or os.environ.get(CACHE_ENV):
+        return
+    folder = Path(tempfile.mkdtemp(prefix="vectora-synth-cache-"))
+    os.environ[CACHE_ENV] = str(folder)
+    config.stash[_SYNTH_CACHE_OWNED] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_SYNTH_CACHE_OWNED, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(CACHE_ENV, None)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

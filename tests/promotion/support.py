@@ -25,6 +25,7 @@ import pytest
 
 from local_aws.server import LocalAws
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
+from vectora_constructs.synth_cache import CACHE_ENV
 from vectora_ops.config.cli import publish
 from vectora_ops.config.publish import repo_files
 from vectora_ops.promotion.clients import EnvClients
@@ -125,6 +126,8 @@ class World:
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VECTORA_"))}
+        if CACHE_ENV in os.environ:  # the run's synth cache (tests/conftest.py), not a setting
+            env[CACHE_ENV] = os.environ[CACHE_ENV]
         env.update(self.aws.client_env())
         env.update({RECORDS_ENV: str(self.records), "VECTORA_ALARM_EMAILS": TEST_ALARM_EMAIL})
         env.update(extra or {})
