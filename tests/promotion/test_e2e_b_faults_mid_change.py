@@ -34,6 +34,7 @@ from tests.fuzz.faults import FAULTS, Call, CallFaults
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import World
 from tests.promotion.test_e2e_b_faults import _MAJOR, _MINOR, _PATCH, CLIENT, fingerprint, publish_to_dev
+from vectora_ops.pipeline_runs import state_machine_arn
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import deploy as deploy_module
 from vectora_ops.promotion.clients import STACK_COMPONENTS
@@ -163,7 +164,8 @@ def check_failed(
     message = str(err)
     assert "\n" not in message and message.isprintable(), message
     assert "could not be released" not in message and "lock" not in audit, message
-    assert audit["kind"] == kind and [s["step"] for s in audit["steps"]][-2:] == ["restore", "verify-restore"]
+    ended = [s["step"] for s in audit["steps"]][-2:]
+    assert audit["kind"] == kind and ended == ["restore", "verify-restore"], (audit.get("restore"), message)
     assert (audit["result"], audit["restore"]["restored"]) == ("failed, restored", True), audit
     assert "verified equal to its state before" in message, message
     if err.step != step:  # absorbed
@@ -258,6 +260,11 @@ def test_a_fault_at_each_step_of_a_promotion_restores_stage(
     assert faulted.fired_at == step or faulted.calls.fired is not None, failed.value
     check_failed(failed.value, step, fault, world.audits("stage")[-1], "promotion", faulted.calls.fired)
     assert fingerprint(world.state("stage")) == fingerprint(before)
+    # a smoke that lost sight of its execution stopped it: nothing kept running into the restore
+    sfn = world.session().client("stepfunctions")
+    for env in ("dev", "stage"):
+        running = sfn.list_executions(stateMachineArn=state_machine_arn(env, sfn), statusFilter="RUNNING")
+        assert running["executions"] == [], (env, running["executions"])
     latest = world.deployments("stage")[-1]
     assert latest.via == "rollback" and latest.functions == before.functions
     assert unlocked(world, "dev", "stage")

@@ -101,6 +101,10 @@ def _run(
             stopped = f"could not stop it: {one_line(stop_err)}"
         seen.update(status=f"RUNNING at the deadline ({stopped})", states=read_trail(sfn, arn).outcomes())
         raise SmokeFailed(f"{what} failed: {err} ({stopped})", seen) from None
+    except BaseException as err:  # a lost connection, Ctrl-C: not left running into the restore
+        with contextlib.suppress(Exception):
+            sfn.stop_execution(executionArn=arn, error="SmokeTestInterrupted", cause=one_line(err))
+        raise
     trail = read_trail(sfn, arn)
     seen.update(status=described["status"], states=trail.outcomes())
     try:
