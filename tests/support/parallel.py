@@ -5,7 +5,7 @@ What is costly to build and shared by many tests must therefore be built on as f
 possible, so every test goes to a group, and a group runs whole on one worker, in collection order:
 
 - the tests of one heavy session fixture form one group (the deployed dev environment), or a few
-  (the promotion tests' world, split by module so that both workers share the longest chain; each
+  (the promotion tests' world, split by module so that two workers share the longest chain; each
   builds its own world, and the scenario's fixtures are built on demand wherever they run). Their
   tests also depend on their order (a promotion test builds on the one before), which a group keeps;
 - every other test is grouped with its module, whose module-scoped fixtures are then built once.
