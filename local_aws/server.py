@@ -6,6 +6,7 @@ process on a port (a free one if asked), waits until it answers, and stops it by
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -28,6 +29,7 @@ from local_aws import settings
 
 STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
+SHUTDOWN_POLL_S = 0.05  # how soon the server loop sees a stop (socketserver's default: 0.5 s)
 STATE_FILE = "server.json"
 # werkzeug's access-log line of a 2xx/3xx answer: `... "GET /path HTTP/1.1" 200 -`
 _SUCCESSFUL_REQUEST = re.compile(r' werkzeug: .*" [23]\d\d -$')
@@ -82,11 +84,17 @@ def serve(port: int, state_dir: Path) -> None:
     logging.getLogger("local_aws").info(
         "serving on %s (bound to %s)", settings.endpoint_url(port), settings.BIND_HOST
     )
-    server.serve_forever()
+    server.serve_forever(poll_interval=SHUTDOWN_POLL_S)
     from local_aws.iam import enforce, evaluator
 
     # What enforcement cost this run (also served at /_local_aws/iam-stats while it runs).
     logging.getLogger("local_aws").info("IAM stats: %s", {**enforce.STATS, **evaluator.evaluator_stats()})
+    # Nothing is kept in memory that a clean interpreter exit would save (the state folder is
+    # written as it goes), and unwinding moto's models took seconds after a long run: the exit
+    # handlers (the Lambda workers, the IAM evaluator) run, the log is flushed, the process ends.
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    os._exit(0)
 
 
 def free_port() -> int:
