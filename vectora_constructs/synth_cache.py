@@ -65,11 +65,14 @@ def key(root: Path, environ: dict[str, str]) -> str | None:
         # The CLI's files in the output folder (CDK_ERROR_FILE...) by their place in it.
         value = environ.get(name, "").replace(outdir, "<outdir>") if outdir else environ.get(name, "")
         digest.update(f"\0env {name}={value}".encode())
-    overflow = environ.get(CONTEXT_OVERFLOW_ENV)
-    if overflow:
-        digest.update(b"\0context-file\0" + Path(overflow).read_bytes())
-    for name in sources:
-        digest.update(f"\0file {name}\0".encode() + (root / name).read_bytes())
+    try:
+        overflow = environ.get(CONTEXT_OVERFLOW_ENV)
+        if overflow:
+            digest.update(b"\0context-file\0" + Path(overflow).read_bytes())
+        for name in sources:
+            digest.update(f"\0file {name}\0".encode() + (root / name).read_bytes())
+    except OSError:  # an input that cannot be read: no key, the app synthesizes
+        return None
     return digest.hexdigest()
 
 

@@ -50,6 +50,8 @@ def test_the_key_follows_the_inputs_and_not_where_the_output_goes(tmp_path: Path
     assert key(root, synth_env(tmp_path / "out1", context='{"env":"prod"}')) not in seen
     assert key(root, synth_env(tmp_path / "out1", CDK_DEFAULT_REGION="eu-west-1")) not in seen
     assert key(tmp_path / "not-a-checkout", synth_env(tmp_path / "out1")) is None
+    overflowing = synth_env(tmp_path / "out1", CONTEXT_OVERFLOW_LOCATION_ENV=str(tmp_path / "gone.json"))
+    assert key(root, overflowing) is None  # an input that cannot be read: no key, a real synth
 
 
 def test_a_stored_synth_is_replayed_whole_without_the_cli_locks(tmp_path: Path) -> None:
