@@ -94,6 +94,8 @@ def serve(port: int, state_dir: Path) -> None:
     # handlers (the Lambda workers, the IAM evaluator) run, the log is flushed, the process ends.
     atexit._run_exitfuncs()
     logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(0)
 
 

@@ -33,7 +33,8 @@ CACHE_ENV: Final = "VECTORA_SYNTH_CACHE"
 OUTDIR_ENV: Final = "CDK_OUTDIR"
 CONTEXT_ENV: Final = "CDK_CONTEXT_JSON"
 CONTEXT_OVERFLOW_ENV: Final = "CONTEXT_OVERFLOW_LOCATION_ENV"
-KEYED_ENV: Final = ("AWS_REGION", "AWS_DEFAULT_REGION", "PYTHONPATH", CONTEXT_ENV)
+# Besides every CDK_* variable (the context, CDK_CONTEXT_JSON, among them).
+KEYED_ENV: Final = ("AWS_REGION", "AWS_DEFAULT_REGION", "PYTHONPATH")
 # Read by no synth: the suite and the documentation.
 UNKEYED_FOLDERS: Final = ("tests/", "docs/", "benchmarks/")
 # The CLI's own lock files in its output folder (held while the app runs), never part of a synth.
