@@ -30,6 +30,7 @@ from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.cdk_cli import cdk_cli_env, node_bin
 from vectora_ops.cloud_assembly import stack_artifacts
 from vectora_ops.errors import OperationError, one_line
+from vectora_ops.sessions import new_session
 from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.aws import Aws, is_not_found
 from vectora_ops.snapshots.retention import SnapshotInfo
@@ -149,14 +150,15 @@ class EndpointSession(boto3.session.Session):
 def session_for(env: str) -> tuple[Any, str]:
     """A boto3 session and a description of where it points (see the module docstring)."""
     if os.environ.get("AWS_ENDPOINT_URL"):
-        return boto3.session.Session(), f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']}"
+        return new_session(), f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']}"
     endpoint = local_aws_endpoint()
     if endpoint is None:
-        return boto3.session.Session(), "AWS (boto3's default credentials)"
+        return new_session(), "AWS (boto3's default credentials)"
     local_settings = local_aws_settings()
     creds = local_settings.client_env(local_settings.port_from_env())
-    session = EndpointSession(
-        endpoint,
+    session = new_session(
+        EndpointSession,
+        endpoint_url=endpoint,
         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
         region_name=get_env_config(env).region,

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-import boto3
-
 from vectora_core.environments import ENVIRONMENTS
 from vectora_ops.checklist.context import Context
 from vectora_ops.checklist.freshness import snapshot_command, stale_reason
 from vectora_ops.checklist.model import Result, failed, passed
 from vectora_ops.checklist.target import deployed_stacks, unreachable
 from vectora_ops.errors import OperationError, one_line
+from vectora_ops.sessions import new_session
 from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.aws import Aws
 from vectora_ops.snapshots.store import LocalStore
@@ -37,9 +36,7 @@ class OfflineCall(RuntimeError):
 def offline_session(region: str) -> Any:
     """A boto3 session whose every request raises OfflineCall before it is sent."""
     offline = "offline"  # credentials of a session that sends nothing
-    session = boto3.session.Session(
-        aws_access_key_id=offline, aws_secret_access_key=offline, region_name=region
-    )
+    session = new_session(aws_access_key_id=offline, aws_secret_access_key=offline, region_name=region)
 
     def refuse(request: Any, **_: Any) -> None:
         raise OfflineCall(f"{request.method} {request.url.split('?')[0]}")

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from vectora_core.bucket_owner import expect_own_buckets
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
+from vectora_ops.sessions import new_session
 from vectora_ops.snapshots.errors import SnapshotError
 
 DEFAULT_WORKERS: Final = 32
@@ -123,7 +123,7 @@ class Aws:
 
     def __post_init__(self) -> None:
         self.config = env_config(self.env)
-        self.session = session = self.session or boto3.session.Session()
+        self.session = session = self.session or new_session()
         region, pool = session.region_name or self.config.region, self.workers + 4
         self.s3 = client(session, "s3", region, pool)
         self.lambda_ = client(session, "lambda", region, pool)

@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
-
 from vectora_ops import cli
 from vectora_ops.errors import UsageError
 from vectora_ops.promotion.cli import alarm_emails, text_type
+from vectora_ops.sessions import new_session
 from vectora_ops.takeover import declared as declared_stacks
 from vectora_ops.takeover.inventory import Reader
 from vectora_ops.takeover.plan import Plan, Verdict, make_plan
@@ -81,11 +80,11 @@ def main(argv: Sequence[str] | None = None, *, root: Path) -> int:
     if args.undo:
         from vectora_ops.takeover.undo import undo_main  # noqa: PLC0415  # only --undo needs it
 
-        return undo_main(args, root, boto3.session.Session())
+        return undo_main(args, root, new_session())
     emails = alarm_emails(args.alarm_emails, root) if args.env != "dev" and not args.assembly else None
     work = Path(tempfile.mkdtemp(prefix="vectora-takeover-"))
     try:
-        session = boto3.session.Session()
+        session = new_session()
         if args.assembly:
             declared = declared_stacks.load(args.env, args.assembly)
         else:

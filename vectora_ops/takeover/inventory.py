@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import boto3
 from botocore.exceptions import ClientError
 
 from vectora_core.naming import PROJECT_NAME, pubmed_api_key_param
 from vectora_ops.cloudformation import parse_template, template_text
+from vectora_ops.sessions import new_session
 from vectora_ops.snapshots.aws import error_code
 
 BOOTSTRAP_STACK: Final = "CDKToolkit"
@@ -146,7 +146,7 @@ class Reader:
     drift_unavailable: bool = False
 
     def __post_init__(self) -> None:
-        self.session = self.session or boto3.session.Session()
+        self.session = self.session or new_session()
         self.s3 = self.session.client("s3")
         self.lambda_ = self.session.client("lambda")
         self.cfn = self.session.client("cloudformation")
