@@ -34,6 +34,7 @@ from local_aws.settings import CDK_CLI_QUIET_ENV
 from tests.support.assembly import assembly  # noqa: F401  # the session synth, registered here once
 from tests.support.backends import BACKENDS, aws_backend_for
 from tests.support.cdk_cli import ALARM_CONTEXT
+from tests.support.models import share_service_models
 from tests.support.parallel import assign_groups, is_worker, make_scheduler, share_groups_folder
 from vectora_constructs.synth_cache import CACHE_ENV
 
@@ -210,6 +211,7 @@ SYNTH_FOLDERS = ("tests/infra/", "tests/pipeline_checks/", "tests/tooling/")
 def pytest_configure(config: pytest.Config) -> None:
     share_groups_folder(config)
     share_synth_cache(config)
+    share_service_models()
     # A run started in the background by a shell without job control (``make test &``, nohup, some
     # CI runners) inherits SIGINT ignored, and so would every worker and script it starts: the tests
     # that send a real Ctrl-C would see nothing happen. Python's own handler, as at a terminal.

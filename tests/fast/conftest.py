@@ -8,7 +8,6 @@ seconds. The clock is injected: ids and ages are exact.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -42,28 +41,17 @@ class Clock:
         return self.now
 
 
-_SESSION_CLASS = boto3.session.Session  # before the fixture below replaces it
-
-
-@functools.cache
-def shared_session() -> boto3.session.Session:
-    """One boto3 session for the whole tier: each new session loads the service models again
-    (about a second for S3, Lambda and CloudFormation), which would be most of the tier's time."""
-    return _SESSION_CLASS(region_name=REGION)
-
-
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto in this process; boto3 pointed at it (no endpoint, dummy credentials). The engine's
-    default session (``Aws`` without one, as the scripts build it) is the shared one."""
+    """moto in this process; boto3 pointed at it (no endpoint, dummy credentials). Sessions are
+    cheap: every session of the suite shares the loaded service models (tests/support/models.py)."""
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setattr(boto3.session, "Session", lambda: shared_session())
     with mock_aws():
-        yield shared_session().client("s3")
+        yield boto3.session.Session().client("s3")
 
 
 def make_buckets(s3: Any, env: str = ENV) -> None:

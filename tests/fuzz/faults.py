@@ -1,12 +1,11 @@
 """One failure at the Nth AWS call: a lost connection or a Ctrl-C at every step of an operation.
 
-``CallFaults(session)`` hooks every API call made by the clients of ``session`` (those created
-after it, as every operation creates its own): ``armed()`` counts the calls an operation makes,
-``armed(n, fault)`` fails the nth call of the next run, once. The hook is
-``before-parameter-build``: it runs before botocore's retries, so a lost connection is final, as
-one that stays lost is. A Ctrl-C is a real SIGINT sent to this process at that call: the
-operation's own handling decides, as for an operator's (raised in the main thread at once, or
-noted where the operation defers interrupts).
+``CallFaults()`` sees every API call of every client of this process (whatever session an
+operation makes): ``armed()`` counts the calls an operation makes, ``armed(n, fault)`` fails the
+nth call of the next run, once. The hook is where a client starts a call, before botocore's
+retries, so a lost connection is final, as one that stays lost is. A Ctrl-C is a real SIGINT sent
+to this process at that call: the operation's own handling decides, as for an operator's (raised
+in the main thread at once, or noted where the operation defers interrupts).
 
 ``run_main(main, argv)``: a script's ``main`` through ``cli.run`` in this process, as the
 operator's shell runs it: (exit status, stdout, stderr); any exception other than ``SystemExit``
@@ -20,12 +19,13 @@ import importlib.util
 import io
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from botocore.client import BaseClient
 from botocore.exceptions import EndpointConnectionError
 
 from tests.fuzz.harness import SCRIPTS
@@ -59,7 +59,6 @@ class Call:
 
 @dataclass
 class CallFaults:
-    session: Any
     counting: bool = False
     calls: list[Call] = field(default_factory=list)
     nth: int | None = None
@@ -68,13 +67,10 @@ class CallFaults:
     # Which calls may fail (all by default): a test of one step narrows it.
     where: Callable[[Call], bool] = field(default=lambda call: True)
 
-    def __post_init__(self) -> None:
-        self.session.events.register("before-parameter-build", self._hook)
-
-    def _hook(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+    def seen(self, operation: str, params: dict[str, Any]) -> None:
         if not self.counting:
             return
-        call = Call(model.name, params.get("Bucket"), params.get("Key"))
+        call = Call(operation, params.get("Bucket"), params.get("Key"))
         if not self.where(call):
             return
         self.calls.append(call)
@@ -96,9 +92,36 @@ class CallFaults:
         self.where = where or (lambda call: True)
         self.counting = True
         try:
-            yield self
+            with on_every_call(self.seen):
+                yield self
         finally:
             self.counting = False
+
+
+Hook = Callable[[str, dict[str, Any]], None]  # (operation, parameters): may raise to fail the call
+_HOOKS: list[Hook] = []
+_MAKE_API_CALL = BaseClient._make_api_call
+
+
+@contextlib.contextmanager
+def on_every_call(hook: Hook) -> Iterator[None]:
+    """``hook`` sees every AWS call this process makes while the block runs."""
+    _HOOKS.append(hook)
+    try:
+        yield
+    finally:
+        _HOOKS.remove(hook)
+
+
+def _make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+    for hook in list(_HOOKS):
+        hook(operation, params)
+    return _MAKE_API_CALL(client, operation, params)
+
+
+# Once per process, inert while nothing is armed: botocore's events are per session, and an
+# operation makes its own sessions.
+BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
 
 
 def load_script(relative: str) -> ModuleType:

@@ -205,17 +205,22 @@ Listing = dict[str, tuple[str, int, int]]
 
 def listing(root: Path, skip: Path | None = None) -> Listing:
     """``relative path -> (kind, size, mtime)`` of every file and link under ``root`` (folders by
-    existence only: a new ``__pycache__`` changes its parent's mtime), skipping ``NOT_WATCHED``."""
+    existence only: a new ``__pycache__`` changes its parent's mtime), skipping ``NOT_WATCHED``.
+    One ``lstat`` per file (``scandir``): the repository is listed twice per generated case."""
     found: Listing = {}
-    for folder, dirs, files in os.walk(root):
-        base = Path(folder)
-        dirs[:] = [d for d in dirs if d not in NOT_WATCHED and (skip is None or base / d != skip)]
-        for name in dirs:
-            found[str((base / name).relative_to(root))] = ("dir", 0, 0)
-        for name in files:
-            info = (base / name).lstat()
-            kind = "link" if os.path.islink(base / name) else "file"
-            found[str((base / name).relative_to(root))] = (kind, info.st_size, info.st_mtime_ns)
+    start = len(str(root)) + 1
+    pending = [str(root)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                relative = entry.path[start:]
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in NOT_WATCHED and (skip is None or entry.path != str(skip)):
+                        found[relative] = ("dir", 0, 0)
+                        pending.append(entry.path)
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                found[relative] = ("link" if entry.is_symlink() else "file", info.st_size, info.st_mtime_ns)
     return found
 
 

@@ -39,7 +39,7 @@ def audit_write(call: Call) -> bool:
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_a_break_whose_record_cannot_be_written_leaves_the_lock(fault: str) -> None:
     with MotoWorld():
-        faults = CallFaults(boto3.session.Session())
+        faults = CallFaults()
         s3 = boto3.session.Session().client("s3")
         EnvironmentLock(EnvClients("dev"), "a crashed deploy").acquire()
         with faults.armed(1, FAULTS[fault], where=audit_write):
@@ -70,7 +70,7 @@ def test_a_broken_lock_is_recorded_then_deleted() -> None:
 
 def test_a_target_bucket_that_cannot_be_written_is_not_called_missing() -> None:
     with MotoWorld():
-        faults = CallFaults(boto3.session.Session())
+        faults = CallFaults()
         s3 = boto3.session.Session().client("s3")
 
         def stage_audit(call: Call) -> bool:

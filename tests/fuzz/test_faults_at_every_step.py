@@ -30,12 +30,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.faults import FAULTS, Call, CallFaults, load_script, run_main
+from tests.fuzz.faults import FAULTS, Call, CallFaults, load_script, on_every_call, run_main
 from tests.fuzz.worlds import MotoWorld
 from vectora_core.naming import Bucket, resource_name
 from vectora_ops.interrupts import LATE_INTERRUPT
@@ -137,15 +136,13 @@ def argv(snapshot_id: str) -> list[str]:
 
 
 @pytest.fixture
-def dev(env_aws_backend: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, CallFaults]]:
-    """dev's buckets, and every boto3 session of the run one session whose calls can fail."""
-    shared = boto3.session.Session()
-    monkeypatch.setattr(boto3.session, "Session", lambda *args, **kwargs: shared)
+def dev(env_aws_backend: Any) -> Iterator[tuple[Any, CallFaults]]:
+    """dev's buckets, and the faults that make any AWS call of the run fail."""
     s3 = env_aws_backend.client("s3")
     for bucket in (CONFIG, DATA, BACKUPS):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     s3.put_object(Bucket=CONFIG, Key="canonical/scopes/tech.yaml", Body=b"scope: tech\n")
-    yield s3, CallFaults(shared)
+    yield s3, CallFaults()
     for bucket in (CONFIG, DATA, BACKUPS):
         for key in objects(s3, bucket):
             s3.delete_object(Bucket=bucket, Key=key)
@@ -177,25 +174,22 @@ def test_a_lock_that_cannot_be_released_does_not_hide_a_finished_rollback(
 
 def test_a_lock_that_cannot_be_released_does_not_hide_a_restored_failure(dev: tuple[Any, CallFaults]) -> None:
     # given: the restore fails (a lost connection on a write into dev), then so does the release
-    s3, faults = dev
+    s3, _ = dev
     snapshot_id, _, before = prepare(s3)
     fired: list[str] = []
 
-    def twice(params: dict[str, Any], model: Any, **_: Any) -> None:
+    def twice(operation: str, params: dict[str, Any]) -> None:
         key = str(params.get("Key") or "")
-        if model.name == "CopyObject" and key.startswith("clients/") and not fired:
+        if operation == "CopyObject" and key.startswith("clients/") and not fired:
             fired.append("restore")
-        elif model.name == "GetObject" and key == LOCK_KEY and fired == ["restore"]:
+        elif operation == "GetObject" and key == LOCK_KEY and fired == ["restore"]:
             fired.append("release")
         else:
             return
         raise FAULTS["lost-connection"]()
 
-    faults.session.events.register("before-parameter-build", twice)
-    try:
+    with on_every_call(twice):
         result = run_main(rollback.main, argv(snapshot_id))
-    finally:
-        faults.session.events.unregister("before-parameter-build", twice)
     # then: one line that says the previous state was restored, how, and that the lock stayed
     code, _, err = result
     line = err.strip().splitlines()[-1]
@@ -231,22 +225,20 @@ def test_an_interrupt_before_any_change_is_audited(dev: tuple[Any, CallFaults], 
 
 def test_an_interrupt_after_the_rollback_finished_changes_nothing(dev: tuple[Any, CallFaults]) -> None:
     # given: Ctrl-C (a real SIGINT) while the rollback's "succeeded" record is written
-    s3, faults = dev
+    s3, _ = dev
     snapshot_id, wanted, _ = prepare(s3)
 
-    def late(params: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name == "PutObject" and str(params.get("Key", "")).startswith("audit/rollbacks/"):
+    def late(operation: str, params: dict[str, Any]) -> None:
+        if operation == "PutObject" and str(params.get("Key", "")).startswith("audit/rollbacks/"):
             body = params.get("Body", b"")
             if b'"succeeded"' in (body.getvalue() if hasattr(body, "getvalue") else body):
                 os.kill(os.getpid(), signal.SIGINT)
 
-    faults.session.events.register("before-parameter-build", late)
     try:
-        result = run_main(rollback.main, argv(snapshot_id))
+        with on_every_call(late):
+            result = run_main(rollback.main, argv(snapshot_id))
     except KeyboardInterrupt:  # pragma: no cover  # the bug: the interrupt escaped
         pytest.fail("the interrupt after the rollback escaped")
-    finally:
-        faults.session.events.unregister("before-parameter-build", late)
     code, out, err = result
     assert code == 0 and f"rolled back {ENV} to {snapshot_id}" in out, result
     assert f"WARNING: {LATE_INTERRUPT}" in err and live(s3) == wanted
@@ -262,7 +254,7 @@ def test_an_interrupt_after_the_rollback_finished_changes_nothing(dev: tuple[Any
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_a_fault_at_every_step_of_a_rollback(fault: str) -> None:
     with MotoWorld() as world:
-        faults = CallFaults(boto3.session.Session())
+        faults = CallFaults()
         s3 = Aws(ENV).s3
         world.seed()
         snapshot_id, _, _ = prepare(s3)

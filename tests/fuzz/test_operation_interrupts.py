@@ -84,7 +84,7 @@ def check(s3: Any, kind: str, env: str, ended: BaseException | None, said: str, 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_a_fault_at_every_call_of_a_promotion_before_it_changes_anything(fault: str) -> None:
     with MotoWorld() as world:
-        faults = CallFaults(boto3.session.Session())
+        faults = CallFaults()
         s3 = boto3.session.Session().client("s3")
 
         def promote(progress: Any) -> Any:
@@ -125,7 +125,7 @@ def test_a_fault_at_every_call_of_a_deploy_before_it_changes_anything(
     # The synth is the CDK CLI (seconds to minutes): it fails at once here, after the lock.
     monkeypatch.setattr(deploy_module.assemblies, "synthesize", stopped_synth)
     with MotoWorld() as world:
-        faults = CallFaults(boto3.session.Session())
+        faults = CallFaults()
         s3 = boto3.session.Session().client("s3")
 
         def deploy(progress: Any) -> Any:

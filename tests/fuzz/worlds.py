@@ -96,19 +96,6 @@ DUMMY_CREDENTIALS: Final = {
 }
 
 
-@contextlib.contextmanager
-def one_session() -> Iterator[None]:
-    """Every ``boto3.session.Session()`` is one shared session: a new one loads the service models
-    again (about a second), which would be most of each example's time."""
-    original = boto3.session.Session
-    shared = original(region_name=REGION)
-    boto3.session.Session = lambda *args, **kwargs: shared  # type: ignore[assignment,misc]
-    try:
-        yield
-    finally:
-        boto3.session.Session = original  # type: ignore[misc]
-
-
 class MotoWorld:
     name = "moto"
 
@@ -118,7 +105,6 @@ class MotoWorld:
 
     def __enter__(self) -> MotoWorld:
         self._stack.enter_context(environment(DUMMY_CREDENTIALS))
-        self._stack.enter_context(one_session())
         self._stack.enter_context(mock_aws())
         self.seed()
         return self
@@ -166,7 +152,6 @@ class UnreachableWorld:
         self._stack.enter_context(
             environment({**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": "http://localhost:1"})
         )
-        self._stack.enter_context(one_session())
         return self
 
     def __exit__(self, *exc: object) -> None:
