@@ -53,7 +53,7 @@ def serve(port: int, state_dir: Path) -> None:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    from local_aws import patches
+    from local_aws import http_headers, patches
     from local_aws.iam.enforce import IamGate
     from local_aws.wsgi import LocalAwsApp, moto_app
 
@@ -67,6 +67,7 @@ def serve(port: int, state_dir: Path) -> None:
             "patches DISABLED (tests only): %s", ", ".join(sorted(disabled))
         )
     logging.getLogger("local_aws").info("IAM evaluation: %s (%s)", iam_mode, settings.IAM_ENV)
+    http_headers.install()  # every request's headers, without the email package
     app = LocalAwsApp(IamGate(moto_app(), iam_mode))
     server = make_server(settings.BIND_HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
 

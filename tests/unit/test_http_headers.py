@@ -1,0 +1,48 @@
+"""The emulator's header parser builds the message the standard library's would, for any block."""
+
+from __future__ import annotations
+
+import http.client
+import io
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from local_aws.http_headers import parse_headers
+
+# Header names and values as clients send them, and the pieces that make a block unusual: folds,
+# bare CRs, LF-only ends, a leading "From ", empty names, spaces before the colon, Latin-1 bytes.
+PIECES = st.sampled_from(
+    [b"Host", b"X-Amz-Date", b"x-amz-meta-a_b", b"Content-Length", b": ", b":", b" ", b"\t", b"\r", b"\n",
+     b"\r\n", b"From ", b"value", b"\xe9", b"\x85", b"\x0c", b"a=b;c"]
+)  # fmt: skip
+LINE = st.lists(PIECES, max_size=6).map(b"".join)
+
+
+def describe(message: http.client.HTTPMessage) -> tuple[object, ...]:
+    return (
+        message.items(),
+        [type(d).__name__ for d in message.defects],
+        message.get_payload(),
+        message.get_unixfrom(),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(LINE, max_size=8), st.sampled_from([b"\r\n", b"\n", b""]))
+def test_any_header_block_parses_as_the_standard_library_parses_it(lines: list[bytes], end: bytes) -> None:
+    block = b"".join(line + b"\r\n" for line in lines) + end
+    assert describe(parse_headers(io.BytesIO(block))) == describe(
+        http.client.parse_headers(io.BytesIO(block))
+    )
+
+
+def test_a_typical_request_block_takes_the_fast_path_with_folds_and_underscores() -> None:
+    block = b"Host: localhost:4566\r\nX-Amz-Meta-Key_Name: v\r\nX-Folded: a\r\n b\r\n\r\n"
+    message = parse_headers(io.BytesIO(block))
+    assert message.items() == [
+        ("Host", "localhost:4566"),
+        ("X-Amz-Meta-Key_Name", "v"),
+        ("X-Folded", "a\r\n b"),
+    ]
+    assert message["host"] == "localhost:4566" and message.get_all("x-folded") == ["a\r\n b"]
