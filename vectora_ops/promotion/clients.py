@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.naming import SNAPSHOT_FUNCTION, Bucket, Function, Layer, StackComponent, resource_name
 from vectora_ops.snapshots import Aws, ProgressCallback, SnapshotEngine
-from vectora_ops.snapshots.aws import client, is_not_found, list_objects_if_bucket
+from vectora_ops.snapshots.aws import is_not_found, list_objects_if_bucket
 
 # Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
 FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION)
@@ -30,12 +30,9 @@ class EnvClients(Aws):
     """The snapshot engine's clients of ``env`` (``s3``, ``lambda_``, ``cloudformation``: one set per
     operation, shared with its snapshots) plus ``cloudwatch``, and the environment's names."""
 
-    cloudwatch: Any = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        region = self.session.region_name or self.config.region
-        self.cloudwatch = client(self.session, "cloudwatch", region, self.workers + 4)
+    @property
+    def cloudwatch(self) -> Any:
+        return self.client("cloudwatch")
 
     def snapshot_engine(
         self, clock: Callable[[], datetime], progress: ProgressCallback | None

@@ -7,6 +7,7 @@ AWS and an account.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -111,23 +112,44 @@ def env_config(env: str) -> EnvConfig:
 
 @dataclass
 class Aws:
-    """The clients of one environment's operation, and its resource names."""
+    """The clients of one environment's operation, and its resource names.
+
+    Each client is made on first use, once (under a lock: the engine's worker threads may ask
+    first, and a botocore session does not make clients safely from several threads): an
+    operation on configs alone never builds the Lambda or CloudFormation client (about 20 ms each).
+    """
 
     env: str
     session: Any = None
     workers: int = DEFAULT_WORKERS
     config: EnvConfig = field(init=False)
-    s3: Any = field(init=False)
-    lambda_: Any = field(init=False)
-    cloudformation: Any = field(init=False)
+    _clients: dict[str, Any] = field(init=False, repr=False, default_factory=dict)
+    _clients_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.config = env_config(self.env)
-        self.session = session = self.session or new_session()
-        region, pool = session.region_name or self.config.region, self.workers + 4
-        self.s3 = client(session, "s3", region, pool)
-        self.lambda_ = client(session, "lambda", region, pool)
-        self.cloudformation = client(session, "cloudformation", region, pool)
+        self.session = self.session or new_session()
+
+    def client(self, service: str) -> Any:
+        """The operation's client of ``service`` (see ``client``: retries, pool, bucket owner)."""
+        with self._clients_lock:
+            made = self._clients.get(service)
+            if made is None:
+                region = self.session.region_name or self.config.region
+                made = self._clients[service] = client(self.session, service, region, self.workers + 4)
+        return made
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @property
+    def lambda_(self) -> Any:
+        return self.client("lambda")
+
+    @property
+    def cloudformation(self) -> Any:
+        return self.client("cloudformation")
 
     def bucket(self, component: str) -> str:
         return resource_name(component, self.env)
