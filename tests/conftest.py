@@ -205,7 +205,7 @@ EMULATOR_FOLDERS = ("tests/local_aws/", "tests/e2e/")
 # The synthesized templates (the session's synth) and the folders whose tests run the CDK app or CLI
 # themselves: seconds each, so the in-process tier leaves them to `make test-infra`.
 SYNTH_FIXTURES = frozenset({"assembly"})
-SYNTH_FOLDERS = ("tests/infra/", "tests/pipeline_checks/", "tests/tooling/")
+SYNTH_FOLDERS = ("tests/infra/", "tests/ci_checks/", "tests/tooling/")
 
 
 def pytest_configure(config: pytest.Config) -> None:

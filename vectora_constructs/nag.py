@@ -1,7 +1,7 @@
 """Security-rule acknowledgements beside the resources they concern, each with a real reason.
 
 - cdk-nag (runs on every synth): ``acknowledge()``, one call per rule (cdk-nag 3 API).
-- checkov (``make checkov``, the pipeline checks' test): ``skip_checkov()``, written into the
+- checkov (``make checkov``, the CI checks' test): ``skip_checkov()``, written into the
   resource's template ``Metadata`` where checkov reads it.
 """
 

@@ -1,5 +1,5 @@
 """Template-test fixtures. The session synth (``assembly``) is tests/support/assembly.py's, registered in
-tests/conftest.py so that the pipeline checks share it."""
+tests/conftest.py so that the CI checks share it."""
 
 from __future__ import annotations
 

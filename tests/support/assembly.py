@@ -1,6 +1,6 @@
 """The session's cloud assembly: one real ``cdk synth -c env=all`` shared by every template check.
 
-The template tests (``tests/infra``) and the pipeline checks (``tests/pipeline_checks``: checkov)
+The template tests (``tests/infra``) and the CI checks (``tests/ci_checks``: checkov)
 read the same synth, so what is checked is what the snapshots, cdk-nag and cfn-lint saw. The
 fixture is registered once, in ``tests/conftest.py``: a session fixture defined in two conftest
 files would run twice.
