@@ -211,7 +211,11 @@ def listing(root: Path, skip: Path | None = None) -> Listing:
     start = len(str(root)) + 1
     pending = [str(root)]
     while pending:
-        with os.scandir(pending.pop()) as entries:
+        try:
+            folder = os.scandir(pending.pop())
+        except FileNotFoundError:
+            continue  # gone since its parent was listed (os.walk skips it too)
+        with folder as entries:
             for entry in entries:
                 relative = entry.path[start:]
                 if entry.is_dir(follow_symlinks=False):
