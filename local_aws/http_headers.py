@@ -4,8 +4,9 @@
 header block with ``http.client.parse_headers``, which hands it to the ``email`` package's feed
 parser: about an eighth of the emulator's CPU per request. ``parse_headers`` here builds the same
 ``HTTPMessage`` for the blocks clients send (``Name: value`` lines, folded continuations) and
-gives any other block (a line without a colon, a leading ``From ``, an empty name) to the standard
-parser unchanged, so a malformed request is still read, and refused, exactly as before.
+gives any other block (a line without a colon, a leading ``From ``, an empty name, a multipart or
+message content type, whose body the email package would start to parse) to the standard parser
+unchanged, so a malformed request is still read, and refused, exactly as before.
 ``install()`` is called once by the server process.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 # without a colon or with an empty name) is left to the standard parser.
 _HEADER = re.compile(r"[\041-\071\073-\176]+:")
 _BLANK = ("\r\n", "\n", "")
+_COMPOUND = re.compile(r"multipart|message", re.IGNORECASE)
 
 
 def _fields(lines: list[str]) -> list[tuple[str, str]] | None:
@@ -42,7 +44,10 @@ def _fields(lines: list[str]) -> list[tuple[str, str]] | None:
     parsed = []
     for source in fields:
         name, value = source[0].split(":", 1)
-        parsed.append((name, (value.lstrip(" \t") + "".join(source[1:])).rstrip("\r\n")))
+        value = (value.lstrip(" \t") + "".join(source[1:])).rstrip("\r\n")
+        if name.lower() == "content-type" and _COMPOUND.search(value):
+            return None  # the email package reads such a body (defects, sub-messages)
+        parsed.append((name, value))
     return parsed
 
 

@@ -26,13 +26,14 @@ class InvocationError(OperationError):
 
 
 def lambda_client() -> Any:
-    import boto3
     from botocore.config import Config
+
+    from vectora_ops.sessions import new_session  # boto3: only when a function is invoked
 
     # A pipeline step may run for minutes; an invocation must never be retried behind our back.
     config = Config(read_timeout=960, connect_timeout=10, retries={"total_max_attempts": 1})
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or MAIN_REGION
-    return boto3.client("lambda", region_name=region, config=config)
+    return new_session().client("lambda", region_name=region, config=config)
 
 
 def invoke(

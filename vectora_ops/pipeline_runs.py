@@ -35,10 +35,11 @@ class PipelineRunError(OperationError):
 
 
 def sfn_client() -> Any:
-    import boto3
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or MAIN_REGION
-    return boto3.client("stepfunctions", region_name=region)
+    from vectora_ops.sessions import new_session  # boto3: only when AWS is reached
+
+    return new_session().client("stepfunctions", region_name=region)
 
 
 def state_machine_arn(env: str, client: Any) -> str:

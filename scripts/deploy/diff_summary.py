@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import boto3
 from rich.console import Console
 from rich.table import Table
 
@@ -44,6 +43,7 @@ from vectora_ops.cdk_cli import cdk_cli_env, node_bin
 from vectora_ops.cloud_assembly import stack_artifacts
 from vectora_ops.cloudformation import deployed_template
 from vectora_ops.errors import OperationError, UsageError
+from vectora_ops.sessions import new_session
 from vectora_ops.template_diff import StackSummary, compare
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         clients: dict[str, Any] = {}
         for stack in synthesized_stacks(assembly, args.env):
             if stack.region not in clients:
-                clients[stack.region] = boto3.client("cloudformation", region_name=stack.region)
+                clients[stack.region] = new_session().client("cloudformation", region_name=stack.region)
             deployed = deployed_template(clients[stack.region], stack.name, missing_ok=True)
             summaries.append(compare(stack.env, stack.name, stack.template, deployed))
     print_table(summaries)

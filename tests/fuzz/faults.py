@@ -57,7 +57,7 @@ class Call:
         return f"{self.operation} {self.bucket or ''}/{self.key or ''}"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CallFaults:
     counting: bool = False
     calls: list[Call] = field(default_factory=list)

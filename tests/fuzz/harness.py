@@ -206,15 +206,16 @@ Listing = dict[str, tuple[str, int, int]]
 def listing(root: Path, skip: Path | None = None) -> Listing:
     """``relative path -> (kind, size, mtime)`` of every file and link under ``root`` (folders by
     existence only: a new ``__pycache__`` changes its parent's mtime), skipping ``NOT_WATCHED``.
-    One ``lstat`` per file (``scandir``): the repository is listed twice per generated case."""
+    One ``lstat`` per file (``scandir``): the repository is listed twice per generated case. A
+    link is listed as a link, never followed, even to a folder (a script must not change either)."""
     found: Listing = {}
     start = len(str(root)) + 1
     pending = [str(root)]
     while pending:
         try:
             folder = os.scandir(pending.pop())
-        except FileNotFoundError:
-            continue  # gone since its parent was listed (os.walk skips it too)
+        except OSError:
+            continue  # gone since its parent was listed, or unreadable (os.walk skips it too)
         with folder as entries:
             for entry in entries:
                 relative = entry.path[start:]

@@ -105,12 +105,13 @@ def here(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 class Faulted:
-    """One session for the operation, its AWS calls counted by step (only the steps in ``steps``)
-    and failed at the chosen one; or, at a step holding no AWS call, failed as the step starts."""
+    """One session for the operation; the AWS calls of the process counted by step (only the steps
+    in ``steps``) and failed at the chosen one; or, at a step holding no AWS call, failed as the
+    step starts."""
 
     def __init__(self, world: World, steps: tuple[str, ...]) -> None:
         self.session = world.session()
-        self.calls = CallFaults(self.session)
+        self.calls = CallFaults()
         self.steps = steps
         self.current: Callable[[], str | None] = lambda: None
         self.by_step: dict[str, list[Call]] = {}

@@ -30,7 +30,8 @@ IN_PROCESS_ENV = {
 
 @functools.cache
 def _models_session() -> boto3.session.Session:
-    # Loading a service model costs about a second: one session's clients reuse the loaded ones.
+    # One session for the in-process backend's clients (the models are shared by every session of
+    # a test process anyway: tests/support/models.py).
     return boto3.session.Session(region_name=DEFAULT_REGION)
 
 

@@ -151,9 +151,9 @@ def publish(
     problems = list(checked.problems)
     if not problems and not dry_run:
         if lambda_client is None:
-            import boto3
+            from vectora_ops.sessions import new_session  # boto3: only when AWS is reached
 
-            lambda_client = boto3.client("lambda")
+            lambda_client = new_session().client("lambda")
         problems += runtime_gate(lambda_client, env, checked.configs)
     if problems:
         raise Refused(problems, "nothing uploaded")
@@ -161,9 +161,9 @@ def publish(
     if dry_run:
         return Published([f"(dry run) s3://{bucket}/{f.key}" for f in files], checked.warnings)
     if s3 is None:
-        import boto3
+        from vectora_ops.sessions import new_session  # boto3: only when AWS is reached
 
-        s3 = boto3.client("s3")
+        s3 = new_session().client("s3")
     return Published(upload(s3, bucket, files), checked.warnings)
 
 

@@ -128,7 +128,8 @@ class Promotion:
     """``Promotion(Request("dev", "stage", client="lai_weekly", validated_by="Ana"), root).run()``.
 
     ``clock`` and ``faults`` are for tests (the scripts never pass them); ``session_factory(env)``
-    gives each environment its boto3 session (default: one default session).
+    gives each environment its boto3 session (default: a new one per environment,
+    ``vectora_ops.sessions.new_session``).
     """
 
     request: Request

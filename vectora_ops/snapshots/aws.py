@@ -1,5 +1,5 @@
-"""boto3 access for the engine: one session, clients created up front (they are thread-safe, their
-creation is not), a connection pool sized for the copy workers.
+"""boto3 access for the engine: one session, each client made once, on first use, under a lock
+(clients are thread-safe, their creation is not), a connection pool sized for the copy workers.
 
 Clients honour ``AWS_ENDPOINT_URL`` (botocore reads it), so the same code runs against the local
 AWS and an account.
@@ -14,7 +14,7 @@ from typing import Any, Final
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vectora_core.bucket_owner import expect_own_buckets
+from vectora_core.bucket_owner import expect_bucket_owner
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
 from vectora_ops.sessions import new_session
@@ -50,12 +50,9 @@ def is_not_found(err: ClientError) -> bool:
 
 
 def client(session: Any, service: str, region: str, pool: int) -> Any:
-    """A client of ``service`` with standard retries and ``pool`` connections. S3's expects every
-    bucket to be the caller's account's (ExpectedBucketOwner on every request, the one place the
-    operations code sets it): a bucket of our name in another account is refused."""
+    """A client of ``service`` with standard retries and ``pool`` connections."""
     config = Config(max_pool_connections=pool, retries={"mode": "standard", "max_attempts": 5})
-    made = session.client(service, region_name=region, config=config)
-    return expect_own_buckets(made, session) if service == "s3" else made
+    return session.client(service, region_name=region, config=config)
 
 
 def bucket_exists(s3: Any, bucket: str) -> bool:
@@ -131,12 +128,23 @@ class Aws:
         self.session = self.session or new_session()
 
     def client(self, service: str) -> Any:
-        """The operation's client of ``service`` (see ``client``: retries, pool, bucket owner)."""
+        """The operation's client of ``service`` (see ``client``: retries, pool). S3's expects every
+        bucket to be the caller's account's (ExpectedBucketOwner on every request, the one place the
+        operations code sets it; the account asked of STS on the first request): a bucket of our
+        name in another account is refused."""
+        made = self._clients.get(service)  # made already: no lock (a dict read is atomic)
+        if made is not None:
+            return made
         with self._clients_lock:
             made = self._clients.get(service)
             if made is None:
                 region = self.session.region_name or self.config.region
-                made = self._clients[service] = client(self.session, service, region, self.workers + 4)
+                made = client(self.session, service, region, self.workers + 4)
+                if service == "s3":
+                    expect_bucket_owner(
+                        made, lambda: str(self.client("sts").get_caller_identity()["Account"])
+                    )
+                self._clients[service] = made
         return made
 
     @property
