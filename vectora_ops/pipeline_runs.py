@@ -35,10 +35,9 @@ class PipelineRunError(OperationError):
 
 
 def sfn_client() -> Any:
-
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or MAIN_REGION
     from vectora_ops.sessions import new_session  # boto3: only when AWS is reached
 
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or MAIN_REGION
     return new_session().client("stepfunctions", region_name=region)
 
 
