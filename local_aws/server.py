@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from local_aws import settings
+from local_aws import fork_server, settings
 
 STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -147,7 +147,7 @@ class LocalAws:
     disabled_patches: tuple[str, ...] = ()
     # Variables set (or replaced) in the server process's environment, e.g. a PATH without python3.13.
     extra_env: dict[str, str] = field(default_factory=dict)
-    _process: subprocess.Popen[bytes] | None = None
+    _process: subprocess.Popen[bytes] | fork_server.ForkedServer | None = None
     _started_here: bool = False
 
     def __post_init__(self) -> None:
@@ -239,8 +239,10 @@ class LocalAws:
             raise LocalAwsError(
                 f"port {self.port} already answers: another emulator runs there (set LOCAL_AWS_PORT)"
             )
+        # One line for a bad LOCAL_AWS_IAM or LOCAL_AWS_FORK_SERVER, before anything is made.
+        settings.iam_mode({**os.environ, **self.extra_env})
+        fork_server.enabled({**os.environ, **self.extra_env})
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        settings.iam_mode({**os.environ, **self.extra_env})  # one line for a bad LOCAL_AWS_IAM
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(
@@ -249,8 +251,30 @@ class LocalAws:
             "LOCAL_AWS_DISABLE_PATCHES": ",".join(self.disabled_patches),
             **self.extra_env,
         }
+        self._process = fork_server.start_server(self.port, self.state_dir, self.log_path, env)
+        if self._process is None:
+            self._process = self._popen(env)
+        self._started_here = True
+        deadline = time.monotonic() + self.startup_timeout_s
+        while not _healthy(self.port):
+            if self._process.poll() is not None:
+                raise LocalAwsError(
+                    f"the local AWS exited with status {self._process.returncode}:\n{self.log_tail(40)}"
+                )
+            if time.monotonic() > deadline:
+                self._kill(self._process.pid)
+                raise LocalAwsError(
+                    f"the local AWS did not answer within {self.startup_timeout_s:.0f} s:\n"
+                    f"{self.log_tail(40)}"
+                )
+            time.sleep(0.05)
+        self.state_file.write_text(json.dumps({"pid": self._process.pid, "port": self.port}))
+        return self
+
+    def _popen(self, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """The server as a process of its own (``python -m local_aws serve``)."""
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(  # noqa: S603  # our own module, fixed argv
+            return subprocess.Popen(  # noqa: S603  # our own module, fixed argv
                 [
                     sys.executable,
                     "-m",
@@ -268,22 +292,6 @@ class LocalAws:
                 env=env,
                 start_new_session=True,  # survives the launching shell, as `make local` requires
             )
-        self._started_here = True
-        deadline = time.monotonic() + self.startup_timeout_s
-        while not _healthy(self.port):
-            if self._process.poll() is not None:
-                raise LocalAwsError(
-                    f"the local AWS exited with status {self._process.returncode}:\n{self.log_tail(40)}"
-                )
-            if time.monotonic() > deadline:
-                self._kill(self._process.pid)
-                raise LocalAwsError(
-                    f"the local AWS did not answer within {self.startup_timeout_s:.0f} s:\n"
-                    f"{self.log_tail(40)}"
-                )
-            time.sleep(0.2)
-        self.state_file.write_text(json.dumps({"pid": self._process.pid, "port": self.port}))
-        return self
 
     def stop(self, *, force: bool = False) -> bool:
         """Stop the server (this object's, or with ``force`` the one recorded in state_dir)."""

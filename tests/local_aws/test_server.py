@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local_aws import settings
+from local_aws import fork_server, settings
 from local_aws.server import LocalAws, LocalAwsError
 
 
@@ -72,5 +72,54 @@ def test_the_emulator_refuses_to_start_where_it_is_forbidden(tmp_path, monkeypat
     # make test-fast sets it: a test there that would start an emulator fails, naming why.
     monkeypatch.setenv("LOCAL_AWS_FORBIDDEN", "the fast tier starts no emulator")
     with pytest.raises(LocalAwsError, match="may not start here: the fast tier starts no emulator"):
+        LocalAws(port=0, state_dir=tmp_path / "state").start()
+    assert not (tmp_path / "state").exists()
+
+
+# --- the fork server (LOCAL_AWS_FORK_SERVER=1: the suite's own setting, tests/conftest.py) ----------
+def _server_log(aws: LocalAws) -> str:
+    return aws.log_path.read_text()
+
+
+def test_forked_servers_keep_their_own_settings_state_and_ids(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(fork_server.ENABLE_ENV, "1")
+    with (
+        LocalAws(port=0, state_dir=tmp_path / "a", extra_env={settings.IAM_ENV: "off"}) as first,
+        LocalAws(port=0, state_dir=tmp_path / "b", disabled_patches=("bedrock_latency",)) as second,
+    ):
+        # both forked from one preloaded process, each a server of its own
+        assert isinstance(first._process, fork_server.ForkedServer)
+        assert isinstance(second._process, fork_server.ForkedServer)
+        # each with the settings it was started with (read when serving, not when imported)
+        assert "IAM evaluation: off" in _server_log(first)
+        assert "IAM evaluation: enforce" in _server_log(second)
+        assert "bedrock_latency" not in _server_log(second).split("patches applied:")[1].splitlines()[0]
+        # no state shared, and the ids moto draws differ as between two processes
+        roles = []
+        for aws in (first, second):
+            iam = aws.client("iam")
+            roles.append(
+                iam.create_role(RoleName="same-name", AssumeRolePolicyDocument="{}")["Role"]["RoleId"]
+            )
+            assert [r["RoleName"] for r in iam.list_roles()["Roles"]] == ["same-name"]
+        assert roles[0] != roles[1]
+    assert first.running() is None and second.running() is None
+
+
+def test_a_server_of_another_environment_is_a_process_of_its_own(tmp_path: Path, monkeypatch) -> None:
+    # moto reads some variables when imported: only the LOCAL_AWS_* settings may differ
+    monkeypatch.setenv(fork_server.ENABLE_ENV, "1")
+    with LocalAws(port=0, state_dir=tmp_path / "a", extra_env={"MOTO_ALLOW_NONEXISTENT_REGION": "1"}) as aws:
+        assert isinstance(aws._process, subprocess.Popen)
+    monkeypatch.setenv(fork_server.ENABLE_ENV, "0")
+    with LocalAws(port=0, state_dir=tmp_path / "b") as aws:
+        assert isinstance(aws._process, subprocess.Popen)
+
+
+def test_a_bad_fork_server_setting_is_one_clear_line_and_makes_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(fork_server.ENABLE_ENV, "yes")
+    with pytest.raises(
+        ValueError, match=r"^LOCAL_AWS_FORK_SERVER='yes': 1 \(fork servers from one preloaded process\) or 0$"
+    ):
         LocalAws(port=0, state_dir=tmp_path / "state").start()
     assert not (tmp_path / "state").exists()
