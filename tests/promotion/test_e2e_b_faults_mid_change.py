@@ -37,6 +37,7 @@ from tests.promotion.test_e2e_b_faults import _MAJOR, _MINOR, _PATCH, CLIENT, fi
 from vectora_ops.pipeline_runs import state_machine_arn
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import deploy as deploy_module
+from vectora_ops.promotion import records as records_module
 from vectora_ops.promotion.clients import STACK_COMPONENTS
 from vectora_ops.promotion.deploy import DeployFailed, GuardedDeploy
 from vectora_ops.promotion.plan import Plan
@@ -63,8 +64,15 @@ ENDED: Final = "ended here by the test"
 
 
 def ends_after(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``original``, then the run ends (``Ended``): on its first call only (the deployment's
+    record), so that the restore's own record is written."""
+    calls: list[object] = []
+
     def ended(*args: Any, **kwargs: Any) -> Any:
-        original(*args, **kwargs)
+        written = original(*args, **kwargs)
+        if calls:
+            return written
+        calls.append(written)
         raise Ended(ENDED)
 
     return ended
@@ -314,7 +322,7 @@ def deploy_calls(world: World, dev_assembly: Path) -> dict[str, list[Call]]:
         before = world.state("dev")
         faulted = Faulted(world, DEPLOY_STEPS)
         run = guarded_deploy(world, faulted, dev_assembly, patch)
-        patch.setattr(deploy_module, "write_deployment", ends_after(deploy_module.write_deployment))
+        patch.setattr(records_module, "write_deployment", ends_after(records_module.write_deployment))
         with faulted.calls.armed(where=faulted.count), pytest.raises(DeployFailed) as failed:
             run.run()
         assert (failed.value.step, failed.value.restored) == ("record", True), failed.value
@@ -331,7 +339,7 @@ def test_a_fault_at_each_step_of_a_guarded_deploy_restores_dev(
     before = world.state("dev")
     faulted = Faulted(world, DEPLOY_STEPS)
     run = guarded_deploy(world, faulted, dev_assembly, monkeypatch)
-    monkeypatch.setattr(deploy_module, "write_deployment", ends_after(deploy_module.write_deployment))
+    monkeypatch.setattr(records_module, "write_deployment", ends_after(records_module.write_deployment))
     calls = deploy_calls.get(step, [])
     if calls:
         armed = faulted.calls.armed(1, FAULTS[fault], where=faulted.only(step, drawn(calls, step, draw)))

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from vectora_ops.promotion import recovery
+from vectora_ops.promotion import records, recovery
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import DeploymentRecord
 from vectora_ops.promotion.state import EnvState
@@ -48,6 +48,7 @@ def engine_whose_rollback(rollback: Callable[..., Any]) -> Callable[..., Any]:
 def verified(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(EnvClients, "snapshot_engine", engine_whose_rollback(lambda *_a, **_k: None))
     monkeypatch.setattr(recovery, "read_state", lambda *_a, **_k: STATE)
+    monkeypatch.setattr(records, "read_state", lambda *_a, **_k: STATE)  # the rollback record's
 
 
 @pytest.mark.parametrize("env", ["stage", "prod"])
@@ -79,7 +80,7 @@ def test_a_lost_connection_on_the_rollback_record_leaves_it_restored(monkeypatch
     def lost(*_: Any, **__: Any) -> str:
         raise EndpointConnectionError(endpoint_url="http://aws.invalid")
 
-    monkeypatch.setattr(recovery, "write_deployment", lost)
+    monkeypatch.setattr(records, "write_deployment", lost)
     restored, line = restore()
     assert restored is True and "\n" not in line
     assert line.startswith(f"stage restored from {SNAPSHOT} and verified equal to its state before")
@@ -94,7 +95,7 @@ def test_a_ctrl_c_on_the_rollback_record_is_held_until_it_is_written(monkeypatch
         written.append(record)
         return "s3://backups/deployments/x_rollback.json"
 
-    monkeypatch.setattr(recovery, "write_deployment", write)
+    monkeypatch.setattr(records, "write_deployment", write)
     restored, line = restore()
     assert restored is True and line.endswith("verified equal to its state before")
     assert [r.via for r in written] == ["rollback"]

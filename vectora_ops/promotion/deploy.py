@@ -22,37 +22,31 @@ once the deployment is recorded changes nothing.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from vectora_core.naming import CLIENTS_PREFIX, client_of
-from vectora_ops.audit import operator
-from vectora_ops.errors import OperationError, stop_reason
-from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
+from vectora_ops.errors import OperationError
+from vectora_ops.interrupts import Settlement, deferred_interrupts
 from vectora_ops.promotion import assembly as assemblies
-from vectora_ops.promotion import gitinfo, recovery
+from vectora_ops.promotion import gitinfo
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
-from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome
+from vectora_ops.promotion.lock import EnvironmentLock
+from vectora_ops.promotion.operation import Clock, Operation
 from vectora_ops.promotion.records import (
     DeploymentRecord,
-    iso,
     latest_deployment,
+    record_deployment,
     write_audit,
-    write_deployment,
 )
 from vectora_ops.promotion.smoke import smoke
 from vectora_ops.promotion.state import read_state
-from vectora_ops.promotion.steps import FaultHook, Steps
+from vectora_ops.promotion.steps import FaultHook
 from vectora_ops.snapshots import ProgressCallback
 from vectora_ops.template_diff import StackDiff, diff_templates
-
-Clock = Callable[[], datetime]
 
 
 class DeployRefused(OperationError):
@@ -76,7 +70,7 @@ class DeployOutcome:
 
 
 @dataclass
-class GuardedDeploy:
+class GuardedDeploy(Operation):
     env: str
     root: Path
     alarm_emails: str | None
@@ -85,19 +79,12 @@ class GuardedDeploy:
     progress: ProgressCallback | None = None
     faults: FaultHook | None = None
     session: Any = None
-    steps: Steps = field(init=False)
-    entry: dict[str, Any] = field(init=False)
-    started: datetime = field(init=False)
     clients: EnvClients = field(init=False)
-    # The last audit record written (result, extra): the lock's fate is added to it afterwards.
     audited: tuple[str, dict[str, Any]] | None = field(init=False, default=None)
     settled: Settlement = field(init=False, default_factory=Settlement)
 
     def __post_init__(self) -> None:
-        self.started = self.clock()
-        self.steps = Steps(self.progress, self.clock, self.faults)
-        self.entry = {"kind": "deploy", "env": self.env, "operator": operator(),
-                      "started_at": iso(self.started), "dry_run": self.dry_run}  # fmt: skip
+        self._begin("deploy", env=self.env, dry_run=self.dry_run)
         self.clients = EnvClients(self.env, self.session)
 
     def run(self) -> DeployOutcome:
@@ -113,22 +100,7 @@ class GuardedDeploy:
             )
         neighbour = EnvClients(config.promoted_from, self.session) if config.promoted_from else None
         lock = EnvironmentLock(self.clients, f"deploy {self.env}", neighbour=neighbour, clock=self.clock)
-        work = Path(tempfile.mkdtemp(prefix="vectora-deploy-"))
-        with self.settled:
-            try:
-                outcome = self._run(lock, checkout, work)
-            except BaseException as err:
-                if self.audited is None:  # an interrupt or an AWS error before any change
-                    failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-                    self._audit(f"{failed} before any change", error=stop_reason(err))
-                self._release(lock, err)
-                raise
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-            outcome.warnings += self._release(lock, None)
-            if self.settled.interrupted:
-                outcome.warnings.append(LATE_INTERRUPT)
-            return outcome
+        return self._locked(lock, "vectora-deploy-", lambda work: self._run(lock, checkout, work))
 
     def _run(self, lock: EnvironmentLock, checkout: gitinfo.Checkout, work: Path) -> DeployOutcome:
         if not self.dry_run:
@@ -143,14 +115,6 @@ class GuardedDeploy:
             self.settled.settle()
             return DeployOutcome("dry run", self._audit("dry run"), diffs, commit=checkout.commit)
         return self._deploy(built, lock, checkout)
-
-    def _release(self, lock: EnvironmentLock, outcome: BaseException | None) -> list[str]:
-        """Release the lock; a failure is added to the outcome and its audit record, not raised."""
-        problem = lock_outcome(lock, outcome, self.steps.note)
-        if problem and self.audited is not None:
-            self.entry["lock"] = problem
-            self._audit(self.audited[0], **self.audited[1])
-        return [problem] if problem else []
 
     def _refuse(self, why: str) -> None:
         self._audit("refused", error=why)
@@ -234,57 +198,28 @@ class GuardedDeploy:
                 target, client_ids, note=self.steps.detail, require_pipeline=False
             ).evidence()
         with self.steps.step("record", f"deployment record of {self.env}") as info:
-            state = read_state(target, stacks=False)
-            info["record"] = record = write_deployment(target, DeploymentRecord(
-                env=self.env, via="deploy", commit=checkout.commit, tree_clean=checkout.clean,
-                operator=operator(), started_at=iso(self.started), finished_at=iso(self.clock()),
-                assembly={"sha256": built.sha256, "location": location},
-                functions=state.functions, layers=state.layers,
-                configs={k: v.brief() for k, v in state.configs.items()}, snapshot=pre_id,
-            ))  # fmt: skip
-        return str(record)
+            info["record"] = record = record_deployment(
+                target, "deploy", commit=checkout.commit, tree_clean=checkout.clean, started=self.started,
+                clock=self.clock, assembly={"sha256": built.sha256, "location": location}, snapshot=pre_id,
+            )  # fmt: skip
+        return record
 
     def _undo(
         self, err: BaseException, pre_id: str | None, before: Any, previous: DeploymentRecord | None
     ) -> DeployFailed:
-        step = self.steps.current or "?"
-        reason = stop_reason(err)
-        self.entry.update(failed_step=step, error=reason)
-        if pre_id is None:
-            restored, how = (
-                None,
-                f"first deployment of {self.env}: nothing to restore, what it created is kept",
-            )
-        else:
-            restored, how = recovery.restore(
-                self.steps, self.clients, pre_id, before=before, previous=previous, approve=None,
-                clock=self.clock, progress=self.progress, started=self.started,
-                cause={"kind": "deploy", "step": step},
-            )  # fmt: skip
-        self.settled.settle()  # restored or not, the outcome is known: a Ctrl-C cannot replace it
-        self.entry["restore"] = {"restored": restored, "detail": how}
-        result = (
-            "failed, restored" if restored else ("failed, NOT restored" if restored is False else "failed")
-        )
-        audit = self._audit(result)
-        return DeployFailed(f"deploy of {self.env} failed at step {step} ({reason}); {how}; audit: {audit}",
-                            step=step, restored=restored)  # fmt: skip
+        line, step, restored = self._restore(
+            err, self.clients, pre_id, before=before, previous=previous, approve=None,
+            cause={"kind": "deploy"},
+            first=f"first deployment of {self.env}: nothing to restore, what it created is kept",
+        )  # fmt: skip
+        return DeployFailed(f"deploy of {self.env} {line}", step=step, restored=restored)
 
-    def _audit(self, result: str, **extra: Any) -> str | None:
-        self.audited = (result, extra)
-        now = self.clock()
-        entry = {
-            **self.entry,
-            **extra,
-            "result": result,
-            "steps": self.steps.records,
-            "finished_at": iso(now),
-        }
-        entry["duration_s"] = round((now - self.started).total_seconds(), 1)
+    def _write_audit(self, entry: dict[str, Any]) -> str | None:
         try:
             with deferred_interrupts():  # every record is an outcome: a Ctrl-C must not lose it
                 if self.clients.bucket_exists(self.clients.backups_bucket):
-                    return write_audit(self.clients, "deploys", self.started, f"{self.env}_{result}", entry)
+                    label = f"{self.env}_{entry['result']}"
+                    return write_audit(self.clients, "deploys", self.started, label, entry)
         except Exception as err:  # noqa: BLE001  # the outcome being reported matters more
             self.steps.note(f"could not write the audit record: {err}")
         return None

@@ -42,6 +42,7 @@ from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import iso, parse_iso
 from vectora_ops.snapshots.aws import error_code, is_not_found
+from vectora_ops.snapshots.engine import Clock
 
 LOCK_KEY: Final = "locks/environment.json"
 DEFAULT_TTL: Final = timedelta(hours=2)
@@ -49,7 +50,6 @@ _TAKEN: Final = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "
 # The tools write about 300 bytes; more than this is no lock of theirs (and is not read whole).
 MAX_LOCK_BYTES: Final = 64 * 1024
 _SHOWN: Final = 80  # characters of a field shown back from a malformed lock
-Clock = Callable[[], datetime]
 
 
 class LockHeld(OperationError):

@@ -21,8 +21,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,15 +29,15 @@ from typing import Any
 
 from vectora_core.environments import get_env_config
 from vectora_core.naming import CLIENTS_PREFIX, REINFORCED_PARAMETER, StackComponent, client_of
-from vectora_ops.audit import audit_key, operator
+from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.config.runtime import check_runtime, deployed_runtime_version
-from vectora_ops.errors import OperationError, one_line, stop_reason
-from vectora_ops.interrupts import LATE_INTERRUPT, Settlement, deferred_interrupts
+from vectora_ops.errors import OperationError, one_line
+from vectora_ops.interrupts import Settlement, deferred_interrupts
 from vectora_ops.preflight import Context as PreflightContext
 from vectora_ops.preflight import run_checks
 from vectora_ops.promotion import assembly as assemblies
-from vectora_ops.promotion import configcopy, recovery
+from vectora_ops.promotion import configcopy
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
 from vectora_ops.promotion.gates import (
@@ -54,24 +52,24 @@ from vectora_ops.promotion.gates import (
     stability_gate,
     tests_gate,
 )
-from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome
+from vectora_ops.promotion.lock import EnvironmentLock
+from vectora_ops.promotion.operation import Clock, Operation
 from vectora_ops.promotion.plan import Plan, build_plan, moved, source_part
 from vectora_ops.promotion.records import (
     DeploymentRecord,
     iso,
     latest_deployment,
+    record_deployment,
     write_audit,
-    write_deployment,
 )
 from vectora_ops.promotion.smoke import SmokeFailed, smoke
 from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.state import ConfigObject, EnvState, read_state
-from vectora_ops.promotion.steps import FaultHook, Steps
+from vectora_ops.promotion.steps import FaultHook
 from vectora_ops.promotion.watch import current_watch, epoch, watch_until
 from vectora_ops.snapshots import ProgressCallback, SnapshotError
 from vectora_ops.template_diff import diff_templates
 
-Clock = Callable[[], datetime]
 SessionFactory = Callable[[str], Any]
 # The gates that run last, and only for real: they take minutes, and the snapshot writes.
 LIVE_GATES = ("source-smoke", "source-snapshot")
@@ -124,7 +122,7 @@ def script_for(source: str, target: str) -> str:
 
 
 @dataclass
-class Promotion:
+class Promotion(Operation):
     """``Promotion(Request("dev", "stage", client="lai_weekly", validated_by="Ana"), root).run()``.
 
     ``clock`` and ``faults`` are for tests (the scripts never pass them); ``session_factory(env)``
@@ -138,9 +136,6 @@ class Promotion:
     progress: ProgressCallback | None = None
     faults: FaultHook | None = None
     session_factory: SessionFactory | None = None
-    steps: Steps = field(init=False)
-    entry: dict[str, Any] = field(init=False)
-    started: datetime = field(init=False)
     # Set while planning: the source's record, its assembly, the config versions the plan shows.
     source_record: DeploymentRecord | None = field(init=False, default=None)
     assembly: assemblies.Assembly | None = field(init=False, default=None)
@@ -148,19 +143,15 @@ class Promotion:
     runtime: str | None = field(init=False, default=None)  # the artifact's runtime version
     source: EnvClients = field(init=False)
     target: EnvClients = field(init=False)
-    # The last audit record written (result, extra): the lock's fate is added to it afterwards.
     audited: tuple[str, dict[str, Any]] | None = field(init=False, default=None)
     settled: Settlement = field(init=False, default_factory=Settlement)
 
     def __post_init__(self) -> None:
-        self.started = self.clock()
-        self.steps = Steps(self.progress, self.clock, self.faults)
         r = self.request
-        self.entry = {
-            "kind": "promotion", "from": r.source, "to": r.target, "client": r.client, "operator": operator(),
-            "started_at": iso(self.started), "validated_by": r.validated_by, "approved_by": r.approved_by,
-            "hotfix": r.hotfix, "dry_run": r.dry_run, "reviewed_plan": r.plan_sha256,
-        }  # fmt: skip
+        self._begin(
+            "promotion", **{"from": r.source}, to=r.target, client=r.client, validated_by=r.validated_by,
+            approved_by=r.approved_by, hotfix=r.hotfix, dry_run=r.dry_run, reviewed_plan=r.plan_sha256,
+        )  # fmt: skip
         self.source, self.target = self._clients(r.source), self._clients(r.target)
 
     # --- the whole operation ------------------------------------------------------------------
@@ -168,22 +159,7 @@ class Promotion:
         """Refusals raise PromotionRefused/GateRefused, failures PromotionFailed; all are audited."""
         self._check_direction()
         lock = EnvironmentLock(self.target, self._command(), neighbour=self.source, clock=self.clock)
-        work = Path(tempfile.mkdtemp(prefix="vectora-promotion-"))
-        with self.settled:
-            try:
-                outcome = self._run(lock, work)
-            except BaseException as err:
-                if self.audited is None:  # e.g. the target's snapshot failed or was interrupted
-                    failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-                    self._audit(f"{failed} before any change", error=stop_reason(err))
-                self._release(lock, err)
-                raise
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-            outcome.warnings += self._release(lock, None)
-            if self.settled.interrupted:
-                outcome.warnings.append(LATE_INTERRUPT)
-            return outcome
+        return self._locked(lock, "vectora-promotion-", lambda work: self._run(lock, work))
 
     def _run(self, lock: EnvironmentLock, work: Path) -> Outcome:
         if not self.request.dry_run:
@@ -197,14 +173,6 @@ class Promotion:
         self._refusing(lambda: self._live_gates(gates))
         self._refusing(lambda: self._recheck(plan))
         return self._change_target(lock, plan, gates)
-
-    def _release(self, lock: EnvironmentLock, outcome: BaseException | None) -> list[str]:
-        """Release the lock; a failure is added to the outcome and its audit record, not raised."""
-        problem = lock_outcome(lock, outcome, self.steps.note)
-        if problem and self.audited is not None:
-            self.entry["lock"] = problem
-            self._audit(self.audited[0], **self.audited[1])
-        return [problem] if problem else []
 
     def _refusing(self, action: Callable[[], Any]) -> Any:
         """Run ``action``; a refusal, an error or an interrupt before the target changes is audited
@@ -469,25 +437,17 @@ class Promotion:
         return copied
 
     def _record(self, plan: Plan, location: str) -> str:
-        target, record = self.target, self.source_record
-        state = read_state(target, stacks=False)
         promotion = {
             "from": self.source.env, "plan_sha256": plan.sha256, "audit": self._audit_uri(),
             "approved_by": self.request.approved_by, "validated_by": self.request.validated_by,
             "hotfix": self.request.hotfix,
         }  # fmt: skip
-        return write_deployment(
-            target,
-            DeploymentRecord(
-                env=target.env, via="promotion", commit=plan.commit,
-                tree_clean=bool(record and record.tree_clean), operator=operator(),
-                started_at=iso(self.started), finished_at=iso(self.clock()),
-                assembly={"sha256": str(plan.assembly_sha256), "location": location},
-                functions=state.functions, layers=state.layers,
-                configs={k: v.brief() for k, v in state.configs.items()},
-                snapshot=self.entry.get("pre_promotion_snapshot"), promotion=promotion,
-                watch_until=plan.extra.get("watch_until"),
-            ),
+        return record_deployment(
+            self.target, "promotion", commit=plan.commit,
+            tree_clean=bool(self.source_record and self.source_record.tree_clean), started=self.started,
+            clock=self.clock, assembly={"sha256": str(plan.assembly_sha256), "location": location},
+            snapshot=self.entry.get("pre_promotion_snapshot"), promotion=promotion,
+            watch_until=plan.extra.get("watch_until"),
         )  # fmt: skip
 
     # --- when a step fails -------------------------------------------------------------------------------
@@ -498,32 +458,15 @@ class Promotion:
         before: EnvState | None,
         previous: DeploymentRecord | None,
     ) -> PromotionFailed:
-        target, step = self.target, self.steps.current or "?"
-        reason = stop_reason(err)
-        self.entry.update(failed_step=step, error=reason)
-        restored: bool | None
-        if pre_id is None:
-            restored, how = (
-                None,
-                f"first promotion into {target.env}: nothing to restore, what it created is kept",
-            )
-        else:
-            restored, how = recovery.restore(
-                self.steps, target, pre_id, before=before, previous=previous,
-                approve=self.request.approved_by or self.request.validated_by, clock=self.clock,
-                progress=self.progress, started=self.started,
-                cause={"kind": "promotion", "from": self.source.env, "step": step,
-                       "audit": self._audit_uri()},
-            )  # fmt: skip
-        self.settled.settle()  # restored or not, the outcome is known: a Ctrl-C cannot replace it
-        self.entry["restore"] = {"restored": restored, "detail": how}
-        result = {True: "failed, restored", False: "failed, NOT restored", None: "failed"}[restored]
-        audit = self._audit(result)
-        return PromotionFailed(
-            f"promotion {self.source.env} -> {target.env} failed at step {step} ({reason}); {how}; "
-            f"audit: {audit}",
-            step=step, restored=restored,
+        line, step, restored = self._restore(
+            err, self.target, pre_id, before=before, previous=previous,
+            approve=self.request.approved_by or self.request.validated_by,
+            cause={"kind": "promotion", "from": self.source.env, "audit": self._audit_uri()},
+            first=f"first promotion into {self.target.env}: nothing to restore, what it created is kept",
         )  # fmt: skip
+        return PromotionFailed(
+            f"promotion {self.source.env} -> {self.target.env} {line}", step=step, restored=restored
+        )
 
     # --- helpers --------------------------------------------------------------------------------------------
     def _clients(self, env: str) -> EnvClients:
@@ -546,17 +489,16 @@ class Promotion:
     def _audit_uri(self) -> str:
         return f"s3://{self.target.backups_bucket}/{audit_key('promotions', self.started, self._label())}"
 
-    def _audit(self, result: str, **extra: Any) -> str | None:
-        """One record per attempt: in the target's backups bucket (the source's if it has none yet)."""
-        self.audited = (result, extra)
-        now = self.clock()
-        entry = {**self.entry, **{k: v for k, v in extra.items() if k not in ("plan", "gates")}}
+    def _recorded(self, extra: dict[str, Any]) -> dict[str, Any]:
+        recorded = {k: v for k, v in extra.items() if k not in ("plan", "gates")}
         if extra.get("plan") is not None:
-            entry["plan"] = extra["plan"].as_dict()
+            recorded["plan"] = extra["plan"].as_dict()
         if extra.get("gates") is not None:
-            entry["gates"] = [g.as_dict() for g in extra["gates"]]
-        entry.update(result=result, steps=self.steps.records, finished_at=iso(now))
-        entry["duration_s"] = round((now - self.started).total_seconds(), 1)
+            recorded["gates"] = [g.as_dict() for g in extra["gates"]]
+        return recorded
+
+    def _write_audit(self, entry: dict[str, Any]) -> str | None:
+        """In the target's backups bucket (the source's if it has none yet)."""
         missed, tried = f"{self.target.env} has no backups bucket yet", False  # why the target's was passed
         for where in (self.target, self.source):
             try:

@@ -13,14 +13,16 @@ attempted and how it ended, refusals included.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 from botocore.exceptions import ClientError
 
-from vectora_ops.audit import audit_key, safe_label
+from vectora_ops.audit import audit_key, operator, safe_label
 from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.promotion.state import read_state
 from vectora_ops.snapshots.aws import error_code
 
 DEPLOYMENTS_PREFIX: Final = "deployments/"
@@ -98,6 +100,31 @@ def write_deployment(clients: EnvClients, record: DeploymentRecord) -> str:
             continue
         return f"s3://{clients.backups_bucket}/{key}"
     raise RuntimeError(f"no free deployment record key near {record.finished_at}")
+
+
+def record_deployment(
+    target: EnvClients,
+    via: Via,
+    *,
+    commit: str | None,
+    tree_clean: bool,
+    started: datetime,
+    clock: Callable[[], datetime],
+    assembly: dict[str, str] | None,
+    snapshot: str | None,
+    promotion: dict[str, Any] | None = None,
+    watch_until: str | None = None,
+) -> str:
+    """The deployment record of what ``target`` runs now (its functions, layers and configs read
+    again), written by the operation that put it there; returns its ``s3://`` URI."""
+    state = read_state(target, stacks=False)
+    return write_deployment(target, DeploymentRecord(
+        env=target.env, via=via, commit=commit, tree_clean=tree_clean, operator=operator(),
+        started_at=iso(started), finished_at=iso(clock()), assembly=assembly,
+        functions=state.functions, layers=state.layers,
+        configs={k: v.brief() for k, v in state.configs.items()}, snapshot=snapshot,
+        promotion=promotion, watch_until=watch_until,
+    ))  # fmt: skip
 
 
 def deployment_keys(clients: EnvClients) -> list[str]:

@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from vectora_ops.audit import operator
 from vectora_ops.errors import one_line, stop_reason
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import DeploymentRecord, iso, write_deployment
+from vectora_ops.promotion.records import DeploymentRecord, record_deployment
 from vectora_ops.promotion.state import EnvState, read_state
 from vectora_ops.promotion.steps import Steps
 from vectora_ops.snapshots import COMPONENTS, ProgressCallback
@@ -98,14 +97,7 @@ def _rollback_record(
     cause: dict[str, str],
 ) -> None:
     """The ``rollback`` deployment record: the environment's newest record describes what it runs."""
-    state = read_state(target, stacks=False)
-    write_deployment(
-        target,
-        DeploymentRecord(
-            env=target.env, via="rollback", commit=previous.commit, tree_clean=previous.tree_clean,
-            operator=operator(), started_at=iso(started), finished_at=iso(clock()),
-            assembly=previous.assembly, functions=state.functions, layers=state.layers,
-            configs={k: v.brief() for k, v in state.configs.items()}, snapshot=snapshot_id,
-            promotion={"rolled_back": cause},
-        ),
+    record_deployment(
+        target, "rollback", commit=previous.commit, tree_clean=previous.tree_clean, started=started,
+        clock=clock, assembly=previous.assembly, snapshot=snapshot_id, promotion={"rolled_back": cause},
     )  # fmt: skip
