@@ -16,6 +16,7 @@ import) is started as a process of its own, as without the setting.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import json
 import os
@@ -110,20 +111,32 @@ class ForkServer:
         """Whether a server of this environment may be forked here (see the module's docstring)."""
         return self._ready and self._process.poll() is None and _shared(env) == _shared(self.env)
 
-    def fork(self, port: int, state_dir: Path, log: Path, env: Mapping[str, str]) -> ForkedServer:
+    def fork(self, port: int, state_dir: Path, log: Path, env: Mapping[str, str]) -> ForkedServer | None:
+        """The forked server, or None if the fork server has gone (the caller starts its own)."""
         request = {"port": port, "state_dir": str(state_dir), "log": str(log), "env": dict(env)}
         assert self._process.stdin is not None  # noqa: S101  # a pipe, by construction
         with self._lock:
-            self._process.stdin.write(json.dumps(request).encode() + b"\n")
-            self._process.stdin.flush()
-            answer = json.loads(self._read_line())
-        return ForkedServer(int(answer["pid"]))
+            try:
+                self._process.stdin.write(json.dumps(request).encode() + b"\n")
+                self._process.stdin.flush()
+                answer = self._read_line()
+            except OSError:  # a broken pipe: it exited
+                return None
+        if not answer:
+            self._ready = False
+            return None
+        return ForkedServer(int(json.loads(answer)["pid"]))
 
     def close(self) -> None:
         """End of input: the fork server exits (its servers run on, in their own sessions)."""
-        if self._process.stdin is not None:
-            self._process.stdin.close()
-        self._process.wait(timeout=10)
+        with contextlib.suppress(OSError):
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
 
 _server: ForkServer | None = None
@@ -172,12 +185,20 @@ def _serve_forked(request: dict[str, Any]) -> None:
         os._exit(status)
 
 
+def _reap(_signum: int, _frame: object) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
 def main() -> None:
     from local_aws import patches
 
     for name in (*PRELOAD, *(f"local_aws.patches.{patch}" for patch, _ in patches.PATCHES)):
         importlib.import_module(name)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the servers are reaped as they exit
+    # The servers are reaped as they exit (waited for, not ignored: their CPU time then counts in
+    # this process's children's, and so in its launcher's, as a server process of its own would).
+    signal.signal(signal.SIGCHLD, _reap)
     out = sys.stdout.buffer
     out.write(READY)
     out.flush()

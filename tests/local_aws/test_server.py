@@ -123,3 +123,17 @@ def test_a_bad_fork_server_setting_is_one_clear_line_and_makes_nothing(tmp_path:
     ):
         LocalAws(port=0, state_dir=tmp_path / "state").start()
     assert not (tmp_path / "state").exists()
+
+
+def test_a_fork_server_that_has_gone_leaves_each_server_its_own_process(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(fork_server.ENABLE_ENV, "1")
+    monkeypatch.setattr(fork_server, "_server", None)  # a fork server of this test's own
+    with LocalAws(port=0, state_dir=tmp_path / "a") as aws:
+        assert isinstance(aws._process, fork_server.ForkedServer)
+    gone = fork_server._server
+    assert gone is not None
+    gone._process.kill()
+    gone._process.wait()
+    with LocalAws(port=0, state_dir=tmp_path / "b") as aws:
+        assert isinstance(aws._process, subprocess.Popen)
+        assert aws.client("s3").list_buckets()["Buckets"] == []
