@@ -8,9 +8,13 @@ child sets the server's environment, folder and log, then runs ``python -m local
 code. The patches are applied in the child, so each server's disabled patches are its own; moto's
 backends are made on first request, so no state is shared: only imported code.
 
-moto reads some variables when it is imported: a server whose environment differs from the fork
-server's in anything but the emulator's own ``LOCAL_AWS_*`` settings (read when serving, never at
-import) is started as a process of its own, as without the setting.
+moto reads some variables when it is imported: a fork server only forks servers whose environment
+equals its own but for the emulator's ``LOCAL_AWS_*`` settings (read when serving, never at
+import), so a launcher has one per environment it starts servers in (at most four; a server of a
+fifth, or of a fork server that has gone, starts as a process of its own, as without the setting).
+What still tells a forked server from a process of its own: its command line (the fork server's),
+the string-hash seed it shares with its siblings, and warnings raised while the modules were
+imported (not in its log).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import contextlib
 import importlib
 import json
 import os
-import random
+import select
 import signal
 import subprocess
 import sys
@@ -28,7 +32,7 @@ import threading
 import time
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,6 +42,8 @@ ENABLE_ENV: Final = "LOCAL_AWS_FORK_SERVER"
 # Variables a server may have of its own: the emulator's settings, and pytest's per-test name.
 OWN_VARIABLES: Final = ("LOCAL_AWS_", "PYTEST_CURRENT_TEST")
 READY: Final = b"ready\n"
+READY_TIMEOUT_S: Final = 60.0  # as LocalAws's start: the imports, or a fork and its answer
+MAX_FORK_SERVERS: Final = 4  # environments per launcher; a server of one more runs on its own
 # What ``serve`` imports before it serves (the patches are imported here, applied in each child).
 PRELOAD: Final = (
     "werkzeug.serving",
@@ -59,24 +65,38 @@ def enabled(environ: Mapping[str, str] | None = None) -> bool:
     return raw == "1"
 
 
-def _shared(env: Mapping[str, str]) -> dict[str, str]:
-    return {name: value for name, value in env.items() if not name.startswith(OWN_VARIABLES)}
+def _shared(env: Mapping[str, str]) -> frozenset[tuple[str, str]]:
+    """What the servers of one fork server share: everything but their own variables."""
+    return frozenset((name, value) for name, value in env.items() if not name.startswith(OWN_VARIABLES))
+
+
+class ForkServerGone(RuntimeError):
+    """The fork server ended between a request and its answer: the server's fate is not known."""
 
 
 @dataclass
 class ForkedServer:
-    """A server forked by the fork server: not this process's child, so known by its pid alone
-    (the fork server reaps it; its exit status is not known here: -1)."""
+    """A server forked by the fork server: not this process's child. Known by a pidfd opened as
+    its pid arrives, so that a signal can never reach another process that took the pid after
+    the fork server reaped it; its exit status is known to the fork server only."""
 
     pid: int
+    pidfd: int = field(init=False)
     returncode: int | None = None
 
-    def poll(self) -> int | None:
-        from local_aws.server import _alive
+    def __post_init__(self) -> None:
+        self.pidfd = os.pidfd_open(self.pid)
 
-        if self.returncode is None and not _alive(self.pid):
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self.pidfd], [], [], 0)[0]:  # readable: exited
             self.returncode = -1
+            os.close(self.pidfd)
         return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self.pidfd, signum)
 
     def wait(self, timeout: float) -> int:
         deadline = time.monotonic() + timeout
@@ -88,43 +108,47 @@ class ForkedServer:
 
 
 class ForkServer:
-    """The fork server process, and the environment every server it forks shares."""
+    """One fork server process, and the environment every server it forks shares."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = dict(env)
+        self.shared = _shared(env)
+        self._owner = os.getpid()  # a fork of the launcher must not write to this one's pipes
         self._lock = threading.Lock()
         self._process = subprocess.Popen(  # noqa: S603  # our own module, fixed argv
             [sys.executable, "-m", "local_aws.fork_server"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # every server logs to its own file; this one has no log
             cwd=settings.REPO_ROOT,
-            env=self.env,
+            env=dict(env),
         )
-        self._ready = self._read_line() == READY
+        self._ready = self._read_line(READY_TIMEOUT_S) == READY
 
-    def _read_line(self) -> bytes:
-        assert self._process.stdout is not None  # noqa: S101  # a pipe, by construction
-        return self._process.stdout.readline()
+    def _read_line(self, timeout: float) -> bytes:
+        """One line of the fork server's, or b"" if it ended or said nothing within ``timeout``."""
+        out = self._process.stdout
+        assert out is not None  # noqa: S101  # a pipe, by construction
+        return out.readline() if select.select([out], [], [], timeout)[0] else b""
 
-    def serves(self, env: Mapping[str, str]) -> bool:
-        """Whether a server of this environment may be forked here (see the module's docstring)."""
-        return self._ready and self._process.poll() is None and _shared(env) == _shared(self.env)
+    def usable(self) -> bool:
+        return self._ready and self._owner == os.getpid() and self._process.poll() is None
 
     def fork(self, port: int, state_dir: Path, log: Path, env: Mapping[str, str]) -> ForkedServer | None:
-        """The forked server, or None if the fork server has gone (the caller starts its own)."""
+        """The forked server; None if the fork server has gone before the request (the caller
+        starts its own); ``ForkServerGone`` if it went after (a server may be running)."""
         request = {"port": port, "state_dir": str(state_dir), "log": str(log), "env": dict(env)}
         assert self._process.stdin is not None  # noqa: S101  # a pipe, by construction
         with self._lock:
             try:
                 self._process.stdin.write(json.dumps(request).encode() + b"\n")
                 self._process.stdin.flush()
-                answer = self._read_line()
             except OSError:  # a broken pipe: it exited
+                self._ready = False
                 return None
+            answer = self._read_line(READY_TIMEOUT_S)
         if not answer:
             self._ready = False
-            return None
+            raise ForkServerGone(f"the fork server ended without starting the server on port {port}")
         return ForkedServer(int(json.loads(answer)["pid"]))
 
     def close(self) -> None:
@@ -139,29 +163,31 @@ class ForkServer:
             self._process.wait()
 
 
-_server: ForkServer | None = None
-_server_lock = threading.Lock()
+# This process's fork servers, one per shared environment (a test may change the environment).
+_servers: dict[frozenset[tuple[str, str]], ForkServer] = {}
+_servers_lock = threading.Lock()
 
 
 def start_server(port: int, state_dir: Path, log: Path, env: Mapping[str, str]) -> ForkedServer | None:
-    """The server forked from this process's fork server, or None where it may not be (not asked
-    for, another environment, a fork server that did not start): then the caller starts it."""
-    global _server
+    """The server forked from this process's fork server of its environment, or None where it
+    may not be (not asked for, too many environments, a fork server that did not start or has
+    gone): then the caller starts it."""
     if not enabled(env):
         return None
-    with _server_lock:
-        if _server is None:
-            _server = ForkServer(env)
-            atexit.register(_server.close)
-    if not _server.serves(env):
-        return None
-    return _server.fork(port, state_dir, log, env)
+    shared = _shared(env)
+    with _servers_lock:
+        server = _servers.get(shared)
+        if server is None:
+            if len(_servers) >= MAX_FORK_SERVERS:
+                return None
+            server = _servers[shared] = ForkServer(env)
+            atexit.register(server.close)
+    return server.fork(port, state_dir, log, env) if server.usable() else None
 
 
 # --- the fork server process ------------------------------------------------------------------
 def _serve_forked(request: dict[str, Any]) -> None:
     """In the child: become what ``python -m local_aws serve`` is, then serve (never returns)."""
-    status = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the server waits for its own children
         os.setsid()  # as start_new_session: survives its launcher
@@ -173,16 +199,18 @@ def _serve_forked(request: dict[str, Any]) -> None:
         os.chdir(settings.REPO_ROOT)
         os.environ.clear()
         os.environ.update(request["env"])
-        random.seed()  # the ids moto draws differ from one server to the next, as across processes
+        # The ids moto draws differ from one server to the next, as across processes (Python
+        # reseeds its own generator in a forked child, not moto's).
         importlib.import_module("moto.moto_api._internal").mock_random.seed()
         from local_aws.server import serve
 
-        serve(int(request["port"]), Path(request["state_dir"]))
-        status = 0
+        serve(int(request["port"]), Path(request["state_dir"]))  # ends the process itself
     except BaseException:  # noqa: BLE001  # into the server's log, then out
         traceback.print_exc()
     finally:
-        os._exit(status)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def _reap(_signum: int, _frame: object) -> None:

@@ -251,16 +251,19 @@ class LocalAws:
             "LOCAL_AWS_DISABLE_PATCHES": ",".join(self.disabled_patches),
             **self.extra_env,
         }
-        self._process = fork_server.start_server(self.port, self.state_dir, self.log_path, env)
+        try:
+            self._process = fork_server.start_server(self.port, self.state_dir, self.log_path, env)
+        except fork_server.ForkServerGone as err:
+            raise LocalAwsError(f"{err}: see {self.log_path}") from None
         if self._process is None:
             self._process = self._popen(env)
         self._started_here = True
         deadline = time.monotonic() + self.startup_timeout_s
         while not _healthy(self.port):
             if self._process.poll() is not None:
-                raise LocalAwsError(
-                    f"the local AWS exited with status {self._process.returncode}:\n{self.log_tail(40)}"
-                )
+                status = self._process.returncode
+                how = f"with status {status}" if isinstance(self._process, subprocess.Popen) else "(forked)"
+                raise LocalAwsError(f"the local AWS exited {how}:\n{self.log_tail(40)}")
             if time.monotonic() > deadline:
                 self._kill(self._process.pid)
                 raise LocalAwsError(
@@ -315,20 +318,24 @@ class LocalAws:
         return True
 
     def _kill(self, pid: int) -> None:
+        own = self._process if self._process is not None and self._process.pid == pid else None
+        if own is not None:  # signalled through its handle: never a process that took its pid since
+            own.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                own.wait(timeout=STOP_TIMEOUT_S)
+                return
+            own.send_signal(signal.SIGKILL)
+            own.wait(timeout=STOP_TIMEOUT_S)
+            return
         if not _alive(pid):
             return
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self._process is not None and self._process.pid == pid:
-                if self._process.poll() is not None:
-                    return
-            elif not _alive(pid):
+            if not _alive(pid):
                 return
             time.sleep(0.1)
         os.kill(pid, signal.SIGKILL)
-        if self._process is not None and self._process.pid == pid:
-            self._process.wait(timeout=STOP_TIMEOUT_S)
 
     def __enter__(self) -> LocalAws:
         return self.start()

@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,8 +83,9 @@ def _server_log(aws: LocalAws) -> str:
     return aws.log_path.read_text()
 
 
-def test_forked_servers_keep_their_own_settings_state_and_ids(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv(fork_server.ENABLE_ENV, "1")
+def test_forked_servers_keep_their_own_settings_state_and_ids(
+    tmp_path: Path, own_fork_servers: dict[Any, fork_server.ForkServer]
+) -> None:
     with (
         LocalAws(port=0, state_dir=tmp_path / "a", extra_env={settings.IAM_ENV: "off"}) as first,
         LocalAws(port=0, state_dir=tmp_path / "b", disabled_patches=("bedrock_latency",)) as second,
@@ -106,14 +109,62 @@ def test_forked_servers_keep_their_own_settings_state_and_ids(tmp_path: Path, mo
     assert first.running() is None and second.running() is None
 
 
-def test_a_server_of_another_environment_is_a_process_of_its_own(tmp_path: Path, monkeypatch) -> None:
-    # moto reads some variables when imported: only the LOCAL_AWS_* settings may differ
+@pytest.fixture
+def own_fork_servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[Any, fork_server.ForkServer]]:
+    """The test's own fork servers (whatever ran before it in this process), closed after it."""
     monkeypatch.setenv(fork_server.ENABLE_ENV, "1")
-    with LocalAws(port=0, state_dir=tmp_path / "a", extra_env={"MOTO_ALLOW_NONEXISTENT_REGION": "1"}) as aws:
+    servers: dict[Any, fork_server.ForkServer] = {}
+    monkeypatch.setattr(fork_server, "_servers", servers)
+    yield servers
+    for server in servers.values():
+        server.close()
+
+
+def _environ(pid: int) -> set[str]:
+    return set(Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0"))
+
+
+def test_each_environment_has_its_fork_server_and_the_setting_0_none(
+    tmp_path: Path, own_fork_servers: dict[Any, fork_server.ForkServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto reads some variables when imported: a server of another environment is forked from a
+    # fork server that imported moto in that environment
+    moto_variable = "MOTO_ALLOW_NONEXISTENT_REGION=1"
+    with (
+        LocalAws(port=0, state_dir=tmp_path / "a") as plain,
+        LocalAws(port=0, state_dir=tmp_path / "b", extra_env=dict([moto_variable.split("=")])) as other,
+    ):
+        assert isinstance(plain._process, fork_server.ForkedServer)
+        assert isinstance(other._process, fork_server.ForkedServer)
+        assert len(own_fork_servers) == 2
+        assert moto_variable in _environ(other._process.pid)
+        assert moto_variable not in _environ(plain._process.pid)
+    monkeypatch.setattr(fork_server, "MAX_FORK_SERVERS", 2)  # one environment more: its own process
+    with LocalAws(port=0, state_dir=tmp_path / "c", extra_env={"MOTO_PRETTIFY_RESPONSES": "1"}) as aws:
         assert isinstance(aws._process, subprocess.Popen)
     monkeypatch.setenv(fork_server.ENABLE_ENV, "0")
-    with LocalAws(port=0, state_dir=tmp_path / "b") as aws:
+    with LocalAws(port=0, state_dir=tmp_path / "d") as aws:
         assert isinstance(aws._process, subprocess.Popen)
+
+
+def test_a_fork_server_that_ends_with_the_request_unanswered_fails_the_start_in_one_line(
+    tmp_path: Path, own_fork_servers: dict[Any, fork_server.ForkServer]
+) -> None:
+    with LocalAws(port=0, state_dir=tmp_path / "a"):
+        pass
+    (server,) = own_fork_servers.values()
+    server.close()
+    # it reads the request, then ends: whether a server started is not known
+    server._process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.readline()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    with pytest.raises(
+        LocalAwsError,
+        match=r"^the fork server ended without starting the server on port \d+: see \S+server.log$",
+    ):
+        LocalAws(port=0, state_dir=tmp_path / "b").start()
 
 
 def test_a_bad_fork_server_setting_is_one_clear_line_and_makes_nothing(tmp_path: Path, monkeypatch) -> None:
@@ -125,13 +176,12 @@ def test_a_bad_fork_server_setting_is_one_clear_line_and_makes_nothing(tmp_path:
     assert not (tmp_path / "state").exists()
 
 
-def test_a_fork_server_that_has_gone_leaves_each_server_its_own_process(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv(fork_server.ENABLE_ENV, "1")
-    monkeypatch.setattr(fork_server, "_server", None)  # a fork server of this test's own
+def test_a_fork_server_that_has_gone_leaves_each_server_its_own_process(
+    tmp_path: Path, own_fork_servers: dict[Any, fork_server.ForkServer]
+) -> None:
     with LocalAws(port=0, state_dir=tmp_path / "a") as aws:
         assert isinstance(aws._process, fork_server.ForkedServer)
-    gone = fork_server._server
-    assert gone is not None
+    (gone,) = own_fork_servers.values()
     gone._process.kill()
     gone._process.wait()
     with LocalAws(port=0, state_dir=tmp_path / "b") as aws:

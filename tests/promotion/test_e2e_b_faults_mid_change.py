@@ -42,7 +42,7 @@ from vectora_ops.promotion.clients import STACK_COMPONENTS
 from vectora_ops.promotion.deploy import DeployFailed, GuardedDeploy
 from vectora_ops.promotion.plan import Plan
 from vectora_ops.promotion.promote import Promotion, PromotionFailed, Request
-from vectora_ops.promotion.records import latest_deployment
+from vectora_ops.promotion.records import DeploymentRecord, latest_deployment
 from vectora_ops.promotion.testrecords import RECORDS_ENV
 from vectora_ops.template_diff import diff_templates
 
@@ -64,18 +64,26 @@ ENDED: Final = "ended here by the test"
 
 
 def ends_after(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``original``, then the run ends (``Ended``): on its first call only (the deployment's
-    record), so that the restore's own record is written."""
-    calls: list[object] = []
+    """``original``, then the run ends (``Ended``)."""
 
     def ended(*args: Any, **kwargs: Any) -> Any:
-        written = original(*args, **kwargs)
-        if calls:
-            return written
-        calls.append(written)
+        original(*args, **kwargs)
         raise Ended(ENDED)
 
     return ended
+
+
+def ends_after_the_deploy_record(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``records.write_deployment``, then the run ends (``Ended``) once the deploy's own record is
+    written; the restore's (``rollback``) is written as it is."""
+
+    def write(clients: Any, record: DeploymentRecord) -> Any:
+        written = original(clients, record)
+        if record.via == "deploy":
+            raise Ended(ENDED)
+        return written
+
+    return write
 
 
 def cases(steps: tuple[str, ...], offset: int = 0) -> list[tuple[str, str, int]]:
@@ -177,6 +185,7 @@ def check_failed(
     assert audit["kind"] == kind and ended == ["restore", "verify-restore"], (audit.get("restore"), message)
     assert (audit["result"], audit["restore"]["restored"]) == ("failed, restored", True), audit
     assert "verified equal to its state before" in message, message
+    assert "could not be written" not in message, message  # the restore's own record is there
     if err.step != step:  # absorbed
         assert fault == "lost-connection", message  # a Ctrl-C is never absorbed
         assert (err.step, audit["error"]) == ("record", ENDED), message
@@ -322,7 +331,9 @@ def deploy_calls(world: World, dev_assembly: Path) -> dict[str, list[Call]]:
         before = world.state("dev")
         faulted = Faulted(world, DEPLOY_STEPS)
         run = guarded_deploy(world, faulted, dev_assembly, patch)
-        patch.setattr(records_module, "write_deployment", ends_after(records_module.write_deployment))
+        patch.setattr(
+            records_module, "write_deployment", ends_after_the_deploy_record(records_module.write_deployment)
+        )
         with faulted.calls.armed(where=faulted.count), pytest.raises(DeployFailed) as failed:
             run.run()
         assert (failed.value.step, failed.value.restored) == ("record", True), failed.value
@@ -339,7 +350,9 @@ def test_a_fault_at_each_step_of_a_guarded_deploy_restores_dev(
     before = world.state("dev")
     faulted = Faulted(world, DEPLOY_STEPS)
     run = guarded_deploy(world, faulted, dev_assembly, monkeypatch)
-    monkeypatch.setattr(records_module, "write_deployment", ends_after(records_module.write_deployment))
+    monkeypatch.setattr(
+        records_module, "write_deployment", ends_after_the_deploy_record(records_module.write_deployment)
+    )
     calls = deploy_calls.get(step, [])
     if calls:
         armed = faulted.calls.armed(1, FAULTS[fault], where=faulted.only(step, drawn(calls, step, draw)))

@@ -1,10 +1,10 @@
 """Deployment records (which commit and cloud assembly an environment runs) and audit records.
 
-Every guarded deploy, promotion and promotion rollback writes ``deployments/<UTC ts>_<via>.json``
-in the environment's backups bucket: the commit and whether its tree was clean, the cloud
-assembly (sha256 and where it is stored), the function CodeSha256s and layer versions as deployed,
-the config and canonical object versions, who and when. The commit lives here, never in a
-template: a commit id in a template would change every stack on every commit.
+Every guarded deploy and promotion, and the restore after either one failed, writes
+``deployments/<UTC ts>_<via>.json`` in the environment's backups bucket: the commit and whether
+its tree was clean, the cloud assembly (sha256 and where it is stored), the function CodeSha256s
+and layer versions as deployed, the config and canonical object versions, who and when. The commit
+lives here, never in a template: a commit id in a template would change every stack on every commit.
 
 Audit records (``audit/<kind>/<UTC ts>_<label>.json``, see ``vectora_ops.audit``) say what was
 attempted and how it ended, refusals included.
