@@ -2,8 +2,8 @@
 
 A server process spends most of its start importing moto and what the patches import (about
 2.5 s of CPU of its ~3); the test suite starts about fifty. With ``LOCAL_AWS_FORK_SERVER=1``,
-``LocalAws.start`` asks one fork server per launching process (started on first use, ended with
-it) for each server instead: the fork server has imported every module a server imports, and its
+``LocalAws.start`` asks a fork server of its process (started on first use, ended with it) for
+each server instead: the fork server has imported every module a server imports, and its
 child sets the server's environment, folder and log, then runs ``python -m local_aws serve``'s own
 code. The patches are applied in the child, so each server's disabled patches are its own; moto's
 backends are made on first request, so no state is shared: only imported code.
