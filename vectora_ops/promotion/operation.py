@@ -1,4 +1,5 @@
-"""What every change to an environment shares: the guarded deploy's and the promotion's frame.
+"""The frame the guarded deploy and the promotion share (the rollback script and the takeover
+keep their own for now).
 
 An operation runs under the target's lock in a scratch folder, as named steps (``Steps``); its
 audit entry grows as it goes and is written once per outcome (a refusal, a failure, a dry run,
