@@ -262,7 +262,8 @@ class LocalAws:
         while not _healthy(self.port):
             if self._process.poll() is not None:
                 status = self._process.returncode
-                how = f"with status {status}" if isinstance(self._process, subprocess.Popen) else "(forked)"
+                forked = not isinstance(self._process, subprocess.Popen)
+                how = "(a forked server: status unknown)" if forked else f"with status {status}"
                 raise LocalAwsError(f"the local AWS exited {how}:\n{self.log_tail(40)}")
             if time.monotonic() > deadline:
                 self._kill(self._process.pid)

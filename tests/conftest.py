@@ -213,8 +213,8 @@ def pytest_configure(config: pytest.Config) -> None:
     share_groups_folder(config)
     share_synth_cache(config)
     share_service_models()
-    # Every local AWS of the run forked from one preloaded process per worker (local_aws.fork_server):
-    # about 2 s of CPU less per start, some fifty starts a run.
+    # Every local AWS of the run forked from a preloaded process (local_aws.fork_server; a worker has
+    # one per environment its servers run in): about 2 s of CPU less per start, some fifty a run.
     os.environ.setdefault(fork_server.ENABLE_ENV, "1")
     # A run started in the background by a shell without job control (``make test &``, nohup, some
     # CI runners) inherits SIGINT ignored, and so would every worker and script it starts: the tests

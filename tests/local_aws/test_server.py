@@ -187,3 +187,13 @@ def test_a_fork_server_that_has_gone_leaves_each_server_its_own_process(
     with LocalAws(port=0, state_dir=tmp_path / "b") as aws:
         assert isinstance(aws._process, subprocess.Popen)
         assert aws.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_a_forked_server_that_fails_to_start_says_so_with_its_log(
+    tmp_path: Path, own_fork_servers: dict[Any, fork_server.ForkServer]
+) -> None:
+    with pytest.raises(LocalAwsError) as failed:
+        LocalAws(port=0, state_dir=tmp_path / "a", disabled_patches=("no_such_patch",)).start()
+    first, *log = str(failed.value).splitlines()
+    assert first == "the local AWS exited (a forked server: status unknown):"
+    assert any("unknown patch(es) no_such_patch" in line for line in log), log
