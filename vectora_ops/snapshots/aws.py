@@ -14,7 +14,7 @@ from typing import Any, Final
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vectora_core.bucket_owner import expect_bucket_owner
+from vectora_core.bucket_owner import caller_account, expect_bucket_owner
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
 from vectora_ops.sessions import new_session
@@ -141,9 +141,7 @@ class Aws:
                 region = self.session.region_name or self.config.region
                 made = client(self.session, service, region, self.workers + 4)
                 if service == "s3":
-                    expect_bucket_owner(
-                        made, lambda: str(self.client("sts").get_caller_identity()["Account"])
-                    )
+                    expect_bucket_owner(made, lambda: caller_account(self.client("sts")))
                 self._clients[service] = made
         return made
 

@@ -47,12 +47,14 @@ def expect_bucket_owner(client: Any, account: str | Callable[[], str]) -> Any:
     return client
 
 
+def caller_account(sts: Any) -> str:
+    """The account of ``sts``'s credentials (GetCallerIdentity: no permission needed)."""
+    return str(sts.get_caller_identity()["Account"])
+
+
 def expect_own_buckets(client: Any, session: Any) -> Any:
     """``client`` expecting the caller's own account (``session``'s, asked of STS once, on the first
     S3 request) to own every bucket: the operations code deploys and reads one account's buckets."""
     return expect_bucket_owner(
-        client,
-        lambda: str(
-            session.client("sts", region_name=client.meta.region_name).get_caller_identity()["Account"]
-        ),
+        client, lambda: caller_account(session.client("sts", region_name=client.meta.region_name))
     )
