@@ -13,11 +13,11 @@ import pytest
 from local_aws.server import LocalAws
 from tests.conftest import remove_caches
 from vectora_core.naming import ALARM_TOPIC, pubmed_api_key_param, resource_name
-from vectora_ops.checklist.context import EndpointSession
 from vectora_ops.checklist.model import Status
 from vectora_ops.preflight import CHECKS, Context, run_checks
 from vectora_ops.preflight.alarms import judge
 from vectora_ops.preflight.bedrock import availability_problems
+from vectora_ops.sessions import EndpointSession
 
 pytestmark = pytest.mark.emulator
 ENV = "stage"

@@ -2,9 +2,9 @@
 
 Templates come from a cloud assembly: an existing folder (``--assembly DIR``, e.g. ``cdk.out``; an
 ``-c env=all`` assembly serves every environment) or a synth of the environment by the pinned CLI
-into a temporary folder. The deployed state is read through boto3 (read only): ``AWS_ENDPOINT_URL``
-when set, else the project's local AWS when it answers on its port (``LOCAL_AWS_PORT``, 4566), else
-boto3's default chain (an AWS account). Every read is made once and kept.
+into a temporary folder. The deployed state is read through boto3 (read only), where
+``vectora_ops.sessions.session_for`` points (``AWS_ENDPOINT_URL``, else the local AWS when it
+answers, else an AWS account). Every read is made once and kept.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,7 +28,7 @@ from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.cdk_cli import cdk_cli_env, node_bin
 from vectora_ops.cloud_assembly import stack_artifacts
 from vectora_ops.errors import OperationError, one_line
-from vectora_ops.sessions import new_session
+from vectora_ops.sessions import session_for
 from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.aws import Aws, is_not_found
 from vectora_ops.snapshots.retention import SnapshotInfo
@@ -112,60 +110,6 @@ def synthesized(env: str, alarm_emails: str | None) -> Iterator[Path]:
 
 
 # --- the deployed environment -------------------------------------------------------------------
-def local_aws_settings() -> Any:
-    """``local_aws.settings``, a package of the checkout (not installed): None outside one."""
-    try:
-        from local_aws import settings
-    except ImportError:
-        return None
-    return settings
-
-
-def local_aws_endpoint() -> str | None:
-    """The project's local AWS endpoint when something listens on its port, else None."""
-    local_settings = local_aws_settings()
-    if local_settings is None:
-        return None
-    try:
-        port = local_settings.port_from_env()
-        with socket.create_connection((local_settings.BIND_HOST, port), timeout=0.5):
-            return local_settings.endpoint_url(port)
-    except (OSError, ValueError):
-        return None
-
-
-class EndpointSession(boto3.session.Session):
-    """A session whose clients all talk to one endpoint (what ``AWS_ENDPOINT_URL`` does for a
-    process, for this session only)."""
-
-    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.endpoint_url = endpoint_url
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("endpoint_url", self.endpoint_url)
-        return super().client(*args, **kwargs)
-
-
-def session_for(env: str) -> tuple[Any, str]:
-    """A boto3 session and a description of where it points (see the module docstring)."""
-    if os.environ.get("AWS_ENDPOINT_URL"):
-        return new_session(), f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']}"
-    endpoint = local_aws_endpoint()
-    if endpoint is None:
-        return new_session(), "AWS (boto3's default credentials)"
-    local_settings = local_aws_settings()
-    creds = local_settings.client_env(local_settings.port_from_env())
-    session = new_session(
-        EndpointSession,
-        endpoint_url=endpoint,
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-        region_name=get_env_config(env).region,
-    )
-    return session, f"the local AWS at {endpoint}"
-
-
 @dataclass
 class Deployed:
     """Read-only access to what runs in one environment (every read made once)."""
