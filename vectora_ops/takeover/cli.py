@@ -17,16 +17,6 @@ from vectora_ops.takeover import declared as declared_stacks
 from vectora_ops.takeover.inventory import Reader
 from vectora_ops.takeover.plan import Plan, Verdict, make_plan
 
-ORDER = (
-    Verdict.BLOCKER,
-    Verdict.KEPT,
-    Verdict.UPDATED,
-    Verdict.ADOPTED,
-    Verdict.REPLACED,
-    Verdict.RETIRED,
-    Verdict.CREATED,
-)
-
 
 def parser() -> cli.OneLineParser:
     p = cli.parser(
@@ -53,7 +43,7 @@ def parser() -> cli.OneLineParser:
 
 def render(plan: Plan) -> None:
     print(f"takeover plan for {plan.env}")
-    for verdict in ORDER:
+    for verdict in Verdict:  # blockers first
         items = sorted((i for i in plan.items if i.verdict is verdict), key=lambda i: (i.kind, i.name))
         if not items:
             continue
@@ -80,7 +70,7 @@ def main(argv: Sequence[str] | None = None, *, root: Path) -> int:
     if args.undo:
         from vectora_ops.takeover.undo import undo_main  # noqa: PLC0415  # only --undo needs it
 
-        return undo_main(args, root, new_session())
+        return undo_main(args, new_session())
     emails = alarm_emails(args.alarm_emails, root) if args.env != "dev" and not args.assembly else None
     work = Path(tempfile.mkdtemp(prefix="vectora-takeover-"))
     try:

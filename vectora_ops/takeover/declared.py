@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,10 +46,6 @@ class DeclaredStacks:
                     )
         return found
 
-    def logical_ids(self, stack: str) -> dict[str, str]:
-        """logical id -> type of a declared stack."""
-        return {lid: r.get("Type", "") for lid, r in self.templates[stack].get("Resources", {}).items()}
-
 
 def load(env: str, folder: Path) -> DeclaredStacks:
     """The environment's templates from an assembly folder (``cdk synth`` output)."""
@@ -59,8 +54,6 @@ def load(env: str, folder: Path) -> DeclaredStacks:
     return DeclaredStacks(env, built, templates)
 
 
-def synthesize(
-    env: str, root: Path, work: Path, alarm_emails: str | None, echo: Callable[[str], None] | None = None
-) -> DeclaredStacks:
+def synthesize(env: str, root: Path, work: Path, alarm_emails: str | None) -> DeclaredStacks:
     """A fresh ``cdk synth -c env=all`` of the checkout (the promotion's own synth and zip)."""
-    return load(env, assemblies.synthesize(root, work / "assembly", alarm_emails, echo=echo))
+    return load(env, assemblies.synthesize(root, work / "assembly", alarm_emails))

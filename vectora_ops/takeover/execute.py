@@ -35,7 +35,6 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from vectora_core.naming import Bucket, resource_name
 from vectora_ops import cli
 from vectora_ops.audit import operator
 from vectora_ops.cloudformation import parse_template
@@ -49,7 +48,7 @@ from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.capture import download
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
-from vectora_ops.takeover.inventory import Account
+from vectora_ops.takeover.inventory import Account, StackInfo, pages
 from vectora_ops.takeover.plan import OLD_LAYOUT_PREFIX, Plan
 
 TAKEOVER_PREFIX: Final = "takeover/"
@@ -76,21 +75,29 @@ def object_key(prefix: str, bucket: str, key: str, version: str) -> str:
     return f"{prefix}objects/{bucket}/{digest}"
 
 
-def wait_stack(cfn: Any, stack: str, *, gone_ok: bool = False) -> str:
-    """The stack's settled status (``DELETE_COMPLETE`` once gone, when ``gone_ok``)."""
+def wait_stack(cfn: Any, stack: str, until: str, doing: str) -> None:
+    """Wait until the stack settles: OperationError "``doing`` ended STATUS" unless it settles in
+    ``until`` (``DELETE_COMPLETE``: also once the stack is gone)."""
     deadline = time.monotonic() + STACK_WAIT_S
     while True:
         try:
             status: str = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
         except ClientError as err:
-            if gone_ok and "does not exist" in str(err):
-                return "DELETE_COMPLETE"
+            if until == "DELETE_COMPLETE" and "does not exist" in str(err):
+                return
             raise
         if not status.endswith("_IN_PROGRESS"):
-            return status
+            if status != until:
+                raise OperationError(f"{doing} ended {status}")
+            return
         if time.monotonic() > deadline:
             raise OperationError(f"{stack} still {status} after {STACK_WAIT_S:.0f} s")
         time.sleep(1)
+
+
+def save_state(clients: EnvClients, state: dict[str, Any]) -> None:
+    body = json.dumps(state, indent=2, sort_keys=True).encode()
+    clients.s3.put_object(Bucket=clients.backups_bucket, Key=STATE_KEY, Body=body)
 
 
 @dataclass
@@ -108,7 +115,6 @@ class Takeover:
 
     def __post_init__(self) -> None:
         self.clients = EnvClients(self.env, self.session)
-        self.logs = self.session.client("logs")
 
     # --- the state record -------------------------------------------------------------------------
     def _load_state(self) -> None:
@@ -127,30 +133,19 @@ class Takeover:
             "operator": operator(),
         }
 
-    def _save_state(self) -> None:
-        body = json.dumps(self.state, indent=2, sort_keys=True).encode()
-        self.clients.s3.put_object(Bucket=self.clients.backups_bucket, Key=STATE_KEY, Body=body)
-
     # --- the run ----------------------------------------------------------------------------------
     def run(self) -> str:
         self._load_state()
         started = datetime.now(UTC)
         if self.state["done"]:
             self.echo(f"resuming {self.state['archive']}: done already: {', '.join(self.state['done'])}")
-        actions: dict[str, Callable[[], None]] = {
-            "backups": self._backups,
-            "archive": self._archive,
-            "import": self._import,
-            "cut-over": self._cut_over,
-            "deploy": self._deploy,
-            "configs": self._configs,
-        }
-        for step in STEPS:
+        actions = (self._backups, self._archive, self._import, self._cut_over, self._deploy, self._configs)
+        for step, action in zip(STEPS, actions, strict=True):
             if step in self.state["done"]:
                 continue
             self.echo(f"==> {step}")
             try:
-                actions[step]()
+                action()
             except BaseException as err:
                 self.state["failed"] = {"step": step, "error": one_line(err)}
                 self._audit(started, f"failed at {step}")
@@ -163,9 +158,9 @@ class Takeover:
             self.state["done"].append(step)
             self.state.pop("failed", None)
             if self.clients.bucket_exists(self.clients.backups_bucket):
-                self._save_state()
+                save_state(self.clients, self.state)
         self.state["finished_at"] = datetime.now(UTC).isoformat()
-        self._save_state()
+        save_state(self.clients, self.state)
         return self._audit(started, "done")
 
     def _audit(self, started: datetime, result: str) -> str:
@@ -178,49 +173,37 @@ class Takeover:
     def _backups(self) -> None:
         bucket = self.clients.backups_bucket
         if not self.clients.bucket_exists(bucket):
-            s3 = self.clients.s3
-            s3.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.clients.config.region}
-            )
+            s3, region = self.clients.s3, self.clients.config.region
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-            s3.put_public_access_block(
-                Bucket=bucket,
-                PublicAccessBlockConfiguration=dict.fromkeys(
-                    ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"),
-                    True,
-                ),
-            )
+            blocks = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+            private = dict.fromkeys(blocks, True)
+            s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=private)
             self.echo(f"    created s3://{bucket} (versioned, private); S0-core adopts it")
-        self._save_state()
+        save_state(self.clients, self.state)
 
     # --- 2. the archive -----------------------------------------------------------------------------
     def _archive(self) -> None:
-        prefix = archive_prefix(self.state["archive"])
+        prefix, account = archive_prefix(self.state["archive"]), self.account
+        # Each part is archived as the manifest is built, in this order: object versions, functions,
+        # layer versions, stacks.
         manifest: dict[str, Any] = {
             "env": self.env,
             "archive": self.state["archive"],
-            "objects": [],
-            "functions": {},
-            "layers": {},
-            "stacks": {},
-            "log_groups": {},
+            "objects": [
+                found
+                for bucket in account.buckets
+                if bucket != self.clients.backups_bucket
+                for found in self._archive_bucket(bucket, prefix)
+            ],
+            "functions": {name: self._archive_function(name, prefix) for name in account.functions},
+            "layers": {
+                layer: [self._archive_layer(layer, v, prefix) for v in versions]
+                for layer, versions in account.layers.items()
+            },
+            "stacks": {stack.name: self._archive_stack(stack, prefix) for stack in account.stacks.values()},
+            "log_groups": dict(account.log_groups),
         }
-        for bucket in self.account.buckets:
-            if bucket != self.clients.backups_bucket:
-                manifest["objects"] += self._archive_bucket(bucket, prefix)
-        for name in self.account.functions:
-            manifest["functions"][name] = self._archive_function(name, prefix)
-        for layer, versions in self.account.layers.items():
-            manifest["layers"][layer] = [self._archive_layer(layer, v, prefix) for v in versions]
-        for stack in self.account.stacks.values():
-            self._put(f"{prefix}stacks/{stack.name}.template", stack.body.encode())
-            manifest["stacks"][stack.name] = {
-                "parameters": stack.parameters,
-                "outputs": stack.outputs,
-                "template": f"{prefix}stacks/{stack.name}.template",
-                "resources": [r.__dict__ for r in stack.resources],
-            }
-        manifest["log_groups"] = dict(self.account.log_groups)
         self._put(
             f"{prefix}manifest.json", json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
         )
@@ -235,42 +218,44 @@ class Takeover:
 
     def _archive_bucket(self, bucket: str, prefix: str) -> list[dict[str, Any]]:
         s3, found = self.clients.s3, []
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            for version in page.get("Versions", []):
-                vid = version.get("VersionId") or "null"
-                target = object_key(prefix, bucket, version["Key"], vid)
-                source = {"Bucket": bucket, "Key": version["Key"]} | (
-                    {"VersionId": vid} if vid != "null" else {}
-                )
-                s3.copy_object(Bucket=self.clients.backups_bucket, Key=target, CopySource=source)
-                found.append(
-                    {
-                        "bucket": bucket,
-                        "key": version["Key"],
-                        "version_id": vid,
-                        "etag": version.get("ETag"),
-                        "latest": version.get("IsLatest"),
-                        "archive": target,
-                    }
-                )
+        for version in pages(s3, "list_object_versions", "Versions", Bucket=bucket):
+            vid = version.get("VersionId") or "null"
+            target = object_key(prefix, bucket, version["Key"], vid)
+            source = {"Bucket": bucket, "Key": version["Key"]} | ({"VersionId": vid} if vid != "null" else {})
+            s3.copy_object(Bucket=self.clients.backups_bucket, Key=target, CopySource=source)
+            found.append(
+                {
+                    "bucket": bucket,
+                    "key": version["Key"],
+                    "version_id": vid,
+                    "etag": version.get("ETag"),
+                    "latest": version.get("IsLatest"),
+                    "archive": target,
+                }
+            )
         return found
 
     def _archive_function(self, name: str, prefix: str) -> dict[str, Any]:
         response = self.clients.lambda_.get_function(FunctionName=name)
-        config = response["Configuration"]
-        self._put(f"{prefix}functions/{name}/code.zip", download(response["Code"]["Location"]))
-        self._put(f"{prefix}functions/{name}/configuration.json", json.dumps(config, default=str).encode())
-        return {
-            "configuration": f"{prefix}functions/{name}/configuration.json",
-            "code": f"{prefix}functions/{name}/code.zip",
-            "tags": response.get("Tags", {}),
-        }
+        code, config = f"{prefix}functions/{name}/code.zip", f"{prefix}functions/{name}/configuration.json"
+        self._put(code, download(response["Code"]["Location"]))
+        self._put(config, json.dumps(response["Configuration"], default=str).encode())
+        return {"configuration": config, "code": code, "tags": response.get("Tags", {})}
 
     def _archive_layer(self, layer: str, version: int, prefix: str) -> dict[str, Any]:
         info = self.clients.lambda_.get_layer_version(LayerName=layer, VersionNumber=version)
         key = f"{prefix}layers/{layer}/{version}.zip"
         self._put(key, download(info["Content"]["Location"]))
         return {"version": version, "content": key, "runtimes": info.get("CompatibleRuntimes", [])}
+
+    def _archive_stack(self, stack: StackInfo, prefix: str) -> dict[str, Any]:
+        self._put(f"{prefix}stacks/{stack.name}.template", stack.body.encode())
+        return {
+            "parameters": stack.parameters,
+            "outputs": stack.outputs,
+            "template": f"{prefix}stacks/{stack.name}.template",
+            "resources": [r.__dict__ for r in stack.resources],
+        }
 
     # --- 3. the import --------------------------------------------------------------------------------
     def _import(self) -> None:
@@ -313,27 +298,24 @@ class Takeover:
             ],
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
         )
-        status = self._change_set_status(stack, name)
-        if status != "CREATE_COMPLETE":
-            raise OperationError(f"the import into {stack} was refused: {status}")
+        self._wait_change_set(stack, name)
         cfn.execute_change_set(StackName=stack, ChangeSetName=name)
-        final = wait_stack(cfn, stack)
-        if final != "IMPORT_COMPLETE":
-            raise OperationError(f"the import into {stack} ended {final}")
+        wait_stack(cfn, stack, "IMPORT_COMPLETE", f"the import into {stack}")
         self.echo(f"    imported {', '.join(r.name for r in resources)} into {stack} (DeletionPolicy Retain)")
 
-    def _change_set_status(self, stack: str, name: str) -> str:
+    def _wait_change_set(self, stack: str, name: str) -> None:
+        """Until the import's change set is created; OperationError if CloudFormation refuses it."""
         cfn, deadline = self.clients.cloudformation, time.monotonic() + STACK_WAIT_S
         while True:
             described = cfn.describe_change_set(StackName=stack, ChangeSetName=name)
             if described["Status"] not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
-                reason = described.get("StatusReason")
-                return str(described["Status"]) + (
-                    f" ({reason})" if reason and described["Status"] != "CREATE_COMPLETE" else ""
-                )
+                break
             if time.monotonic() > deadline:
                 raise OperationError(f"change set {name} of {stack} still pending")
             time.sleep(0.5)
+        if described["Status"] != "CREATE_COMPLETE":
+            reason = f" ({described['StatusReason']})" if described.get("StatusReason") else ""
+            raise OperationError(f"the import into {stack} was refused: {described['Status']}{reason}")
 
     # --- 4. the cut-over ------------------------------------------------------------------------------
     def _cut_over(self) -> None:
@@ -344,30 +326,23 @@ class Takeover:
             except ClientError as err:
                 if not is_not_found(err):
                     raise
+        logs = self.clients.client("logs")
         for group in self.plan.retire_log_groups:
             try:
-                self.logs.delete_log_group(logGroupName=group)
+                logs.delete_log_group(logGroupName=group)
                 self.echo(f"    deleted log group {group}")
-            except self.logs.exceptions.ResourceNotFoundException:
+            except logs.exceptions.ResourceNotFoundException:
                 pass
         cfn = self.clients.cloudformation
         for stack in self.plan.retire_stacks:
             cfn.delete_stack(StackName=stack)
-            status = wait_stack(cfn, stack, gone_ok=True)
-            if status != "DELETE_COMPLETE":
-                raise OperationError(f"deleting {stack} ended {status}")
+            wait_stack(cfn, stack, "DELETE_COMPLETE", f"deleting {stack}")
             self.echo(f"    deleted stack {stack} (template and parameters archived)")
 
     # --- 5. the deploy --------------------------------------------------------------------------------
     def _deploy(self) -> None:
-        args = [
-            "deploy",
-            "--app",
-            str(self.declared.assembly.directory),
-            *self.declared.stack_names,
-            "--require-approval",
-            "never",
-        ]
+        app = str(self.declared.assembly.directory)
+        args = ["deploy", "--app", app, *self.declared.stack_names, "--require-approval", "never"]
         run_cdk(self.root, args, echo=lambda line: self.echo(f"    {line}"))
 
     # --- 6. configs -----------------------------------------------------------------------------------
@@ -386,7 +361,7 @@ class Takeover:
             files = repo_files(self.root)
             published = publish(self.env, files, s3=self.clients.s3, lambda_client=self.clients.lambda_)
             self.echo(f"    published {len(published.uris)} files of clients/ and canonical/")
-        bucket, s3 = resource_name(Bucket.CONFIG, self.env), self.clients.s3
+        bucket, s3 = self.clients.config_bucket, self.clients.s3
         for key in self.plan.stale_keys:
             target = f"{OLD_LAYOUT_PREFIX}{key}"
             try:

@@ -15,7 +15,6 @@ from botocore.exceptions import ClientError
 
 from vectora_core.naming import PROJECT_NAME, pubmed_api_key_param
 from vectora_ops.cloudformation import parse_template, template_text
-from vectora_ops.sessions import new_session
 from vectora_ops.snapshots.aws import error_code
 
 BOOTSTRAP_STACK: Final = "CDKToolkit"
@@ -42,6 +41,10 @@ class StackResource:
     physical_id: str
     drift: str | None = None  # IN_SYNC, MODIFIED, DELETED, NOT_CHECKED; None: not checked
 
+    @property
+    def name(self) -> str:
+        return physical_name(self.type, self.physical_id)
+
 
 @dataclass
 class StackInfo:
@@ -52,7 +55,6 @@ class StackInfo:
     resources: list[StackResource]
     body: str = ""  # the template as CloudFormation holds it (archived as is)
     outputs: dict[str, str] = field(default_factory=dict)
-    drift_checked: bool = False
 
     @property
     def made_by_cdk(self) -> bool:
@@ -64,23 +66,22 @@ class StackInfo:
     def resource(self, logical_id: str) -> StackResource | None:
         return next((r for r in self.resources if r.logical_id == logical_id), None)
 
+    def drifted(self, logical_id: str) -> bool:
+        resource = self.resource(logical_id)
+        return resource is not None and resource.drift == "MODIFIED"
+
 
 @dataclass(frozen=True)
 class FunctionInfo:
-    name: str
     role: str
     layers: tuple[str, ...]
-    code_sha256: str
-    state: str
 
 
 @dataclass(frozen=True)
 class BucketInfo:
-    name: str
     versioning: str | None
     objects: int  # current objects
     versions: int  # every object version (current and noncurrent)
-    delete_markers: int
 
     @property
     def holds_data(self) -> bool:
@@ -99,21 +100,17 @@ class Account:
     parameters: dict[str, str] = field(default_factory=dict)  # name -> type
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
 
-    def owner(self, resource_type: str, physical_id: str) -> tuple[str, str] | None:
-        """(stack, logical id) of the stack resource with this type and physical id, if any."""
+    def owner(self, resource_type: str, name: str) -> tuple[str, str] | None:
+        """(stack, logical id) of the stack resource with this type and physical name, if any."""
         for stack in self.stacks.values():
             for resource in stack.resources:
-                if resource.type == resource_type and _same(resource_type, resource.physical_id, physical_id):
+                if resource.type == resource_type and resource.name == name:
                     return stack.name, resource.logical_id
         return None
 
     def functions_using_role(self, role_arn_or_name: str) -> list[str]:
         role = role_arn_or_name.rsplit("/", 1)[-1]
-        return sorted(f.name for f in self.functions.values() if f.role.rsplit("/", 1)[-1] == role)
-
-
-def _same(resource_type: str, physical_id: str, name: str) -> bool:
-    return physical_name(resource_type, physical_id) == name
+        return sorted(name for name, f in self.functions.items() if f.role.rsplit("/", 1)[-1] == role)
 
 
 def physical_name(resource_type: str, physical_id: str) -> str:
@@ -133,20 +130,19 @@ def is_ours(name: str, env: str) -> bool:
     return name.startswith(f"{PROJECT_NAME}-") and name.endswith(f"-{env}")
 
 
-def _pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
+def pages(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
     return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
 
 
 @dataclass
 class Reader:
-    """The read-only calls of an inventory (``session`` for tests; AWS_ENDPOINT_URL is honoured)."""
+    """The read-only calls of an inventory (AWS_ENDPOINT_URL is honoured)."""
 
     env: str
-    session: Any = None
+    session: Any
     drift_unavailable: bool = False
 
     def __post_init__(self) -> None:
-        self.session = self.session or new_session()
         self.s3 = self.session.client("s3")
         self.lambda_ = self.session.client("lambda")
         self.cfn = self.session.client("cloudformation")
@@ -164,7 +160,7 @@ class Reader:
         return account
 
     def _stacks(self, account: Account) -> None:
-        for summary in _pages(self.cfn, "list_stacks", "StackSummaries"):
+        for summary in pages(self.cfn, "list_stacks", "StackSummaries"):
             name, status = summary["StackName"], summary["StackStatus"]
             if status in GONE:
                 continue
@@ -175,92 +171,79 @@ class Reader:
                 continue
             described = self.cfn.describe_stacks(StackName=summary["StackId"])["Stacks"][0]
             body = template_text(self.cfn, summary["StackId"])
-            template = parse_template(body)
-            resources = [
-                StackResource(r["LogicalResourceId"], r["ResourceType"], r.get("PhysicalResourceId", ""))
-                for r in self.cfn.describe_stack_resources(StackName=summary["StackId"])["StackResources"]
-            ]
-            stack = StackInfo(
+            listed = self.cfn.describe_stack_resources(StackName=summary["StackId"])["StackResources"]
+            drift = self._drift(name, account)
+            account.stacks[name] = StackInfo(
                 name=name,
                 status=status,
                 parameters={
                     p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])
                 },
-                template=template,
-                resources=resources,
+                template=parse_template(body),
+                resources=[
+                    StackResource(
+                        r["LogicalResourceId"],
+                        r["ResourceType"],
+                        r.get("PhysicalResourceId", ""),
+                        drift.get(r["LogicalResourceId"]),
+                    )
+                    for r in listed
+                ],
                 body=body,
                 outputs={o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
             )
-            self._drift(stack, account)
-            account.stacks[name] = stack
 
-    def _drift(self, stack: StackInfo, account: Account) -> None:
-        """Stack drift where the AWS answers it (the local AWS does not: noted, and a function's
-        layers are then compared with its template, the drift the team is known to have)."""
-        drifts: list[dict[str, Any]] = []
-        if not self.drift_unavailable:
-            try:
-                drifts = self.cfn.describe_stack_resource_drifts(StackName=stack.name)["StackResourceDrifts"]
-            except Exception as err:  # noqa: BLE001  # an emulator may answer anything; drift is optional
-                # (one failure is enough: every stack would fail the same way, each after retries)
-                code = error_code(err) if isinstance(err, ClientError) else type(err).__name__
-                account.notes.append(
-                    f"stack drift not available here ({code}): functions' layers compared instead"
-                )
-                self.drift_unavailable = True
-        status = {d["LogicalResourceId"]: d["StackResourceDriftStatus"] for d in drifts}
-        stack.drift_checked = bool(status)
-        stack.resources = [
-            StackResource(r.logical_id, r.type, r.physical_id, status.get(r.logical_id))
-            for r in stack.resources
-        ]
+    def _drift(self, stack: str, account: Account) -> dict[str, str]:
+        """Logical id -> drift status where the AWS answers it (the local AWS does not: noted, and a
+        function's layers are then compared with its template, the drift the team is known to have)."""
+        if self.drift_unavailable:
+            return {}
+        try:
+            drifts = self.cfn.describe_stack_resource_drifts(StackName=stack)["StackResourceDrifts"]
+        except Exception as err:  # noqa: BLE001  # an emulator may answer anything; drift is optional
+            # (one failure is enough: every stack would fail the same way, each after retries)
+            code = error_code(err) if isinstance(err, ClientError) else type(err).__name__
+            account.notes.append(
+                f"stack drift not available here ({code}): functions' layers compared instead"
+            )
+            self.drift_unavailable = True
+            return {}
+        return {d["LogicalResourceId"]: d["StackResourceDriftStatus"] for d in drifts}
 
     def _functions(self, account: Account) -> None:
-        for function in _pages(self.lambda_, "list_functions", "Functions"):
+        for function in pages(self.lambda_, "list_functions", "Functions"):
             name = function["FunctionName"]
             if not is_ours(name, self.env):
                 continue
-            account.functions[name] = FunctionInfo(
-                name=name,
-                role=function.get("Role", ""),
-                layers=tuple(layer["Arn"] for layer in function.get("Layers", [])),
-                code_sha256=function.get("CodeSha256", ""),
-                state=function.get("State", "Active"),
-            )
+            layers = tuple(layer["Arn"] for layer in function.get("Layers", []))
+            account.functions[name] = FunctionInfo(role=function.get("Role", ""), layers=layers)
 
     def _layers(self, account: Account) -> None:
-        for layer in _pages(self.lambda_, "list_layers", "Layers"):
+        for layer in pages(self.lambda_, "list_layers", "Layers"):
             name = layer["LayerName"]
             if is_ours(name, self.env):
-                versions = _pages(self.lambda_, "list_layer_versions", "LayerVersions", LayerName=name)
+                versions = pages(self.lambda_, "list_layer_versions", "LayerVersions", LayerName=name)
                 account.layers[name] = sorted(v["Version"] for v in versions)
 
     def _buckets(self, account: Account) -> None:
         for bucket in sorted(b["Name"] for b in self.s3.list_buckets()["Buckets"]):
             if not is_ours(bucket, self.env):
                 continue
-            versions = markers = 0
-            current = 0
-            for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-                versions += len(page.get("Versions", []))
-                current += sum(1 for v in page.get("Versions", []) if v.get("IsLatest"))
-                markers += len(page.get("DeleteMarkers", []))
+            versions = pages(self.s3, "list_object_versions", "Versions", Bucket=bucket)
             account.buckets[bucket] = BucketInfo(
-                name=bucket,
                 versioning=self.s3.get_bucket_versioning(Bucket=bucket).get("Status"),
-                objects=current,
-                versions=versions,
-                delete_markers=markers,
+                objects=sum(1 for v in versions if v.get("IsLatest")),
+                versions=len(versions),
             )
 
     def _log_groups(self, account: Account) -> None:
         for prefix in (f"/aws/lambda/{PROJECT_NAME}-", f"/aws/vendedlogs/states/{PROJECT_NAME}-"):
-            for group in _pages(self.logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix):
+            for group in pages(self.logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix):
                 if group["logGroupName"].endswith(f"-{self.env}"):
                     account.log_groups[group["logGroupName"]] = group.get("retentionInDays")
 
     def _parameters(self, account: Account) -> None:
         folder = pubmed_api_key_param(self.env).rsplit("/", 2)[0] + "/"
         filters = [{"Key": "Name", "Option": "BeginsWith", "Values": [folder]}]
-        for parameter in _pages(self.ssm, "describe_parameters", "Parameters", ParameterFilters=filters):
+        for parameter in pages(self.ssm, "describe_parameters", "Parameters", ParameterFilters=filters):
             account.parameters[parameter["Name"]] = parameter.get("Type", "String")

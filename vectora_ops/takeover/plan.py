@@ -17,6 +17,7 @@ Verdicts (docs/takeover.md):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -35,8 +36,9 @@ from vectora_core.naming import (
 )
 from vectora_ops.config.migration import MigrationError, migrate_text
 from vectora_ops.config.publish import repo_files
+from vectora_ops.snapshots.aws import list_objects_if_bucket
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
-from vectora_ops.takeover.inventory import Account, physical_name
+from vectora_ops.takeover.inventory import BOOTSTRAP_STACK, Account, StackResource
 from vectora_ops.template_diff import diff_templates
 
 # Where a stale key of the old layout goes in its own bucket (moved, never deleted).
@@ -51,19 +53,23 @@ MINUTES_PER_STACK_DELETED: Final = 1
 
 
 class Verdict(StrEnum):
+    """In the order the plan prints them."""
+
+    BLOCKER = "blocker"
     KEPT = "kept in place"
     UPDATED = "updated in place"
     ADOPTED = "adopted"
     REPLACED = "replaced after an archive"
     RETIRED = "retired"
     CREATED = "created"
-    BLOCKER = "blocker"
 
 
 # The verdicts that leave something for --execute to do.
-ACTIONS: Final = frozenset(
-    {Verdict.UPDATED, Verdict.ADOPTED, Verdict.REPLACED, Verdict.RETIRED, Verdict.CREATED}
-)
+ACTIONS: Final = frozenset(Verdict) - {Verdict.BLOCKER, Verdict.KEPT}
+
+
+# A resource's verdict and how it is carried out (or why it cannot be).
+Judged = tuple[Verdict, str]
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,6 @@ class Plan:
     retire_functions: list[str] = field(default_factory=list)  # unmanaged, deleted at the cut-over
     retire_log_groups: list[str] = field(default_factory=list)  # unmanaged, deleted at the cut-over
     stale_keys: list[str] = field(default_factory=list)  # config-bucket keys moved under the archive
-    deploy: bool = False  # the declared stacks need a deploy (created, updated or adopted into)
     cut_over: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -126,14 +131,13 @@ class Planner:
 
     # --- the account itself -----------------------------------------------------------------------
     def _account(self) -> None:
-        env = self.account.env
         if not self.account.bootstrapped:
             self.plan.add(
                 Verdict.BLOCKER,
                 "account",
-                "CDKToolkit",
+                BOOTSTRAP_STACK,
                 "the account is not bootstrapped for the CDK: run "
-                f"`npx cdk bootstrap -c env={env}` (docs/first-deploy.md), then plan again",
+                f"`npx cdk bootstrap -c env={self.account.env}` (docs/first-deploy.md), then plan again",
             )
         for stack in self.account.stacks.values():
             if stack.status not in SETTLED:
@@ -150,25 +154,22 @@ class Planner:
     def _declared_resources(self) -> None:
         for resource in self.declared.resources():
             owner = self.account.owner(resource.type, resource.name)
-            exists = self._exists(resource)
             if owner == (resource.stack, resource.logical_id) or self._deployed(resource):
-                self._kept(resource)
+                verdict, how = self._kept(resource)
             elif owner is not None:
-                self._owned_elsewhere(resource, owner)
-            elif exists:
-                self._unowned(resource)
+                verdict, how = self._owned_elsewhere(resource, owner)
+            elif self._exists(resource):
+                verdict, how = self._unowned(resource)
             else:
-                self.plan.add(Verdict.CREATED, _kind(resource.type), resource.name, f"by {resource.stack}")
-                self.plan.deploy = True
+                verdict, how = Verdict.CREATED, f"by {resource.stack}"
+            self.plan.add(verdict, _kind(resource.type), resource.name, how)
         for stack in self.declared.stack_names:
             live = self.account.stacks.get(stack)
             if live is None or not live.made_by_cdk:
-                self.plan.deploy = True
                 continue
             diff = diff_templates(stack, self.declared.templates[stack], live.template)
             if not diff.empty:  # the project's own stack, behind this checkout's template
                 self.plan.add(Verdict.UPDATED, "stack", stack, f"by the deploy: {diff.summary()}")
-                self.plan.deploy = True
 
     def _deployed(self, resource: Declared) -> bool:
         """Declared, same logical id and type, by the project's template the stack already runs
@@ -180,91 +181,60 @@ class Planner:
         return bool(deployed.get("Type") == resource.type)
 
     def _exists(self, resource: Declared) -> bool:
-        match resource.type:
-            case "AWS::S3::Bucket":
-                return resource.name in self.account.buckets
-            case "AWS::Lambda::Function":
-                return resource.name in self.account.functions
-            case "AWS::Logs::LogGroup":
-                return resource.name in self.account.log_groups
-            case "AWS::Lambda::LayerVersion":
-                return resource.name in self.account.layers
-            case _:
-                return False  # roles, layers, state machines: known through their stacks only
+        listed: dict[str, Mapping[str, object]] = {
+            "AWS::S3::Bucket": self.account.buckets,
+            "AWS::Lambda::Function": self.account.functions,
+            "AWS::Logs::LogGroup": self.account.log_groups,
+            "AWS::Lambda::LayerVersion": self.account.layers,
+        }  # roles, state machines, schedules: known through their stacks only
+        return resource.name in listed.get(resource.type, {})
 
-    def _kept(self, resource: Declared) -> None:
+    def _kept(self, resource: Declared) -> Judged:
         live = self.account.stacks[resource.stack]
-        current = live.resource(resource.logical_id)
-        drift = current.drift if current else None
         how = f"{resource.logical_id} of {resource.stack}"
-        if drift == "MODIFIED":
+        if live.drifted(resource.logical_id):
             how += " (drifted: the next update applies the template)"
         if resource.type == "AWS::S3::Bucket" and not live.made_by_cdk:
             how += "; the project's template updates it in place (encryption, versioning, policy, logs)"
-            self.plan.deploy = True
-        self.plan.add(Verdict.KEPT, _kind(resource.type), resource.name, how)
+        return Verdict.KEPT, how
 
-    def _owned_elsewhere(self, resource: Declared, owner: tuple[str, str]) -> None:
+    def _owned_elsewhere(self, resource: Declared, owner: tuple[str, str]) -> Judged:
         stack, logical_id = owner
-        kind = _kind(resource.type)
         if resource.type in ("AWS::Lambda::Function", "AWS::Logs::LogGroup"):
-            drift = self._function_drift(stack, logical_id, resource.name)
-            self.plan.add(
-                Verdict.REPLACED,
-                kind,
-                resource.name,
-                f"{logical_id} of {stack}: archived, deleted with {stack} at the cut-over, "
-                f"created by {resource.stack}{drift}",
-            )
             self._retire_stack(stack)
-            return
-        self.plan.add(
-            Verdict.BLOCKER,
-            kind,
-            resource.name,
+            return Verdict.REPLACED, (
+                f"{logical_id} of {stack}: archived, deleted with {stack} at the cut-over, "
+                f"created by {resource.stack}{self._function_drift(stack, logical_id, resource.name)}"
+            )
+        return Verdict.BLOCKER, (
             f"is {logical_id} of {stack}, declared as {resource.logical_id} of {resource.stack}: "
             f"set `DeletionPolicy: Retain` on {logical_id} in {stack}'s template and update it, "
-            f"remove it from {stack}, then plan again (it is then imported)",
+            f"remove it from {stack}, then plan again (it is then imported)"
         )
 
-    def _unowned(self, resource: Declared) -> None:
-        kind = _kind(resource.type)
+    def _unowned(self, resource: Declared) -> Judged:
         if resource.type == "AWS::Lambda::LayerVersion":
             versions = self.account.layers[resource.name]
-            self.plan.add(
-                Verdict.KEPT,
-                kind,
-                resource.name,
+            return Verdict.KEPT, (
                 f"versions {versions[0]}-{versions[-1]} stay (a layer version is never replaced); "
-                f"{resource.stack} publishes the next one",
+                f"{resource.stack} publishes the next one"
             )
-            return
         if resource.type == "AWS::S3::Bucket":
-            self.plan.add(
-                Verdict.ADOPTED,
-                kind,
-                resource.name,
-                f"imported into {resource.stack} as {resource.logical_id} (IMPORT change set, "
-                f"DeletionPolicy Retain) before {resource.stack}'s update; "
-                f"{self._bucket_counts(resource.name)}",
-            )
             self.plan.imports.setdefault(resource.stack, []).append(resource)
-            self.plan.deploy = True
-            return
-        self.plan.add(
-            Verdict.REPLACED,
-            kind,
-            resource.name,
-            f"outside any stack: archived, deleted at the cut-over, created by {resource.stack}",
-        )
+            info = self.account.buckets[resource.name]
+            return Verdict.ADOPTED, (
+                f"imported into {resource.stack} as {resource.logical_id} (IMPORT change set, "
+                f"DeletionPolicy Retain) before {resource.stack}'s update; {info.objects} objects, "
+                f"{info.versions} versions, versioning {info.versioning or 'off'}"
+            )
         if resource.type == "AWS::Lambda::Function":
             self.plan.retire_functions.append(resource.name)
         else:
             self.plan.retire_log_groups.append(resource.name)
-
-    def _bucket_counts(self, bucket: str) -> str:
-        info = self.account.buckets[bucket]
-        return f"{info.objects} objects, {info.versions} versions, versioning {info.versioning or 'off'}"
+        return (
+            Verdict.REPLACED,
+            f"outside any stack: archived, deleted at the cut-over, created by {resource.stack}",
+        )
 
     # --- what the old stacks of the declared names hold and the new templates do not -------------------
     def _old_stack_contents(self) -> None:
@@ -272,45 +242,42 @@ class Planner:
             live = self.account.stacks.get(stack)
             if live is None or live.made_by_cdk:
                 continue
-            declared = self.declared.logical_ids(stack)
-            keeps = [r for r in live.resources if declared.get(r.logical_id) == r.type]
-            if not keeps:  # nothing of it stays: the stack goes at the cut-over, the new one is created
+            declared = self.declared.templates[stack].get("Resources", {})
+            leaves = [r for r in live.resources if declared.get(r.logical_id, {}).get("Type") != r.type]
+            if len(leaves) == len(live.resources):  # nothing stays: the stack goes, the new one is created
                 self._retire_stack(stack)
-            for resource in live.resources:
-                if declared.get(resource.logical_id) == resource.type:
-                    continue
-                self._retired_resource(stack, resource.logical_id, resource.type, resource.physical_id)
+            for resource in leaves:
+                self._retired_resource(stack, resource)
 
-    def _retired_resource(self, stack: str, logical_id: str, resource_type: str, physical: str) -> None:
-        name, kind = physical_name(resource_type, physical), _kind(resource_type)
-        bucket = self.account.buckets.get(name) if resource_type == "AWS::S3::Bucket" else None
-        if bucket is not None and bucket.holds_data:
-            self.plan.add(
-                Verdict.BLOCKER,
-                kind,
-                name,
+    def _retired_resource(self, stack: str, resource: StackResource) -> None:
+        logical_id, name = resource.logical_id, resource.name
+        verdict, how = Verdict.RETIRED, f"{logical_id} of {stack}: archived, deleted at the cut-over"
+        if resource.type == "AWS::S3::Bucket" and self._holds_data(name):
+            verdict = Verdict.BLOCKER
+            how = (
                 f"{logical_id} of {stack} holds data and no declared stack keeps it: set "
                 f"`DeletionPolicy: Retain` on it in {stack}'s template and update the stack, "
-                "then plan again",
+                "then plan again"
             )
-            return
-        how = f"{logical_id} of {stack}: archived, deleted at the cut-over"
-        if resource_type == "AWS::IAM::Role":
-            users = self.account.functions_using_role(physical)
+        elif resource.type == "AWS::IAM::Role":
+            users = self.account.functions_using_role(resource.physical_id)
             how = (
                 f"{logical_id} of {stack}, used by {', '.join(users) or 'nothing'}: kept until those "
                 "functions are retired at the cut-over, then deleted with its stack"
             )
-        elif resource_type == "AWS::Lambda::Function":
+        elif resource.type == "AWS::Lambda::Function":
             how += self._function_drift(stack, logical_id, name)
-        self.plan.add(Verdict.RETIRED, kind, name, how)
+        self.plan.add(verdict, _kind(resource.type), name, how)
+
+    def _holds_data(self, bucket: str) -> bool:
+        info = self.account.buckets.get(bucket)
+        return info is not None and info.holds_data
 
     def _function_drift(self, stack: str, logical_id: str, name: str) -> str:
         """A function's layers attached outside CloudFormation (the drift the team has), found by
         comparing with its template where the account's drift detection is not available."""
         live = self.account.stacks[stack]
-        resource = live.resource(logical_id)
-        if resource is not None and resource.drift == "MODIFIED":
+        if live.drifted(logical_id):
             return " (drifted: archived as it runs)"
         declared_layers = (
             (live.template.get("Resources", {}).get(logical_id) or {}).get("Properties") or {}
@@ -332,46 +299,33 @@ class Planner:
                 continue
             self._retire_stack(stack.name)
             for resource in stack.resources:
-                already = any(
-                    i.name == physical_name(resource.type, resource.physical_id) for i in self.plan.items
-                )
-                if not already:
-                    self._retired_resource(
-                        stack.name, resource.logical_id, resource.type, resource.physical_id
-                    )
+                if not any(i.name == resource.name for i in self.plan.items):
+                    self._retired_resource(stack.name, resource)
         for retired in self.plan.retire_stacks:
-            live = self.account.stacks[retired]
-            self.plan.add(
-                Verdict.RETIRED,
-                "stack",
-                retired,
-                f"{len(live.resources)} resources; template and parameters archived, deleted at the cut-over"
-                + (" (the project creates it anew)" if retired in self.declared.stack_names else ""),
-            )
+            anew = " (the project creates it anew)" if retired in self.declared.stack_names else ""
+            resources = len(self.account.stacks[retired].resources)
+            how = f"{resources} resources; template and parameters archived, deleted at the cut-over{anew}"
+            self.plan.add(Verdict.RETIRED, "stack", retired, how)
         # dependents first: a stack whose roles others use goes last (s1-* before s0-iam)
         self.plan.retire_stacks.sort(key=lambda s: (StackComponent.IAM in s, StackComponent.CORE in s, s))
 
     # --- what no stack holds --------------------------------------------------------------------------
     def _unmanaged(self) -> None:
         named = {i.name for i in self.plan.items}
-        for function in self.account.functions.values():
-            if (
-                function.name not in named
-                and self.account.owner("AWS::Lambda::Function", function.name) is None
-            ):
-                self.plan.add(
-                    Verdict.RETIRED,
-                    "function",
-                    function.name,
-                    "outside any stack, not declared: archived, deleted at the cut-over",
-                )
-                self.plan.retire_functions.append(function.name)
+
+        def free(resource_type: str, name: str) -> bool:  # neither planned nor in a stack
+            return name not in named and self.account.owner(resource_type, name) is None
+
+        for function in self.account.functions:
+            if free("AWS::Lambda::Function", function):
+                how = "outside any stack, not declared: archived, deleted at the cut-over"
+                self.plan.add(Verdict.RETIRED, "function", function, how)
+                self.plan.retire_functions.append(function)
         for group in self.account.log_groups:
-            if group not in named and self.account.owner("AWS::Logs::LogGroup", group) is None:
-                owner = group.rsplit("/", 1)[-1]
-                if owner in self.plan.retire_functions:
-                    self.plan.add(Verdict.RETIRED, "log group", group, f"of {owner}: deleted with it")
-                    self.plan.retire_log_groups.append(group)
+            owner = group.rsplit("/", 1)[-1]  # the function it logs
+            if owner in self.plan.retire_functions and free("AWS::Logs::LogGroup", group):
+                self.plan.add(Verdict.RETIRED, "log group", group, f"of {owner}: deleted with it")
+                self.plan.retire_log_groups.append(group)
         for layer, versions in self.account.layers.items():
             if layer not in named:
                 self.plan.add(
@@ -385,62 +339,43 @@ class Planner:
         for parameter, kind in self.account.parameters.items():
             how = "the PubMed key the functions read" if parameter == pubmed else "outside the stacks"
             self.plan.add(Verdict.KEPT, "parameter", parameter, f"{how} ({kind}), left alone")
-        for bucket in self.account.buckets.values():
-            if bucket.name not in named and self.account.owner("AWS::S3::Bucket", bucket.name) is None:
-                self.plan.add(
-                    Verdict.KEPT, "bucket", bucket.name, "outside the stacks, not declared: left alone"
-                )
+        for bucket in self.account.buckets:
+            if free("AWS::S3::Bucket", bucket):
+                self.plan.add(Verdict.KEPT, "bucket", bucket, "outside the stacks, not declared: left alone")
 
     # --- the config bucket's old layout ---------------------------------------------------------------
     def _config_keys(self) -> None:
         """Client configs and canonical files the publish would not write are stale: moved under
         the archive prefix. A team client config must have its migrated counterpart in the checkout
         (migrate_config.py, reviewed and committed), else it is a blocker."""
-        env = self.account.env
-        bucket = resource_name(Bucket.CONFIG, env)
+        bucket = resource_name(Bucket.CONFIG, self.account.env)
         published = {f.key for f in repo_files(self.root)}
         for key, text in self.config_keys:
             if key in published:
                 continue
             self.plan.stale_keys.append(key)
-            client = client_of(key)
-            if client is None:
-                self.plan.add(
-                    Verdict.RETIRED,
-                    "key",
-                    f"s3://{bucket}/{key}",
-                    f"old layout: moved under {OLD_LAYOUT_PREFIX} (versions kept)",
-                )
-                continue
-            self._team_client(bucket, key, text, published)
+            if client_of(key) is None:
+                verdict, how = Verdict.RETIRED, f"old layout: moved under {OLD_LAYOUT_PREFIX} (versions kept)"
+            else:
+                verdict, how = self._team_client(key, text, published)
+            self.plan.add(verdict, "key", f"s3://{bucket}/{key}", how)
 
-    def _team_client(self, bucket: str, key: str, text: str | None, published: set[str]) -> None:
-        where = f"s3://{bucket}/{key}"
+    def _team_client(self, key: str, text: str | None, published: set[str]) -> Judged:
         try:
             migrated = migrate_text(text or "", today=self.today)
         except MigrationError as err:
-            self.plan.add(
-                Verdict.BLOCKER,
-                "key",
-                where,
+            return Verdict.BLOCKER, (
                 f"cannot be migrated ({'; '.join(err.problems)[:200]}): complete it, run "
-                "scripts/config/migrate_config.py on it and commit the result in clients/",
+                "scripts/config/migrate_config.py on it and commit the result in clients/"
             )
-            return
         target = f"{CLIENTS_PREFIX}{migrated.client_id}.yaml"
         if target not in published:
-            self.plan.add(
-                Verdict.BLOCKER,
-                "key",
-                where,
+            return Verdict.BLOCKER, (
                 f"its migrated form {target} is not in the checkout: run `python scripts/config/"
-                f"migrate_config.py <downloaded {key}>`, review and commit {target}",
+                f"migrate_config.py <downloaded {key}>`, review and commit {target}"
             )
-            return
-        self.plan.add(
+        return (
             Verdict.RETIRED,
-            "key",
-            where,
             f"migrated as {target} (in the checkout, published); moved under {OLD_LAYOUT_PREFIX}",
         )
 
@@ -457,10 +392,7 @@ class Planner:
             for r in self.declared.resources()
             if r.type == "AWS::S3::Bucket"
             and r.deletion_policy not in RETAINED
-            and (
-                (r.name in self.account.buckets and self.account.buckets[r.name].holds_data)
-                or (r.name == backups and data)
-            )
+            and (self._holds_data(r.name) or (r.name == backups and data))
         ]
         if not exposed:
             return
@@ -477,32 +409,22 @@ class Planner:
 
     # --- the cut-over window ------------------------------------------------------------------------
     def _cut_over(self) -> None:
-        stops = sorted({*self.plan.retire_functions, *self._stack_functions()})
-        created = sum(
-            1
-            for s in self.declared.stack_names
-            if s not in self.account.stacks or s in self.plan.retire_stacks
-        )
-        minutes = (
-            created * MINUTES_PER_STACK_CREATED + len(self.plan.retire_stacks) * MINUTES_PER_STACK_DELETED
+        retired = self.plan.retire_stacks
+        with_stacks = [r for s in retired for r in self.account.stacks[s].resources]  # deleted with them
+        stops = sorted(
+            {*self.plan.retire_functions, *(r.name for r in with_stacks if r.type == "AWS::Lambda::Function")}
         )
         if not stops:
             self.plan.cut_over = "none: no running function is retired"
             return
+        created = sum(1 for s in self.declared.stack_names if s not in self.account.stacks or s in retired)
+        minutes = created * MINUTES_PER_STACK_CREATED + len(retired) * MINUTES_PER_STACK_DELETED
         schedule = get_env_config(self.account.env).pipeline_schedule_enabled
         self.plan.cut_over = (
             f"{', '.join(stops)} stop from their retirement until the new stacks are deployed, about "
-            f"{minutes} minutes on AWS ({len(self.plan.retire_stacks)} stacks deleted, {created} created)"
+            f"{minutes} minutes on AWS ({len(retired)} stacks deleted, {created} created)"
             + ("; a scheduled run in that window is missed" if schedule else "; no schedule runs in it")
         )
-
-    def _stack_functions(self) -> list[str]:
-        return [
-            physical_name(r.type, r.physical_id)
-            for s in self.plan.retire_stacks
-            for r in self.account.stacks[s].resources
-            if r.type == "AWS::Lambda::Function"
-        ]
 
 
 def _kind(resource_type: str) -> str:
@@ -521,17 +443,15 @@ def read_config_keys(s3: Any, bucket: str) -> list[tuple[str, str | None]]:
     """The config bucket's clients/ and canonical/ keys (and each client config's text), outside
     the archive prefix; none when the bucket does not exist yet."""
     found: list[tuple[str, str | None]] = []
-    try:
-        for prefix in (CLIENTS_PREFIX, CANONICAL_PREFIX):
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                for obj in page.get("Contents", []):
-                    key = obj["Key"]
-                    text = None
-                    if client_of(key) is not None:
-                        text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", "replace")
-                    found.append((key, text))
-    except s3.exceptions.NoSuchBucket:
-        return []
+    for prefix in (CLIENTS_PREFIX, CANONICAL_PREFIX):
+        objects = list_objects_if_bucket(s3, bucket, prefix)
+        if objects is None:
+            return []
+        for key in (o["Key"] for o in objects):
+            text = None
+            if client_of(key) is not None:
+                text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", "replace")
+            found.append((key, text))
     return found
 
 

@@ -25,22 +25,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from vectora_core.naming import Bucket, StackComponent, resource_name
 from vectora_ops import cli
 from vectora_ops.cloudformation import deployed_template
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.promotion.clients import EnvClients
 from vectora_ops.promotion.records import write_audit
 from vectora_ops.snapshots.aws import is_not_found
-from vectora_ops.takeover.execute import AUDIT_KIND, STATE_KEY, archive_prefix, wait_stack
+from vectora_ops.takeover.execute import AUDIT_KIND, STATE_KEY, archive_prefix, save_state, wait_stack
+from vectora_ops.takeover.inventory import pages
 from vectora_ops.takeover.plan import RETAINED
 
 CAPABILITIES: Final = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -61,17 +60,15 @@ class Undo:
     def __post_init__(self) -> None:
         self.clients = EnvClients(self.env, self.session)
         self.cfn = self.clients.cloudformation
-        self.logs = self.session.client("logs")
 
     def _read(self, key: str) -> bytes:
         return bytes(self.clients.s3.get_object(Bucket=self.clients.backups_bucket, Key=key)["Body"].read())
 
     def load(self) -> dict[str, Any]:
-        if not self.clients.bucket_exists(self.clients.backups_bucket):
-            raise OperationError(
-                f"no takeover to undo in {self.env}: {self.clients.backups_bucket} does not exist"
-            )
-        state = self.clients.read_json(self.clients.backups_bucket, STATE_KEY)
+        backups = self.clients.backups_bucket
+        if not self.clients.bucket_exists(backups):
+            raise OperationError(f"no takeover to undo in {self.env}: {backups} does not exist")
+        state = self.clients.read_json(backups, STATE_KEY)
         if not state or "archive" not in state:
             raise OperationError(f"no takeover to undo in {self.env}: no {STATE_KEY} in the backups bucket")
         if "archive" not in state.get("done", []):
@@ -85,7 +82,7 @@ class Undo:
     def _check_buckets_retained(self) -> None:
         """Refused before any change: a bucket holding data that putting a stack back would remove
         from it under a Delete policy (CloudFormation would delete it once empty, or fail midway)."""
-        for stack in (s for s in self.manifest["stacks"] if self._holds_buckets(s) and self._exists(s)):
+        for stack in self._bucket_stacks():
             live = deployed_template(self.cfn, stack) or {}
             archived = {r["logical_id"] for r in self.manifest["stacks"][stack]["resources"]}
             for logical_id, resource in live.get("Resources", {}).items():
@@ -109,7 +106,15 @@ class Undo:
             raise
 
     def run(self, state: dict[str, Any]) -> str:
-        started, done = datetime.now(UTC), []
+        started = datetime.now(UTC)
+        done: list[str] = []
+        entry = {
+            "kind": "takeover-undo",
+            "env": self.env,
+            "archive": state["archive"],
+            "done": done,
+            "approved_by": self.approved_by,
+        }
         steps: list[tuple[str, Callable[[], None]]] = [
             ("delete the project's stacks", self._delete_project_stacks),
             ("put S0-core back", self._core_back),
@@ -123,29 +128,14 @@ class Undo:
                 action()
                 done.append(label)
         except BaseException as err:
-            entry = {
-                "kind": "takeover-undo",
-                "env": self.env,
-                "archive": state["archive"],
-                "done": done,
-                "error": one_line(err),
-                "approved_by": self.approved_by,
-            }
+            entry["error"] = one_line(err)
             write_audit(self.clients, AUDIT_KIND, started, f"{self.env}_undo_failed", entry)
             raise OperationError(
                 f"undo of {self.env} stopped: {one_line(err)}; done: {', '.join(done) or 'nothing'}; "
                 f"the archive {state['archive']} is untouched"
             ) from err
         state["undone_at"] = datetime.now(UTC).isoformat()
-        body = json.dumps(state, indent=2, sort_keys=True).encode()
-        self.clients.s3.put_object(Bucket=self.clients.backups_bucket, Key=STATE_KEY, Body=body)
-        entry = {
-            "kind": "takeover-undo",
-            "env": self.env,
-            "archive": state["archive"],
-            "done": done,
-            "approved_by": self.approved_by,
-        }
+        save_state(self.clients, state)
         return write_audit(self.clients, AUDIT_KIND, started, f"{self.env}_undo", entry)
 
     # --- stacks -----------------------------------------------------------------------------------
@@ -153,14 +143,16 @@ class Undo:
         archived = self.manifest["stacks"].get(stack, {}).get("resources", [])
         return any(r["type"] == "AWS::S3::Bucket" for r in archived)
 
+    def _bucket_stacks(self) -> Iterator[str]:
+        """The archived stacks that hold buckets and exist (S0-core)."""
+        return (s for s in self.manifest["stacks"] if self._holds_buckets(s) and self._exists(s))
+
     def _delete_project_stacks(self) -> None:
-        for component in reversed(StackComponent):
-            stack = resource_name(component, self.env)
+        for stack in reversed(self.clients.stack_names):
             if self._holds_buckets(stack) or not self._exists(stack):
                 continue
             self.cfn.delete_stack(StackName=stack)
-            if (status := wait_stack(self.cfn, stack, gone_ok=True)) != "DELETE_COMPLETE":
-                raise OperationError(f"deleting {stack} ended {status}")
+            wait_stack(self.cfn, stack, "DELETE_COMPLETE", f"deleting {stack}")
             self.echo(f"    deleted {stack}")
 
     def _exists(self, stack: str) -> bool:
@@ -173,21 +165,13 @@ class Undo:
         return status != "DELETE_COMPLETE"
 
     def _core_back(self) -> None:
-        for stack in (s for s in self.manifest["stacks"] if self._holds_buckets(s) and self._exists(s)):
-            archived = self.manifest["stacks"][stack]
-            body = self._read(archived["template"]).decode()
+        for stack in self._bucket_stacks():
             try:
-                self.cfn.update_stack(
-                    StackName=stack,
-                    TemplateBody=body,
-                    Capabilities=CAPABILITIES,
-                    Parameters=self._parameters(archived["parameters"]),
-                )
+                self.cfn.update_stack(**self._archived(stack))
             except ClientError as err:
                 if "No updates are to be performed" not in str(err):
                     raise
-            if (status := wait_stack(self.cfn, stack)) != "UPDATE_COMPLETE":
-                raise OperationError(f"updating {stack} back ended {status}")
+            wait_stack(self.cfn, stack, "UPDATE_COMPLETE", f"updating {stack} back")
             self._map_outputs(stack)
             self.echo(f"    {stack}: the team's template and parameters again")
 
@@ -198,15 +182,8 @@ class Undo:
             if not ready:
                 raise OperationError(f"the archived stacks {', '.join(pending)} take each other's outputs")
             for stack in ready:
-                archived = self.manifest["stacks"][stack]
-                self.cfn.create_stack(
-                    StackName=stack,
-                    TemplateBody=self._read(archived["template"]).decode(),
-                    Parameters=self._parameters(archived["parameters"]),
-                    Capabilities=CAPABILITIES,
-                )
-                if (status := wait_stack(self.cfn, stack)) != "CREATE_COMPLETE":
-                    raise OperationError(f"creating {stack} again ended {status}")
+                self.cfn.create_stack(**self._archived(stack))
+                wait_stack(self.cfn, stack, "CREATE_COMPLETE", f"creating {stack} again")
                 self._map_outputs(stack)
                 pending.remove(stack)
                 self.echo(f"    {stack} created again from the archive")
@@ -228,8 +205,18 @@ class Undo:
         }
         self.arns.update({value: new[key] for key, value in old.items() if key in new and value != new[key]})
 
-    def _parameters(self, archived: dict[str, str]) -> list[dict[str, str]]:
-        return [{"ParameterKey": k, "ParameterValue": self.arns.get(v, v)} for k, v in archived.items()]
+    def _archived(self, stack: str) -> dict[str, Any]:
+        """The stack's archived template and parameters (an output of a stack put back: its new value)."""
+        archived = self.manifest["stacks"][stack]
+        return {
+            "StackName": stack,
+            "TemplateBody": self._read(archived["template"]).decode(),
+            "Parameters": [
+                {"ParameterKey": k, "ParameterValue": self.arns.get(v, v)}
+                for k, v in archived["parameters"].items()
+            ],
+            "Capabilities": CAPABILITIES,
+        }
 
     # --- functions --------------------------------------------------------------------------------
     def _functions(self) -> None:
@@ -237,22 +224,18 @@ class Undo:
         for name, archived in self.manifest["functions"].items():
             config = json.loads(self._read(archived["configuration"]))
             code = self._read(archived["code"])
-            role = self.arns.get(config["Role"], config["Role"])
             layers = [layer["Arn"] for layer in config.get("Layers", [])]
-            settings = {k: config[k] for k in FUNCTION_FIELDS if k in config}
-            environment = config.get("Environment", {}).get("Variables")
             try:
                 current = lam.get_function_configuration(FunctionName=name)
             except ClientError as err:
                 if not is_not_found(err):
                     raise
+                settings = {k: config[k] for k in FUNCTION_FIELDS if k in config}
+                if environment := config.get("Environment", {}).get("Variables"):
+                    settings["Environment"] = {"Variables": environment}
+                role = self.arns.get(config["Role"], config["Role"])
                 lam.create_function(
-                    FunctionName=name,
-                    Role=role,
-                    Code={"ZipFile": code},
-                    Layers=layers,
-                    **settings,
-                    **({"Environment": {"Variables": environment}} if environment else {}),
+                    FunctionName=name, Role=role, Code={"ZipFile": code}, Layers=layers, **settings
                 )
                 self.echo(f"    {name} created again from the archive")
                 continue
@@ -261,28 +244,24 @@ class Undo:
             if [layer["Arn"] for layer in current.get("Layers", [])] != layers:
                 lam.update_function_configuration(FunctionName=name, Layers=layers)
                 self.echo(f"    {name}: its {len(layers)} layers again")
-        existing = {
-            g["logGroupName"]
-            for page in self.logs.get_paginator("describe_log_groups").paginate()
-            for g in page.get("logGroups", [])
-        }
+        logs = self.clients.client("logs")
+        existing = {g["logGroupName"] for g in pages(logs, "describe_log_groups", "logGroups")}
         for group, retention in self.manifest["log_groups"].items():
             if group not in existing:
-                self.logs.create_log_group(logGroupName=group)
+                logs.create_log_group(logGroupName=group)
                 if retention:
-                    self.logs.put_retention_policy(logGroupName=group, retentionInDays=retention)
+                    logs.put_retention_policy(logGroupName=group, retentionInDays=retention)
 
     # --- configs ----------------------------------------------------------------------------------
     def _configs(self) -> None:
-        s3, bucket = self.clients.s3, resource_name(Bucket.CONFIG, self.env)
+        s3, bucket = self.clients.s3, self.clients.config_bucket
         before = {
             o["key"]: o["version_id"]
             for o in self.manifest["objects"]
             if o["bucket"] == bucket and o["latest"]
         }
-        current = {}
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            current.update({v["Key"]: v["VersionId"] for v in page.get("Versions", []) if v.get("IsLatest")})
+        listed = pages(s3, "list_object_versions", "Versions", Bucket=bucket)
+        current = {v["Key"]: v["VersionId"] for v in listed if v.get("IsLatest")}
         for key, version in sorted(before.items()):
             if current.get(key) != version:  # its archived version, still in place, made current again
                 s3.copy_object(
@@ -294,8 +273,8 @@ class Undo:
         self.echo(f"    s3://{bucket}: {len(before)} keys as they were, {len(added)} added keys hidden")
 
 
-def undo_main(args: argparse.Namespace, root: Path, session: Any) -> int:
-    del root  # the undo reads the archive, not the checkout
+def undo_main(args: argparse.Namespace, session: Any) -> int:
+    """The undo reads the archive, not the checkout."""
     undo = Undo(args.env, session, args.approve)
     state = undo.load()
     if args.dry_run:
