@@ -8,7 +8,7 @@ an unknown flag or a stray argument. The case knows whether the command line is 
 documented rules (``RULES``): an unknown flag, a missing required argument, or a value one of those
 rules rejects; the fuzz test then expects exit status 2.
 
-The rules are written here from the README's words, not imported from the code they check.
+The rules are written here from the words of docs/snapshots.md, not imported from the code they check.
 """
 
 from __future__ import annotations

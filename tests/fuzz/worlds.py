@@ -36,7 +36,7 @@ from vectora_ops.snapshots import Aws, LocalStore, SnapshotEngine
 REGION: Final = "eu-west-3"
 SEED_TIME: Final = datetime(2026, 1, 30, 14, 30, 22, tzinfo=UTC)
 CURATED_KEY: Final = "curated/lai_weekly/curated_items.json"
-# Where each bucket kind receives objects (the README's layout; promotion's records, locks and
+# Where each bucket kind receives objects (docs/snapshots.md's layout; promotion's records, locks and
 # assemblies included). The newsletters bucket holds one folder per client id.
 PREFIXES: Final[dict[str, tuple[str, ...]]] = {
     Bucket.CONFIG: ("clients/", "canonical/"),
