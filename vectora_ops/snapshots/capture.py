@@ -19,10 +19,9 @@ import hashlib
 import json
 import urllib.request
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import Any, Final, Protocol
-
-from botocore.exceptions import ClientError
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from vectora_core.naming import (
     CLIENTS_PREFIX,
@@ -34,7 +33,7 @@ from vectora_core.naming import (
     resource_name,
 )
 from vectora_ops.cloudformation import template_text as deployed_template_text
-from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found
+from vectora_ops.snapshots.aws import Aws, get_layer_version
 from vectora_ops.snapshots.earlier import EarlierStacks, is_changing
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import LAMBDA_CODE, LAMBDA_COMPONENTS, LAMBDA_CONFIG, LAYERS, STACKS
@@ -50,18 +49,11 @@ from vectora_ops.snapshots.layout import (
 from vectora_ops.snapshots.metadata import FileRecord, SnapshotMetadata, json_bytes
 from vectora_ops.snapshots.progress import Reporter
 from vectora_ops.snapshots.scopes import S3_COMPONENTS, s3_scope
-from vectora_ops.snapshots.store import Written
+from vectora_ops.snapshots.store import CaptureTarget, Written, if_found
 
 DOWNLOAD_TIMEOUT_S: Final = 120
 # Configuration fields a rollback puts back with UpdateFunctionConfiguration.
 RESTORABLE_FIELDS: Final = ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime")
-
-
-class CaptureTarget(Protocol):
-    """What a capture writes through: a ``Store``, or the ``NullStore`` of a preview."""
-
-    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written: ...
-    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written: ...
 
 
 def download(url: str) -> bytes:
@@ -74,55 +66,49 @@ def sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
+@dataclass(eq=False)
 class Capture:
     """Discovers what exists of the chosen components and copies it into one reserved snapshot.
 
     ``files`` (path -> record) and ``contents`` (per-component summary) become the metadata.
     """
 
-    def __init__(
-        self,
-        aws: Aws,
-        store: CaptureTarget,
-        snapshot_id: str,
-        components: tuple[str, ...],
-        client: str | None,
-        reporter: Reporter,
-        earlier: EarlierStacks | None = None,
-    ) -> None:
-        self.aws, self.store, self.snapshot_id = aws, store, snapshot_id
-        self.components, self.client, self.reporter = components, client, reporter
-        self.earlier = earlier  # where a stack's template before an update in progress is found
-        self.files: dict[str, FileRecord] = {}
-        self.contents: dict[str, Any] = {}
-        self.stack_warnings: list[str] = []  # appended from worker threads (list.append is atomic)
+    aws: Aws
+    store: CaptureTarget
+    snapshot_id: str
+    components: tuple[str, ...]
+    client: str | None
+    reporter: Reporter
+    earlier: EarlierStacks | None = None  # where a stack's template before an update in progress is found
+    files: dict[str, FileRecord] = field(default_factory=dict, init=False)
+    contents: dict[str, Any] = field(default_factory=dict, init=False)
+    # Appended from worker threads (list.append is atomic).
+    stack_warnings: list[str] = field(default_factory=list, init=False)
 
     # --- helpers ---------------------------------------------------------------------------
     def put(self, component: str, rel: str, data: bytes) -> None:
         written = self.store.put_bytes(self.snapshot_id, rel, data)
         self.files[rel] = FileRecord(component, written.sha256, len(data), written.etag)
 
+    def put_json(self, component: str, rel: str, document: dict[str, Any]) -> None:
+        self.put(component, rel, json_bytes(document))
+
     def run_all(self, step: str, tasks: list[Callable[[], None]]) -> None:
-        """Run tasks on the pool; the first failure cancels the rest and is raised."""
+        """Run tasks on the pool, counting each one done; the first failure cancels the rest and is raised."""
         self.reporter.start(step, len(tasks))
-        if not tasks:
-            return
+
+        def run(task: Callable[[], None]) -> None:
+            task()
+            self.reporter.advance(step)
+
         with ThreadPoolExecutor(max_workers=self.aws.workers) as pool:
-            futures: list[Future[None]] = []
-            for task in tasks:
-                future = pool.submit(task)
-                future.add_done_callback(lambda f: self._advance(step, f))
-                futures.append(future)
+            futures = [pool.submit(run, task) for task in tasks]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = next((f for f in done if f.exception() is not None), None)
             if failed is not None:
                 for future in futures:
                     future.cancel()
                 raise failed.exception()  # type: ignore[misc]  # an exception instance, checked above
-
-    def _advance(self, step: str, future: Future[None]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            self.reporter.advance(step)
 
     # --- discovery ---------------------------------------------------------------------------
     def discover_s3(self, component: str) -> list[Callable[[], None]]:
@@ -142,14 +128,11 @@ class Capture:
             summary["reason"] = "no object under the prefix"
 
         def copy(obj: dict[str, Any]) -> None:
-            written = self.store.copy_in(self.snapshot_id, obj["Key"], bucket, obj["Key"])
-            self.files[obj["Key"]] = FileRecord(
-                component,
-                written.sha256,
-                int(obj["Size"]),
-                written.etag,
-                source=f"s3://{bucket}/{obj['Key']}",
-                source_etag=obj.get("ETag"),
+            key, size = obj["Key"], int(obj["Size"])
+            written = self.store.copy_in(self.snapshot_id, key, bucket, key)
+            source = f"s3://{bucket}/{key}"
+            self.files[key] = FileRecord(
+                component, written.sha256, size, written.etag, source=source, source_etag=obj.get("ETag")
             )
 
         return [functools.partial(copy, obj) for obj in objects]
@@ -158,18 +141,14 @@ class Capture:
         tasks: list[Callable[[], None]] = []
         layer_versions: dict[str, dict[int, dict[str, Any]]] = {}
         functions: dict[str, Any] = {}
+        documents = LAMBDA_CONFIG in self.components or LAMBDA_CODE in self.components
         for function in Function:
             name = resource_name(function, self.aws.env)
-            try:
-                response = self.aws.lambda_.get_function(FunctionName=name)
-            except ClientError as err:
-                if not is_not_found(err):
-                    raise
+            response = if_found(self.aws.lambda_.get_function, FunctionName=name)
+            if response is None:
                 functions[name] = "absent"
-                if LAMBDA_CONFIG in self.components or LAMBDA_CODE in self.components:
-                    self.put(
-                        LAMBDA_CONFIG, lambda_file(name), json_bytes({"function_name": name, "absent": True})
-                    )
+                if documents:
+                    self.put_json(LAMBDA_CONFIG, lambda_file(name), {"function_name": name, "absent": True})
                 continue
             config = response["Configuration"]
             functions[name] = "present"
@@ -179,7 +158,7 @@ class Capture:
                     version, {"arn": layer["Arn"], "used_by": []}
                 )
                 entry["used_by"].append(name)
-            if LAMBDA_CONFIG in self.components or LAMBDA_CODE in self.components:
+            if documents:
                 tasks.append(functools.partial(self.capture_function, name, response))
         self.contents["functions"] = functions
         if LAYERS in self.components:
@@ -206,24 +185,16 @@ class Capture:
                 raise SnapshotError(f"downloaded code of {name} does not match its CodeSha256")
             self.put(LAMBDA_CODE, lambda_zip(name), data)
             document["code_file"] = lambda_zip(name)
-        self.put(LAMBDA_CONFIG, lambda_file(name), json_bytes(document))
+        self.put_json(LAMBDA_CONFIG, lambda_file(name), document)
 
     def discover_layers(self, used: dict[str, dict[int, dict[str, Any]]]) -> list[Callable[[], None]]:
-        tasks: list[Callable[[], None]] = []
+        """``used``: the versions of each layer the functions use (none: the layer is absent)."""
         expected = {resource_name(layer, self.aws.env) for layer in Layer}
-        summary: dict[str, Any] = {}
-        for layer_name in sorted(expected | set(used)):
-            versions = used.get(layer_name, {})
-            if not versions:
-                summary[layer_name] = "absent"
-                self.put(
-                    LAYERS, layer_file(layer_name), json_bytes({"layer_name": layer_name, "absent": True})
-                )
-                continue
-            summary[layer_name] = sorted(versions)
-            tasks.append(functools.partial(self.capture_layer, layer_name, versions))
-        self.contents[LAYERS] = summary
-        return tasks
+        names = sorted(expected | set(used))
+        self.contents[LAYERS] = {name: sorted(used[name]) if name in used else "absent" for name in names}
+        for layer_name in sorted(expected - set(used)):
+            self.put_json(LAYERS, layer_file(layer_name), {"layer_name": layer_name, "absent": True})
+        return [functools.partial(self.capture_layer, *named) for named in sorted(used.items())]
 
     def capture_layer(self, layer_name: str, versions: dict[int, dict[str, Any]]) -> None:
         entries = []
@@ -246,24 +217,17 @@ class Capture:
                     "used_by": sorted(used_by),
                 }
             )
-        self.put(
-            LAYERS,
-            layer_file(layer_name),
-            json_bytes({"layer_name": layer_name, "absent": False, "versions": entries}),
-        )
+        document = {"layer_name": layer_name, "absent": False, "versions": entries}
+        self.put_json(LAYERS, layer_file(layer_name), document)
 
     def discover_stacks(self) -> list[Callable[[], None]]:
         return [functools.partial(self.capture_stack, resource_name(s, self.aws.env)) for s in StackComponent]
 
     def capture_stack(self, stack_name: str) -> None:
-        try:
-            stacks = self.aws.cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-        except ClientError as err:
-            if not is_not_found(err):
-                raise
-            stacks = []
+        described = if_found(self.aws.cloudformation.describe_stacks, StackName=stack_name)
+        stacks = described["Stacks"] if described is not None else []
         if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
-            self.put(STACKS, stack_file(stack_name), json_bytes({"stack_name": stack_name, "absent": True}))
+            self.put_json(STACKS, stack_file(stack_name), {"stack_name": stack_name, "absent": True})
             return
         stack = stacks[0]
         template_text = deployed_template_text(self.aws.cloudformation, stack_name)
@@ -298,15 +262,12 @@ class Capture:
             if template_text.lstrip().startswith("{")
             else template_text,
         }
-        self.put(STACKS, stack_file(stack_name), json_bytes(document))
+        self.put_json(STACKS, stack_file(stack_name), document)
 
     # --- the whole thing -------------------------------------------------------------------
     def run(self, *, execute: bool = True) -> int:
         """Discover, then copy (unless ``execute`` is false); returns the number of copy tasks."""
-        tasks: list[Callable[[], None]] = []
-        for component in S3_COMPONENTS:
-            if component in self.components:
-                tasks += self.discover_s3(component)
+        tasks = [task for c in S3_COMPONENTS if c in self.components for task in self.discover_s3(c)]
         if any(c in self.components for c in LAMBDA_COMPONENTS):
             tasks += self.discover_functions()
         if STACKS in self.components:
@@ -319,43 +280,38 @@ class Capture:
 
 
 def readme(metadata: SnapshotMetadata) -> bytes:
-    lines = [
-        f"# Snapshot {metadata.snapshot_id}",
-        "",
-        f"- environment: {metadata.env}",
-        f"- client: {metadata.client or 'all clients'}",
-        f"- created (UTC): {metadata.created_at}",
-        f"- components: {', '.join(metadata.components)}",
-        f"- files: {len(metadata.files)} (sha256 of each in snapshot_metadata.json)",
-        "",
-        "| component | content |",
-        "|---|---|",
-    ]
-    for component, summary in sorted(metadata.contents.items()):
-        lines.append(f"| {component} | {json.dumps(summary, sort_keys=True, default=str)} |")
-    lines += [
-        "",
-        "Restore (validates, snapshots the current state as pre_rollback_..., restores, re-checks):",
-        "",
-        "```",
-        "python scripts/maintenance/rollback_snapshot.py "
-        f"--snapshot {metadata.snapshot_id} --env {metadata.env}",
-        "```",
-        "",
-    ]
-    return "\n".join(lines).encode()
+    rows = "".join(
+        f"| {component} | {json.dumps(summary, sort_keys=True, default=str)} |\n"
+        for component, summary in sorted(metadata.contents.items())
+    )
+    return f"""\
+# Snapshot {metadata.snapshot_id}
+
+- environment: {metadata.env}
+- client: {metadata.client or "all clients"}
+- created (UTC): {metadata.created_at}
+- components: {", ".join(metadata.components)}
+- files: {len(metadata.files)} (sha256 of each in snapshot_metadata.json)
+
+| component | content |
+|---|---|
+{rows}
+Restore (validates, snapshots the current state as pre_rollback_..., restores, re-checks):
+
+```
+python scripts/maintenance/rollback_snapshot.py --snapshot {metadata.snapshot_id} --env {metadata.env}
+```
+""".encode()
 
 
 class NullStore:
     """Discovery without writes, for previews: every write is only counted."""
 
-    supports_storage_class = False
-
     def __init__(self, location: str) -> None:
         self.location = location
 
     def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written:
-        return Written("", len(data), None)
+        return Written("", None)
 
     def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written:
         raise AssertionError("a preview copies nothing")  # run(execute=False) never calls it

@@ -7,6 +7,7 @@ segment and a file name, so the alphabet is conservative and ``..`` is never acc
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -70,17 +71,12 @@ def make_id(name: str, when: datetime) -> str:
 def parse_id(snapshot_id: str) -> tuple[str, datetime]:
     """``(name, timestamp)`` of a snapshot id; a one-line SnapshotError if it is malformed."""
     match = _ID_RE.match(snapshot_id or "")
-    when = None
-    if match and ".." not in snapshot_id:
-        try:
-            when = datetime.strptime(match["ts"], TIMESTAMP_FORMAT).replace(tzinfo=UTC)
-        except ValueError:
-            when = None
-    if match is None or when is None:
-        raise SnapshotError(
-            f"malformed snapshot id {snapshot_id!r}: expected {{name}}_{{YYYYMMDD_HHMMSS}}, e.g. {ID_EXAMPLE}"
-        )
-    return match["name"], when
+    with contextlib.suppress(ValueError):  # digits that are no date (20261399_...)
+        if match and ".." not in snapshot_id:
+            return match["name"], datetime.strptime(match["ts"], TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    raise SnapshotError(
+        f"malformed snapshot id {snapshot_id!r}: expected {{name}}_{{YYYYMMDD_HHMMSS}}, e.g. {ID_EXAMPLE}"
+    )
 
 
 def is_snapshot_id(text: str) -> bool:
@@ -100,8 +96,7 @@ def check_ref(ref: str) -> str:
     one-line SnapshotError. Either can safely become part of a key or a file name."""
     if not is_pattern(ref or ""):
         parse_id(ref)
-        return ref
-    if not _PATTERN_RE.match(ref) or ".." in ref:
+    elif not _PATTERN_RE.match(ref) or ".." in ref:
         raise SnapshotError(
             f"invalid snapshot pattern {ref!r}: use letters, digits, '_', '-', '.' and the wildcards "
             "* ? [ ] (e.g. pre_deploy_*), or an id such as " + ID_EXAMPLE

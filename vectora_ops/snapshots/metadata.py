@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Final
 
 from vectora_core.naming import ENV_NAMES
@@ -40,7 +39,6 @@ _OPTIONAL_FILE_FIELDS: Final = ("etag", "source", "source_etag")
 # of the process reading it (json's parser recurses once per level).
 MAX_METADATA_BYTES: Final = 16 * 1024 * 1024
 MAX_DEPTH: Final = 32
-_TOO_DEEP: Final = object()
 
 
 class MetadataError(SnapshotError):
@@ -117,11 +115,7 @@ class FileRecord:
         return cls(component, sha256, size, **optional)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"component": self.component, "sha256": self.sha256, "size": self.size}
-        for key in _OPTIONAL_FILE_FIELDS:
-            if getattr(self, key) is not None:
-                data[key] = getattr(self, key)
-        return data
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -144,10 +138,6 @@ class SnapshotMetadata:
     files: Mapping[str, FileRecord] = field(default_factory=dict)
     error: str | None = None
     format: int = FORMAT_VERSION
-
-    @property
-    def created(self) -> datetime:
-        return parse_id(self.snapshot_id)[1]
 
     def files_of(self, *components: str) -> dict[str, FileRecord]:
         return {rel: rec for rel, rec in self.files.items() if rec.component in components}
@@ -211,33 +201,23 @@ class SnapshotMetadata:
             raise MetadataError(f"snapshot_metadata.json is larger than {MAX_METADATA_BYTES} bytes")
         try:
             data = json.loads(raw)
+            too_deep = _depth(data) > MAX_DEPTH
         except ValueError:  # UnicodeDecodeError too; an integer of more than 4300 digits too
             raise MetadataError("snapshot_metadata.json is not valid JSON") from None
         except RecursionError:  # deeper than the parser's stack: over MAX_DEPTH anyway
-            data = _TOO_DEEP
-        if data is _TOO_DEEP or _depth(data) > MAX_DEPTH:
+            too_deep = True
+        if too_deep:
             raise MetadataError(f"snapshot_metadata.json nests deeper than {MAX_DEPTH} levels")
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "format": self.format,
-            "snapshot_id": self.snapshot_id,
-            "name": self.name,
-            "env": self.env,
-            "client": self.client,
-            "components": list(self.components),
-            "created_at": self.created_at,
-            "complete": self.complete,
-        }
-        if self.location is not None:
-            data.update(
-                location=self.location,
-                contents=dict(self.contents),
-                files={rel: rec.to_dict() for rel, rec in self.files.items()},
-            )
-        if self.error is not None:
-            data["error"] = self.error
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(components=list(self.components), contents=dict(self.contents))
+        data["files"] = {rel: rec.to_dict() for rel, rec in self.files.items()}
+        if self.location is None:  # reserved, not completed: no contents or files to tell yet
+            del data["location"], data["contents"], data["files"]
+        if self.error is None:
+            del data["error"]
         return data
 
     def to_json(self) -> bytes:

@@ -55,12 +55,10 @@ class SnapshotInfo:
 def _info(
     snapshot_id: str, files: list[StoredFile], metadata: SnapshotMetadata | None, damaged: str | None
 ) -> SnapshotInfo:
-    name, created = parse_id(snapshot_id)
     classes = {f.storage_class for f in files if may_sleep(f.rel)}
     return SnapshotInfo(
-        snapshot_id=snapshot_id,
-        name=name,
-        created=created,
+        snapshot_id,
+        *parse_id(snapshot_id),  # name, created
         env=metadata.env if metadata else None,
         client=metadata.client if metadata else None,
         components=metadata.components if metadata else (),
@@ -83,12 +81,8 @@ def _readable_metadata(store: Store, snapshot_id: str) -> tuple[SnapshotMetadata
 def list_infos(store: Store, workers: int) -> list[SnapshotInfo]:
     """Every snapshot in ``store``, newest first (complete or not)."""
     stored = {sid: files for sid, files in store.list_all().items() if is_snapshot_id(sid)}
-    if not stored:
-        return []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        found = pool.map(lambda sid: _readable_metadata(store, sid), stored)
-        metadata = dict(zip(stored, found, strict=True))
-    infos = [_info(sid, stored[sid], *metadata[sid]) for sid in stored]
+        infos = list(pool.map(lambda sid: _info(sid, stored[sid], *_readable_metadata(store, sid)), stored))
     return sorted(infos, key=lambda i: (i.created, i.snapshot_id), reverse=True)
 
 
@@ -116,18 +110,15 @@ def retention_victims(
     last validated state), nor those the rollbacks may still need. ``pending``: complete snapshots
     about to be added (newer than all of ``infos``; taken on purpose).
     """
-    victims: dict[str, str] = {}
     complete = [i for i in infos if i.complete]
     automatic = [i for i in complete if i.name.startswith(PRE_ROLLBACK_PREFIX)]
     deliberate = [i for i in complete if not i.name.startswith(PRE_ROLLBACK_PREFIX)]
-    for info in deliberate[max(keep - pending, 0) :]:
-        victims[info.snapshot_id] = f"beyond the {keep} newest"
-    for info in automatic[keep:]:
-        victims[info.snapshot_id] = f"beyond the {keep} newest {PRE_ROLLBACK_PREFIX}* ones"
-    for info in infos:
-        if not info.complete and not info.damaged and info.age(now) > INCOMPLETE_GRACE:
-            victims[info.snapshot_id] = "incomplete"
-    return victims
+    victims = {i.snapshot_id: f"beyond the {keep} newest" for i in deliberate[max(keep - pending, 0) :]}
+    victims |= {
+        i.snapshot_id: f"beyond the {keep} newest {PRE_ROLLBACK_PREFIX}* ones" for i in automatic[keep:]
+    }
+    stale = [i for i in infos if not i.complete and not i.damaged and i.age(now) > INCOMPLETE_GRACE]
+    return victims | {i.snapshot_id: "incomplete" for i in stale}
 
 
 def older_than(infos: list[SnapshotInfo], days: int, now: datetime) -> dict[str, str]:
@@ -150,19 +141,15 @@ def archive_todo(store: Store, infos: list[SnapshotInfo], days: int, now: dateti
     complete one (the environment's safety net: a rollback must be able to read it) and damaged ones.
     Only the files that may sleep (``layout.may_sleep``, the rule the bucket's lifecycle follows
     through their tag): what list, verify and a rollback's plan read stays in STANDARD."""
-    stored = store.list_all()
-    newest = newest_complete(infos)
-    todo: dict[str, list[str]] = {}
-    for info in infos:
-        if info.age(now) > timedelta(days=days) and info.snapshot_id != newest and not info.damaged:
-            files = [
-                f.rel
-                for f in stored.get(info.snapshot_id, [])
-                if may_sleep(f.rel) and f.storage_class != GLACIER
-            ]
-            if files:
-                todo[info.snapshot_id] = files
-    return dict(sorted(todo.items()))
+    stored, newest = store.list_all(), newest_complete(infos)
+    todo = {
+        info.snapshot_id: [
+            f.rel for f in stored.get(info.snapshot_id, []) if may_sleep(f.rel) and f.storage_class != GLACIER
+        ]
+        for info in infos
+        if info.age(now) > timedelta(days=days) and info.snapshot_id != newest and not info.damaged
+    }
+    return {sid: files for sid, files in sorted(todo.items()) if files}
 
 
 def archive_all(store: Store, todo: dict[str, list[str]], reporter: Reporter, workers: int) -> dict[str, int]:

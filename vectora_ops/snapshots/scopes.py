@@ -15,6 +15,7 @@ nor its undo covers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -33,7 +34,6 @@ from vectora_ops.snapshots.ids import (
     CURATED,
     LAMBDA_CODE,
     LAMBDA_CONFIG,
-    LAYERS,
     STACKS,
 )
 from vectora_ops.snapshots.layout import lambda_file, lambda_zip, stack_file, stack_template_file
@@ -42,6 +42,12 @@ from vectora_ops.snapshots.metadata import SnapshotMetadata
 CURATED_PREFIX: Final = "curated/"
 CURATED_FILE: Final = "curated_items.json"
 S3_COMPONENTS: Final = (CLIENT_CONFIG, CANONICAL, CURATED)
+# The files a Lambda or stack component may hold: those of which resources, named how.
+_NAMED_FILES: Final[dict[str, tuple[Iterable[str], tuple[Callable[[str], str], ...]]]] = {
+    LAMBDA_CONFIG: (Function, (lambda_file,)),
+    LAMBDA_CODE: (Function, (lambda_zip,)),
+    STACKS: (StackComponent, (stack_file, stack_template_file)),
+}
 
 
 @dataclass(frozen=True)
@@ -54,9 +60,7 @@ class S3Scope:
     def matches(self, key: str) -> bool:
         if not key.startswith(self.list_prefix) or key.endswith("/"):
             return False
-        if self.component == CLIENT_CONFIG:
-            if self.client is None:
-                return True
+        if self.component == CLIENT_CONFIG and self.client is not None:
             rest = key[len(CLIENTS_PREFIX) :]
             return rest == f"{self.client}.yaml" or rest.startswith(f"{self.client}/")
         if self.component == CURATED:
@@ -94,19 +98,6 @@ def scope_text(component: str, client: str | None) -> str:
     return CANONICAL_PREFIX
 
 
-def _named_files(component: str, env: str) -> frozenset[str] | None:
-    """The files a Lambda or stack component may hold in ``env``; None: not such a component."""
-    functions = [resource_name(f, env) for f in Function]
-    stacks = [resource_name(s, env) for s in StackComponent]
-    if component == LAMBDA_CONFIG:
-        return frozenset(lambda_file(name) for name in functions)
-    if component == LAMBDA_CODE:
-        return frozenset(lambda_zip(name) for name in functions)
-    if component == STACKS:
-        return frozenset(f(name) for name in stacks for f in (stack_file, stack_template_file))
-    return None
-
-
 def target_problem(component: str, rel: str, client: str | None, env: str) -> str | None:
     """Why file ``rel`` listed under ``component`` would restore outside that component, or None.
 
@@ -117,17 +108,19 @@ def target_problem(component: str, rel: str, client: str | None, env: str) -> st
         if s3_scope(component, client).matches(rel):
             return None
         return f"{rel} is listed as {component}, which covers only {scope_text(component, client)}"
-    allowed = _named_files(component, env)
-    if allowed is None or rel in allowed:
+    if component not in _NAMED_FILES:
+        return None
+    resources, names = _NAMED_FILES[component]
+    if rel in {name(resource_name(resource, env)) for resource in resources for name in names}:
         return None
     return f"{rel} is listed as {component} but names no {component} file of {env}"
 
 
-def check_targets(metadata: SnapshotMetadata, env: str) -> None:
-    """Refuse (one line, naming the file) a snapshot with a file outside its component's scope."""
-    for rel, record in sorted(metadata.files.items()):
-        if record.component == LAYERS:
-            continue
+def check_targets(metadata: SnapshotMetadata, env: str, *components: str) -> None:
+    """Refuse (one line, naming the file) a snapshot with a file outside its component's scope;
+    with ``components``, of the files of those components only."""
+    files = metadata.files_of(*components) if components else metadata.files
+    for rel, record in sorted(files.items()):
         problem = target_problem(record.component, rel, metadata.client, env)
         if problem:
             raise SnapshotError(f"snapshot {metadata.snapshot_id} is refused: {problem}; nothing was changed")

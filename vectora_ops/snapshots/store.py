@@ -11,17 +11,16 @@ SHA-256 for (one rewritten without a checksum) is read and hashed here.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -44,6 +43,7 @@ _TAKEN_CODES: Final = frozenset({"PreconditionFailed", "ConditionalRequestConfli
 MISMATCH: Final = "mismatch"  # other size or other SHA-256 than the metadata says
 MISSING: Final = "missing"
 ARCHIVED: Final = "archived"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,9 @@ class StoredFile:
 
 @dataclass(frozen=True)
 class Written:
-    """What a store reports of a file it has just written (``size`` None: a server-side copy, whose
-    size the caller knows from the listing)."""
+    """What a store reports of a file it has just written (the caller knows its size)."""
 
     sha256: str
-    size: int | None
     etag: str | None
 
 
@@ -70,39 +68,34 @@ class FileProblem:
     storage_class: str | None = None
 
 
-def b64_to_hex(value: str) -> str:
-    return base64.b64decode(value).hex()
-
-
-def hex_to_b64(value: str) -> str:
-    return base64.b64encode(binascii.unhexlify(value)).decode()
-
-
 def full_object_sha256(checksum: str | None) -> str | None:
     """The hex SHA-256 of a whole object from S3's ``ChecksumSHA256``; None when S3 kept none or
     only a checksum of checksums (``...-3``: multipart uploads), which says nothing of the bytes."""
-    return b64_to_hex(checksum) if checksum and "-" not in checksum else None
+    return base64.b64decode(checksum).hex() if checksum and "-" not in checksum else None
 
 
-def digests(data: bytes) -> tuple[str, str]:
-    """(sha256 hex, S3-style ETag) of a single-part object."""
-    return hashlib.sha256(data).hexdigest(), f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
+def if_found(call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T | None:
+    """``call(*args, **kwargs)``, or None when AWS answers that what it asks for does not exist."""
+    try:
+        return call(*args, **kwargs)
+    except ClientError as err:
+        if is_not_found(err):
+            return None
+        raise
 
 
-def sha256_of_chunks(chunks: Iterable[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
+class CaptureTarget(Protocol):
+    """What a capture writes through: a ``Store``, or the ``NullStore`` of a preview."""
+
+    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written: ...
+    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written: ...
 
 
-class Store(Protocol):
+class Store(CaptureTarget, Protocol):
     location: str
     supports_storage_class: bool
 
     def reserve(self, snapshot_id: str, body: bytes) -> bool: ...
-    def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written: ...
-    def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written: ...
     def read_bytes(self, snapshot_id: str, rel: str, limit: int | None = None) -> bytes | None: ...
     def check(self, snapshot_id: str, rel: str, record: FileRecord) -> FileProblem | None: ...
     def list_all(self) -> dict[str, list[StoredFile]]: ...
@@ -156,49 +149,43 @@ class BackupsBucketStore:
         return True
 
     def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written:
-        sha256, etag = digests(data)
+        sha256 = hashlib.sha256(data)
         response = self.s3.put_object(
             Bucket=self.bucket,
             Key=self.key(snapshot_id, rel),
             Body=data,
             ChecksumAlgorithm="SHA256",
-            ChecksumSHA256=hex_to_b64(sha256),  # S3 rejects the write if the bytes arrive altered
+            ChecksumSHA256=base64.b64encode(sha256.digest()).decode(),  # S3 refuses altered bytes
             **_sleep_tag(rel),
         )
-        return Written(sha256, len(data), response.get("ETag", etag))
+        md5_etag = f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'  # a single part's ETag
+        return Written(sha256.hexdigest(), response.get("ETag", md5_etag))
 
     def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written:
         tagging = _sleep_tag(rel)
-        response = self.s3.copy_object(
+        target = self.key(snapshot_id, rel)
+        result = self.s3.copy_object(
             Bucket=self.bucket,
-            Key=self.key(snapshot_id, rel),
+            Key=target,
             CopySource={"Bucket": bucket, "Key": key},
             ChecksumAlgorithm="SHA256",
             # The copy carries the sleep tag, not the source's tags.
             **({"TaggingDirective": "REPLACE", **tagging} if tagging else {}),
-        )
-        result = response["CopyObjectResult"]
+        )["CopyObjectResult"]
         sha256 = full_object_sha256(result.get("ChecksumSHA256"))
-        head: dict[str, Any] = {}
         if sha256 is None:
-            head = self.s3.head_object(
-                Bucket=self.bucket, Key=self.key(snapshot_id, rel), ChecksumMode="ENABLED"
-            )
+            head = self.s3.head_object(Bucket=self.bucket, Key=target, ChecksumMode="ENABLED")
             sha256 = full_object_sha256(head.get("ChecksumSHA256"))
         if sha256 is None:
             raise SnapshotError(f"S3 returned no full-object SHA-256 for s3://{bucket}/{key}")
-        size = head.get("ContentLength")
-        return Written(sha256, None if size is None else int(size), result.get("ETag"))
+        return Written(sha256, result.get("ETag"))
 
     def read_bytes(self, snapshot_id: str, rel: str, limit: int | None = None) -> bytes | None:
         """The file's bytes (None if absent); with ``limit``, at most ``limit + 1`` of them are read,
         so that a caller can tell a file over its bound without holding all of it."""
-        try:
-            response = self.s3.get_object(Bucket=self.bucket, Key=self.key(snapshot_id, rel))
-        except ClientError as err:
-            if is_not_found(err):
-                return None
-            raise
+        response = if_found(self.s3.get_object, Bucket=self.bucket, Key=self.key(snapshot_id, rel))
+        if response is None:
+            return None
         with contextlib.closing(response["Body"]) as body:
             return bytes(body.read() if limit is None else body.read(limit + 1))
 
@@ -209,20 +196,19 @@ class BackupsBucketStore:
         snapshot file is written with one). Only where it keeps none is the object read.
         """
         key = self.key(snapshot_id, rel)
-        try:
-            head = self.s3.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-        except ClientError as err:
-            if is_not_found(err):
-                return FileProblem(rel, MISSING)
-            raise
+        head = if_found(self.s3.head_object, Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        if head is None:
+            return FileProblem(rel, MISSING)
         if head.get("StorageClass") in ARCHIVED_CLASSES:
             return FileProblem(rel, ARCHIVED, head["StorageClass"])
         if int(head.get("ContentLength", -1)) != record.size:
             return FileProblem(rel, MISMATCH)
         actual = full_object_sha256(head.get("ChecksumSHA256"))
         if actual is None:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
-            actual = sha256_of_chunks(body.iter_chunks(_CHUNK))
+            digest = hashlib.sha256()
+            for chunk in self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].iter_chunks(_CHUNK):
+                digest.update(chunk)
+            actual = digest.hexdigest()
         return FileProblem(rel, MISMATCH) if actual != record.sha256 else None
 
     def list_all(self) -> dict[str, list[StoredFile]]:
@@ -278,14 +264,10 @@ class BackupsBucketStore:
         )
         old_version = head.get("VersionId")
         new_checksum = response.get("CopyObjectResult", {}).get("ChecksumSHA256")
+        identical = bool(new_checksum) and new_checksum == head.get("ChecksumSHA256")
         # The backups bucket is versioned: the STANDARD copy would stay billed as a noncurrent
         # version forever in prod. Drop it once the Glacier copy is proven identical.
-        if (
-            old_version
-            and old_version != "null"
-            and new_checksum
-            and new_checksum == head.get("ChecksumSHA256")
-        ):
+        if identical and old_version not in (None, "", "null"):
             self.s3.delete_object(Bucket=self.bucket, Key=key, VersionId=old_version)
         return True
 
@@ -298,13 +280,6 @@ class BackupsBucketStore:
             Bucket=self.bucket, Key=key, Body=_audit_json(entry), ContentType="application/json"
         )
         return f"s3://{self.bucket}/{key}"
-
-
-def _drop(tmp: Path) -> None:
-    """Remove a ``.part`` file a write left (a full disk, an interrupt, a failed download); after a
-    successful write it is already gone. Never raises: the write's own error is the one to report."""
-    with contextlib.suppress(OSError):
-        tmp.unlink(missing_ok=True)
 
 
 def _inside(path: Path, folder: Path) -> Path:
@@ -336,40 +311,35 @@ class LocalStore:
             self.path(snapshot_id).mkdir()  # atomic: exactly one caller creates the folder
         except FileExistsError:
             return False
-        self._write(self.path(snapshot_id, METADATA_FILE), body)
+        self._write(self.path(snapshot_id, METADATA_FILE), [body])
         return True
 
-    def _write(self, path: Path, data: bytes) -> None:
+    @staticmethod
+    def _write(path: Path, chunks: Iterable[bytes]) -> Written:
+        """``chunks`` written to ``path`` through a ``.part`` file, hashed on the way (S3-style ETag)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
+        sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
         try:
-            tmp.write_bytes(data)
+            with tmp.open("wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    sha256.update(chunk)
+                    md5.update(chunk)
             os.replace(tmp, path)
         finally:
-            _drop(tmp)
+            # A failed write (a full disk, an interrupt, a failed download) leaves the .part file; a
+            # successful one, nothing. Never raises: the write's own error is the one to report.
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        return Written(sha256.hexdigest(), f'"{md5.hexdigest()}"')
 
     def put_bytes(self, snapshot_id: str, rel: str, data: bytes) -> Written:
-        self._write(self.path(snapshot_id, rel), data)
-        sha256, etag = digests(data)
-        return Written(sha256, len(data), etag)
+        return self._write(self.path(snapshot_id, rel), [data])
 
     def copy_in(self, snapshot_id: str, rel: str, bucket: str, key: str) -> Written:
         target = self.path(snapshot_id, rel)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
-        body = self.aws.s3.get_object(Bucket=bucket, Key=key)["Body"]
-        try:
-            with tmp.open("wb") as out:
-                for chunk in body.iter_chunks(_CHUNK):
-                    out.write(chunk)
-                    sha.update(chunk)
-                    md5.update(chunk)
-                    size += len(chunk)
-            os.replace(tmp, target)
-        finally:
-            _drop(tmp)
-        return Written(sha.hexdigest(), size, f'"{md5.hexdigest()}"')
+        return self._write(target, self.aws.s3.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(_CHUNK))
 
     def read_bytes(self, snapshot_id: str, rel: str, limit: int | None = None) -> bytes | None:
         path = self.path(snapshot_id, rel)
@@ -385,20 +355,19 @@ class LocalStore:
         if path.stat().st_size != record.size:
             return FileProblem(rel, MISMATCH)
         with path.open("rb") as handle:
-            actual = sha256_of_chunks(iter(lambda: handle.read(_CHUNK), b""))
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()
         return FileProblem(rel, MISMATCH) if actual != record.sha256 else None
 
     def list_all(self) -> dict[str, list[StoredFile]]:
-        found: dict[str, list[StoredFile]] = {}
-        if not self.base.is_dir():
-            return found
-        for folder in sorted(p for p in self.base.iterdir() if p.is_dir()):
-            found[folder.name] = [
+        folders = sorted(p for p in self.base.iterdir() if p.is_dir()) if self.base.is_dir() else []
+        return {
+            folder.name: [
                 StoredFile(str(f.relative_to(folder)), f.stat().st_size, "LOCAL")
                 for f in sorted(folder.rglob("*"))
                 if f.is_file() and not f.name.endswith(".part")
             ]
-        return found
+            for folder in folders
+        }
 
     def delete(self, snapshot_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -423,5 +392,5 @@ class LocalStore:
         # audit_key makes the label safe; this makes sure of it: DIR/audit/<kind>/ and nowhere else.
         if _inside(path, folder).resolve().parent != folder.resolve():
             raise SnapshotError(f"refusing to write the audit record outside {folder}: {path}")
-        self._write(path, _audit_json(entry))
+        self._write(path, [_audit_json(entry)])
         return str(path)

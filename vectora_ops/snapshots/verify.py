@@ -81,13 +81,10 @@ def find_problems(store: Store, metadata: SnapshotMetadata, workers: int) -> lis
 
 def describe_problems(problems: Iterable[FileProblem]) -> str:
     """``2 file(s) fail their checksum: a.yaml, b.zip; 1 file(s) are missing: c.json`` (one line)."""
-    by_kind: dict[str, list[FileProblem]] = {}
-    for problem in problems:
-        by_kind.setdefault(problem.kind, []).append(problem)
+    problems = list(problems)
     parts = []
     for kind, words in _PROBLEM_WORDS.items():
-        if kind in by_kind:
-            listed = by_kind[kind]
+        if listed := [p for p in problems if p.kind == kind]:
             parts.append(f"{words(len(listed), listed[0].storage_class)}: {', '.join(p.rel for p in listed)}")
     return "; ".join(parts)
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from vectora_ops.snapshots.aws import Aws
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import STACKS
-from vectora_ops.snapshots.metadata import FileRecord, SnapshotMetadata
+from vectora_ops.snapshots.metadata import SnapshotMetadata
 from vectora_ops.snapshots.progress import Reporter
 from vectora_ops.snapshots.store import Store
 
@@ -39,9 +39,6 @@ class SnapshotSource:
     @property
     def snapshot_id(self) -> str:
         return self.metadata.snapshot_id
-
-    def files_of(self, component: str) -> dict[str, FileRecord]:
-        return self.metadata.files_of(component)
 
     def doc(self, rel: str) -> dict[str, Any]:
         """One of the snapshot's JSON documents (``lambda_*.json``, ``stacks/*.json``...)."""
@@ -78,21 +75,18 @@ class Plan:
 
 def apply_changes(changes: list[Change], workers: int, reporter: Reporter, step: str) -> None:
     """Stacks first (one by one), then everything else concurrently, each group in order."""
-    reporter.start(step, len(changes))
-    for change in (c for c in changes if c.component == STACKS):
-        change.apply()
-        reporter.advance(step)
-    rest = [c for c in changes if c.component != STACKS]
-    groups: dict[str, list[Change]] = {}
-    for index, change in enumerate(rest):
-        groups.setdefault(change.group or f"#{index}", []).append(change)
 
-    # Layers and configuration of a function before its code; S3 objects are independent.
     def run(group: list[Change]) -> None:
         for change in group:
             change.apply()
             reporter.advance(step)
 
+    reporter.start(step, len(changes))
+    run([c for c in changes if c.component == STACKS])
+    # Layers and configuration of a function before its code; S3 objects are independent.
+    groups: dict[str, list[Change]] = {}
+    for index, change in enumerate(c for c in changes if c.component != STACKS):
+        groups.setdefault(change.group or f"#{index}", []).append(change)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for future in [pool.submit(run, group) for group in groups.values()]:
             future.result()

@@ -13,10 +13,8 @@ import threading
 import time
 from typing import Any, ClassVar, Final
 
-from botocore.exceptions import ClientError
-
 from vectora_core.naming import StackComponent, resource_name
-from vectora_ops.snapshots.aws import Aws, get_layer_version, is_not_found
+from vectora_ops.snapshots.aws import Aws, get_layer_version
 from vectora_ops.snapshots.capture import RESTORABLE_FIELDS
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import LAMBDA_CODE, LAMBDA_COMPONENTS, LAMBDA_CONFIG, LAYERS
@@ -28,6 +26,7 @@ from vectora_ops.snapshots.layout import (
     layer_name_of,
 )
 from vectora_ops.snapshots.restore.base import Change, Planner, SnapshotSource
+from vectora_ops.snapshots.store import if_found
 
 LAMBDA_UPDATE_TIMEOUT_S: Final = 300
 
@@ -46,7 +45,7 @@ class LambdaPlanner(Planner):
         changes: list[Change] = []
         if LAYERS in self.components:
             self._layer_entries = self.snapshot_layers()
-        for rel in sorted(r for r in self.source.files_of(LAMBDA_CONFIG) if is_lambda_file(r)):
+        for rel in sorted(r for r in self.source.metadata.files_of(LAMBDA_CONFIG) if is_lambda_file(r)):
             document = self.source.doc(rel)
             name = document["function_name"]
             if rel != lambda_file(name) or document.get("code_file") not in (None, lambda_zip(name)):
@@ -61,31 +60,27 @@ class LambdaPlanner(Planner):
         return changes
 
     def live_configuration(self, name: str) -> dict[str, Any]:
-        try:
-            return dict(self.aws.lambda_.get_function_configuration(FunctionName=name))
-        except ClientError as err:
-            if is_not_found(err):
-                raise SnapshotError(
-                    f"function {name} no longer exists: redeploy "
-                    f"{resource_name(StackComponent.RUNTIME, self.aws.env)} (cdk deploy) "
-                    "or restore the stacks component"
-                ) from None
-            raise
+        live = if_found(self.aws.lambda_.get_function_configuration, FunctionName=name)
+        if live is None:
+            raise SnapshotError(
+                f"function {name} no longer exists: redeploy "
+                f"{resource_name(StackComponent.RUNTIME, self.aws.env)} (cdk deploy) "
+                "or restore the stacks component"
+            )
+        return dict(live)
 
     def plan_function(self, name: str, document: dict[str, Any], live: dict[str, Any]) -> list[Change]:
         update, details = self.config_update(document, live) if LAMBDA_CONFIG in self.components else ({}, [])
-        resolve_layers = False
-        if LAYERS in self.components:
-            resolve_layers, layer_details = self.layers_differ(document, live)
-            details += layer_details
-        elif LAMBDA_CONFIG in self.components:
+        layer_details = self.layers_differ(document, live) if LAYERS in self.components else []
+        details += layer_details
+        if LAMBDA_CONFIG in self.components and LAYERS not in self.components:
             live_layers = [layer["Arn"] for layer in live.get("Layers", [])]
             if live_layers != document["layers"]:
                 update["Layers"] = document["layers"]
                 details.append("layers -> " + ", ".join(document["layers"]))
         changes: list[Change] = []
-        if update or resolve_layers:
-            changes.append(self.config_change(name, document, update, details, resolve_layers))
+        if update or layer_details:
+            changes.append(self.config_change(name, document, update, details, bool(layer_details)))
         if LAMBDA_CODE in self.components:
             changes += self.code_change(name, document, live)
         return changes
@@ -94,13 +89,11 @@ class LambdaPlanner(Planner):
     @staticmethod
     def config_update(document: dict[str, Any], live: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The UpdateFunctionConfiguration arguments (but layers) that put the snapshot's back."""
-        update: dict[str, Any] = {}
-        details: list[str] = []
-        wanted_config = document["configuration"]
-        for key in RESTORABLE_FIELDS:
-            if key in wanted_config and live.get(key) != wanted_config[key]:
-                update[key] = wanted_config[key]
-                details.append(f"{key} {live.get(key)!r} -> {wanted_config[key]!r}")
+        wanted = document["configuration"]
+        update = {
+            key: wanted[key] for key in RESTORABLE_FIELDS if key in wanted and live.get(key) != wanted[key]
+        }
+        details = [f"{key} {live.get(key)!r} -> {value!r}" for key, value in update.items()]
         live_env, wanted_env = live.get("Environment", {}).get("Variables", {}), document["environment"]
         if live_env != wanted_env:
             update["Environment"] = {"Variables": wanted_env}
@@ -141,16 +134,15 @@ class LambdaPlanner(Planner):
     # --- layers --------------------------------------------------------------------------------
     def snapshot_layers(self) -> dict[str, dict[str, Any]]:
         """The snapshot's layer versions by ARN (when the snapshot holds the layers component)."""
-        versions: dict[str, dict[str, Any]] = {}
-        for rel in self.source.files_of(LAYERS):
-            if is_layer_file(rel):
-                document = self.source.doc(rel)
-                for entry in document.get("versions", []):
-                    versions[entry["arn"]] = {**entry, "layer_name": document["layer_name"]}
-        return versions
+        documents = [
+            self.source.doc(rel) for rel in self.source.metadata.files_of(LAYERS) if is_layer_file(rel)
+        ]
+        return {
+            e["arn"]: {**e, "layer_name": d["layer_name"]} for d in documents for e in d.get("versions", [])
+        }
 
-    def layers_differ(self, document: dict[str, Any], live: dict[str, Any]) -> tuple[bool, list[str]]:
-        """Whether the function's layers hold other content than the snapshot's (by name and sha)."""
+    def layers_differ(self, document: dict[str, Any], live: dict[str, Any]) -> list[str]:
+        """How the function's layers hold other content than the snapshot's (by name and sha): [] if not."""
         missing = [arn for arn in document["layers"] if arn not in self._layer_entries]
         if missing:
             raise SnapshotError(f"snapshot {self.source.snapshot_id} has no content for layer {missing[0]}")
@@ -160,18 +152,13 @@ class LambdaPlanner(Planner):
             (layer_name_of(layer["Arn"])[0], self.layer_sha(layer["Arn"])) for layer in live.get("Layers", [])
         ]
         if wanted == current:
-            return False, []
-        return True, ["layers -> " + ", ".join(f"{n}@{(s or '')[:8]}" for n, s in wanted)]
+            return []
+        return ["layers -> " + ", ".join(f"{n}@{(s or '')[:8]}" for n, s in wanted)]
 
     def layer_sha(self, arn: str) -> str | None:
         if arn not in self._layer_sha_cache:
-            try:
-                info = get_layer_version(self.aws, arn)
-                self._layer_sha_cache[arn] = info["Content"].get("CodeSha256")
-            except ClientError as err:
-                if not is_not_found(err):
-                    raise
-                self._layer_sha_cache[arn] = None
+            info = if_found(get_layer_version, self.aws, arn)
+            self._layer_sha_cache[arn] = info["Content"].get("CodeSha256") if info is not None else None
         return self._layer_sha_cache[arn]
 
     def resolve_layer(self, arn: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.metadata import FileRecord
 from vectora_ops.snapshots.restore.base import Change, Planner
-from vectora_ops.snapshots.scopes import S3_COMPONENTS, s3_scope, scope_text
+from vectora_ops.snapshots.scopes import S3_COMPONENTS, check_targets, s3_scope
 from vectora_ops.snapshots.store import full_object_sha256
 
 
@@ -18,11 +18,7 @@ class S3ObjectsPlanner(Planner):
     handles: ClassVar[frozenset[str]] = frozenset(S3_COMPONENTS)
 
     def plan(self) -> list[Change]:
-        changes: list[Change] = []
-        for component in S3_COMPONENTS:
-            if component in self.components:
-                changes += self.plan_component(component)
-        return changes
+        return [change for c in S3_COMPONENTS if c in self.components for change in self.plan_component(c)]
 
     def same_content(self, bucket: str, live: dict[str, Any], record: FileRecord) -> bool:
         """ETag first (free, from the listing); else the SHA-256 S3 stores with the object, when it has one.
@@ -50,13 +46,9 @@ class S3ObjectsPlanner(Planner):
             raise SnapshotError(
                 f"{component}: bucket {bucket} does not exist: deploy the S0-core stack first"
             )
-        wanted = self.source.files_of(component)
-        stray = [rel for rel in sorted(wanted) if not scope.matches(rel)]
-        if stray:  # check_targets refuses such a snapshot first; a plan never writes outside its scope
-            raise SnapshotError(
-                f"snapshot {metadata.snapshot_id} is refused: {stray[0]} is listed as {component}, "
-                f"which covers only {scope_text(component, metadata.client)}; nothing was changed"
-            )
+        # Verification refuses such a snapshot first; a plan never writes outside its scope all the same.
+        check_targets(metadata, self.aws.env, component)
+        wanted = metadata.files_of(component)
         current = {
             o["Key"]: o for o in self.aws.list_objects(bucket, scope.list_prefix) if scope.matches(o["Key"])
         }

@@ -11,11 +11,11 @@ from typing import Any, ClassVar, Final
 from botocore.exceptions import ClientError
 
 from vectora_ops.cloudformation import deployed_template, parse_template
-from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import STACKS
 from vectora_ops.snapshots.layout import is_stack_file, stack_file, stack_template_file
 from vectora_ops.snapshots.restore.base import Change, Planner
+from vectora_ops.snapshots.store import if_found
 
 TEMPLATE_BODY_LIMIT: Final = 51_200  # CloudFormation's TemplateBody limit; larger ones go by URL
 STACK_CAPABILITIES: Final = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -35,7 +35,7 @@ class StackPlanner(Planner):
 
     def plan(self) -> list[Change]:
         changes: list[Change] = []
-        for rel in sorted(r for r in self.source.files_of(STACKS) if is_stack_file(r)):
+        for rel in sorted(r for r in self.source.metadata.files_of(STACKS) if is_stack_file(r)):
             document = self.source.doc(rel)
             name = document["stack_name"]
             if rel != stack_file(name):
@@ -55,14 +55,10 @@ class StackPlanner(Planner):
 
     def matches(self, name: str, document: dict[str, Any]) -> bool:
         """Whether the live stack has the snapshot's template and parameters."""
-        try:
-            live = self.aws.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-        except ClientError as err:
-            if is_not_found(err):
-                raise SnapshotError(
-                    f"stack {name} no longer exists: recreate it with cdk deploy first"
-                ) from None
-            raise
+        described = if_found(self.aws.cloudformation.describe_stacks, StackName=name)
+        if described is None:
+            raise SnapshotError(f"stack {name} no longer exists: recreate it with cdk deploy first")
+        live = described["Stacks"][0]
         live_template = deployed_template(self.aws.cloudformation, name)
         return _canonical(live_template) == _canonical(document["template"]) and _parameters(
             live.get("Parameters", [])
