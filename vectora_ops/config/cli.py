@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from vectora_core import RUNTIME_VERSION
-from vectora_core.config.loading import ConfigFileError
+from vectora_core.config.loading import ConfigFileError, client_key, decode_config
 from vectora_core.config.schema import SEMVER
 from vectora_core.config.validation import CanonicalIndex, validate_client_text
 from vectora_core.environments import get_env_config
 from vectora_core.naming import Bucket, resource_name
 from vectora_ops.cli import client_id_type, parser, path_type
-from vectora_ops.config.files import read_config_text
+from vectora_ops.config.files import read_config_bytes
 from vectora_ops.config.migration import MigrationError, migrate_text
 from vectora_ops.config.publish import ConfigFile, canonical_files_index, repo_files, upload, validate_files
 from vectora_ops.config.runtime import runtime_gate
@@ -81,22 +81,14 @@ def validate_main(argv: Sequence[str] | None = None) -> int:
         "--root", type=path_type, default=REPO_ROOT, help="folder holding canonical/ (default: repo)"
     )
     args = p.parse_args(argv)
-    index, problems = canonical_index(args.root)
-    warnings: list[str] = []
-    for path in args.paths:
-        try:
-            text = read_config_text(path)
-        except ConfigFileError as err:
-            problems.append(str(err))
-            continue
-        result = validate_client_text(text, index, expected_id=path.stem, runtime=CHECKOUT_RUNTIME)
-        problems += [f"{path}: {p}" for p in result.problems]
-        warnings += [f"{path}: warning: {w}" for w in result.warnings]
-        if result.config is not None:
-            print(f"ok {path}: {result.config.client_id} {result.config.version}")
-    report(problems, warnings)
-    if problems:
-        raise Refused(problems, "invalid config")
+    # Each file validated as clients/<its name>.yaml would be, against root's canonical files.
+    files = [ConfigFile.of_path(client_key(path.stem), path) for path in args.paths]
+    checked = validate_files(repo_files(args.root, clients=[]) + files, runtime=CHECKOUT_RUNTIME)
+    for origin, config in checked.configs:
+        print(f"ok {origin}: {config.client_id} {config.version}")
+    report(checked.problems, checked.warnings)
+    if checked.problems:
+        raise Refused(checked.problems, "invalid config")
     return 0
 
 
@@ -150,21 +142,22 @@ def publish(
     checked = validate_files(files, runtime=CHECKOUT_RUNTIME if dry_run else None)
     problems = list(checked.problems)
     if not problems and not dry_run:
-        if lambda_client is None:
-            from vectora_ops.sessions import new_session  # boto3: only when AWS is reached
-
-            lambda_client = new_session().client("lambda")
-        problems += runtime_gate(lambda_client, env, checked.configs)
+        problems += runtime_gate(_client(lambda_client, "lambda"), env, checked.configs)
     if problems:
         raise Refused(problems, "nothing uploaded")
     bucket = resource_name(Bucket.CONFIG, env)
     if dry_run:
         return Published([f"(dry run) s3://{bucket}/{f.key}" for f in files], checked.warnings)
-    if s3 is None:
-        from vectora_ops.sessions import new_session  # boto3: only when AWS is reached
+    return Published(upload(_client(s3, "s3"), bucket, files), checked.warnings)
 
-        s3 = new_session().client("s3")
-    return Published(upload(s3, bucket, files), checked.warnings)
+
+def _client(given: Any | None, service: str) -> Any:
+    """``given``, else a new client of ``service`` (boto3 is imported only when AWS is reached)."""
+    if given is not None:
+        return given
+    from vectora_ops.sessions import new_session
+
+    return new_session().client(service)
 
 
 def publish_main(argv: Sequence[str] | None = None) -> int:
@@ -221,7 +214,7 @@ def migrate_main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--root", type=path_type, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     try:
-        text = read_config_text(args.old)
+        text = decode_config(read_config_bytes(args.old), str(args.old))
     except ConfigFileError as err:
         raise OperationError(str(err)) from None
     index, _ = canonical_index(args.root)
@@ -233,7 +226,7 @@ def migrate_main(argv: Sequence[str] | None = None) -> int:
         report([f"{args.old}: {p}" for p in err.problems])
         raise Refused(err.problems, "nothing written") from None
     warnings = _checked(migrated.text, migrated.client_id, index, args.old)
-    output = args.output or args.root / "clients" / f"{migrated.client_id}.yaml"
+    output = args.output or args.root / client_key(migrated.client_id)
     report([], warnings)
     if args.dry_run:
         diff = difflib.unified_diff(

@@ -8,12 +8,13 @@ promotion copies them to the next environment. Each step can check its copies wi
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 
-def sha256(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
+def _described(body: bytes) -> str:
+    return f"{len(body)} bytes, sha256 {hashlib.sha256(body).hexdigest()[:12]}"
 
 
 def config_objects(s3: Any, bucket: str, keys: Iterable[str]) -> dict[str, bytes | None]:
@@ -27,24 +28,16 @@ def config_objects(s3: Any, bucket: str, keys: Iterable[str]) -> dict[str, bytes
     return found
 
 
-def _first_difference(a: bytes, b: bytes) -> int:
-    for index, (x, y) in enumerate(zip(a, b, strict=False)):
-        if x != y:
-            return index
-    return min(len(a), len(b))
-
-
 def byte_differences(expected: Mapping[str, bytes], actual: Mapping[str, bytes | None]) -> list[str]:
     """One line per key whose bytes differ (missing, or another sha256 and size); [] when identical."""
     problems = []
     for key, body in expected.items():
         copy = actual.get(key)
         if copy is None:
-            problems.append(f"{key}: missing (expected {len(body)} bytes, sha256 {sha256(body)[:12]})")
+            problems.append(f"{key}: missing (expected {_described(body)})")
         elif copy != body:
-            first = _first_difference(body, copy)
+            first = len(os.path.commonprefix([body, copy]))  # byte by byte, not path parts
             problems.append(
-                f"{key}: {len(copy)} bytes, sha256 {sha256(copy)[:12]}; expected {len(body)} bytes, "
-                f"sha256 {sha256(body)[:12]} (first difference at byte {first})"
+                f"{key}: {_described(copy)}; expected {_described(body)} (first difference at byte {first})"
             )
     return problems

@@ -48,7 +48,6 @@ OLD_EVENT_TYPES: Final[dict[str, str]] = {
     "scientific_publication": "scientific_publication",
     "other": "other",
 }
-PROJECT_SECTIONS: Final = ("sources", "scoring", "newsletter", "prompts")
 # scope kind -> the watch-domain field naming a scope of that kind
 KIND_FIELDS: Final = {kind: name for name, kinds in SCOPE_FIELDS.items() for kind in kinds}
 _LINE_END = re.compile(r"\r?\n$")
@@ -62,15 +61,6 @@ class MigrationError(ValueError):
         super().__init__("; ".join(problems))
 
 
-@dataclass(frozen=True)
-class Migrated:
-    text: str
-    old_id: str
-    client_id: str
-    version: str
-    notes: tuple[str, ...] = ()
-
-
 def version_from_suffix(suffix: str) -> str:
     """``"_v7_1"`` / ``"v6.1"`` / ``"6"`` -> ``"7.1.0"`` / ``"6.1.0"`` / ``"6.0.0"``."""
     numbers = [int(n) for n in re.findall(r"\d+", suffix)][:3]
@@ -79,10 +69,8 @@ def version_from_suffix(suffix: str) -> str:
 
 
 def _semver_or_none(value: object) -> str | None:
-    text = str(value).strip().lstrip("v") if value is not None else ""
-    if not text or not re.fullmatch(r"\d+(?:\.\d+){0,2}", text):
-        return None
-    return version_from_suffix(text)
+    text = str(value).strip().lstrip("v")  # None is "None": no version either
+    return version_from_suffix(text) if re.fullmatch(r"\d+(?:\.\d+){0,2}", text) else None
 
 
 def _round_trip() -> YAML:
@@ -106,16 +94,12 @@ def _load(text: str) -> CommentedMap:
     return doc
 
 
-def _get(mapping: CommentedMap | None, key: str) -> Any:
-    return mapping.get(key) if mapping is not None else None
-
-
-def _mapping(doc: CommentedMap, key: str, problems: list[str]) -> CommentedMap | None:
+def _mapping(doc: CommentedMap, key: str, problems: list[str]) -> CommentedMap:
+    """``doc[key]``; an empty mapping if it is missing, or not a mapping (then a problem)."""
     value = doc.get(key)
     if value is not None and not isinstance(value, CommentedMap):
         problems.append(f"{key}: must be a mapping of keys, got {type(value).__name__}")
-        return None
-    return value
+    return value if isinstance(value, CommentedMap) else CommentedMap()
 
 
 # --- identity ------------------------------------------------------------------------------------
@@ -124,9 +108,24 @@ def _mapping(doc: CommentedMap, key: str, problems: list[str]) -> CommentedMap |
 @dataclass(frozen=True)
 class Identity:
     old_id: str
-    new_id: str
+    client_id: str  # the stable id: old_id without its version suffix
     version: str
-    changes: str
+
+    @property
+    def changes(self) -> str:
+        """The changelog entry's text."""
+        if self.old_id == self.client_id:
+            return f"Version {self.version} recorded in client_profile.version and metadata.config_version"
+        return (
+            f"Migrated from client_id {self.old_id}: stable id {self.client_id}, "
+            f"version {self.version} in client_profile"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Migrated(Identity):
+    text: str
+    notes: tuple[str, ...] = ()
 
 
 def _identity(doc: CommentedMap, requested: str | None, problems: list[str]) -> Identity | None:
@@ -134,47 +133,40 @@ def _identity(doc: CommentedMap, requested: str | None, problems: list[str]) -> 
     metadata = _mapping(doc, "metadata", problems)
     if problems:
         return None
-    old_id = _get(profile, "client_id") or doc.get("client_id")
+    old_id = profile.get("client_id") or doc.get("client_id")
     if not isinstance(old_id, str) or not old_id:
         problems.append("client_profile.client_id: required field is missing (the id to migrate)")
         return None
     suffix = VERSION_SUFFIX.search(old_id)
     new_id = old_id[: suffix.start()] if suffix else old_id
     if requested is not None:
-        return Identity(old_id, new_id, requested, _changes(old_id, new_id, requested))
+        return Identity(old_id, new_id, requested)
     found = {
-        "client_profile.version": _semver_or_none(_get(profile, "version")),
-        "metadata.config_version": _semver_or_none(_get(metadata, "config_version")),
-        f"the id's suffix {suffix.group(0)!r}" if suffix else "the id": (
-            version_from_suffix(suffix.group(0)) if suffix else None
-        ),
+        "client_profile.version": _semver_or_none(profile.get("version")),
+        "metadata.config_version": _semver_or_none(metadata.get("config_version")),
     }
+    if suffix:
+        found[f"the id's suffix {suffix.group(0)!r}"] = version_from_suffix(suffix.group(0))
     versions = {v for v in found.values() if v}
-    if len(versions) > 1:
+    if len(versions) == 1:
+        return Identity(old_id, new_id, versions.pop())
+    if versions:
         listed = ", ".join(f"{where}: {v}" for where, v in found.items() if v)
         problems.append(f"client_profile.version: the file gives several versions ({listed}); pass --version")
-        return None
-    if not versions:
+    else:
         problems.append(
             f"client_profile.version: {old_id!r} has no version suffix and the file no semantic version; "
             "pass --version X.Y.Z"
         )
-        return None
-    version = versions.pop()
-    return Identity(old_id, new_id, version, _changes(old_id, new_id, version))
+    return None
 
 
-def _changes(old_id: str, new_id: str, version: str) -> str:
-    if old_id == new_id:
-        return f"Version {version} recorded in client_profile.version and metadata.config_version"
-    return f"Migrated from client_id {old_id}: stable id {new_id}, version {version} in client_profile"
-
-
-def _changelog(metadata: CommentedMap | None, problems: list[str]) -> CommentedSeq | None:
-    changelog = _get(metadata, "changelog")
+def _check_changelog(doc: CommentedMap, problems: list[str]) -> None:
+    metadata = doc.get("metadata")
+    changelog = metadata.get("changelog") if isinstance(metadata, CommentedMap) else None
     if changelog is not None and not isinstance(changelog, CommentedSeq):
         problems.append(f"metadata.changelog: must be a list of entries, got {type(changelog).__name__}")
-        return None
+        return
     for index, entry in enumerate(changelog or []):
         if not isinstance(entry, CommentedMap):
             problems.append(f"metadata.changelog[{index}]: must be a mapping (version, date, changes)")
@@ -182,7 +174,6 @@ def _changelog(metadata: CommentedMap | None, problems: list[str]) -> CommentedS
         raw = entry.get("version")
         if raw is not None and _semver_or_none(raw) is None:
             problems.append(f"metadata.changelog[{index}].version: {raw!r} is not a version such as 6.1.0")
-    return changelog
 
 
 def _needs_entry(changelog: CommentedSeq | None, version: str) -> bool:
@@ -192,29 +183,24 @@ def _needs_entry(changelog: CommentedSeq | None, version: str) -> bool:
 # --- the text edits (old-style identity) ---------------------------------------------------------
 
 
-@dataclass
 class _Text:
     """The file as lines (each with its own line end) and the edits to make, applied bottom-up."""
 
-    lines: list[str]
-    newline: str
-    replaces: list[tuple[int, int, int, str]]  # (line, start col, end col, replacement)
-    inserts: list[tuple[int, list[str]]]  # (before line, new lines without line end)
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines(keepends=True)
+        self.newline = "\r\n" if "\r\n" in text else "\n"
+        self.replaces: list[tuple[int, int, int, str]] = []  # (line, start col, end col, replacement)
+        self.inserts: list[tuple[int, list[str]]] = []  # (before line, new lines without line end)
 
-    @classmethod
-    def of(cls, text: str) -> _Text:
-        return cls(text.splitlines(keepends=True), "\r\n" if "\r\n" in text else "\n", [], [])
-
-    def scalar(self, line: int, col: int, value: str) -> None:
-        """Replace the one-line scalar starting at (line, col) by ``value``, in its quoting style."""
+    def scalar(self, node: CommentedMap, key: str, value: str) -> None:
+        """Replace the one-line scalar value of ``node[key]`` by ``value``, in its quoting style."""
+        line, col = node.lc.value(key)
         text = _LINE_END.sub("", self.lines[line])
         quote = text[col] if text[col] in "'\"" else ""
         if quote:
             end = text.index(quote, col + 1) + 1
-        else:
-            comment = re.search(r"\s#", text[col:])
-            end = col + (comment.start() if comment else len(text[col:].rstrip()))
-            end = col + len(text[col:end].rstrip())
+        else:  # up to a trailing comment, if any
+            end = col + len(re.split(r"\s#", text[col:], maxsplit=1)[0].rstrip())
         new = f"{quote}{value}{quote}"
         rest = text[end:]
         if rest.strip().startswith("#"):
@@ -246,14 +232,12 @@ def _entry_lines(indent: int, identity: Identity, today: date) -> list[str]:
 
 
 def _edit_profile(edits: _Text, profile: CommentedMap, identity: Identity) -> None:
-    line, col = profile.lc.value("client_id")
-    if identity.old_id != identity.new_id:
-        edits.scalar(line, col, identity.new_id)
+    if identity.old_id != identity.client_id:
+        edits.scalar(profile, "client_id", identity.client_id)
     if "version" in profile:
-        line, col = profile.lc.value("version")
-        edits.scalar(line, col, identity.version)
+        edits.scalar(profile, "version", identity.version)
     else:
-        indent = profile.lc.key("client_id")[1]
+        line, indent = profile.lc.value("client_id")[0], profile.lc.key("client_id")[1]
         edits.inserts.append((line + 1, [f'{" " * indent}version: "{identity.version}"']))
 
 
@@ -261,34 +245,26 @@ def _edit_changelog(edits: _Text, changelog: CommentedSeq, identity: Identity, t
     for entry in changelog:
         raw = entry.get("version")
         if raw is not None and str(raw) != _semver_or_none(raw):
-            line, col = entry.lc.value("version")
-            edits.scalar(line, col, str(_semver_or_none(raw)))
+            edits.scalar(entry, "version", str(_semver_or_none(raw)))
     if _needs_entry(changelog, identity.version):
         line, col = changelog.lc.item(0)
         dash = edits.lines[line].rindex("-", 0, col)
         edits.inserts.append((line, _entry_lines(dash, identity, today)))
 
 
-def _edit_metadata(edits: _Text, metadata: CommentedMap | None, identity: Identity, today: date) -> None:
-    changelog = _get(metadata, "changelog")
-    if not metadata:
-        block = ["metadata:", f'  config_version: "{identity.version}"', "  changelog:"]
-        edits.inserts.append((len(edits.lines), ["", *block, *_entry_lines(4, identity, today)]))
-        return
-    first = next(iter(metadata))
-    line, indent = metadata.lc.key(first)
-    top: list[str] = []
+def _edit_metadata(edits: _Text, metadata: CommentedMap, identity: Identity, today: date) -> None:
+    """What metadata lacks goes above its first key; no metadata at all: a new block at the end."""
+    line, indent = metadata.lc.key(next(iter(metadata))) if metadata else (len(edits.lines), 2)
+    top: list[str] = [] if metadata else ["", "metadata:"]
     if "config_version" in metadata:
-        value_line, value_col = metadata.lc.value("config_version")
-        edits.scalar(value_line, value_col, identity.version)
+        edits.scalar(metadata, "config_version", identity.version)
     else:
         top.append(f'{" " * indent}config_version: "{identity.version}"')
-    if changelog:
-        _edit_changelog(edits, changelog, identity, today)
+    if metadata.get("changelog"):
+        _edit_changelog(edits, metadata["changelog"], identity, today)
     else:
         top += [f"{' ' * indent}changelog:", *_entry_lines(indent + 2, identity, today)]
-    if top:
-        edits.inserts.append((line, top))
+    edits.inserts.append((line, top))
 
 
 def _editable(doc: CommentedMap) -> bool:
@@ -304,13 +280,6 @@ def _editable(doc: CommentedMap) -> bool:
         and (changelog is None if not changelog else not changelog.fa.flow_style())
         and (not isinstance(metadata, CommentedMap) or metadata.get("changelog", 0) is not None)
     )
-
-
-def _patched(text: str, doc: CommentedMap, identity: Identity, today: date) -> str:
-    edits = _Text.of(text)
-    _edit_profile(edits, doc["client_profile"], identity)
-    _edit_metadata(edits, doc.get("metadata"), identity, today)
-    return edits.apply()
 
 
 # --- ruamel.yaml round trip (project format, unusual layouts) --------------------------------------
@@ -338,7 +307,7 @@ def _identity_round_trip(doc: CommentedMap, identity: Identity, today: date) -> 
     for key in ("name", "client_id", "language", "version"):
         if key in doc and key not in profile:
             profile[key] = doc.pop(key)
-    profile["client_id"] = identity.new_id
+    profile["client_id"] = identity.client_id
     _insert_or_set(
         profile, "version", DoubleQuotedScalarString(identity.version), list(profile).index("client_id") + 1
     )
@@ -354,17 +323,15 @@ def _identity_round_trip(doc: CommentedMap, identity: Identity, today: date) -> 
         if entry.get("version") is not None:
             entry["version"] = DoubleQuotedScalarString(str(_semver_or_none(entry["version"])))
     if _needs_entry(changelog, identity.version):
-        entry = CommentedMap(
-            [
-                ("version", DoubleQuotedScalarString(identity.version)),
-                ("date", today),
-                ("changes", identity.changes),
-            ]
-        )
-        changelog.insert(0, entry)
+        version = DoubleQuotedScalarString(identity.version)
+        changelog.insert(0, CommentedMap(version=version, date=today, changes=identity.changes))
 
 
-def _replace(doc: CommentedMap, old: str, new: list[tuple[str, Any]], problems: list[str]) -> None:
+# What a mapper returns: the current format's sections replacing the old one, in order (``MAPPERS``).
+NewSections = list[tuple[str, Any]]
+
+
+def _replace(doc: CommentedMap, old: str, new: NewSections, problems: list[str]) -> None:
     """Put ``new`` keys where ``old`` was (its comments go with it)."""
     clash = [key for key, _ in new if key in doc and key != old]
     if clash:
@@ -387,31 +354,25 @@ def _required(section: Any, name: str, keys: tuple[str, ...], problems: list[str
     return not missing
 
 
-def _map_prompts(doc: CommentedMap, problems: list[str]) -> None:
+def _map_prompts(doc: CommentedMap, index: CanonicalIndex, problems: list[str]) -> NewSections:
     prompts = doc["prompts"]
-    if not _required(prompts, "prompts", ("normalization", "editorial"), problems):
-        return
     bedrock = CommentedMap(
-        [("normalization_prompt", prompts["normalization"]), ("editorial_prompt", prompts["editorial"])]
+        normalization_prompt=prompts["normalization"], editorial_prompt=prompts["editorial"]
     )
-    _replace(doc, "prompts", [("bedrock_config", bedrock)], problems)
+    return [("bedrock_config", bedrock)]
 
 
-def _map_sources(doc: CommentedMap, index: CanonicalIndex, problems: list[str]) -> None:
+def _map_sources(doc: CommentedMap, index: CanonicalIndex, problems: list[str]) -> NewSections:
     sources = doc["sources"]
-    if not _required(sources, "sources", ("catalog", "include"), problems):
-        return
     catalog = index.catalogs.get(str(sources["catalog"]))
     include = [str(s) for s in sources["include"] or []]
     whole = catalog is not None and set(include) == {s.id for s in catalog.sources}
     config = CommentedMap(
-        [
-            ("source_bouquets_enabled", _flow([sources["catalog"]] if whole else [])),
-            # A part of a catalog is a list of extra sources in the current format.
-            ("sources_extra_enabled", _flow([] if whole else include)),
-        ]
+        source_bouquets_enabled=_flow([sources["catalog"]] if whole else []),
+        # A part of a catalog is a list of extra sources in the current format.
+        sources_extra_enabled=_flow([] if whole else include),
     )
-    _replace(doc, "sources", [("source_config", config)], problems)
+    return [("source_config", config)]
 
 
 def _domains(scopes: Any, index: CanonicalIndex, problems: list[str]) -> list[CommentedMap]:
@@ -456,10 +417,8 @@ def _event_weights(weights: Any, problems: list[str]) -> CommentedMap:
     return mapped
 
 
-def _map_scoring(doc: CommentedMap, index: CanonicalIndex, problems: list[str]) -> None:
+def _map_scoring(doc: CommentedMap, index: CanonicalIndex, problems: list[str]) -> NewSections:
     scoring = doc["scoring"]
-    if not _required(scoring, "scoring", ("scopes", "threshold"), problems):
-        return
     rules = index.scoring_rules
     cap = scoring.get("max_points_per_scope")
     if cap is not None and rules is not None and float(cap) != rules.max_points_per_scope:
@@ -468,25 +427,18 @@ def _map_scoring(doc: CommentedMap, index: CanonicalIndex, problems: list[str]) 
             f"{rules.max_points_per_scope}, which now applies to every client: make them equal"
         )
     scoring_config = CommentedMap(
-        [
-            ("event_type_weight_overrides", _event_weights(scoring.get("event_type_weights"), problems)),
-            ("client_specific_bonuses", CommentedMap()),
-        ]
+        event_type_weight_overrides=_event_weights(scoring.get("event_type_weights"), problems),
+        client_specific_bonuses=CommentedMap(),
     )
-    selection = CommentedMap([("min_score_threshold", scoring["threshold"])])
-    domains = CommentedSeq(_domains(scoring["scopes"], index, problems))
-    new = [
-        ("watch_domains", domains),
+    return [
+        ("watch_domains", CommentedSeq(_domains(scoring["scopes"], index, problems))),
         ("scoring_config", scoring_config),
-        ("newsletter_selection", selection),
+        ("newsletter_selection", CommentedMap(min_score_threshold=scoring["threshold"])),
     ]
-    _replace(doc, "scoring", new, problems)
 
 
-def _map_newsletter(doc: CommentedMap, problems: list[str]) -> None:
+def _map_newsletter(doc: CommentedMap, index: CanonicalIndex, problems: list[str]) -> NewSections:
     newsletter = doc["newsletter"]
-    if not _required(newsletter, "newsletter", ("sections",), problems):
-        return
     name = (doc.get("client_profile") or {}).get("name")
     title = newsletter.get("title")
     if title is not None and title != name:
@@ -503,9 +455,8 @@ def _map_newsletter(doc: CommentedMap, problems: list[str]) -> None:
         section["sort_by"] = "score_desc"
         section["priority"] = i + 1
         sections.append(section)
-    delivery = CommentedMap([("include_tldr", False), ("include_intro", True), ("include_metrics", False)])
-    layout = CommentedMap([("sections", sections)])
-    _replace(doc, "newsletter", [("newsletter_layout", layout), ("newsletter_delivery", delivery)], problems)
+    delivery = CommentedMap(include_tldr=False, include_intro=True, include_metrics=False)
+    return [("newsletter_layout", CommentedMap(sections=sections)), ("newsletter_delivery", delivery)]
 
 
 def _map_pipeline(doc: CommentedMap) -> None:
@@ -515,25 +466,25 @@ def _map_pipeline(doc: CommentedMap) -> None:
         pipeline.insert(position, "default_period_days", pipeline.pop("period_days"))
 
 
-def is_project_format(doc: CommentedMap) -> bool:
-    pipeline = doc.get("pipeline")
-    return any(k in doc for k in PROJECT_SECTIONS) or (
-        isinstance(pipeline, dict) and "period_days" in pipeline
-    )
-
-
-MAPPERS: Final[dict[str, Callable[[CommentedMap, CanonicalIndex, list[str]], None]]] = {
-    "prompts": lambda doc, _, problems: _map_prompts(doc, problems),
-    "sources": _map_sources,
-    "scoring": _map_scoring,
-    "newsletter": lambda doc, _, problems: _map_newsletter(doc, problems),
+# old section -> (its required keys, its mapper), in the order they are mapped
+Mapper = Callable[[CommentedMap, CanonicalIndex, list[str]], NewSections]
+MAPPERS: Final[dict[str, tuple[tuple[str, ...], Mapper]]] = {
+    "prompts": (("normalization", "editorial"), _map_prompts),
+    "sources": (("catalog", "include"), _map_sources),
+    "scoring": (("scopes", "threshold"), _map_scoring),
+    "newsletter": (("sections",), _map_newsletter),
 }
 
 
+def is_project_format(doc: CommentedMap) -> bool:
+    pipeline = doc.get("pipeline")
+    return any(k in doc for k in MAPPERS) or (isinstance(pipeline, dict) and "period_days" in pipeline)
+
+
 def _from_project_format(doc: CommentedMap, index: CanonicalIndex, problems: list[str]) -> None:
-    for key, mapper in MAPPERS.items():
-        if key in doc:
-            mapper(doc, index, problems)
+    for key, (required, mapper) in MAPPERS.items():
+        if key in doc and _required(doc[key], key, required, problems):
+            _replace(doc, key, mapper(doc, index, problems), problems)
     _map_pipeline(doc)
     doc.pop("event_rules", None)
 
@@ -554,15 +505,18 @@ def migrate_text(
     project = is_project_format(doc)
     if project:
         _from_project_format(doc, canonical or CanonicalIndex(), problems)
-    _changelog(doc.get("metadata") if isinstance(doc.get("metadata"), CommentedMap) else None, problems)
+    _check_changelog(doc, problems)
     if problems or identity is None:
         raise MigrationError(problems)
     notes = ("sections of the previous project format mapped to the current format",) if project else ()
     if not project and _editable(doc):
-        return Migrated(
-            _patched(text, doc, identity, today), identity.old_id, identity.new_id, identity.version
-        )
-    _identity_round_trip(doc, identity, today)
-    out = io.StringIO()
-    _round_trip().dump(doc, out)
-    return Migrated(out.getvalue(), identity.old_id, identity.new_id, identity.version, notes)
+        edits = _Text(text)
+        _edit_profile(edits, doc["client_profile"], identity)
+        _edit_metadata(edits, doc.get("metadata") or CommentedMap(), identity, today)
+        text = edits.apply()
+    else:
+        _identity_round_trip(doc, identity, today)
+        out = io.StringIO()
+        _round_trip().dump(doc, out)
+        text = out.getvalue()
+    return Migrated(identity.old_id, identity.client_id, identity.version, text=text, notes=notes)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from vectora_core.config.catalog import CanonicalText, build_index
-from vectora_core.config.loading import CONFIG_SUFFIX, ConfigFileError, decode_config
+from vectora_core.config.loading import CONFIG_SUFFIX, ConfigFileError, client_key, decode_config
 from vectora_core.config.schema import ClientConfig
 from vectora_core.config.validation import CanonicalIndex, validate_client_text
 from vectora_core.naming import CANONICAL_PREFIX, CLIENTS_PREFIX
@@ -39,30 +39,23 @@ class ConfigFile:
         except ConfigFileError as err:
             return cls(key, b"", str(path), unreadable=str(err).removeprefix(f"{path}: "))
 
+    def text(self) -> str:
+        """The decoded body; ConfigFileError (one line naming the origin) if it is not config text."""
+        if self.unreadable is not None:
+            raise ConfigFileError(f"{self.origin}: {self.unreadable}")
+        return decode_config(self.body, self.origin)
+
 
 def repo_files(root: Path, clients: list[str] | None = None) -> list[ConfigFile]:
     """``clients/*.yaml`` (or only ``clients``, already validated ids) and every canonical file,
     nested folders too (the team's ``prompts/normalization/...``, ``ingestion/``...)."""
-    client_dir = root / "clients"
     if clients is None:
-        client_paths = sorted(client_dir.glob(f"*{CONFIG_SUFFIX}"))
-    else:
-        # --client is repeatable: a client named twice is published once
-        client_paths = [client_dir / f"{client_id}{CONFIG_SUFFIX}" for client_id in dict.fromkeys(clients)]
-    files = [ConfigFile.of_path(f"{CLIENTS_PREFIX}{path.name}", path) for path in client_paths]
-    canonical = root / "canonical"
-    for path in sorted(canonical.rglob(f"*{CONFIG_SUFFIX}")):
-        files.append(ConfigFile.of_path(f"{CANONICAL_PREFIX}{path.relative_to(canonical).as_posix()}", path))
-    return files
-
-
-def _text(file: ConfigFile) -> tuple[str | None, str | None]:
-    if file.unreadable is not None:
-        return None, f"{file.origin}: {file.unreadable}"
-    try:
-        return decode_config(file.body, file.origin), None
-    except ConfigFileError as err:
-        return None, str(err)
+        paths = sorted(root.glob(client_key("*")))
+    else:  # --client is repeatable: a client named twice is published once
+        paths = [root / client_key(client_id) for client_id in dict.fromkeys(clients)]
+    paths += sorted((root / "canonical").rglob(f"*{CONFIG_SUFFIX}"))
+    # The bucket key is the path in the repository: clients/<name>, canonical/<folders>/<name>
+    return [ConfigFile.of_path(path.relative_to(root).as_posix(), path) for path in paths]
 
 
 @dataclass(frozen=True)
@@ -82,11 +75,10 @@ def canonical_files_index(files: list[ConfigFile]) -> tuple[CanonicalIndex, list
     for file in files:
         if not file.key.startswith(CANONICAL_PREFIX):
             continue
-        text, problem = _text(file)
-        if problem:
-            problems.append(problem)
-            continue
-        texts.append(CanonicalText(file.key.removeprefix(CANONICAL_PREFIX), file.origin, text or ""))
+        try:
+            texts.append(CanonicalText(file.key.removeprefix(CANONICAL_PREFIX), file.origin, file.text()))
+        except ConfigFileError as err:
+            problems.append(str(err))
     index, found = build_index(texts)
     return index, problems + found
 
@@ -100,12 +92,13 @@ def validate_files(files: list[ConfigFile], *, runtime: tuple[str, str] | None =
     for file in files:
         if not file.key.startswith(CLIENTS_PREFIX):
             continue
-        text, problem = _text(file)
-        if problem:
-            problems.append(problem)
+        try:
+            text = file.text()
+        except ConfigFileError as err:
+            problems.append(str(err))
             continue
         client_id = file.key.removeprefix(CLIENTS_PREFIX).removesuffix(CONFIG_SUFFIX)
-        result = validate_client_text(text or "", index, expected_id=client_id, runtime=runtime)
+        result = validate_client_text(text, index, expected_id=client_id, runtime=runtime)
         problems += [f"{file.origin}: {p}" for p in result.problems]
         warnings += [f"{file.origin}: warning: {w}" for w in result.warnings]
         if result.config is not None:
