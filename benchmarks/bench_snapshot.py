@@ -44,8 +44,8 @@ sys.path.insert(0, str(REPO))  # local_aws runs from the checkout
 
 from local_aws import LocalAws  # noqa: E402  # needs the path above
 from vectora_core.naming import Bucket, Function, Layer, resource_name  # noqa: E402
-from vectora_ops.snapshots import Aws, SnapshotEngine, SnapshotMetadata  # noqa: E402
-from vectora_ops.snapshots.aws import DEFAULT_WORKERS  # noqa: E402
+from vectora_ops.environment import DEFAULT_WORKERS, Environment  # noqa: E402
+from vectora_ops.snapshots import SnapshotEngine, SnapshotMetadata  # noqa: E402
 
 ENV = "dev"
 TARGET_RATIO = 1.0
@@ -89,7 +89,7 @@ def seed(aws: LocalAws, objects: int, curated_bytes: int) -> None:
 
 
 def time_snapshot(run: int, workers: int) -> float:
-    engine = SnapshotEngine(ENV, aws=Aws(ENV, workers=workers))
+    engine = SnapshotEngine(ENV, aws=Environment(ENV, workers=workers))
     start = time.perf_counter()
     engine.create(f"bench_{run}")
     return time.perf_counter() - start
@@ -144,7 +144,7 @@ def bench_verify(
     aws: LocalAws, runs: int, workers: int, layer_bytes: int
 ) -> tuple[list[float], list[float], int]:
     seed_layer(aws, layer_bytes)
-    engine = SnapshotEngine(ENV, aws=Aws(ENV, workers=workers))
+    engine = SnapshotEngine(ENV, aws=Environment(ENV, workers=workers))
     snapshot_id = engine.create("bench_verify", components=["lambda_config", "layers"])
     files = len(engine.verify(snapshot_id).files)
     head_only = time_verify(engine, snapshot_id, runs)

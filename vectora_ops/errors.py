@@ -1,4 +1,5 @@
-"""The two kinds of failure every operations script tells apart (and their exit statuses)."""
+"""The two kinds of failure every operations script tells apart (and their exit statuses), and
+the snapshot engine's refusals and failures, one kind of the first."""
 
 from __future__ import annotations
 
@@ -9,6 +10,19 @@ class OperationError(Exception):
 
 class UsageError(Exception):
     """The command line itself is wrong (exit status 2): nothing was attempted, nothing audited."""
+
+
+class SnapshotError(OperationError):
+    """A snapshot operation refused or failed; nothing was changed unless the message says so."""
+
+
+class RollbackError(SnapshotError):
+    """A rollback failed part-way; ``restored`` says whether the pre-rollback state was put back."""
+
+    def __init__(self, message: str, *, pre_rollback_id: str | None, restored: bool) -> None:
+        super().__init__(message)
+        self.pre_rollback_id = pre_rollback_id
+        self.restored = restored
 
 
 def one_line(err: BaseException | str, limit: int = 300) -> str:

@@ -23,9 +23,9 @@ import sys
 from collections.abc import Sequence
 
 from vectora_ops import cli as _cli
+from vectora_ops.environment import Environment
 from vectora_ops.interrupts import deferred_interrupts
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.lock import EnvironmentLock
+from vectora_ops.operation.lock import EnvironmentLock
 from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, RollbackReport, SnapshotEngine
 from vectora_ops.snapshots.ids import check_ref, parse_components
 
@@ -71,13 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     # The environment's lock, the one deploy and promotion take: a rollback never runs beside them.
     # A rollback into a local store (--local) changes no environment.
-    lock = (
-        None
-        if args.local
-        else EnvironmentLock(EnvClients(args.env), f"rollback {args.env} to {args.snapshot}")
-    )
+    environment = Environment(args.env)
+    lock = None if args.local else EnvironmentLock(environment, f"rollback {args.env} to {args.snapshot}")
     with _cli.progress_display() as progress:
-        engine = SnapshotEngine.open(args.env, local=args.local, progress=progress)
+        engine = SnapshotEngine.open(args.env, local=args.local, progress=progress, aws=environment)
         report = engine.rollback(
             args.snapshot, args.components, approve=args.approve, dry_run=args.dry_run, lock=lock
         )

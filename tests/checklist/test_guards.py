@@ -22,9 +22,9 @@ def test_each_guard_refuses_prod_before_any_aws_call(guard: str, tmp_path: Path)
 # Each guard reads one field of prod's config: turning it off is deleting the guard.
 TAKEN_AWAY = {
     "publish": ("vectora_ops.config.cli.get_env_config", {"direct_changes_allowed": True}),
-    "rollback without approval": ("vectora_ops.snapshots.aws.get_env_config", {"approval_required": False}),
-    "cleanup": ("vectora_ops.snapshots.aws.get_env_config", {"snapshot_keep_newest": 7}),
-    "deploy": ("vectora_ops.snapshots.aws.get_env_config", {"direct_changes_allowed": True}),
+    "rollback without approval": ("vectora_ops.environment.get_env_config", {"approval_required": False}),
+    "cleanup": ("vectora_ops.environment.get_env_config", {"snapshot_keep_newest": 7}),
+    "deploy": ("vectora_ops.environment.get_env_config", {"direct_changes_allowed": True}),
 }
 
 

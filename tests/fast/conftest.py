@@ -19,7 +19,8 @@ import pytest
 from moto import mock_aws
 
 from vectora_core.naming import Bucket, resource_name
-from vectora_ops.snapshots import Aws, LocalStore, SnapshotEngine
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import LocalStore, SnapshotEngine
 
 ENV = "dev"
 REGION = "eu-west-3"
@@ -85,7 +86,7 @@ def make_engine(clock: Clock) -> EngineFactory:
     """``make_engine(env="dev", local=None)``: an engine on the test's clock, 4 workers."""
 
     def build(env: str = ENV, local: Path | None = None) -> SnapshotEngine:
-        clients = Aws(env, workers=4)
+        clients = Environment(env, workers=4)
         store = LocalStore(clients, local) if local is not None else None
         return SnapshotEngine(env, aws=clients, store=store, clock=clock)
 

@@ -18,7 +18,8 @@ from tests.fast.conftest import BACKUPS, CONFIG, ENV, START, EngineFactory, keys
 from tests.support.cli_cases import ERROR_CASES, USAGE
 from vectora_ops import cli
 from vectora_ops.audit import audit_key
-from vectora_ops.snapshots import Aws, BackupsBucketStore, LocalStore, SnapshotError
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import BackupsBucketStore, LocalStore, SnapshotError
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "maintenance"
 AUDIT_KEY_RE = re.compile(r"^audit/rollbacks/\d{8}T\d{12}Z_[A-Za-z0-9._-]+\.json$")
@@ -146,7 +147,7 @@ def test_prod_without_an_approver_is_refused_and_audited(aws: Any, run: Run) -> 
 def test_the_stores_write_audit_records_in_their_folder_whatever_the_label(
     s3: Any, tmp_path: Path, label: str
 ) -> None:
-    aws = Aws(ENV, workers=1)
+    aws = Environment(ENV, workers=1)
     local = LocalStore(aws, tmp_path / "dir")
     written = Path(local.write_audit("rollbacks", START, label, {"label": label}))
     assert written.resolve().parent == (tmp_path / "dir" / "audit" / "rollbacks").resolve()

@@ -18,10 +18,10 @@ from tests.fuzz.faults import FAULTS, Call, CallFaults, run_main
 from tests.fuzz.harness import REPO
 from tests.fuzz.worlds import MotoWorld
 from vectora_core.naming import Bucket, resource_name
+from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError
+from vectora_ops.operation.lock import LOCK_KEY, EnvironmentLock
 from vectora_ops.promotion.cli import break_lock_main
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.lock import LOCK_KEY, EnvironmentLock
 from vectora_ops.promotion.promote import Promotion, Request
 
 BACKUPS: Final = {env: resource_name(Bucket.BACKUPS, env) for env in ("dev", "stage")}
@@ -41,7 +41,7 @@ def test_a_break_whose_record_cannot_be_written_leaves_the_lock(fault: str) -> N
     with MotoWorld():
         faults = CallFaults()
         s3 = boto3.session.Session().client("s3")
-        EnvironmentLock(EnvClients("dev"), "a crashed deploy").acquire()
+        EnvironmentLock(Environment("dev"), "a crashed deploy").acquire()
         with faults.armed(1, FAULTS[fault], where=audit_write):
             if fault == "ctrl-c":  # the record is written with interrupts deferred: it lands
                 code, out, err = run_main(break_lock_main, ["--env", "dev", "--reason", "stale"])
@@ -59,7 +59,7 @@ def test_a_break_whose_record_cannot_be_written_leaves_the_lock(fault: str) -> N
 def test_a_broken_lock_is_recorded_then_deleted() -> None:
     with MotoWorld():
         s3 = boto3.session.Session().client("s3")
-        EnvironmentLock(EnvClients("dev"), "a crashed deploy").acquire()
+        EnvironmentLock(Environment("dev"), "a crashed deploy").acquire()
         code, out, err = run_main(break_lock_main, ["--env", "dev", "--reason", "stale"])
         assert (code, err) == (0, "") and "audit: s3://" in out, (code, out, err)
         (key,) = keys(s3, "dev", "audit/locks/")

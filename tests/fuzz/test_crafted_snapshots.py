@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from tests.fuzz.faults import load_script, run_main
 from tests.fuzz.worlds import MotoWorld
 from vectora_core.naming import ENV_NAMES, Bucket, Function, StackComponent, resource_name
-from vectora_ops.snapshots import Aws, SnapshotEngine
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.ids import CANONICAL, CLIENT_CONFIG, CURATED, LAMBDA_CODE, LAMBDA_CONFIG, STACKS
 from vectora_ops.snapshots.layout import lambda_file, lambda_zip, stack_file
 from vectora_ops.snapshots.metadata import METADATA_FILE, FileRecord, SnapshotMetadata
@@ -55,7 +56,7 @@ def live(s3: Any) -> dict[str, dict[str, bytes]]:
     return {"config": objects(s3, CONFIG), "data": objects(s3, DATA), "snapshots": backups}
 
 
-def craft(aws: Aws, snapshot_id: str, rel: str, component: str) -> None:
+def craft(aws: Environment, snapshot_id: str, rel: str, component: str) -> None:
     """Add ``rel`` to the snapshot as a file of ``component``, stored with its true checksum."""
     store = BackupsBucketStore(aws)
     written = store.put_bytes(snapshot_id, rel, CRAFTED)
@@ -65,7 +66,7 @@ def craft(aws: Aws, snapshot_id: str, rel: str, component: str) -> None:
     store.put_bytes(snapshot_id, METADATA_FILE, crafted.to_json())
 
 
-def take_snapshot(aws: Aws, client: str | None, components: tuple[str, ...]) -> str:
+def take_snapshot(aws: Environment, client: str | None, components: tuple[str, ...]) -> str:
     clock = datetime(2026, 1, 30, 14, 30, 22, tzinfo=UTC)
     return SnapshotEngine(ENV, aws=aws, clock=lambda: clock).create("base", client, components)
 
@@ -105,7 +106,7 @@ def dev(env_aws_backend: Any) -> Iterator[Any]:
 def test_a_canonical_file_labelled_client_config_is_refused_before_anything_changes(dev: Any) -> None:
     # given: a client_config snapshot that also lists canonical/scopes/tech.yaml as client_config,
     # stored with its checksum (verification passes); the client's config has changed since
-    aws = Aws(ENV, workers=2)
+    aws = Environment(ENV, workers=2)
     snapshot_id = take_snapshot(aws, CLIENT, (CLIENT_CONFIG,))
     craft(aws, snapshot_id, "canonical/scopes/tech.yaml", CLIENT_CONFIG)
     dev.put_object(Bucket=CONFIG, Key=f"clients/{CLIENT}.yaml", Body=b"client_id: lai_weekly\nv: 2\n")
@@ -156,7 +157,7 @@ def stray_files(draw: st.DrawFn) -> tuple[str | None, str, str]:
 @pytest.mark.timeout(600)
 def test_generated_stray_files_are_refused_naming_the_file() -> None:
     with MotoWorld() as world:
-        aws = Aws(ENV, workers=2)
+        aws = Environment(ENV, workers=2)
         s3 = aws.s3
 
         @settings(

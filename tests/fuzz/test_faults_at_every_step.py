@@ -37,9 +37,10 @@ from hypothesis import strategies as st
 from tests.fuzz.faults import FAULTS, Call, CallFaults, load_script, on_every_call, run_main
 from tests.fuzz.worlds import MotoWorld
 from vectora_core.naming import Bucket, resource_name
+from vectora_ops.environment import Environment
 from vectora_ops.interrupts import LATE_INTERRUPT
-from vectora_ops.promotion.lock import LOCK_KEY
-from vectora_ops.snapshots import Aws, SnapshotEngine
+from vectora_ops.operation.lock import LOCK_KEY
+from vectora_ops.snapshots import SnapshotEngine
 
 SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))
 ENV: Final = "dev"
@@ -67,7 +68,7 @@ def prepare(s3: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
     s3.put_object(Bucket=CONFIG, Key=CLIENT_KEY, Body=b"client_id: lai_weekly\nversion: 1\n")
     s3.put_object(Bucket=DATA, Key=CURATED_KEY, Body=b'{"items": [1]}')
     moment = datetime(2026, 1, 30, 14, 30, 22, tzinfo=UTC)
-    snapshot_id = SnapshotEngine(ENV, aws=Aws(ENV, workers=2), clock=lambda: moment).create(
+    snapshot_id = SnapshotEngine(ENV, aws=Environment(ENV, workers=2), clock=lambda: moment).create(
         "base", None, PARTS
     )
     wanted = live(s3)
@@ -255,7 +256,7 @@ def test_an_interrupt_after_the_rollback_finished_changes_nothing(dev: tuple[Any
 def test_a_fault_at_every_step_of_a_rollback(fault: str) -> None:
     with MotoWorld() as world:
         faults = CallFaults()
-        s3 = Aws(ENV).s3
+        s3 = Environment(ENV).s3
         world.seed()
         snapshot_id, _, _ = prepare(s3)
         with faults.armed():

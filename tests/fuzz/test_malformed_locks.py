@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from tests.fuzz.faults import load_script, run_main
 from tests.fuzz.worlds import MotoWorld
 from vectora_core.naming import Bucket, resource_name
+from vectora_ops.environment import Environment
+from vectora_ops.operation.lock import LOCK_KEY, EnvironmentLock, LockHeld
 from vectora_ops.promotion.cli import break_lock_main
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.lock import LOCK_KEY, EnvironmentLock, LockHeld
 
 SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))
 ENV: Final = "dev"
@@ -59,7 +59,7 @@ def check_lock_body(s3: Any, body: bytes) -> None:
     audits = audit_keys(s3)
     # an operation wanting the lock: refused in one line naming the lock, whatever the body
     with pytest.raises(LockHeld) as held:
-        EnvironmentLock(EnvClients(ENV), "test").acquire()
+        EnvironmentLock(Environment(ENV), "test").acquire()
     message = one_line(str(held.value))
     assert "try again" not in message and "break_lock.py --env dev" in message, message
     # the rollback script: exit 1, one line, audited as refused
@@ -79,7 +79,7 @@ def check_lock_body(s3: Any, body: bytes) -> None:
     broke = [k for k in audit_keys(s3) if k.startswith("audit/locks/")]
     assert broke, audit_keys(s3)
     # and the environment can be locked again
-    lock = EnvironmentLock(EnvClients(ENV), "after")
+    lock = EnvironmentLock(Environment(ENV), "after")
     lock.acquire()
     lock.release()
 
@@ -116,11 +116,11 @@ def test_a_malformed_lock_is_reported_in_one_line_and_broken(backups: Any, body:
 def test_the_report_names_what_is_wrong_and_who_wrote_it(backups: Any) -> None:
     backups.put_object(Bucket=BACKUPS, Key=LOCK_KEY, Body=json.dumps({**WELL_FORMED, "pid": "x"}).encode())
     with pytest.raises(LockHeld) as held:
-        EnvironmentLock(EnvClients(ENV), "test").acquire()
+        EnvironmentLock(Environment(ENV), "test").acquire()
     assert "a malformed lock ('pid' is not a whole number; written by ana@laptop)" in str(held.value)
     backups.put_object(Bucket=BACKUPS, Key=LOCK_KEY, Body=b"\x00\xff")
     with pytest.raises(LockHeld) as held:
-        EnvironmentLock(EnvClients(ENV), "test").acquire()
+        EnvironmentLock(Environment(ENV), "test").acquire()
     assert "a malformed lock (its 2-byte body is not JSON; written by unknown)" in str(held.value)
 
 
@@ -156,7 +156,7 @@ BODIES = st.one_of(
 @pytest.mark.timeout(600)
 def test_generated_lock_bodies_never_wedge_the_environment() -> None:
     with MotoWorld() as world:
-        s3 = EnvClients(ENV).s3
+        s3 = Environment(ENV).s3
 
         @settings(
             max_examples=max(1, int(40 * SCALE)),

@@ -35,7 +35,8 @@ from hypothesis import strategies as st
 from tests.fuzz.harness import SCRIPTS, record, run_script
 from tests.fuzz.strategies import SEED_ID
 from tests.fuzz.worlds import UnreachableWorld
-from vectora_ops.snapshots import Aws, LocalStore, SnapshotEngine, SnapshotError
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import LocalStore, SnapshotEngine, SnapshotError
 from vectora_ops.snapshots.metadata import MAX_DEPTH, MAX_METADATA_BYTES, METADATA_FILE, SnapshotMetadata
 
 SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))
@@ -123,7 +124,7 @@ def plant(root: Path, snapshot_id: str, body: bytes, template: Path) -> None:
 
 
 def engine(root: Path) -> SnapshotEngine:
-    aws = Aws("dev", workers=2)
+    aws = Environment("dev", workers=2)
     return SnapshotEngine("dev", aws=aws, store=LocalStore(aws, root), clock=lambda: NOW)
 
 
@@ -149,7 +150,7 @@ def test_listing_retention_and_cleanup_hold_whatever_the_metadata(
     body = data.draw(bodies(seed, snapshot_id))
     plant(store, snapshot_id, body, box_template)
     notes: list[str] = []
-    aws = Aws("dev", workers=2)
+    aws = Environment("dev", workers=2)
     subject = SnapshotEngine(
         "dev",
         aws=aws,

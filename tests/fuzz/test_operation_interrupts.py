@@ -31,9 +31,9 @@ from tests.fuzz.harness import REPO
 from tests.fuzz.worlds import MotoWorld
 from vectora_core.naming import Bucket, resource_name
 from vectora_ops.errors import OperationError
+from vectora_ops.operation.lock import LOCK_KEY
 from vectora_ops.promotion import deploy as deploy_module
 from vectora_ops.promotion.deploy import GuardedDeploy
-from vectora_ops.promotion.lock import LOCK_KEY
 from vectora_ops.promotion.promote import Promotion, Request
 
 SCALE = float(os.environ.get("VECTORA_FUZZ_SCALE", "1"))

@@ -10,7 +10,8 @@ import pytest
 
 from tests.fuzz.harness import SCRIPTS, Outcome, run_script
 from tests.fuzz.worlds import UnreachableWorld
-from vectora_ops.snapshots import Aws, LocalStore, SnapshotEngine, SnapshotError
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import LocalStore, SnapshotEngine, SnapshotError
 from vectora_ops.snapshots.ids import MAX_DAYS
 
 
@@ -54,12 +55,14 @@ def test_older_than_a_century_is_accepted(tmp_path: Path) -> None:
 
 def test_the_engine_refuses_an_age_beyond_a_century_too() -> None:
     with UnreachableWorld():
-        aws = Aws("dev")
+        aws = Environment("dev")
         engine = SnapshotEngine("dev", aws=aws, store=LocalStore(aws, "unused"))
         with pytest.raises(SnapshotError, match=f"from 0 to {MAX_DAYS}"):
             engine.cleanup(10**12)
         with pytest.raises(SnapshotError, match=f"from 0 to {MAX_DAYS}"):
-            SnapshotEngine("prod", aws=Aws("prod"), store=LocalStore(Aws("prod"), "unused")).archive(-1)
+            SnapshotEngine(
+                "prod", aws=Environment("prod"), store=LocalStore(Environment("prod"), "unused")
+            ).archive(-1)
 
 
 def local_values(tmp_path: Path) -> list[str]:

@@ -31,7 +31,8 @@ from moto.s3.models import s3_backends
 from tests.fuzz.harness import REPO
 from tests.fuzz.strategies import SEED_ID
 from vectora_core.naming import ENV_NAMES, Bucket, resource_name
-from vectora_ops.snapshots import Aws, LocalStore, SnapshotEngine
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import LocalStore, SnapshotEngine
 
 REGION: Final = "eu-west-3"
 SEED_TIME: Final = datetime(2026, 1, 30, 14, 30, 22, tzinfo=UTC)
@@ -167,7 +168,7 @@ class UnreachableWorld:
 def seed_local_store(store_root: Path) -> str:
     """A complete snapshot ``SEED_ID`` of a moto dev in ``store_root/snapshots/`` (``--local``)."""
     with MotoWorld():
-        aws = Aws("dev", workers=4)
+        aws = Environment("dev", workers=4)
         engine = SnapshotEngine("dev", aws=aws, store=LocalStore(aws, store_root), clock=lambda: SEED_TIME)
         snapshot_id = engine.create("seed")
     assert snapshot_id == SEED_ID, snapshot_id

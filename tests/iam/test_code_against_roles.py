@@ -33,7 +33,8 @@ from vectora_core.pipeline.storage import (
     raw_key,
     refuse_empty_over,
 )
-from vectora_ops.snapshots import Aws, SnapshotEngine
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import SnapshotEngine
 
 ENVS = ("stage", "prod")  # the environments whose update fails on a failed snapshot
 
@@ -76,7 +77,7 @@ def test_a_pre_update_snapshot_makes_only_calls_its_role_allows(
     _environment(moto_session, env, with_data=with_data)
     recorder = Recorder()
     recorder.attach(moto_session)
-    engine = SnapshotEngine(env, aws=Aws(env, session=moto_session, workers=2))
+    engine = SnapshotEngine(env, aws=Environment(env, session=moto_session, workers=2))
     # What the handler does on an Update: a snapshot, then retention.
     engine.create(f"pre_deploy_{resource_name(StackComponent.IAM, env)}")
     engine.apply_retention()

@@ -32,8 +32,8 @@ from tests.promotion.support import (
     publish_dev_configs,
 )
 from vectora_core.naming import pubmed_api_key_param
+from vectora_ops.operation.state import EnvState
 from vectora_ops.promotion.promote import Promotion, Request
-from vectora_ops.promotion.state import EnvState
 from vectora_ops.promotion.testrecords import RECORDS_ENV
 
 VALIDATOR = "Ana Validator"

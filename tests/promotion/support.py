@@ -28,9 +28,9 @@ from tests.support.cdk_cli import TEST_ALARM_EMAIL
 from vectora_constructs.synth_cache import CACHE_ENV
 from vectora_ops.config.cli import publish
 from vectora_ops.config.publish import repo_files
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import DeploymentRecord
-from vectora_ops.promotion.state import EnvState, read_state
+from vectora_ops.environment import Environment
+from vectora_ops.operation.records import DeploymentRecord
+from vectora_ops.operation.state import EnvState, read_state
 from vectora_ops.promotion.testrecords import RECORDS_ENV, TestRecord, write_record
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -168,8 +168,8 @@ class World:
     def session(self) -> boto3.session.Session:
         return session_for(self.aws)
 
-    def clients(self, env: str) -> EnvClients:
-        return EnvClients(env, self.session())
+    def clients(self, env: str) -> Environment:
+        return Environment(env, self.session())
 
     def state(self, env: str, client: str | None = None) -> EnvState:
         return read_state(self.clients(env), client)

@@ -22,8 +22,8 @@ from botocore.exceptions import ClientError
 
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import REPO_ROOT, World
+from vectora_ops.operation.state import EnvState
 from vectora_ops.promotion.promote import Promotion, PromotionFailed, PromotionRefused, Request
-from vectora_ops.promotion.state import EnvState
 
 CLIENT = "lai_weekly"
 S3_ERROR = ClientError({"Error": {"Code": "InternalError", "Message": "injected S3 failure"}}, "PutObject")

@@ -34,15 +34,15 @@ from tests.fuzz.faults import FAULTS, Call, CallFaults
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import World
 from tests.promotion.test_e2e_b_faults import _MAJOR, _MINOR, _PATCH, CLIENT, fingerprint, publish_to_dev
+from vectora_ops.environment import STACK_COMPONENTS
+from vectora_ops.operation import records as records_module
+from vectora_ops.operation.records import DeploymentRecord, latest_deployment
 from vectora_ops.pipeline_runs import state_machine_arn
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import deploy as deploy_module
-from vectora_ops.promotion import records as records_module
-from vectora_ops.promotion.clients import STACK_COMPONENTS
 from vectora_ops.promotion.deploy import DeployFailed, GuardedDeploy
 from vectora_ops.promotion.plan import Plan
 from vectora_ops.promotion.promote import Promotion, PromotionFailed, Request
-from vectora_ops.promotion.records import DeploymentRecord, latest_deployment
 from vectora_ops.promotion.testrecords import RECORDS_ENV
 from vectora_ops.template_diff import diff_templates
 

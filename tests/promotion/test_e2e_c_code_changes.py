@@ -15,8 +15,8 @@ from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import Run, World
 from vectora_core.naming import Function, resource_name
 from vectora_ops.errors import OperationError
+from vectora_ops.operation.state import EnvState
 from vectora_ops.promotion.deploy import DeployFailed, GuardedDeploy
-from vectora_ops.promotion.state import EnvState
 
 INGEST_HANDLER = "lambdas/ingest_v2/handler.py"
 # The handler's signature line: a change is a line inserted at the top of its body.

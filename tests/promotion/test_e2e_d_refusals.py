@@ -14,8 +14,8 @@ from tests.promotion.support import Run, World
 from vectora_core import RUNTIME_VERSION
 from vectora_ops.config.runtime import check_runtime
 from vectora_ops.errors import OperationError
-from vectora_ops.promotion.lock import EnvironmentLock
-from vectora_ops.promotion.state import EnvState
+from vectora_ops.operation.lock import EnvironmentLock
+from vectora_ops.operation.state import EnvState
 
 
 def fingerprint(state: EnvState) -> tuple[object, ...]:

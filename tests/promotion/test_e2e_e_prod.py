@@ -15,7 +15,7 @@ import pytest
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import SPEC_STAGE_TO_PROD, Run, World
 from vectora_core.naming import REINFORCED_PARAMETER, Function, StackComponent, resource_name
-from vectora_ops.promotion.records import parse_iso
+from vectora_ops.operation.records import parse_iso
 
 PROMOTE = ("promote_stage_to_prod.sh", "--client", "lai_weekly", "--approve")
 APPROVER = {"VECTORA_APPROVER": "Olga Ops"}

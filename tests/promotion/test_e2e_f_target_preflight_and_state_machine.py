@@ -22,10 +22,10 @@ import pytest
 from tests.promotion.conftest import FirstPromotion
 from tests.promotion.support import World
 from vectora_core.naming import pubmed_api_key_param
+from vectora_ops.operation.state import EnvState
 from vectora_ops.pipeline_runs import state_machine_arn
 from vectora_ops.promotion.gates import GateRefused
 from vectora_ops.promotion.promote import Promotion, PromotionFailed, Request
-from vectora_ops.promotion.state import EnvState
 
 CLIENT = "lai_weekly"
 BROKEN_ERROR = "BrokenStateMachine"

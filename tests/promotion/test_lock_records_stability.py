@@ -20,9 +20,9 @@ from tests.conftest import remove_caches
 from tests.local_aws.helpers import deploy_with_change_set
 from tests.promotion.support import REPO_ROOT, session_for
 from vectora_core.naming import Bucket, resource_name
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.lock import LOCK_KEY, EnvironmentLock, LockHeld, first_deployment_key
-from vectora_ops.promotion.records import (
+from vectora_ops.environment import Environment
+from vectora_ops.operation.lock import LOCK_KEY, EnvironmentLock, LockHeld, first_deployment_key
+from vectora_ops.operation.records import (
     DeploymentRecord,
     iso,
     latest_deployment,
@@ -52,11 +52,11 @@ def aws() -> Iterator[LocalAws]:
         remove_caches(state)
 
 
-def clients(aws: LocalAws, env: str) -> EnvClients:
-    return EnvClients(env, session_for(aws))
+def clients(aws: LocalAws, env: str) -> Environment:
+    return Environment(env, session_for(aws))
 
 
-def lock_keys(c: EnvClients) -> list[str]:
+def lock_keys(c: Environment) -> list[str]:
     return c.keys(c.backups_bucket, "locks/")
 
 

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from vectora_ops.promotion import records, recovery
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import DeploymentRecord
-from vectora_ops.promotion.state import EnvState
-from vectora_ops.promotion.steps import Steps
+from vectora_ops.environment import Environment
+from vectora_ops.operation import records, recovery
+from vectora_ops.operation.records import DeploymentRecord
+from vectora_ops.operation.state import EnvState
+from vectora_ops.operation.steps import Steps
 
 NOW = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
 SNAPSHOT = "pre_promotion_from_dev_20261205_080000"
@@ -32,7 +32,7 @@ PREVIOUS = DeploymentRecord("stage", "promotion", "c0ffee", True, "ana@host", "t
 def restore(env: str = "stage") -> tuple[bool, str]:
     try:
         return recovery.restore(
-            Steps(None, lambda: NOW), EnvClients(env), SNAPSHOT, before=STATE, previous=PREVIOUS,
+            Steps(None, lambda: NOW), Environment(env), SNAPSHOT, before=STATE, previous=PREVIOUS,
             approve=None, clock=lambda: NOW, progress=None, started=NOW, cause={"kind": "promotion"},
         )  # fmt: skip
     except KeyboardInterrupt:  # it would replace the operation's outcome (and stop this run)
@@ -40,13 +40,13 @@ def restore(env: str = "stage") -> tuple[bool, str]:
 
 
 def engine_whose_rollback(rollback: Callable[..., Any]) -> Callable[..., Any]:
-    """A stand-in for ``EnvClients.snapshot_engine``: its engine's rollback is ``rollback``."""
+    """A stand-in for ``Environment.snapshot_engine``: its engine's rollback is ``rollback``."""
     return lambda *_a, **_k: SimpleNamespace(rollback=rollback)
 
 
 @pytest.fixture(autouse=True)
 def verified(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(EnvClients, "snapshot_engine", engine_whose_rollback(lambda *_a, **_k: None))
+    monkeypatch.setattr(Environment, "snapshot_engine", engine_whose_rollback(lambda *_a, **_k: None))
     monkeypatch.setattr(recovery, "read_state", lambda *_a, **_k: STATE)
     monkeypatch.setattr(records, "read_state", lambda *_a, **_k: STATE)  # the rollback record's
 
@@ -58,7 +58,7 @@ def test_a_ctrl_c_during_the_restore_says_not_restored_and_how_to_restore(
     def interrupted(*_: Any, **__: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(EnvClients, "snapshot_engine", engine_whose_rollback(interrupted))
+    monkeypatch.setattr(Environment, "snapshot_engine", engine_whose_rollback(interrupted))
     restored, line = restore(env)
     assert restored is False and "\n" not in line
     assert line.startswith(f"restoring {SNAPSHOT} FAILED (interrupted): restore it by hand with ")

@@ -15,14 +15,14 @@ import pytest
 
 from vectora_core.environments import get_env_config
 from vectora_ops.errors import UsageError
+from vectora_ops.operation.records import DeploymentRecord, iso
+from vectora_ops.operation.state import ConfigObject, EnvState
+from vectora_ops.operation.steps import Steps
 from vectora_ops.promotion import assembly, gates
 from vectora_ops.promotion.cli import alarm_emails
 from vectora_ops.promotion.gitinfo import Checkout
 from vectora_ops.promotion.plan import build_plan, compare, moved, source_part
-from vectora_ops.promotion.records import DeploymentRecord, iso
 from vectora_ops.promotion.stability import Stability
-from vectora_ops.promotion.state import ConfigObject, EnvState
-from vectora_ops.promotion.steps import Steps
 from vectora_ops.promotion.testrecords import (
     RECORDS_ENV,
     TestRecord,

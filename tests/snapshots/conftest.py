@@ -18,8 +18,8 @@ import boto3
 import pytest
 
 from vectora_core.naming import Bucket, Function, resource_name
-from vectora_ops.snapshots import Aws, LocalStore, SnapshotEngine
-from vectora_ops.snapshots.aws import DEFAULT_WORKERS
+from vectora_ops.environment import DEFAULT_WORKERS, Environment
+from vectora_ops.snapshots import LocalStore, SnapshotEngine
 from vectora_ops.snapshots.engine import Clock, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ def engine(
     clock: Clock = utc_now,
 ) -> SnapshotEngine:
     """The engine of ``env`` on the process's boto3 (or ``session``), in the bucket or ``local``."""
-    aws = Aws(env, session=session, workers=workers)
+    aws = Environment(env, session=session, workers=workers)
     store = LocalStore(aws, local) if local is not None else None
     return SnapshotEngine(env, aws=aws, store=store, clock=clock)
 

@@ -15,9 +15,9 @@ import boto3
 import pytest
 
 from tests.snapshots.conftest import BACKUPS_BUCKET, CONFIG_BUCKET, ENV, DevState, engine, run_script, session
-from tests.support.cli_cases import ERROR_CASES, USAGE
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.lock import LOCK_KEY, EnvironmentLock
+from tests.support.cli_cases import REAL_ENTRY_CASES, USAGE
+from vectora_ops.environment import Environment
+from vectora_ops.operation.lock import LOCK_KEY, EnvironmentLock
 from vectora_ops.snapshots import RollbackError, SnapshotError
 from vectora_ops.snapshots.restore.s3_objects import S3ObjectsPlanner
 
@@ -155,7 +155,7 @@ def test_a_rollback_while_another_operation_holds_the_lock_is_refused_and_audite
         "--components",
         "client_config",
     )
-    promotion = EnvironmentLock(EnvClients(ENV), "promote (a test holding the lock)")
+    promotion = EnvironmentLock(Environment(ENV), "promote (a test holding the lock)")
     promotion.acquire()
     try:
         # when
@@ -261,7 +261,9 @@ def run_script_env(state: DevState, name: str, *args: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize(
-    ("script", "args", "code", "message"), ERROR_CASES, ids=[f"{c[0]} {' '.join(c[1])}" for c in ERROR_CASES]
+    ("script", "args", "code", "message"),
+    REAL_ENTRY_CASES,
+    ids=[f"{c[0]} {' '.join(c[1])}" for c in REAL_ENTRY_CASES],
 )
 def test_every_error_is_one_line_with_its_exit_status_and_changes_nothing(
     dev_state: DevState, script: str, args: list[str], code: int, message: str

@@ -19,7 +19,8 @@ import pytest
 
 from tests.snapshots.conftest import CANONICAL_FILES, engine, run_script, session
 from tests.snapshots.test_retention_archive import snapshot_at
-from vectora_ops.snapshots import Aws, BackupsBucketStore, SnapshotError
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import BackupsBucketStore, SnapshotError
 from vectora_ops.snapshots.layout import (
     SLEEP_TAG_KEY,
     SLEEP_TAG_VALUE,
@@ -64,7 +65,7 @@ def test_every_write_carries_the_tag_if_and_only_if_the_file_may_sleep(
     assert set(CANONICAL_FILES) < written and METADATA_FILE in written and README_FILE in written
     assert any(rel.startswith("stacks/") for rel in written)
     # and the bytes the store writes itself (what the zips go through)
-    store = BackupsBucketStore(Aws("prod"))
+    store = BackupsBucketStore(Environment("prod"))
     for rel in (lambda_zip("f"), layer_zip("l", 1), lambda_file("f"), stack_template_file("s")):
         store.put_bytes(sid, rel, b"x")
         written.add(rel)

@@ -22,8 +22,9 @@ from moto import mock_aws
 
 from tests.support.backends import IN_PROCESS_ENV
 from vectora_core.naming import Bucket, resource_name
-from vectora_ops.snapshots import Aws, SnapshotEngine
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.environment import Environment
+from vectora_ops.errors import SnapshotError
+from vectora_ops.snapshots import SnapshotEngine
 
 ENV = "stage"
 CONFIG = resource_name(Bucket.CONFIG, ENV)
@@ -68,7 +69,7 @@ def test_the_hook_answers_head_bucket_as_aws_does_for_the_role(role_session: bot
 
 
 def test_a_snapshot_learns_what_exists_from_the_allowed_listings(role_session: boto3.session.Session) -> None:
-    engine = SnapshotEngine(ENV, aws=Aws(ENV, session=role_session, workers=2))
+    engine = SnapshotEngine(ENV, aws=Environment(ENV, session=role_session, workers=2))
     snapshot_id = engine.create("baseline_vectora-inbox-s0-iam-stage")
     metadata = engine.verify(snapshot_id)
     assert {"clients/lai_weekly.yaml", "canonical/scopes/x.yaml"} <= set(metadata.files)
@@ -78,7 +79,7 @@ def test_a_snapshot_learns_what_exists_from_the_allowed_listings(role_session: b
 
 
 def test_a_client_is_checked_against_the_listing_too(role_session: boto3.session.Session) -> None:
-    engine = SnapshotEngine(ENV, aws=Aws(ENV, session=role_session, workers=2))
+    engine = SnapshotEngine(ENV, aws=Environment(ENV, session=role_session, workers=2))
     assert engine.preview("p", client="lai_weekly").copies >= 1
     with pytest.raises(SnapshotError, match="no clients/other.yaml"):
         engine.preview("p", client="other")

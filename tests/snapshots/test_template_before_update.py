@@ -23,7 +23,8 @@ from moto.cloudformation.models import cloudformation_backends
 
 from tests.support.backends import IN_PROCESS_ENV
 from vectora_core.naming import Bucket, StackComponent, resource_name
-from vectora_ops.snapshots import Aws, SnapshotEngine
+from vectora_ops.environment import Environment
+from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.layout import stack_file
 
 ENV = "stage"
@@ -72,7 +73,7 @@ def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
 def engine(session: boto3.session.Session) -> SnapshotEngine:
     # each snapshot a minute after the previous one: "newest" is never a tie
     moments = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n) for n in itertools.count())
-    return SnapshotEngine(ENV, aws=Aws(ENV, session=session, workers=2), clock=lambda: next(moments))
+    return SnapshotEngine(ENV, aws=Environment(ENV, session=session, workers=2), clock=lambda: next(moments))
 
 
 def _updating(session: boto3.session.Session, mark: str, level: str) -> None:

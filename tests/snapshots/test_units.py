@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 
 from vectora_core.naming import client_of
 from vectora_ops import cli
+from vectora_ops.environment import is_not_found
 from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, SnapshotError, make_id, parse_id
-from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.ids import check_client, check_components, check_name, check_ref, parse_components
 from vectora_ops.snapshots.progress import ProgressEvent
 from vectora_ops.snapshots.scopes import s3_scope

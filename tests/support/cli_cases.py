@@ -1,6 +1,8 @@
 """Bad command lines and refusals of the snapshot scripts, with the exit status and the words of
-their one-line error: one table, run by the in-process tier (tests/fast, moto) and by the emulator
-tier (tests/snapshots, the deployed dev), so both prove the same convention.
+their one-line error. The whole table runs in process (tests/fast, ``main(argv)`` on moto: a case
+costs milliseconds); the emulator tier (tests/snapshots, the deployed dev) runs each script's real
+entry point once per exit status (``REAL_ENTRY_CASES``), a Python start each, to prove the
+convention holds where an operator meets it.
 
 Where they run: dev's buckets exist, stage's do not (nothing deployed there), prod is prod.
 """
@@ -129,3 +131,14 @@ ERROR_CASES: Final[list[ErrorCase]] = [
         "unknown environment 'qa'",
     ),
 ]
+
+
+def first_per_script_and_status(cases: list[ErrorCase]) -> list[ErrorCase]:
+    first: dict[tuple[str, int], ErrorCase] = {}
+    for case in cases:
+        first.setdefault((case[0], case[2]), case)
+    return list(first.values())
+
+
+# What the emulator tier runs through each script's real entry point.
+REAL_ENTRY_CASES: Final = first_per_script_and_status(ERROR_CASES)

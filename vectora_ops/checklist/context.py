@@ -27,10 +27,10 @@ from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.cdk_cli import cdk_cli_env, node_bin
 from vectora_ops.cloud_assembly import stack_artifacts
+from vectora_ops.environment import Environment, is_not_found
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.sessions import session_for
 from vectora_ops.snapshots import SnapshotEngine
-from vectora_ops.snapshots.aws import Aws, is_not_found
 from vectora_ops.snapshots.retention import SnapshotInfo
 
 ROOT: Final = Path(__file__).resolve().parents[2]
@@ -117,10 +117,10 @@ class Deployed:
     env: str
     session: Any
     where: str
-    aws: Aws = field(init=False)
+    aws: Environment = field(init=False)
 
     def __post_init__(self) -> None:
-        self.aws = Aws(self.env, session=self.session, workers=8)
+        self.aws = Environment(self.env, session=self.session, workers=8)
 
     @functools.cached_property
     def stacks(self) -> dict[str, dict[str, Any] | None]:

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.functions import CONFIG_PREFIXES
 from vectora_core.naming import Bucket, Function, StackComponent, resource_name
-from vectora_ops.snapshots.aws import Aws, is_not_found
+from vectora_ops.environment import Environment, is_not_found
 from vectora_ops.snapshots.retention import SnapshotInfo
 
 
@@ -43,7 +43,7 @@ def utc(value: datetime | str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _stack_changes(aws: Aws, env: str) -> list[Change]:
+def _stack_changes(aws: Environment, env: str) -> list[Change]:
     found = []
     for component in StackComponent:
         name = resource_name(component, env)
@@ -57,7 +57,7 @@ def _stack_changes(aws: Aws, env: str) -> list[Change]:
     return found
 
 
-def _function_changes(aws: Aws, env: str) -> list[Change]:
+def _function_changes(aws: Environment, env: str) -> list[Change]:
     found = []
     for function in Function:
         name = resource_name(function, env)
@@ -71,7 +71,7 @@ def _function_changes(aws: Aws, env: str) -> list[Change]:
     return found
 
 
-def _config_changes(aws: Aws, env: str) -> list[Change]:
+def _config_changes(aws: Environment, env: str) -> list[Change]:
     bucket = resource_name(Bucket.CONFIG, env)
     if not aws.bucket_exists(bucket):
         return []
@@ -79,7 +79,7 @@ def _config_changes(aws: Aws, env: str) -> list[Change]:
     return [Change(utc(o["LastModified"]), f"s3://{bucket}/{o['Key']}") for o in objects]
 
 
-def last_change(aws: Aws) -> Change | None:
+def last_change(aws: Environment) -> Change | None:
     """The environment's newest change (see the module docstring), or None when nothing is deployed."""
     changes = _stack_changes(aws, aws.env) + _function_changes(aws, aws.env) + _config_changes(aws, aws.env)
     return max(changes, key=lambda c: c.when, default=None)
@@ -89,7 +89,7 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def stale_reason(aws: Aws, snapshots: list[SnapshotInfo]) -> str | None:
+def stale_reason(aws: Environment, snapshots: list[SnapshotInfo]) -> str | None:
     """Why the environment has no complete snapshot newer than its last change (None: it has one)."""
     change = last_change(aws)
     newest = next((info for info in snapshots if info.complete), None)

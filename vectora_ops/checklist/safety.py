@@ -18,10 +18,10 @@ from vectora_ops.checklist.context import Context
 from vectora_ops.checklist.freshness import snapshot_command, stale_reason
 from vectora_ops.checklist.model import Result, failed, passed
 from vectora_ops.checklist.target import deployed_stacks, unreachable
+from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.sessions import new_session
 from vectora_ops.snapshots import SnapshotEngine
-from vectora_ops.snapshots.aws import Aws
 from vectora_ops.snapshots.store import LocalStore
 
 # The environments that take no direct change (prod): the guards are rehearsed against them.
@@ -77,7 +77,7 @@ def _deploy(env: str, session: Any, _work: Path) -> str | None:
 
 
 def _engine(env: str, session: Any, work: Path) -> SnapshotEngine:
-    aws = Aws(env, session=session, workers=1)
+    aws = Environment(env, session=session, workers=1)
     return SnapshotEngine(env, aws=aws, store=LocalStore(aws, work))
 
 

@@ -20,10 +20,9 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
+from vectora_ops.environment import Environment, is_not_found
 from vectora_ops.errors import OperationError
 from vectora_ops.promotion.cdk import run_cdk
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.snapshots.aws import is_not_found
 
 ASSEMBLIES_PREFIX: Final = "assemblies/"
 _ZIP_DATE: Final = (1980, 1, 1, 0, 0, 0)
@@ -103,7 +102,7 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def store(clients: EnvClients, assembly: Assembly, commit: str | None) -> str:
+def store(clients: Environment, assembly: Assembly, commit: str | None) -> str:
     """Put the zip in the environment's lambda-code bucket (once per content); its ``s3://`` URI."""
     key = key_of(commit, assembly.sha256)
     try:
@@ -117,7 +116,7 @@ def store(clients: EnvClients, assembly: Assembly, commit: str | None) -> str:
     return f"s3://{clients.code_bucket}/{key}"
 
 
-def fetch(clients: EnvClients, location: str, sha256: str, folder: Path) -> Assembly:
+def fetch(clients: Environment, location: str, sha256: str, folder: Path) -> Assembly:
     """Download a stored assembly, check its sha256, unpack it into ``folder``."""
     bucket, key = split_uri(location)
     try:

@@ -23,16 +23,16 @@ from vectora_core.naming import REINFORCED_PARAMETER, StackComponent
 from vectora_ops import cli
 from vectora_ops.audit import operator
 from vectora_ops.cli import client_id_type
+from vectora_ops.environment import Environment
 from vectora_ops.errors import UsageError
-from vectora_ops.promotion.clients import EnvClients
+from vectora_ops.operation.lock import Location, LockInfo, break_lock
+from vectora_ops.operation.records import iso, latest_deployment, write_audit
+from vectora_ops.operation.state import read_state
 from vectora_ops.promotion.deploy import GuardedDeploy
 from vectora_ops.promotion.gates import GateRefused, person
-from vectora_ops.promotion.lock import Location, LockInfo, break_lock
 from vectora_ops.promotion.plan import compare
 from vectora_ops.promotion.promote import Outcome, Promotion, Request
-from vectora_ops.promotion.records import iso, latest_deployment, write_audit
 from vectora_ops.promotion.render import gates_table, plan_tables, rows_table
-from vectora_ops.promotion.state import read_state
 from vectora_ops.promotion.watch import current_watch, human
 
 ALARM_EMAILS_ENV = "VECTORA_ALARM_EMAILS"
@@ -203,7 +203,7 @@ def compare_main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.first == args.second:
         raise UsageError(f"compare two different environments (got {args.first} twice)")
-    a, b = EnvClients(args.first), EnvClients(args.second)
+    a, b = Environment(args.first), Environment(args.second)
     rows = compare(read_state(a, stacks=False), read_state(b, stacks=False))
     commits = [f"{c.env}: {_commit_of(c)}" for c in (a, b)]
     out = console()
@@ -220,7 +220,7 @@ def compare_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _commit_of(clients: EnvClients) -> str:
+def _commit_of(clients: Environment) -> str:
     latest = latest_deployment(clients) if clients.bucket_exists(clients.backups_bucket) else None
     return f"{(latest[1].commit or '?')[:12]} ({latest[1].via})" if latest else "no record"
 
@@ -229,7 +229,7 @@ def status_main(argv: Sequence[str] | None = None) -> int:
     args = cli.parser(
         "promotion_status.py", "The last promotion into an environment and its watch window."
     ).parse_args(argv)
-    clients = EnvClients(args.env)
+    clients = Environment(args.env)
     now = datetime.now(UTC)
     latest = latest_deployment(clients) if clients.bucket_exists(clients.backups_bucket) else None
     if latest is None:
@@ -260,7 +260,7 @@ def status_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _parameter(clients: EnvClients) -> str:
+def _parameter(clients: Environment) -> str:
     stacks = clients.cloudformation.describe_stacks(StackName=clients.name(StackComponent.RUNTIME))["Stacks"]
     values = {p["ParameterKey"]: p.get("ParameterValue") for p in stacks[0].get("Parameters", [])}
     value = values.get(REINFORCED_PARAMETER)
@@ -273,7 +273,7 @@ def break_lock_main(argv: Sequence[str] | None = None) -> int:
     p = cli.parser("break_lock.py", "Break an environment's stale lock (audited).")
     p.add_argument("--reason", required=True, type=text_type("--reason"), help="why the lock is stale")
     args = p.parse_args(argv)
-    clients = EnvClients(args.env)
+    clients = Environment(args.env)
     source = clients.config.promoted_from
     started = datetime.now(UTC)
 
@@ -285,7 +285,7 @@ def break_lock_main(argv: Sequence[str] | None = None) -> int:
         return write_audit(location.clients, "locks", started, f"{args.env}_break", entry)
 
     # The record is written before the lock is deleted: see lock.break_lock.
-    broken = break_lock(clients, EnvClients(source) if source else None, record)
+    broken = break_lock(clients, Environment(source) if source else None, record)
     if broken is None:
         print(f"{args.env} is not locked")
         return 0

@@ -15,9 +15,9 @@ from typing import Any
 
 from vectora_core.naming import CANONICAL_PREFIX, client_of
 from vectora_ops.config.publish import Checked, ConfigFile, validate_files
+from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.state import ConfigObject, read_object
+from vectora_ops.operation.state import ConfigObject, read_object
 
 YAML_CONTENT_TYPE = "application/yaml"
 
@@ -50,7 +50,7 @@ def check_client(source_configs: dict[str, ConfigObject], client: str | None, bu
         )
 
 
-def load(source: EnvClients, objects: dict[str, ConfigObject]) -> list[SourceFile]:
+def load(source: Environment, objects: dict[str, ConfigObject]) -> list[SourceFile]:
     """The bytes of every object at its recorded version (a later write cannot slip in)."""
     files = []
     for key, obj in sorted(objects.items()):
@@ -59,7 +59,9 @@ def load(source: EnvClients, objects: dict[str, ConfigObject]) -> list[SourceFil
     return files
 
 
-def validate(source: EnvClients, files: list[SourceFile], *, runtime: str | None, target_env: str) -> Checked:
+def validate(
+    source: Environment, files: list[SourceFile], *, runtime: str | None, target_env: str
+) -> Checked:
     """The set validated together as ``publish_config.py`` does (each file named
     ``s3://bucket/key (version ...)``), against ``runtime`` when known.
 
@@ -85,7 +87,7 @@ def removals(source_keys: set[str], target_configs: dict[str, ConfigObject], cli
     return sorted(k for k in target_configs if in_scope(k, client) and k not in source_keys)
 
 
-def copy(target: EnvClients, files: list[SourceFile], removed: list[str]) -> list[dict[str, Any]]:
+def copy(target: Environment, files: list[SourceFile], removed: list[str]) -> list[dict[str, Any]]:
     """Put every file into the target's config bucket (exact bytes), delete ``removed``; the record."""
     copied: list[dict[str, Any]] = []
     for f in files:

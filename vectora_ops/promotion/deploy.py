@@ -28,24 +28,24 @@ from pathlib import Path
 from typing import Any
 
 from vectora_core.naming import CLIENTS_PREFIX, client_of
+from vectora_ops.environment import STACK_COMPONENTS, Environment
 from vectora_ops.errors import OperationError
 from vectora_ops.interrupts import Settlement, deferred_interrupts
-from vectora_ops.promotion import assembly as assemblies
-from vectora_ops.promotion import gitinfo
-from vectora_ops.promotion.cdk import run_cdk
-from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
-from vectora_ops.promotion.lock import EnvironmentLock
-from vectora_ops.promotion.operation import Clock, Operation
-from vectora_ops.promotion.records import (
+from vectora_ops.operation.lock import EnvironmentLock
+from vectora_ops.operation.operation import Clock, Operation
+from vectora_ops.operation.records import (
     DeploymentRecord,
     latest_deployment,
     record_deployment,
     write_audit,
 )
+from vectora_ops.operation.state import read_state
+from vectora_ops.operation.steps import FaultHook
+from vectora_ops.promotion import assembly as assemblies
+from vectora_ops.promotion import gitinfo
+from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.smoke import smoke
-from vectora_ops.promotion.state import read_state
-from vectora_ops.promotion.steps import FaultHook
-from vectora_ops.snapshots import ProgressCallback
+from vectora_ops.snapshots import ProgressCallback, SnapshotEngine
 from vectora_ops.template_diff import StackDiff, diff_templates
 
 
@@ -79,13 +79,13 @@ class GuardedDeploy(Operation):
     progress: ProgressCallback | None = None
     faults: FaultHook | None = None
     session: Any = None
-    clients: EnvClients = field(init=False)
+    clients: Environment = field(init=False)
     audited: tuple[str, dict[str, Any]] | None = field(init=False, default=None)
     settled: Settlement = field(init=False, default_factory=Settlement)
 
     def __post_init__(self) -> None:
         self._begin("deploy", env=self.env, dry_run=self.dry_run)
-        self.clients = EnvClients(self.env, self.session)
+        self.clients = Environment(self.env, self.session)
 
     def run(self) -> DeployOutcome:
         config = self.clients.config
@@ -98,7 +98,7 @@ class GuardedDeploy(Operation):
             self.steps.note(
                 f"WARNING: the tree is dirty: this deployment of {checkout.commit[:12]} cannot be promoted"
             )
-        neighbour = EnvClients(config.promoted_from, self.session) if config.promoted_from else None
+        neighbour = Environment(config.promoted_from, self.session) if config.promoted_from else None
         lock = EnvironmentLock(self.clients, f"deploy {self.env}", neighbour=neighbour, clock=self.clock)
         return self._locked(lock, "vectora-deploy-", lambda work: self._run(lock, checkout, work))
 
@@ -156,7 +156,7 @@ class GuardedDeploy(Operation):
         pre_id = None
         if exists:
             with self.steps.step("snapshot", f"pre_deploy snapshot of {self.env}", injectable=False) as info:
-                engine = target.snapshot_engine(self.clock, self.progress)
+                engine = SnapshotEngine.on(target, self.clock, self.progress)
                 info["snapshot"] = pre_id = engine.create("pre_deploy")
         self.entry["pre_deploy_snapshot"] = pre_id
         try:

@@ -16,11 +16,11 @@ from typing import Any, Final
 from vectora_core.environments import EnvConfig
 from vectora_ops.checklist.model import Status
 from vectora_ops.errors import OperationError
+from vectora_ops.operation.records import DeploymentRecord
+from vectora_ops.operation.state import EnvState
 from vectora_ops.preflight.model import Check, Finding
 from vectora_ops.promotion import gitinfo
-from vectora_ops.promotion.records import DeploymentRecord
 from vectora_ops.promotion.stability import Stability
-from vectora_ops.promotion.state import EnvState
 from vectora_ops.promotion.testrecords import read_record, record_path
 from vectora_ops.promotion.watch import Watch, human
 

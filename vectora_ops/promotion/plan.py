@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from vectora_core.naming import CANONICAL_PREFIX, client_of
-from vectora_ops.promotion.state import ConfigObject, EnvState
+from vectora_ops.operation.state import ConfigObject, EnvState
 from vectora_ops.template_diff import StackDiff
 
 SAME: Final = "same"

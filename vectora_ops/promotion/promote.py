@@ -32,14 +32,25 @@ from vectora_core.naming import CLIENTS_PREFIX, REINFORCED_PARAMETER, StackCompo
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.config.runtime import check_runtime, deployed_runtime_version
+from vectora_ops.environment import STACK_COMPONENTS, Environment
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.interrupts import Settlement, deferred_interrupts
+from vectora_ops.operation.lock import EnvironmentLock
+from vectora_ops.operation.operation import Clock, Operation
+from vectora_ops.operation.records import (
+    DeploymentRecord,
+    iso,
+    latest_deployment,
+    record_deployment,
+    write_audit,
+)
+from vectora_ops.operation.state import ConfigObject, EnvState, read_state
+from vectora_ops.operation.steps import FaultHook
 from vectora_ops.preflight import Context as PreflightContext
 from vectora_ops.preflight import run_checks
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import configcopy
 from vectora_ops.promotion.cdk import run_cdk
-from vectora_ops.promotion.clients import STACK_COMPONENTS, EnvClients
 from vectora_ops.promotion.gates import (
     Gate,
     GateRefused,
@@ -52,22 +63,11 @@ from vectora_ops.promotion.gates import (
     stability_gate,
     tests_gate,
 )
-from vectora_ops.promotion.lock import EnvironmentLock
-from vectora_ops.promotion.operation import Clock, Operation
 from vectora_ops.promotion.plan import Plan, build_plan, moved, source_part
-from vectora_ops.promotion.records import (
-    DeploymentRecord,
-    iso,
-    latest_deployment,
-    record_deployment,
-    write_audit,
-)
 from vectora_ops.promotion.smoke import SmokeFailed, smoke
 from vectora_ops.promotion.stability import stability
-from vectora_ops.promotion.state import ConfigObject, EnvState, read_state
-from vectora_ops.promotion.steps import FaultHook
 from vectora_ops.promotion.watch import current_watch, epoch, watch_until
-from vectora_ops.snapshots import ProgressCallback, SnapshotError
+from vectora_ops.snapshots import ProgressCallback, SnapshotEngine, SnapshotError
 from vectora_ops.template_diff import diff_templates
 
 SessionFactory = Callable[[str], Any]
@@ -141,8 +141,8 @@ class Promotion(Operation):
     assembly: assemblies.Assembly | None = field(init=False, default=None)
     source_configs: dict[str, ConfigObject] = field(init=False, default_factory=dict)
     runtime: str | None = field(init=False, default=None)  # the artifact's runtime version
-    source: EnvClients = field(init=False)
-    target: EnvClients = field(init=False)
+    source: Environment = field(init=False)
+    target: Environment = field(init=False)
     audited: tuple[str, dict[str, Any]] | None = field(init=False, default=None)
     settled: Settlement = field(init=False, default_factory=Settlement)
 
@@ -311,7 +311,7 @@ class Promotion(Operation):
         gates.append(Gate("source-smoke", True, evidence))
         with self.steps.step("source-snapshot", f"snapshot of {source.env}", injectable=False) as info:
             name = f"pre_promotion_to_{self.target.env}"
-            info["snapshot"] = snapshot_id = source.snapshot_engine(self.clock, self.progress).create(name)
+            info["snapshot"] = snapshot_id = SnapshotEngine.on(source, self.clock, self.progress).create(name)
         gates.append(Gate("source-snapshot", True, {"snapshot": snapshot_id}))
         self.entry["gates"] = [g.as_dict() for g in gates]
 
@@ -338,7 +338,7 @@ class Promotion(Operation):
             title = f"snapshot of {target.env} before the promotion"
             with self.steps.step("target-snapshot", title, injectable=False) as info:
                 name = f"pre_promotion_from_{self.source.env}"
-                info["snapshot"] = pre_id = target.snapshot_engine(self.clock, self.progress).create(name)
+                info["snapshot"] = pre_id = SnapshotEngine.on(target, self.clock, self.progress).create(name)
             latest = latest_deployment(target)
             previous = latest[1] if latest else None
         self.entry["pre_promotion_snapshot"] = pre_id
@@ -469,8 +469,8 @@ class Promotion(Operation):
         )
 
     # --- helpers --------------------------------------------------------------------------------------------
-    def _clients(self, env: str) -> EnvClients:
-        return EnvClients(env, self.session_factory(env) if self.session_factory else None)
+    def _clients(self, env: str) -> Environment:
+        return Environment(env, self.session_factory(env) if self.session_factory else None)
 
     def _client_ids(self) -> list[str]:
         if self.request.client:

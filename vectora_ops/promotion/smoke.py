@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from vectora_core.naming import Function
+from vectora_ops.environment import FUNCTION_COMPONENTS, Environment
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.invoke import summary_line
 from vectora_ops.pipeline_runs import (
@@ -31,7 +32,6 @@ from vectora_ops.pipeline_runs import (
     start_run,
     state_machine_arn,
 )
-from vectora_ops.promotion.clients import FUNCTION_COMPONENTS, EnvClients
 
 # How long one client's run may take before the smoke test gives up on it (and stops it: a
 # promotion restores the target next, and a run still writing into it must not outlive that). A
@@ -59,7 +59,7 @@ class SmokeReport:
         return {"functions": self.functions, "pipeline_runs": self.runs}
 
 
-def _function_ready(clients: EnvClients, component: str) -> str:
+def _function_ready(clients: Environment, component: str) -> str:
     name = clients.name(component)
     try:
         config = clients.lambda_.get_function_configuration(FunctionName=name)
@@ -83,7 +83,7 @@ def _summaries(trail: Trail) -> dict[str, str]:
 
 
 def _run(
-    clients: EnvClients, sfn: Any, client_id: str, echo: Callable[[str], None], timeout_s: float
+    clients: Environment, sfn: Any, client_id: str, echo: Callable[[str], None], timeout_s: float
 ) -> dict[str, Any]:
     """One execution for ``client_id``, followed to its end: its evidence; SmokeFailed (with the
     evidence) if it did not succeed for the client or wrote no newsletter."""
@@ -131,7 +131,7 @@ def _run(
 
 
 def smoke(
-    clients: EnvClients,
+    clients: Environment,
     client_ids: list[str],
     *,
     note: Callable[[str], None] | None = None,

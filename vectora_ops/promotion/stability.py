@@ -17,9 +17,8 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import DeploymentRecord, iso, latest_deployment, parse_iso
-from vectora_ops.snapshots.aws import is_not_found
+from vectora_ops.environment import Environment, is_not_found
+from vectora_ops.operation.records import DeploymentRecord, iso, latest_deployment, parse_iso
 
 ROLLBACK_AUDITS: Final = "audit/rollbacks/"
 ALARM_TYPE: Final = "AWS::CloudWatch::Alarm"
@@ -77,7 +76,7 @@ def _days(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 86400:.1f} days"
 
 
-def rollbacks_since(clients: EnvClients, since: datetime) -> list[str]:
+def rollbacks_since(clients: Environment, since: datetime) -> list[str]:
     """Successful rollbacks of the environment recorded at or after ``since``."""
     found = []
     for key in clients.keys(clients.backups_bucket, ROLLBACK_AUDITS):
@@ -93,7 +92,7 @@ def rollbacks_since(clients: EnvClients, since: datetime) -> list[str]:
     return found
 
 
-def alarm_names(clients: EnvClients) -> list[str]:
+def alarm_names(clients: Environment) -> list[str]:
     """The alarms the environment's stacks created (their physical ids are the alarm names)."""
     names = []
     for stack in clients.stack_names:
@@ -111,7 +110,7 @@ def alarm_names(clients: EnvClients) -> list[str]:
     return sorted(names)
 
 
-def alarms_since(clients: EnvClients, names: list[str], since: datetime, now: datetime) -> list[str]:
+def alarms_since(clients: Environment, names: list[str], since: datetime, now: datetime) -> list[str]:
     """``name at time`` for every transition of ``names`` to ALARM between ``since`` and ``now``."""
     found = []
     paginator = clients.cloudwatch.get_paginator("describe_alarm_history")
@@ -130,7 +129,7 @@ def alarms_since(clients: EnvClients, names: list[str], since: datetime, now: da
     return found
 
 
-def stability(clients: EnvClients, days: int, now: datetime) -> Stability:
+def stability(clients: Environment, days: int, now: datetime) -> Stability:
     result = Stability(env=clients.env, days=days, now=now)
     latest = latest_deployment(clients) if clients.bucket_exists(clients.backups_bucket) else None
     if latest is None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import DeploymentRecord, latest_where, parse_iso
+from vectora_ops.environment import Environment
+from vectora_ops.operation.records import DeploymentRecord, latest_where, parse_iso
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def current_watch(clients: EnvClients) -> Watch | None:
+def current_watch(clients: Environment) -> Watch | None:
     """The newest recorded watch window of the environment (ended or not), or None."""
     if not clients.bucket_exists(clients.backups_bucket):
         return None

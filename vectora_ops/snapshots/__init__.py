@@ -11,9 +11,8 @@ that the caller renders.
     deleted = engine.apply_retention()
 """
 
-from vectora_ops.snapshots.aws import Aws
+from vectora_ops.errors import RollbackError, SnapshotError
 from vectora_ops.snapshots.engine import Preview, SnapshotEngine
-from vectora_ops.snapshots.errors import RollbackError, SnapshotError
 from vectora_ops.snapshots.ids import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, make_id, parse_id
 from vectora_ops.snapshots.metadata import FileRecord, SnapshotMetadata
 from vectora_ops.snapshots.progress import ProgressCallback, ProgressEvent
@@ -24,7 +23,6 @@ from vectora_ops.snapshots.store import BackupsBucketStore, LocalStore, Store
 __all__ = [
     "COMPONENTS",
     "DEFAULT_ROLLBACK_COMPONENTS",
-    "Aws",
     "FileRecord",
     "LocalStore",
     "Preview",

@@ -33,9 +33,9 @@ from vectora_core.naming import (
     resource_name,
 )
 from vectora_ops.cloudformation import template_text as deployed_template_text
-from vectora_ops.snapshots.aws import Aws, get_layer_version
+from vectora_ops.environment import Environment, get_layer_version, if_found
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.earlier import EarlierStacks, is_changing
-from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import LAMBDA_CODE, LAMBDA_COMPONENTS, LAMBDA_CONFIG, LAYERS, STACKS
 from vectora_ops.snapshots.layout import (
     lambda_file,
@@ -49,7 +49,7 @@ from vectora_ops.snapshots.layout import (
 from vectora_ops.snapshots.metadata import FileRecord, SnapshotMetadata, json_bytes
 from vectora_ops.snapshots.progress import Reporter
 from vectora_ops.snapshots.scopes import S3_COMPONENTS, s3_scope
-from vectora_ops.snapshots.store import CaptureTarget, Written, if_found
+from vectora_ops.snapshots.store import CaptureTarget, Written
 
 DOWNLOAD_TIMEOUT_S: Final = 120
 # Configuration fields a rollback puts back with UpdateFunctionConfiguration.
@@ -73,7 +73,7 @@ class Capture:
     ``files`` (path -> record) and ``contents`` (per-component summary) become the metadata.
     """
 
-    aws: Aws
+    aws: Environment
     store: CaptureTarget
     snapshot_id: str
     components: tuple[str, ...]
@@ -113,11 +113,11 @@ class Capture:
     # --- discovery ---------------------------------------------------------------------------
     def discover_s3(self, component: str) -> list[Callable[[], None]]:
         scope = s3_scope(component, self.client)
-        bucket = self.aws.bucket(scope.bucket_component)
+        bucket = self.aws.name(scope.bucket_component)
         summary: dict[str, Any] = {"source": scope.describe(bucket), "client": self.client}
         self.contents[component] = summary
         # Listed under the scope's prefix, never HeadBucket: the snapshot role may list these buckets
-        # under the prefixes it copies only (see Aws.list_objects_if_bucket).
+        # under the prefixes it copies only (see Environment.list_objects_if_bucket).
         listed = self.aws.list_objects_if_bucket(bucket, scope.list_prefix)
         if listed is None:
             summary.update(absent=True, reason=f"bucket {bucket} does not exist")
@@ -317,8 +317,8 @@ class NullStore:
         raise AssertionError("a preview copies nothing")  # run(execute=False) never calls it
 
 
-def check_client_exists(aws: Aws, client: str) -> None:
-    bucket = aws.bucket(Bucket.CONFIG)
+def check_client_exists(aws: Environment, client: str) -> None:
+    bucket = aws.name(Bucket.CONFIG)
     listed = aws.list_objects_if_bucket(bucket, CLIENTS_PREFIX)
     if listed is None:
         raise SnapshotError(f"unknown client {client!r}: config bucket {bucket} does not exist")

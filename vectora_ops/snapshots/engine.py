@@ -5,11 +5,11 @@
     report = engine.rollback(snapshot_id, components=["client_config"])
     engine.apply_retention()
 
-Collaborators, each injected one way (a keyword of the constructor): ``aws`` (the environment's
-clients and worker count, ``Aws``), ``store`` (where snapshots live: ``BackupsBucketStore``, the default,
-opened on first use, or ``LocalStore``), ``clock`` (UTC now, for ids and ages) and ``progress``
-(a callback receiving ``ProgressEvent``s). ``SnapshotEngine.open`` is the scripts' shortcut
-(``--local DIR`` or the bucket).
+Collaborators, each injected one way (a keyword of the constructor): ``aws`` (the
+``Environment``: its clients and worker count), ``store`` (where snapshots live:
+``BackupsBucketStore``, the default, opened on first use, or ``LocalStore``), ``clock`` (UTC
+now, for ids and ages) and ``progress`` (a callback receiving ``ProgressEvent``s).
+``SnapshotEngine.open`` is the scripts' shortcut (``--local DIR`` or the bucket).
 
 Every method validates its input first and raises ``SnapshotError`` (one line) when a request is
 refused or fails; ``RollbackError`` when a rollback failed after it had started changing things.
@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from vectora_ops.audit import operator
-from vectora_ops.errors import OperationError, one_line
+from vectora_ops.environment import Environment
+from vectora_ops.errors import OperationError, RollbackError, SnapshotError, one_line
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
 from vectora_ops.snapshots import restore
-from vectora_ops.snapshots.aws import Aws
 from vectora_ops.snapshots.capture import Capture, NullStore, check_client_exists, readme
 from vectora_ops.snapshots.earlier import EarlierStacks
-from vectora_ops.snapshots.errors import RollbackError, SnapshotError
 from vectora_ops.snapshots.ids import (
     COMPONENTS,
     DEFAULT_ROLLBACK_COMPONENTS,
@@ -104,14 +103,14 @@ class SnapshotEngine:
         self,
         env: str,
         *,
-        aws: Aws | None = None,
+        aws: Environment | None = None,
         store: Store | None = None,
         clock: Clock = utc_now,
         progress: ProgressCallback | None = None,
     ) -> None:
-        self.aws = aws or Aws(env)
+        self.aws = aws or Environment(env)
         if self.aws.env != env:
-            raise ValueError(f"the Aws clients are {self.aws.env}'s, not {env}'s")
+            raise ValueError(f"the Environment clients are {self.aws.env}'s, not {env}'s")
         self.env = env
         self.clock = clock
         self._store = store
@@ -119,13 +118,26 @@ class SnapshotEngine:
 
     @classmethod
     def open(
-        cls, env: str, *, local: Path | str | None = None, progress: ProgressCallback | None = None
+        cls,
+        env: str,
+        *,
+        local: Path | str | None = None,
+        progress: ProgressCallback | None = None,
+        aws: Environment | None = None,
     ) -> SnapshotEngine:
-        """The scripts' engine: snapshots in ``local`` (``--local DIR``) or in the backups bucket."""
-        aws = Aws(env)
+        """The scripts' engine: snapshots in ``local`` (``--local DIR``) or in the backups bucket;
+        ``aws``, the environment the script already has (one per operation)."""
+        aws = aws or Environment(env)
         return cls(
             env, aws=aws, store=LocalStore(aws, local) if local is not None else None, progress=progress
         )
+
+    @classmethod
+    def on(
+        cls, environment: Environment, clock: Clock = utc_now, progress: ProgressCallback | None = None
+    ) -> SnapshotEngine:
+        """The engine on an operation's environment (its clients shared, its clock and progress)."""
+        return cls(environment.env, aws=environment, clock=clock, progress=progress)
 
     @property
     def store(self) -> Store:
@@ -241,7 +253,7 @@ class SnapshotEngine:
         RollbackError when a step failed after the pre-rollback snapshot (``restored`` tells
         whether the previous state was put back). Every attempt is audited.
 
-        ``lock``: the environment's lock (``vectora_ops.promotion.lock.EnvironmentLock``, the one
+        ``lock``: the environment's lock (``vectora_ops.operation.lock.EnvironmentLock``, the one
         deploy and promotion take), held from validation to verification unless this is a dry run;
         an operation that already holds it (a promotion rolling back) passes none. Taken by another
         operation: refused (audited), nothing changed. A failure to release it never hides the

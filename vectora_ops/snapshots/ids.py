@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from vectora_core.naming import CLIENT_ID_RULE, is_client_id
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.errors import SnapshotError
 
 LAMBDA_CONFIG: Final = "lambda_config"
 LAMBDA_CODE: Final = "lambda_code"

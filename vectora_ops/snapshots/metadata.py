@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Final
 
 from vectora_core.naming import ENV_NAMES
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.ids import COMPONENTS, check_client, check_name, parse_id
 
 FORMAT_VERSION: Final = 1

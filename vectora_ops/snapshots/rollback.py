@@ -20,9 +20,8 @@ from typing import Any, Final
 
 from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.audit import operator
-from vectora_ops.errors import OperationError, one_line
+from vectora_ops.errors import OperationError, SnapshotError, one_line
 from vectora_ops.interrupts import deferred_interrupts
-from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import (
     COMPONENTS,
     LAMBDA_COMPONENTS,

@@ -27,7 +27,7 @@ from vectora_core.naming import (
     StackComponent,
     resource_name,
 )
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.ids import (
     CANONICAL,
     CLIENT_CONFIG,

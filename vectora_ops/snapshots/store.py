@@ -16,17 +16,17 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol
 
 from botocore.exceptions import ClientError
 
 from vectora_ops.audit import AUDIT_PREFIX, audit_key
-from vectora_ops.snapshots.aws import Aws, error_code, is_not_found
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.environment import Environment, error_code, if_found
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.layout import SLEEP_TAGGING, may_sleep
 from vectora_ops.snapshots.metadata import METADATA_FILE, FileRecord
 
@@ -43,7 +43,6 @@ _TAKEN_CODES: Final = frozenset({"PreconditionFailed", "ConditionalRequestConfli
 MISMATCH: Final = "mismatch"  # other size or other SHA-256 than the metadata says
 MISSING: Final = "missing"
 ARCHIVED: Final = "archived"
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,16 +71,6 @@ def full_object_sha256(checksum: str | None) -> str | None:
     """The hex SHA-256 of a whole object from S3's ``ChecksumSHA256``; None when S3 kept none or
     only a checksum of checksums (``...-3``: multipart uploads), which says nothing of the bytes."""
     return base64.b64decode(checksum).hex() if checksum and "-" not in checksum else None
-
-
-def if_found(call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T | None:
-    """``call(*args, **kwargs)``, or None when AWS answers that what it asks for does not exist."""
-    try:
-        return call(*args, **kwargs)
-    except ClientError as err:
-        if is_not_found(err):
-            return None
-        raise
 
 
 class CaptureTarget(Protocol):
@@ -121,7 +110,7 @@ class BackupsBucketStore:
 
     supports_storage_class = True
 
-    def __init__(self, aws: Aws) -> None:
+    def __init__(self, aws: Environment) -> None:
         self.aws = aws
         self.s3 = aws.s3
         self.bucket = aws.require_backups_bucket()
@@ -295,7 +284,7 @@ class LocalStore:
 
     supports_storage_class = False
 
-    def __init__(self, aws: Aws, root: Path | str) -> None:
+    def __init__(self, aws: Environment, root: Path | str) -> None:
         self.aws = aws
         self.root = Path(root)
         self.base = self.root / SNAPSHOTS_PREFIX.rstrip("/")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.ids import parse_id
 from vectora_ops.snapshots.metadata import (
     MAX_METADATA_BYTES,

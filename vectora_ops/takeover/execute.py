@@ -40,12 +40,11 @@ from vectora_ops.audit import operator
 from vectora_ops.cloudformation import parse_template
 from vectora_ops.config.cli import publish
 from vectora_ops.config.publish import repo_files
+from vectora_ops.environment import Environment, is_not_found
 from vectora_ops.errors import OperationError, one_line
+from vectora_ops.operation.records import write_audit
 from vectora_ops.promotion.cdk import run_cdk
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import write_audit
 from vectora_ops.snapshots import SnapshotEngine
-from vectora_ops.snapshots.aws import is_not_found
 from vectora_ops.snapshots.capture import download
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
 from vectora_ops.takeover.inventory import Account, StackInfo, pages
@@ -95,7 +94,7 @@ def wait_stack(cfn: Any, stack: str, until: str, doing: str) -> None:
         time.sleep(1)
 
 
-def save_state(clients: EnvClients, state: dict[str, Any]) -> None:
+def save_state(clients: Environment, state: dict[str, Any]) -> None:
     body = json.dumps(state, indent=2, sort_keys=True).encode()
     clients.s3.put_object(Bucket=clients.backups_bucket, Key=STATE_KEY, Body=body)
 
@@ -110,11 +109,11 @@ class Takeover:
     session: Any
     approved_by: str
     echo: Callable[[str], None] = print
-    clients: EnvClients = field(init=False)
+    clients: Environment = field(init=False)
     state: dict[str, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.clients = EnvClients(self.env, self.session)
+        self.clients = Environment(self.env, self.session)
 
     # --- the state record -------------------------------------------------------------------------
     def _load_state(self) -> None:

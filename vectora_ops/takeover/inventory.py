@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.naming import PROJECT_NAME, pubmed_api_key_param
 from vectora_ops.cloudformation import parse_template, template_text
-from vectora_ops.snapshots.aws import error_code
+from vectora_ops.environment import error_code
 
 BOOTSTRAP_STACK: Final = "CDKToolkit"
 # Stack statuses that are not a stack any more (or not yet one).

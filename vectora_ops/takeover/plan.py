@@ -36,7 +36,7 @@ from vectora_core.naming import (
 )
 from vectora_ops.config.migration import MigrationError, migrate_text
 from vectora_ops.config.publish import repo_files
-from vectora_ops.snapshots.aws import list_objects_if_bucket
+from vectora_ops.environment import list_objects_if_bucket
 from vectora_ops.takeover.declared import Declared, DeclaredStacks
 from vectora_ops.takeover.inventory import BOOTSTRAP_STACK, Account, StackResource
 from vectora_ops.template_diff import diff_templates

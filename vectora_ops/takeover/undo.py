@@ -34,10 +34,9 @@ from botocore.exceptions import ClientError
 
 from vectora_ops import cli
 from vectora_ops.cloudformation import deployed_template
+from vectora_ops.environment import Environment, is_not_found
 from vectora_ops.errors import OperationError, one_line
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import write_audit
-from vectora_ops.snapshots.aws import is_not_found
+from vectora_ops.operation.records import write_audit
 from vectora_ops.takeover.execute import AUDIT_KIND, STATE_KEY, archive_prefix, save_state, wait_stack
 from vectora_ops.takeover.inventory import pages
 from vectora_ops.takeover.plan import RETAINED
@@ -53,12 +52,12 @@ class Undo:
     session: Any
     approved_by: str
     echo: Callable[[str], None] = print
-    clients: EnvClients = field(init=False)
+    clients: Environment = field(init=False)
     manifest: dict[str, Any] = field(init=False, default_factory=dict)
     arns: dict[str, str] = field(init=False, default_factory=dict)  # old output value -> new one
 
     def __post_init__(self) -> None:
-        self.clients = EnvClients(self.env, self.session)
+        self.clients = Environment(self.env, self.session)
         self.cfn = self.clients.cloudformation
 
     def _read(self, key: str) -> bytes:

@@ -10,7 +10,7 @@ snapshot.
 
 from __future__ import annotations
 
-from vectora_ops.snapshots.aws import Aws
+from vectora_ops.environment import Environment
 from vectora_ops.snapshots.restore.base import Change, Plan, Planner, SnapshotSource, apply_changes
 from vectora_ops.snapshots.restore.lambdas import LambdaPlanner
 from vectora_ops.snapshots.restore.s3_objects import S3ObjectsPlanner
@@ -20,7 +20,7 @@ from vectora_ops.snapshots.restore.stacks import StackPlanner
 PLANNERS: tuple[type[Planner], ...] = (StackPlanner, LambdaPlanner, S3ObjectsPlanner)
 
 
-def plan(aws: Aws, source: SnapshotSource, components: tuple[str, ...]) -> Plan:
+def plan(aws: Environment, source: SnapshotSource, components: tuple[str, ...]) -> Plan:
     """Every change the chosen components need to equal ``source``, with the planners' notes."""
     changes: list[Change] = []
     notes: list[str] = []

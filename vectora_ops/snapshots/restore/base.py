@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from vectora_ops.snapshots.aws import Aws
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.environment import Environment
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.ids import STACKS
 from vectora_ops.snapshots.metadata import SnapshotMetadata
 from vectora_ops.snapshots.progress import Reporter
@@ -59,7 +59,7 @@ class Planner:
 
     handles: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, aws: Aws, source: SnapshotSource, components: tuple[str, ...]) -> None:
+    def __init__(self, aws: Environment, source: SnapshotSource, components: tuple[str, ...]) -> None:
         self.aws, self.source, self.components = aws, source, components
         self.notes: list[str] = []
 

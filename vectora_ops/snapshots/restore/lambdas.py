@@ -14,9 +14,9 @@ import time
 from typing import Any, ClassVar, Final
 
 from vectora_core.naming import StackComponent, resource_name
-from vectora_ops.snapshots.aws import Aws, get_layer_version
+from vectora_ops.environment import Environment, get_layer_version, if_found
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.capture import RESTORABLE_FIELDS
-from vectora_ops.snapshots.errors import SnapshotError
 from vectora_ops.snapshots.ids import LAMBDA_CODE, LAMBDA_COMPONENTS, LAMBDA_CONFIG, LAYERS
 from vectora_ops.snapshots.layout import (
     is_lambda_file,
@@ -26,7 +26,6 @@ from vectora_ops.snapshots.layout import (
     layer_name_of,
 )
 from vectora_ops.snapshots.restore.base import Change, Planner, SnapshotSource
-from vectora_ops.snapshots.store import if_found
 
 LAMBDA_UPDATE_TIMEOUT_S: Final = 300
 
@@ -34,7 +33,7 @@ LAMBDA_UPDATE_TIMEOUT_S: Final = 300
 class LambdaPlanner(Planner):
     handles: ClassVar[frozenset[str]] = frozenset(LAMBDA_COMPONENTS)
 
-    def __init__(self, aws: Aws, source: SnapshotSource, components: tuple[str, ...]) -> None:
+    def __init__(self, aws: Environment, source: SnapshotSource, components: tuple[str, ...]) -> None:
         super().__init__(aws, source, components)
         self._layer_lock = threading.Lock()
         self._published: dict[str, str] = {}

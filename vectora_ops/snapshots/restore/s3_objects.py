@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from typing import Any, ClassVar
 
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.metadata import FileRecord
 from vectora_ops.snapshots.restore.base import Change, Planner
 from vectora_ops.snapshots.scopes import S3_COMPONENTS, check_targets, s3_scope
@@ -36,7 +36,7 @@ class S3ObjectsPlanner(Planner):
     def plan_component(self, component: str) -> list[Change]:
         metadata = self.source.metadata
         scope = s3_scope(component, metadata.client)
-        bucket = self.aws.bucket(scope.bucket_component)
+        bucket = self.aws.name(scope.bucket_component)
         summary = metadata.contents.get(component, {})
         reason = str(summary.get("reason", "")) if isinstance(summary, dict) else ""
         if reason.startswith("bucket "):

@@ -11,11 +11,11 @@ from typing import Any, ClassVar, Final
 from botocore.exceptions import ClientError
 
 from vectora_ops.cloudformation import deployed_template, parse_template
-from vectora_ops.snapshots.errors import SnapshotError
+from vectora_ops.environment import if_found
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.ids import STACKS
 from vectora_ops.snapshots.layout import is_stack_file, stack_file, stack_template_file
 from vectora_ops.snapshots.restore.base import Change, Planner
-from vectora_ops.snapshots.store import if_found
 
 TEMPLATE_BODY_LIMIT: Final = 51_200  # CloudFormation's TemplateBody limit; larger ones go by URL
 STACK_CAPABILITIES: Final = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]

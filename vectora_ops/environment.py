@@ -1,26 +1,43 @@
-"""boto3 access for the engine: one session, each client made once, on first use, under a lock
-(clients are thread-safe, their creation is not), a connection pool sized for the copy workers.
+"""One environment as every operation sees it: its AWS clients, its resource names, the not-found rule.
 
-Clients honour ``AWS_ENDPOINT_URL`` (botocore reads it), so the same code runs against the local
-AWS and an account.
+One session, each client made once, on first use, under a lock (clients are thread-safe, their
+creation is not), a connection pool sized for the snapshot engine's copy workers. Clients honour
+``AWS_ENDPOINT_URL`` (botocore reads it), so the same code runs against the local AWS and an
+account; both environments of a promotion are reached with the same credentials. The snapshot
+engine, the pre-update Lambda (which bundles this module), deploy, promotion, rollback, the
+checklist and the takeover all use ``Environment``.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from vectora_core.bucket_owner import caller_account, expect_bucket_owner
 from vectora_core.environments import EnvConfig, get_env_config
-from vectora_core.naming import Bucket, UnknownEnvironmentError, resource_name
+from vectora_core.naming import (
+    SNAPSHOT_FUNCTION,
+    Bucket,
+    Function,
+    Layer,
+    StackComponent,
+    UnknownEnvironmentError,
+    resource_name,
+)
+from vectora_ops.errors import SnapshotError
 from vectora_ops.sessions import new_session
-from vectora_ops.snapshots.errors import SnapshotError
 
 DEFAULT_WORKERS: Final = 32
+# Every function of an environment: the pipeline's and the pre-update snapshot's (S0-core).
+FUNCTION_COMPONENTS: Final = (*(str(f) for f in Function), SNAPSHOT_FUNCTION)
+LAYER_COMPONENTS: Final = tuple(str(layer) for layer in Layer)
+STACK_COMPONENTS: Final = tuple(str(s) for s in StackComponent)
 # The not-found rule of every operation (snapshots, promotion and deploy, the checklist): S3 (404 of a
 # HEAD, NoSuchBucket, NoSuchKey, NoSuchVersion), Lambda (ResourceNotFoundException), IAM
 # (NoSuchEntity), botocore's NotFound; CloudFormation says "Stack with id X does not exist" with a
@@ -49,6 +66,19 @@ def is_not_found(err: ClientError) -> bool:
     return code in NOT_FOUND_CODES or (code == "ValidationError" and "does not exist" in str(err))
 
 
+T = TypeVar("T")
+
+
+def if_found(call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T | None:
+    """``call(*args, **kwargs)``, or None when AWS answers that what it asks for does not exist."""
+    try:
+        return call(*args, **kwargs)
+    except ClientError as err:
+        if is_not_found(err):
+            return None
+        raise
+
+
 def client(session: Any, service: str, region: str, pool: int) -> Any:
     """A client of ``service`` with standard retries and ``pool`` connections."""
     config = Config(max_pool_connections=pool, retries={"mode": "standard", "max_attempts": 5})
@@ -59,13 +89,7 @@ def bucket_exists(s3: Any, bucket: str) -> bool:
     """HeadBucket: for callers that may list the whole bucket (AWS authorizes HeadBucket as
     ``s3:ListBucket`` with no ``s3:prefix``, so a role whose listing is limited to prefixes gets
     403, not an answer). Such a role uses ``list_objects_if_bucket`` instead."""
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError as err:
-        if is_not_found(err):
-            return False
-        raise
-    return True
+    return if_found(s3.head_bucket, Bucket=bucket) is not None
 
 
 def list_objects(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
@@ -84,15 +108,10 @@ def list_objects_if_bucket(s3: Any, bucket: str, prefix: str) -> list[dict[str, 
     its policy allows, where HeadBucket needs ``s3:ListBucket`` on the whole bucket. One request
     instead of two, too.
     """
-    try:
-        return list_objects(s3, bucket, prefix)
-    except ClientError as err:
-        if is_not_found(err):
-            return None
-        raise
+    return if_found(list_objects, s3, bucket, prefix)
 
 
-def get_layer_version(aws: Aws, arn: str) -> dict[str, Any]:
+def get_layer_version(aws: Environment, arn: str) -> dict[str, Any]:
     """GetLayerVersion by name and number (GetLayerVersionByArn is not emulated; this works on both)."""
     layer_arn, _, version = arn.rpartition(":")
     return dict(
@@ -108,8 +127,9 @@ def env_config(env: str) -> EnvConfig:
 
 
 @dataclass
-class Aws:
-    """The clients of one environment's operation, and its resource names.
+class Environment:
+    """The clients of one environment's operation (one set, shared with its snapshots), and its
+    resource names.
 
     Each client is made on first use, once (under a lock: the engine's worker threads may ask
     first, and a botocore session does not make clients safely from several threads): an
@@ -157,12 +177,29 @@ class Aws:
     def cloudformation(self) -> Any:
         return self.client("cloudformation")
 
-    def bucket(self, component: str) -> str:
+    @property
+    def cloudwatch(self) -> Any:
+        return self.client("cloudwatch")
+
+    def name(self, component: str) -> str:
+        """``vectora-inbox-{component}-{env}``."""
         return resource_name(component, self.env)
 
     @property
     def backups_bucket(self) -> str:
-        return self.bucket(Bucket.BACKUPS)
+        return self.name(Bucket.BACKUPS)
+
+    @property
+    def config_bucket(self) -> str:
+        return self.name(Bucket.CONFIG)
+
+    @property
+    def code_bucket(self) -> str:
+        return self.name(Bucket.LAMBDA_CODE)
+
+    @property
+    def stack_names(self) -> tuple[str, ...]:
+        return tuple(self.name(s) for s in STACK_COMPONENTS)
 
     def bucket_exists(self, bucket: str) -> bool:
         return bucket_exists(self.s3, bucket)
@@ -181,3 +218,12 @@ class Aws:
 
     def list_objects_if_bucket(self, bucket: str, prefix: str) -> list[dict[str, Any]] | None:
         return list_objects_if_bucket(self.s3, bucket, prefix)
+
+    def keys(self, bucket: str, prefix: str) -> list[str]:
+        """Every key under ``prefix``, in key order (an absent bucket has none)."""
+        return sorted(o["Key"] for o in self.list_objects_if_bucket(bucket, prefix) or [])
+
+    def read_json(self, bucket: str, key: str) -> Any:
+        """The JSON object at ``key``, or None if there is none."""
+        found = if_found(self.s3.get_object, Bucket=bucket, Key=key)
+        return None if found is None else json.loads(found["Body"].read())

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from vectora_ops.errors import one_line
-from vectora_ops.promotion.records import iso
+from vectora_ops.operation.records import iso
 from vectora_ops.snapshots import ProgressCallback, ProgressEvent
 
 FaultHook = Callable[[str], None]

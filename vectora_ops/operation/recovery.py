@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from vectora_ops.environment import Environment
 from vectora_ops.errors import one_line, stop_reason
 from vectora_ops.interrupts import deferred_interrupts
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import DeploymentRecord, record_deployment
-from vectora_ops.promotion.state import EnvState, read_state
-from vectora_ops.promotion.steps import Steps
-from vectora_ops.snapshots import COMPONENTS, ProgressCallback
+from vectora_ops.operation.records import DeploymentRecord, record_deployment
+from vectora_ops.operation.state import EnvState, read_state
+from vectora_ops.operation.steps import Steps
+from vectora_ops.snapshots import COMPONENTS, ProgressCallback, SnapshotEngine
 
 
 def differences(before: EnvState | None, after: EnvState) -> list[str]:
@@ -38,7 +38,7 @@ def differences(before: EnvState | None, after: EnvState) -> list[str]:
 
 def restore(
     steps: Steps,
-    target: EnvClients,
+    target: Environment,
     snapshot_id: str,
     *,
     before: EnvState | None,
@@ -64,7 +64,7 @@ def restore(
         with steps.step(
             "restore", f"restore {target.env} from {snapshot_id} (stacks included)", injectable=False
         ):
-            engine = target.snapshot_engine(clock, progress)
+            engine = SnapshotEngine.on(target, clock, progress)
             engine.rollback(snapshot_id, components=COMPONENTS, approve=approve)  # stacks included
         with steps.step(
             "verify-restore", f"compare {target.env} with its state before", injectable=False
@@ -88,7 +88,7 @@ def restore(
 
 
 def _rollback_record(
-    target: EnvClients,
+    target: Environment,
     snapshot_id: str,
     previous: DeploymentRecord,
     *,

@@ -17,13 +17,13 @@ from botocore.exceptions import ClientError
 
 from vectora_core.naming import CANONICAL_PREFIX, CLIENTS_PREFIX, client_of
 from vectora_ops.cloudformation import deployed_template
-from vectora_ops.promotion.clients import (
+from vectora_ops.environment import (
     FUNCTION_COMPONENTS,
     LAYER_COMPONENTS,
     STACK_COMPONENTS,
-    EnvClients,
+    Environment,
+    is_not_found,
 )
-from vectora_ops.snapshots.aws import is_not_found
 
 MIXED: Final = "mixed"
 
@@ -74,7 +74,7 @@ class EnvState:
         return {k: (v.template if v else None) for k, v in sorted(self.stacks.items())}
 
 
-def config_keys(clients: EnvClients, client: str | None = None) -> list[str]:
+def config_keys(clients: Environment, client: str | None = None) -> list[str]:
     """Client configs (all, or ``client``'s) and every canonical YAML file of the config bucket."""
     wanted = [
         k
@@ -95,14 +95,16 @@ def semver_of(data: bytes) -> str | None:
     return str(version) if version is not None else None
 
 
-def read_object(clients: EnvClients, key: str, version_id: str | None = None) -> tuple[bytes, dict[str, Any]]:
+def read_object(
+    clients: Environment, key: str, version_id: str | None = None
+) -> tuple[bytes, dict[str, Any]]:
     """The bytes of ``key`` (that version, or the current one) and the GetObject answer."""
     extra = {"VersionId": version_id} if version_id else {}
     response = clients.s3.get_object(Bucket=clients.config_bucket, Key=key, **extra)
     return bytes(response["Body"].read()), response
 
 
-def config_object(clients: EnvClients, key: str) -> ConfigObject:
+def config_object(clients: Environment, key: str) -> ConfigObject:
     data, response = read_object(clients, key)
     version = response.get("VersionId")
     return ConfigObject(
@@ -115,13 +117,13 @@ def config_object(clients: EnvClients, key: str) -> ConfigObject:
     )
 
 
-def read_configs(clients: EnvClients, client: str | None = None) -> dict[str, ConfigObject]:
+def read_configs(clients: Environment, client: str | None = None) -> dict[str, ConfigObject]:
     keys = config_keys(clients, client) if clients.bucket_exists(clients.config_bucket) else []
     with ThreadPoolExecutor(max_workers=8) as pool:
         return {o.key: o for o in pool.map(lambda k: config_object(clients, k), keys)}
 
 
-def _layer_sha(clients: EnvClients, arn: str) -> str | None:
+def _layer_sha(clients: Environment, arn: str) -> str | None:
     layer_arn, _, version = arn.rpartition(":")
     try:
         info = clients.lambda_.get_layer_version(
@@ -134,7 +136,7 @@ def _layer_sha(clients: EnvClients, arn: str) -> str | None:
     return info.get("Content", {}).get("CodeSha256")
 
 
-def read_functions(clients: EnvClients) -> tuple[dict[str, str | None], dict[str, dict[str, str | None]]]:
+def read_functions(clients: Environment) -> tuple[dict[str, str | None], dict[str, dict[str, str | None]]]:
     """Each function's CodeSha256, and the layer versions (ARN, content sha) the functions use."""
     functions: dict[str, str | None] = {}
     used: dict[str, set[str]] = {}
@@ -165,7 +167,7 @@ def read_functions(clients: EnvClients) -> tuple[dict[str, str | None], dict[str
     return functions, layers
 
 
-def read_stack(clients: EnvClients, component: str) -> StackState | None:
+def read_stack(clients: Environment, component: str) -> StackState | None:
     name = clients.name(component)
     try:
         stack = clients.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
@@ -180,7 +182,7 @@ def read_stack(clients: EnvClients, component: str) -> StackState | None:
     return StackState(status=str(stack.get("StackStatus")), template=template, parameters=parameters)
 
 
-def read_state(clients: EnvClients, client: str | None = None, *, stacks: bool = True) -> EnvState:
+def read_state(clients: Environment, client: str | None = None, *, stacks: bool = True) -> EnvState:
     """The environment's functions, layers, configs (all clients, or one) and stack templates."""
     functions, layers = read_functions(clients)
     state = EnvState(

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from vectora_ops.audit import operator
+from vectora_ops.environment import Environment
 from vectora_ops.errors import stop_reason
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
-from vectora_ops.promotion import recovery
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.lock import EnvironmentLock, lock_outcome
-from vectora_ops.promotion.records import DeploymentRecord, iso
-from vectora_ops.promotion.state import EnvState
-from vectora_ops.promotion.steps import FaultHook, Steps
+from vectora_ops.operation import recovery
+from vectora_ops.operation.lock import EnvironmentLock, lock_outcome
+from vectora_ops.operation.records import DeploymentRecord, iso
+from vectora_ops.operation.state import EnvState
+from vectora_ops.operation.steps import FaultHook, Steps
 from vectora_ops.snapshots import ProgressCallback
 from vectora_ops.snapshots.engine import Clock
 
@@ -108,7 +108,7 @@ class Operation:
     def _restore(
         self,
         err: BaseException,
-        target: EnvClients,
+        target: Environment,
         pre_id: str | None,
         *,
         before: EnvState | None,

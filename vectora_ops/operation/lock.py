@@ -37,11 +37,10 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from vectora_ops.audit import operator
+from vectora_ops.environment import Environment, error_code, is_not_found
 from vectora_ops.errors import OperationError, one_line, printable_line
 from vectora_ops.interrupts import deferred_interrupts
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.records import iso, parse_iso
-from vectora_ops.snapshots.aws import error_code, is_not_found
+from vectora_ops.operation.records import iso, parse_iso
 from vectora_ops.snapshots.engine import Clock
 
 LOCK_KEY: Final = "locks/environment.json"
@@ -88,7 +87,7 @@ class LockInfo:
 
 @dataclass(frozen=True)
 class Location:
-    clients: EnvClients
+    clients: Environment
     key: str
 
     @property
@@ -96,7 +95,7 @@ class Location:
         return f"s3://{self.clients.backups_bucket}/{self.key}"
 
 
-def lock_location(target: EnvClients, neighbour: EnvClients | None) -> Location | None:
+def lock_location(target: Environment, neighbour: Environment | None) -> Location | None:
     """Where ``target``'s lock lives now (see the module docstring); None if nowhere yet."""
     if target.bucket_exists(target.backups_bucket):
         return Location(target, LOCK_KEY)
@@ -175,9 +174,9 @@ def read_lock(location: Location) -> LockInfo | None:
 class EnvironmentLock:
     """``with EnvironmentLock(target, "promote dev->stage", neighbour=dev):`` or acquire()/release()."""
 
-    target: EnvClients
+    target: Environment
     command: str
-    neighbour: EnvClients | None = None
+    neighbour: Environment | None = None
     clock: Clock = field(default=lambda: datetime.now(UTC))
     ttl: timedelta = DEFAULT_TTL
     held: list[Location] = field(default_factory=list)
@@ -294,7 +293,7 @@ Recorder = Callable[[Location, LockInfo], str]
 
 
 def break_lock(
-    target: EnvClients, neighbour: EnvClients | None, record: Recorder
+    target: Environment, neighbour: Environment | None, record: Recorder
 ) -> tuple[Location, LockInfo, str] | None:
     """Delete the environment's lock wherever it is: (where, the lock that was there, its audit
     record's URI), or None when there is none.

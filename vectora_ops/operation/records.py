@@ -21,9 +21,8 @@ from typing import Any, Final, Literal
 from botocore.exceptions import ClientError
 
 from vectora_ops.audit import audit_key, operator, safe_label
-from vectora_ops.promotion.clients import EnvClients
-from vectora_ops.promotion.state import read_state
-from vectora_ops.snapshots.aws import error_code
+from vectora_ops.environment import Environment, error_code
+from vectora_ops.operation.state import read_state
 
 DEPLOYMENTS_PREFIX: Final = "deployments/"
 FORMAT: Final = 1
@@ -79,7 +78,7 @@ def deployment_key(finished: datetime, via: str) -> str:
     return f"{DEPLOYMENTS_PREFIX}{stamp}_{safe_label(via)}.json"
 
 
-def write_deployment(clients: EnvClients, record: DeploymentRecord) -> str:
+def write_deployment(clients: Environment, record: DeploymentRecord) -> str:
     """Store ``record`` in the environment's backups bucket; returns its ``s3://`` URI.
 
     Never overwrites: a record finishing in the same second as another gets the next microsecond.
@@ -103,7 +102,7 @@ def write_deployment(clients: EnvClients, record: DeploymentRecord) -> str:
 
 
 def record_deployment(
-    target: EnvClients,
+    target: Environment,
     via: Via,
     *,
     commit: str | None,
@@ -127,12 +126,12 @@ def record_deployment(
     ))  # fmt: skip
 
 
-def deployment_keys(clients: EnvClients) -> list[str]:
+def deployment_keys(clients: Environment) -> list[str]:
     """Every deployment record's key, oldest first (keys sort by time)."""
     return [k for k in clients.keys(clients.backups_bucket, DEPLOYMENTS_PREFIX) if k.endswith(".json")]
 
 
-def latest_deployment(clients: EnvClients) -> tuple[str, DeploymentRecord] | None:
+def latest_deployment(clients: Environment) -> tuple[str, DeploymentRecord] | None:
     """The newest deployment record of the environment (key, record), or None."""
     for key in reversed(deployment_keys(clients)):
         data = clients.read_json(clients.backups_bucket, key)
@@ -141,7 +140,7 @@ def latest_deployment(clients: EnvClients) -> tuple[str, DeploymentRecord] | Non
     return None
 
 
-def latest_where(clients: EnvClients, wanted: Any) -> DeploymentRecord | None:
+def latest_where(clients: Environment, wanted: Any) -> DeploymentRecord | None:
     """The newest record for which ``wanted(record)`` is true."""
     for key in reversed(deployment_keys(clients)):
         data = clients.read_json(clients.backups_bucket, key)
@@ -150,7 +149,7 @@ def latest_where(clients: EnvClients, wanted: Any) -> DeploymentRecord | None:
     return None
 
 
-def write_audit(clients: EnvClients, kind: str, started: datetime, label: str, entry: dict[str, Any]) -> str:
+def write_audit(clients: Environment, kind: str, started: datetime, label: str, entry: dict[str, Any]) -> str:
     """Append one audit record to ``clients``' backups bucket; returns its ``s3://`` URI."""
     key = audit_key(kind, started, label)
     body = (json.dumps(entry, indent=2, sort_keys=True, default=str) + "\n").encode()
