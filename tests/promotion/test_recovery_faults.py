@@ -22,6 +22,7 @@ from vectora_ops.operation import records, recovery
 from vectora_ops.operation.records import DeploymentRecord
 from vectora_ops.operation.state import EnvState
 from vectora_ops.operation.steps import Steps
+from vectora_ops.snapshots import SnapshotEngine
 
 NOW = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
 SNAPSHOT = "pre_promotion_from_dev_20261205_080000"
@@ -40,13 +41,13 @@ def restore(env: str = "stage") -> tuple[bool, str]:
 
 
 def engine_whose_rollback(rollback: Callable[..., Any]) -> Callable[..., Any]:
-    """A stand-in for ``Environment.snapshot_engine``: its engine's rollback is ``rollback``."""
-    return lambda *_a, **_k: SimpleNamespace(rollback=rollback)
+    """A stand-in for ``SnapshotEngine.on``: its engine's rollback is ``rollback``."""
+    return classmethod(lambda *_a, **_k: SimpleNamespace(rollback=rollback))
 
 
 @pytest.fixture(autouse=True)
 def verified(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Environment, "snapshot_engine", engine_whose_rollback(lambda *_a, **_k: None))
+    monkeypatch.setattr(SnapshotEngine, "on", engine_whose_rollback(lambda *_a, **_k: None))
     monkeypatch.setattr(recovery, "read_state", lambda *_a, **_k: STATE)
     monkeypatch.setattr(records, "read_state", lambda *_a, **_k: STATE)  # the rollback record's
 
@@ -58,7 +59,7 @@ def test_a_ctrl_c_during_the_restore_says_not_restored_and_how_to_restore(
     def interrupted(*_: Any, **__: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Environment, "snapshot_engine", engine_whose_rollback(interrupted))
+    monkeypatch.setattr(SnapshotEngine, "on", engine_whose_rollback(interrupted))
     restored, line = restore(env)
     assert restored is False and "\n" not in line
     assert line.startswith(f"restoring {SNAPSHOT} FAILED (interrupted): restore it by hand with ")
