@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
-
-from botocore.exceptions import ClientError
+from typing import Final
 
 from vectora_core.functions import CONFIG_PREFIXES
-from vectora_core.naming import Bucket, Function, StackComponent, resource_name
-from vectora_ops.environment import Environment, is_not_found
+from vectora_core.naming import Function
+from vectora_ops.environment import Environment, if_found
 from vectora_ops.snapshots.retention import SnapshotInfo
 
 
@@ -43,45 +41,21 @@ def utc(value: datetime | str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _stack_changes(aws: Environment, env: str) -> list[Change]:
-    found = []
-    for component in StackComponent:
-        name = resource_name(component, env)
-        try:
-            stack = aws.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-        except ClientError as err:
-            if is_not_found(err):
-                continue
-            raise
-        found.append(Change(utc(stack.get("LastUpdatedTime") or stack["CreationTime"]), f"stack {name}"))
-    return found
-
-
-def _function_changes(aws: Environment, env: str) -> list[Change]:
-    found = []
-    for function in Function:
-        name = resource_name(function, env)
-        try:
-            config: dict[str, Any] = aws.lambda_.get_function_configuration(FunctionName=name)
-        except ClientError as err:
-            if is_not_found(err):
-                continue
-            raise
-        found.append(Change(utc(config["LastModified"]), f"function {name}"))
-    return found
-
-
-def _config_changes(aws: Environment, env: str) -> list[Change]:
-    bucket = resource_name(Bucket.CONFIG, env)
-    if not aws.bucket_exists(bucket):
-        return []
-    objects = [o for prefix in CONFIG_PREFIXES for o in aws.list_objects(bucket, prefix)]
-    return [Change(utc(o["LastModified"]), f"s3://{bucket}/{o['Key']}") for o in objects]
-
-
 def last_change(aws: Environment) -> Change | None:
     """The environment's newest change (see the module docstring), or None when nothing is deployed."""
-    changes = _stack_changes(aws, aws.env) + _function_changes(aws, aws.env) + _config_changes(aws, aws.env)
+    changes: list[Change] = []
+    for name in aws.stack_names:
+        if found := if_found(aws.cloudformation.describe_stacks, StackName=name):
+            stack = found["Stacks"][0]
+            changes.append(
+                Change(utc(stack.get("LastUpdatedTime") or stack["CreationTime"]), f"stack {name}")
+            )
+    for name in map(aws.name, Function):
+        if config := if_found(aws.lambda_.get_function_configuration, FunctionName=name):
+            changes.append(Change(utc(config["LastModified"]), f"function {name}"))
+    bucket = aws.config_bucket
+    objects = [o for prefix in CONFIG_PREFIXES for o in aws.list_objects_if_bucket(bucket, prefix) or []]
+    changes += [Change(utc(o["LastModified"]), f"s3://{bucket}/{o['Key']}") for o in objects]
     return max(changes, key=lambda c: c.when, default=None)
 
 
