@@ -13,7 +13,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from vectora_ops.checklist.context import Context
 from vectora_ops.checklist.model import Result, failed, not_checked, passed
-from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError
 from vectora_ops.operation.records import latest_deployment
 from vectora_ops.promotion import gitinfo
@@ -24,7 +23,7 @@ def deployed_commit(ctx: Context) -> tuple[str | None, str]:
     """(commit, where it comes from)."""
     if ctx.deployed is not None:
         try:
-            latest = latest_deployment(Environment(ctx.env, ctx.deployed.session))
+            latest = latest_deployment(ctx.deployed.aws)
         except (OperationError, ClientError, BotoCoreError):  # no bucket yet, unreachable: no record
             latest = None
         if latest is not None and latest[1].commit:
