@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from rich.console import Console
@@ -12,21 +12,20 @@ from rich.table import Table
 from vectora_ops.checklist.model import Item, Result, Status
 
 
-def table(env: str, rows: Sequence[tuple[Item, Result]], where: str) -> Table:
-    shown = Table(title=f"Checklist {env} (deployed state: {where})", title_justify="left", show_lines=False)
-    for column in ("item", "", "evidence", "enforced by"):
-        shown.add_column(column, overflow="fold")
-    for item, result in rows:
-        shown.add_row(f"{item.id}\n{item.label}", result.status.value, result.evidence, "\n".join(item.tests))
-    return shown
-
-
 def print_table(env: str, rows: Sequence[tuple[Item, Result]], where: str, out: TextIO | None = None) -> None:
-    show(table(env, rows, where), out)
+    cells = [(f"{i.id}\n{i.label}", r.status.value, r.evidence, "\n".join(i.tests)) for i, r in rows]
+    show(f"Checklist {env} (deployed state: {where})", ("item", "", "evidence", "enforced by"), cells, out)
 
 
-def show(shown: Table, out: TextIO | None = None) -> None:
+def show(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], out: TextIO | None = None
+) -> None:
     """Print a table (the checklist's, the preflight's) on ``out`` (stdout)."""
+    shown = Table(title=title, title_justify="left")
+    for column in columns:
+        shown.add_column(column, overflow="fold")
+    for row in rows:
+        shown.add_row(*row)
     stream = out or sys.stdout
     # A terminal gets its width; a pipe or a file a wide, plain table (a CI log, a grep).
     console = Console(file=stream, width=None if stream.isatty() else 200, no_color=not stream.isatty())
