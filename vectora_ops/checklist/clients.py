@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 from vectora_core.functions import CONFIG_PREFIXES
-from vectora_core.naming import CLIENTS_PREFIX, ENV_NAMES, PROJECT_NAME, Bucket, resource_name
+from vectora_core.naming import CLIENTS_PREFIX, ENV_NAMES, PROJECT_NAME
 from vectora_ops.checklist.context import Context
-from vectora_ops.checklist.model import Result, failed, passed
+from vectora_ops.checklist.model import Result, failed, first_problems, passed
 from vectora_ops.config.publish import ConfigFile, repo_files, validate_files
+from vectora_ops.operation.state import read_object
 
 # A name of one environment inside a config: that config could not be promoted as it is.
 ENV_SPECIFIC: Final = re.compile(
@@ -45,17 +47,12 @@ def sources(ctx: Context) -> list[ConfigSet]:
     if "client_sources" not in ctx.cache:
         found = [_source("checkout", repo_files(ctx.root))]
         if ctx.deployed is not None:
-            bucket = resource_name(Bucket.CONFIG, ctx.env)
-            s3 = ctx.deployed.aws.s3
+            aws, bucket = ctx.deployed.aws, ctx.deployed.aws.config_bucket
             files = [
-                ConfigFile(
-                    o["Key"],
-                    s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read(),
-                    f"s3://{bucket}/{o['Key']}",
-                )
+                ConfigFile(key, read_object(aws, key)[0], f"s3://{bucket}/{key}")
                 for prefix in CONFIG_PREFIXES
-                for o in ctx.deployed.objects(bucket, prefix)
-                if o["Key"].endswith(".yaml")
+                for key in aws.keys(bucket, prefix)
+                if key.endswith(".yaml")
             ]
             found.append(_source(f"s3://{bucket}", files))
         ctx.cache["client_sources"] = found
@@ -67,40 +64,32 @@ def _field_check(ctx: Context, fields: tuple[str, ...], what: str) -> Result:
     counted = []
     for source in sources(ctx):
         # A problem reads "<file>: <field path>: <what is wrong>".
-        mine = [p for p in source.problems if any(f": {field}" in p for field in fields)]
-        if mine:
-            return failed(f"{source.where}: {mine[0]}" + (f" (+{len(mine) - 1})" if len(mine) > 1 else ""))
+        if mine := [p for p in source.problems if any(f": {field}" in p for field in fields)]:
+            return failed(f"{source.where}: {first_problems(mine)}")
         counted.append(f"{len(source.clients)} in {source.where}")
     return passed(f"{what}: {', '.join(counted)}")
 
 
-def check_client_id(ctx: Context) -> Result:
-    return _field_check(ctx, ("client_profile.client_id",), "client_id stable and version-free")
-
-
-def check_version(ctx: Context) -> Result:
-    return _field_check(
-        ctx,
-        ("client_profile.version", "metadata.config_version"),
-        "semantic version, = metadata.config_version",
-    )
-
-
-def check_changelog(ctx: Context) -> Result:
-    return _field_check(ctx, ("metadata.changelog",), "newest changelog entry names the version")
+check_client_id: Final = partial(
+    _field_check, fields=("client_profile.client_id",), what="client_id stable and version-free"
+)
+check_version: Final = partial(
+    _field_check,
+    fields=("client_profile.version", "metadata.config_version"),
+    what="semantic version, = metadata.config_version",
+)
+check_changelog: Final = partial(
+    _field_check, fields=("metadata.changelog",), what="newest changelog entry names the version"
+)
 
 
 def check_promotable(ctx: Context) -> Result:
     counted = []
     for source in sources(ctx):
         if source.problems:
-            return failed(
-                f"{source.where}: {source.problems[0]}"
-                + (f" (+{len(source.problems) - 1})" if len(source.problems) > 1 else "")
-            )
+            return failed(f"{source.where}: {first_problems(source.problems)}")
         for file in source.files:
-            match = ENV_SPECIFIC.search(file.body.decode("utf-8", "replace"))
-            if match:
+            if match := ENV_SPECIFIC.search(file.body.decode("utf-8", "replace")):
                 return failed(f"{file.origin} names {match.group(0)!r}: it could not be promoted as it is")
         counted.append(f"{len(source.files)} files in {source.where}")
     return passed(f"valid and naming no environment: {', '.join(counted)}")

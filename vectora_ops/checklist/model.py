@@ -38,6 +38,12 @@ def not_checked(evidence: str) -> Result:
     return Result(Status.NOT_CHECKED, evidence)
 
 
+def first_problems(problems: list[str], shown: int = 1) -> str:
+    """The first ``shown`` problems, and how many more there are."""
+    more = len(problems) - shown
+    return "; ".join(problems[:shown]) + (f" (+{more})" if more > 0 else "")
+
+
 def first_failure(*results: Result) -> Result:
     """One result for several parts: the first failure, else every part's evidence joined."""
     for result in results:
