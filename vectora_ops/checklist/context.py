@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +26,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from vectora_core.environments import EnvConfig, get_env_config
 from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.cdk_cli import cdk_cli_env, node_bin
+from vectora_ops.checklist.model import Result, Status, failed, first_failure, not_checked
 from vectora_ops.cloud_assembly import stack_artifacts
-from vectora_ops.environment import Environment, is_not_found
+from vectora_ops.environment import Environment, if_found
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.sessions import session_for
 from vectora_ops.snapshots import SnapshotEngine
@@ -50,10 +51,7 @@ class Templates:
     templates: dict[str, dict[str, Any]]
     artifacts: dict[str, dict[str, Any]]
 
-    def stack(self, component: str, env: str) -> dict[str, Any]:
-        return self.templates[resource_name(component, env)]
-
-    def resources(self, env: str, type_: str) -> dict[str, dict[str, Any]]:
+    def resources(self, type_: str) -> dict[str, dict[str, Any]]:
         """Every resource of ``type_`` in the environment's stacks, by ``stack/logical id``."""
         return {
             f"{name}/{logical}": resource
@@ -77,19 +75,17 @@ def load_templates(directory: Path, env: str) -> Templates:
     return Templates(str(directory), templates, {name: artifacts[name].artifact for name in wanted})
 
 
-def synth_command(env: str, out: Path, alarm_emails: str | None) -> list[str]:
-    command = [str(CDK), "synth", "-c", f"env={env}", "--quiet", "-o", str(out)]
-    return command + (["-c", f"alarm_emails={alarm_emails}"] if alarm_emails else [])
-
-
 @contextmanager
 def synthesized(env: str, alarm_emails: str | None) -> Iterator[Path]:
     """A synth of ``env`` by the pinned CDK CLI in a temporary folder, removed afterwards."""
     out = Path(tempfile.mkdtemp(prefix="vectora-checklist-"))
+    command = [str(CDK), "synth", "-c", f"env={env}", "--quiet", "-o", str(out)]
+    if alarm_emails:
+        command += ["-c", f"alarm_emails={alarm_emails}"]
     try:
         try:
             done = subprocess.run(  # noqa: S603  # the pinned CLI, arguments validated
-                synth_command(env, out, alarm_emails),
+                command,
                 cwd=ROOT,
                 env={**os.environ, **cdk_cli_env(ROOT)},
                 capture_output=True,
@@ -125,19 +121,9 @@ class Deployed:
     @functools.cached_property
     def stacks(self) -> dict[str, dict[str, Any] | None]:
         """Each stack of the environment as DescribeStacks returns it, None when it does not exist."""
-        found: dict[str, dict[str, Any] | None] = {}
-        for component in StackComponent:
-            name = resource_name(component, self.env)
-            try:
-                found[name] = self.aws.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-            except ClientError as err:
-                if not is_not_found(err):
-                    raise
-                found[name] = None
-        return found
-
-    def missing_stacks(self) -> list[str]:
-        return [name for name, stack in self.stacks.items() if stack is None]
+        describe = self.aws.cloudformation.describe_stacks
+        found = {name: if_found(describe, StackName=name) for name in self.aws.stack_names}
+        return {name: answer["Stacks"][0] if answer else None for name, answer in found.items()}
 
     @functools.cached_property
     def engine(self) -> SnapshotEngine:
@@ -154,17 +140,9 @@ class Deployed:
         return next((info for info in self.snapshots if info.complete), None)
 
     def function_config(self, name: str) -> dict[str, Any] | None:
-        try:
-            return dict(self.aws.lambda_.get_function_configuration(FunctionName=name))
-        except ClientError as err:
-            if is_not_found(err):
-                return None
-            raise
-
-    def objects(self, bucket: str, prefix: str) -> list[dict[str, Any]]:
-        if not self.aws.bucket_exists(bucket):
-            return []
-        return self.aws.list_objects(bucket, prefix)
+        """GetFunctionConfiguration's answer, None when the function does not exist."""
+        found = if_found(self.aws.lambda_.get_function_configuration, FunctionName=name)
+        return None if found is None else dict(found)
 
 
 def connect(env: str) -> tuple[Deployed | None, str]:
@@ -192,3 +170,25 @@ class Context:
     @property
     def config(self) -> EnvConfig:
         return get_env_config(self.env)
+
+
+# The part of a check that reads the deployed environment (see ``on_deployed``).
+DeployedCheck = Callable[[Context, Deployed], Result]
+
+
+def unreachable(ctx: Context) -> Result:
+    return not_checked(ctx.where if NOT_REACHABLE in ctx.where else NOT_REACHABLE)
+
+
+def on_deployed(ctx: Context, check: DeployedCheck, template: Result | None = None) -> Result:
+    """``template`` (what the templates say), then, once it passed, ``check`` of the deployed environment
+    when it is reachable and every stack of it deployed (else the failure naming the missing ones):
+    one result, their evidence joined. With no template part, an unreachable environment is –."""
+    if ctx.deployed is None or (template is not None and template.status is Status.FAILED):
+        return unreachable(ctx) if template is None else template
+    missing = [name for name, stack in ctx.deployed.stacks.items() if stack is None]
+    if missing:
+        found = failed(f"not deployed in {ctx.deployed.where}: {', '.join(missing)}")
+    else:
+        found = check(ctx, ctx.deployed)
+    return found if template is None else first_failure(template, found)

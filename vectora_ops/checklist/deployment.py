@@ -8,17 +8,15 @@ from datetime import UTC
 from typing import Any
 
 from vectora_core.naming import Bucket, Function, StackComponent, resource_name
-from vectora_ops.checklist.context import Context
+from vectora_ops.checklist.context import Context, Deployed, on_deployed, unreachable
 from vectora_ops.checklist.freshness import utc
-from vectora_ops.checklist.model import Result, failed, first_failure, passed
-from vectora_ops.checklist.target import deployed_stacks, pipeline_functions, unreachable
+from vectora_ops.checklist.model import Result, failed, first_failure, first_problems, passed
+from vectora_ops.checklist.target import pipeline_functions
 from vectora_ops.snapshots.layout import stack_file
-
-ORDER = tuple(StackComponent)  # S0-core -> S0-iam -> S1-runtime
 
 
 def _names(ctx: Context) -> list[str]:
-    return [resource_name(c, ctx.env) for c in ORDER]
+    return [resource_name(c, ctx.env) for c in StackComponent]  # S0-core -> S0-iam -> S1-runtime
 
 
 # --- stack order --------------------------------------------------------------------------------------
@@ -36,12 +34,11 @@ def template_order(ctx: Context) -> Result:
 
 
 def check_stack_order(ctx: Context) -> Result:
-    template = template_order(ctx)
-    if ctx.deployed is None or template.status.name == "FAILED":
-        return template
-    if missing := deployed_stacks(ctx):
-        return missing
-    stacks = [ctx.deployed.stacks[n] or {} for n in _names(ctx)]
+    return on_deployed(ctx, deployed_order, template_order(ctx))
+
+
+def deployed_order(ctx: Context, deployed: Deployed) -> Result:
+    stacks = [deployed.stacks[n] or {} for n in _names(ctx)]
     if bad := [
         f"{s['StackName']} {s['StackStatus']}"
         for s in stacks
@@ -54,34 +51,31 @@ def check_stack_order(ctx: Context) -> Result:
             "deployed: the stacks were created out of order: "
             + ", ".join(f"{s['StackName']} {s['CreationTime']:%H:%M:%S}" for s in stacks)
         )
-    return passed(f"{template.evidence}; deployed in that order, each *_COMPLETE")
+    return passed("deployed in that order, each *_COMPLETE")
 
 
 # --- parameters ---------------------------------------------------------------------------------------
 def template_parameters(ctx: Context) -> Result:
     config, problems = ctx.config, []
+    sizing = (config.lambda_memory_mb, config.lambda_timeout_seconds)
     for name, function in pipeline_functions(ctx).items():
         props = function.get("Properties", {})
-        if (props.get("MemorySize"), props.get("Timeout")) != (
-            config.lambda_memory_mb,
-            config.lambda_timeout_seconds,
-        ):
+        if (props.get("MemorySize"), props.get("Timeout")) != sizing:
             problems.append(
                 f"{name}: {props.get('MemorySize')} MB / {props.get('Timeout')} s, "
                 f"want {config.lambda_memory_mb} MB / {config.lambda_timeout_seconds} s"
             )
-    for key, group in ctx.templates.resources(ctx.env, "AWS::Logs::LogGroup").items():
-        if group.get("Properties", {}).get("RetentionInDays") != config.log_retention_days:
-            retention = group.get("Properties", {}).get("RetentionInDays")
+    for key, group in ctx.templates.resources("AWS::Logs::LogGroup").items():
+        if (retention := group.get("Properties", {}).get("RetentionInDays")) != config.log_retention_days:
             problems.append(f"{key}: log retention {retention} days, want {config.log_retention_days}")
     for name, artifact in ctx.templates.artifacts.items():
         if bool(artifact.get("properties", {}).get("terminationProtection")) != config.termination_protection:
             problems.append(f"{name}: termination protection is not {config.termination_protection}")
-    alarms = len(ctx.templates.resources(ctx.env, "AWS::CloudWatch::Alarm"))
+    alarms = len(ctx.templates.resources("AWS::CloudWatch::Alarm"))
     if bool(alarms) != config.alarms_enabled:
         problems.append(f"{alarms} alarms, but alarms_enabled is {config.alarms_enabled}")
     if problems:
-        return failed("; ".join(problems[:2]) + (f" (+{len(problems) - 2})" if len(problems) > 2 else ""))
+        return failed(first_problems(problems, shown=2))
     return passed(
         f"{config.lambda_memory_mb} MB / {config.lambda_timeout_seconds} s, "
         f"logs {config.log_retention_days} days, "
@@ -90,32 +84,27 @@ def template_parameters(ctx: Context) -> Result:
 
 
 def check_parameters(ctx: Context) -> Result:
-    template = template_parameters(ctx)
-    if ctx.deployed is None or template.status.name == "FAILED":
-        return template
-    if missing := deployed_stacks(ctx):
-        return missing
-    problems = []
+    return on_deployed(ctx, deployed_parameters, template_parameters(ctx))
+
+
+def deployed_parameters(ctx: Context, deployed: Deployed) -> Result:
+    config, problems = ctx.config, []
+    sizing = (config.lambda_memory_mb, config.lambda_timeout_seconds)
     for name in _names(ctx):
-        stack: dict[str, Any] = ctx.deployed.stacks[name] or {}
+        stack: dict[str, Any] = deployed.stacks[name] or {}
         declared = set(ctx.templates.templates[name].get("Parameters", {}))
-        deployed = {p["ParameterKey"] for p in stack.get("Parameters", [])}
-        if declared != deployed:
-            problems.append(f"{name} parameters {sorted(deployed)}, template {sorted(declared)}")
-        if bool(stack.get("EnableTerminationProtection")) != ctx.config.termination_protection:
-            problems.append(
-                f"{name}: deployed termination protection is not {ctx.config.termination_protection}"
-            )
+        live = {p["ParameterKey"] for p in stack.get("Parameters", [])}
+        if declared != live:
+            problems.append(f"{name} parameters {sorted(live)}, template {sorted(declared)}")
+        if bool(stack.get("EnableTerminationProtection")) != config.termination_protection:
+            problems.append(f"{name}: deployed termination protection is not {config.termination_protection}")
     for name in pipeline_functions(ctx):
-        config = ctx.deployed.function_config(name) or {}
-        if (config.get("MemorySize"), config.get("Timeout")) != (
-            ctx.config.lambda_memory_mb,
-            ctx.config.lambda_timeout_seconds,
-        ):
-            problems.append(f"deployed {name}: {config.get('MemorySize')} MB / {config.get('Timeout')} s")
+        function = deployed.function_config(name) or {}
+        if (function.get("MemorySize"), function.get("Timeout")) != sizing:
+            problems.append(f"deployed {name}: {function.get('MemorySize')} MB / {function.get('Timeout')} s")
     if problems:
         return failed("; ".join(problems[:2]))
-    return passed(f"{template.evidence}; deployed alike")
+    return passed("deployed alike")
 
 
 # --- outputs saved --------------------------------------------------------------------------------------
@@ -129,15 +118,17 @@ def check_outputs_saved(ctx: Context) -> Result:
         return failed(f"{', '.join(bare)} declare no outputs (the snapshot id of their pre-update snapshot)")
     if ctx.deployed is None:
         return first_failure(passed(f"{sum(map(len, declared.values()))} outputs declared"), unreachable(ctx))
-    if missing := deployed_stacks(ctx):
-        return missing
-    newest = ctx.deployed.newest_complete()
+    return on_deployed(ctx, saved_outputs)
+
+
+def saved_outputs(ctx: Context, deployed: Deployed) -> Result:
+    newest = deployed.newest_complete()
     if newest is None:
         return failed("no complete snapshot holds the stacks' outputs")
     for name in _names(ctx):
-        saved = ctx.deployed.engine.store.read_bytes(newest.snapshot_id, stack_file(name))
+        saved = deployed.engine.store.read_bytes(newest.snapshot_id, stack_file(name))
         document = json.loads(saved) if saved else {}
-        live = _outputs((ctx.deployed.stacks[name] or {}).get("Outputs", []))
+        live = _outputs((deployed.stacks[name] or {}).get("Outputs", []))
         if document.get("absent") or _outputs(document.get("outputs", [])) != live:
             return failed(f"{newest.snapshot_id} does not hold {name}'s current outputs: take a snapshot")
     return passed(f"{newest.snapshot_id} holds the current outputs of the 3 stacks")
@@ -145,22 +136,20 @@ def check_outputs_saved(ctx: Context) -> Result:
 
 # --- post-deployment validation ---------------------------------------------------------------------------
 def check_post_deployment(ctx: Context) -> Result:
-    if ctx.deployed is None:
-        return unreachable(ctx)
-    if missing := deployed_stacks(ctx):
-        return missing
+    return on_deployed(ctx, post_deployment)
+
+
+def post_deployment(ctx: Context, deployed: Deployed) -> Result:
     changed = []
-    for function in Function:
-        name = resource_name(function, ctx.env)
-        config = ctx.deployed.function_config(name) or {}
-        if (config.get("State", "Active"), config.get("LastUpdateStatus", "Successful")) != (
-            "Active",
-            "Successful",
-        ):
+    for name in map(deployed.aws.name, Function):
+        config = deployed.function_config(name) or {}
+        state = (config.get("State", "Active"), config.get("LastUpdateStatus", "Successful"))
+        if state != ("Active", "Successful"):
             return failed(f"{name} is {config.get('State')} / {config.get('LastUpdateStatus')}")
         changed.append(utc(config["LastModified"]))
-    bucket = resource_name(Bucket.NEWSLETTERS, ctx.env)
-    newsletters = [o for o in ctx.deployed.objects(bucket, "") if o["Key"].endswith("newsletter.md")]
+    bucket = deployed.aws.name(Bucket.NEWSLETTERS)
+    objects = deployed.aws.list_objects_if_bucket(bucket, "") or []
+    newsletters = [o for o in objects if o["Key"].endswith("newsletter.md")]
     newest = max(newsletters, key=lambda o: o["LastModified"], default=None)
     if newest is None or newest["LastModified"].astimezone(UTC) < max(changed).replace(microsecond=0):
         return failed(

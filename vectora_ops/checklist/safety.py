@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from vectora_core.environments import ENVIRONMENTS
-from vectora_ops.checklist.context import Context
+from vectora_ops.checklist.context import Context, Deployed, on_deployed, unreachable
 from vectora_ops.checklist.freshness import snapshot_command, stale_reason
 from vectora_ops.checklist.model import Result, failed, passed
-from vectora_ops.checklist.target import deployed_stacks, unreachable
 from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.sessions import new_session
@@ -114,14 +113,13 @@ def check_no_direct_prod_change(ctx: Context) -> Result:
 
 
 def check_recent_snapshot(ctx: Context) -> Result:
-    if ctx.deployed is None:
-        return unreachable(ctx)
-    if missing := deployed_stacks(ctx):
-        return missing
-    reason = stale_reason(ctx.deployed.aws, ctx.deployed.snapshots)
-    if reason:
+    return on_deployed(ctx, recent_snapshot)
+
+
+def recent_snapshot(ctx: Context, deployed: Deployed) -> Result:
+    if reason := stale_reason(deployed.aws, deployed.snapshots):
         return failed(f"{reason}: {snapshot_command(ctx.env, 'NAME')}")
-    newest = ctx.deployed.newest_complete()
+    newest = deployed.newest_complete()
     return passed(f"{newest.snapshot_id if newest else 'the newest snapshot'} is newer than the last change")
 
 
@@ -135,7 +133,6 @@ def check_rollback_possible(ctx: Context) -> Result:
         metadata = ctx.deployed.engine.verify(newest.snapshot_id)
     except OperationError as err:
         return failed(one_line(err))
-    ctx.cache["verified"] = metadata
     return passed(
         f"{newest.snapshot_id} validates: {len(metadata.files)} files, sizes and SHA-256 as recorded"
     )

@@ -6,8 +6,8 @@ from typing import Any, Final
 
 from vectora_core.functions import FUNCTIONS
 from vectora_core.naming import PROJECT_NAME, Bucket, Function, StackComponent, resource_name
-from vectora_ops.checklist.context import NOT_REACHABLE, Context
-from vectora_ops.checklist.model import Result, failed, first_failure, not_checked, passed
+from vectora_ops.checklist.context import Context, Deployed, on_deployed
+from vectora_ops.checklist.model import Result, failed, first_failure, first_problems, passed
 
 # The template properties that hold a physical name.
 NAME_PROPERTIES: Final = (
@@ -26,42 +26,27 @@ LOG_GROUP_PREFIXES: Final = ("/aws/lambda/", "/aws/vendedlogs/states/")
 NAMED_TYPES: Final = ("AWS::S3::Bucket", "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::Logs::LogGroup")
 
 
-def unreachable(ctx: Context) -> Result:
-    return not_checked(ctx.where if NOT_REACHABLE in ctx.where else NOT_REACHABLE)
-
-
-def deployed_stacks(ctx: Context) -> Result | None:
-    """None when every stack of the environment is deployed, else the failure naming the missing ones."""
-    if ctx.deployed is None:
-        return None
-    missing = ctx.deployed.missing_stacks()
-    return failed(f"not deployed in {ctx.deployed.where}: {', '.join(missing)}") if missing else None
-
-
-def function_variables(template_function: dict[str, Any]) -> dict[str, str]:
-    variables = template_function.get("Properties", {}).get("Environment", {}).get("Variables", {})
+def function_variables(function: dict[str, Any]) -> dict[str, str]:
+    """The environment variables of a function: a template's resource (its ``Properties``), or a
+    deployed function's configuration (GetFunctionConfiguration's answer)."""
+    variables = function.get("Properties", function).get("Environment", {}).get("Variables", {})
     return {str(k): str(v) for k, v in variables.items()}
 
 
 def pipeline_functions(ctx: Context) -> dict[str, dict[str, Any]]:
     """The environment's pipeline functions in its templates, by function name."""
-    found = {}
-    for resource in ctx.templates.resources(ctx.env, "AWS::Lambda::Function").values():
-        name = resource.get("Properties", {}).get("FunctionName")
-        if isinstance(name, str):
-            found[name] = resource
-    return {
-        resource_name(f, ctx.env): found[resource_name(f, ctx.env)]
-        for f in Function
-        if resource_name(f, ctx.env) in found
+    found = {
+        name: resource
+        for resource in ctx.templates.resources("AWS::Lambda::Function").values()
+        if isinstance(name := resource.get("Properties", {}).get("FunctionName"), str)
     }
+    return {name: found[name] for f in Function if (name := resource_name(f, ctx.env)) in found}
 
 
 # --- environment identified -----------------------------------------------------------------------
 def check_identified(ctx: Context) -> Result:
     functions = pipeline_functions(ctx)
-    absent = [resource_name(f, ctx.env) for f in Function if resource_name(f, ctx.env) not in functions]
-    if absent:
+    if absent := [name for f in Function if (name := resource_name(f, ctx.env)) not in functions]:
         return failed(f"no {', '.join(absent)} in the templates")
     wrong = {
         n: v.get("ENV") for n, f in functions.items() if (v := function_variables(f)).get("ENV") != ctx.env
@@ -69,20 +54,19 @@ def check_identified(ctx: Context) -> Result:
     if wrong:
         return failed(f"ENV is not {ctx.env!r} on {', '.join(f'{n} ({v!r})' for n, v in wrong.items())}")
     template = passed(f"--env {ctx.env}: 3 stacks of {ctx.env}, ENV={ctx.env} on its 3 functions")
-    if ctx.deployed is None:
-        return template
-    missing = deployed_stacks(ctx)
-    if missing:
-        return missing
-    deployed_wrong = []
-    for name in functions:
-        config = ctx.deployed.function_config(name)
-        value = (config or {}).get("Environment", {}).get("Variables", {}).get("ENV")
+    return on_deployed(ctx, deployed_identified, template)
+
+
+def deployed_identified(ctx: Context, deployed: Deployed) -> Result:
+    wrong = []
+    for name in pipeline_functions(ctx):
+        config = deployed.function_config(name)
+        value = function_variables(config or {}).get("ENV")
         if value != ctx.env:
-            deployed_wrong.append(f"{name} ({'absent' if config is None else repr(value)})")
-    if deployed_wrong:
-        return failed(f"deployed ENV is not {ctx.env!r} on {', '.join(deployed_wrong)}")
-    return passed(f"{template.evidence}; deployed alike")
+            wrong.append(f"{name} ({'absent' if config is None else repr(value)})")
+    if wrong:
+        return failed(f"deployed ENV is not {ctx.env!r} on {', '.join(wrong)}")
+    return passed("deployed alike")
 
 
 # --- naming ---------------------------------------------------------------------------------------
@@ -95,49 +79,36 @@ def name_problem(name: str, env: str) -> str | None:
 
 def template_names(ctx: Context) -> list[str]:
     """Every physical name in the templates (alarms and log groups included)."""
-    names = list(ctx.templates.templates)
-    for template in ctx.templates.templates.values():
-        for resource in template.get("Resources", {}).values():
-            for prop in NAME_PROPERTIES:
-                value = resource.get("Properties", {}).get(prop)
-                if isinstance(value, str):
-                    names.append(value)
-    return names
+    resources = [r for t in ctx.templates.templates.values() for r in t.get("Resources", {}).values()]
+    values = [r.get("Properties", {}).get(prop) for r in resources for prop in NAME_PROPERTIES]
+    return [*ctx.templates.templates, *(value for value in values if isinstance(value, str))]
 
 
 def check_naming(ctx: Context) -> Result:
     names = template_names(ctx)
-    problems = [p for name in names if (p := name_problem(name, ctx.env))]
-    if problems:
+    if problems := [p for name in names if (p := name_problem(name, ctx.env))]:
         return failed(
             f"{len(problems)} of {len(names)} names: {problems[0]}" + (" ..." if len(problems) > 1 else "")
         )
     template = passed(f"{len(names)} physical names in the templates end with -{ctx.env}")
-    if ctx.deployed is None:
-        return template
-    missing = deployed_stacks(ctx)
-    if missing:
-        return missing
-    deployed = []
-    for stack in ctx.deployed.stacks:
-        pages = ctx.deployed.aws.cloudformation.get_paginator("list_stack_resources").paginate(
-            StackName=stack
-        )
-        for page in pages:
-            for resource in page["StackResourceSummaries"]:
-                if resource["ResourceType"] in NAMED_TYPES and resource.get("PhysicalResourceId"):
-                    deployed.append(str(resource["PhysicalResourceId"]))
-    problems = [p for name in deployed if (p := name_problem(name, ctx.env))]
-    if problems:
-        return failed(f"deployed: {problems[0]}" + (f" (+{len(problems) - 1})" if len(problems) > 1 else ""))
-    return passed(f"{template.evidence}; {len(deployed)} deployed names too")
+    return on_deployed(ctx, deployed_names, template)
+
+
+def deployed_names(ctx: Context, deployed: Deployed) -> Result:
+    pages = deployed.aws.cloudformation.get_paginator("list_stack_resources")
+    names = [
+        str(resource["PhysicalResourceId"])
+        for stack in deployed.stacks
+        for page in pages.paginate(StackName=stack)
+        for resource in page["StackResourceSummaries"]
+        if resource["ResourceType"] in NAMED_TYPES and resource.get("PhysicalResourceId")
+    ]
+    if problems := [p for name in names if (p := name_problem(name, ctx.env))]:
+        return failed(f"deployed: {first_problems(problems)}")
+    return passed(f"{len(names)} deployed names too")
 
 
 # --- environment variables ------------------------------------------------------------------------
-def expected_variables(ctx: Context) -> dict[str, dict[str, str]]:
-    return {resource_name(f, ctx.env): FUNCTIONS[f].environment(ctx.config) for f in Function}
-
-
 def variable_problems(expected: dict[str, str], actual: dict[str, str], extra_allowed: bool) -> list[str]:
     problems = [f"{k}={actual.get(k)!r} (want {v!r})" for k, v in expected.items() if actual.get(k) != v]
     if not extra_allowed:
@@ -146,7 +117,8 @@ def variable_problems(expected: dict[str, str], actual: dict[str, str], extra_al
 
 
 def check_variables(ctx: Context) -> Result:
-    functions, expected = pipeline_functions(ctx), expected_variables(ctx)
+    functions = pipeline_functions(ctx)
+    expected = {resource_name(f, ctx.env): FUNCTIONS[f].environment(ctx.config) for f in Function}
     for name, wanted in expected.items():
         if name not in functions:
             return failed(f"{name} is not in the templates")
@@ -160,23 +132,22 @@ def check_variables(ctx: Context) -> Result:
     template = passed(
         f"{count} variables of 3 functions as {ctx.env}'s config says (LOG_LEVEL={ctx.config.log_level})"
     )
-    if ctx.deployed is None:
-        return template
-    if missing := deployed_stacks(ctx):
-        return missing
-    for name in expected:
-        config = ctx.deployed.function_config(name) or {}
-        actual = {str(k): str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
-        problems = variable_problems(function_variables(functions[name]), actual, extra_allowed=False)
+    return on_deployed(ctx, deployed_variables, template)
+
+
+def deployed_variables(ctx: Context, deployed: Deployed) -> Result:
+    for name, function in pipeline_functions(ctx).items():
+        actual = function_variables(deployed.function_config(name) or {})
+        problems = variable_problems(function_variables(function), actual, extra_allowed=False)
         if problems:
             return failed(f"deployed {name} differs from its template: {'; '.join(problems)}")
-    return passed(f"{template.evidence}; deployed as synthesized")
+    return passed("deployed as synthesized")
 
 
 # --- buckets --------------------------------------------------------------------------------------
 def check_buckets(ctx: Context) -> Result:
     wanted = [resource_name(b, ctx.env) for b in Bucket]
-    core = ctx.templates.stack(StackComponent.CORE, ctx.env).get("Resources", {}).values()
+    core = ctx.templates.templates[resource_name(StackComponent.CORE, ctx.env)].get("Resources", {}).values()
     declared = {r.get("Properties", {}).get("BucketName") for r in core if r.get("Type") == "AWS::S3::Bucket"}
     if absent := [b for b in wanted if b not in declared]:
         return failed(f"S0-core declares no {', '.join(absent)}")
