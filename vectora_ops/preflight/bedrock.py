@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
+from vectora_ops.environment import error_code
 from vectora_ops.errors import one_line
 from vectora_ops.preflight.context import Context
 from vectora_ops.preflight.identity import NO_ACCOUNT
@@ -28,41 +29,28 @@ PING: Final = "Reply with the word ready."
 
 def availability_problems(availability: dict[str, Any], model: str) -> list[tuple[str, str]]:
     """(what is wrong, what an administrator does once) for a GetFoundationModelAvailability answer."""
-    found = []
-    agreement = (availability.get("agreementAvailability") or {}).get("status")
-    if agreement != "AVAILABLE":
-        found.append(
-            (
-                f"agreement {agreement}",
-                f"an administrator accepts {model}'s offer once in {CONSOLE}, which creates its AWS "
-                "Marketplace subscription (needs aws-marketplace:Subscribe); PENDING: wait a few minutes",
-            )
-        )
-    if availability.get("authorizationStatus") != "AUTHORIZED":
-        found.append(
-            (
-                f"authorization {availability.get('authorizationStatus')}",
-                f"an administrator requests access to {model} once in {CONSOLE} "
-                "(for Anthropic: the use-case form)",
-            )
-        )
-    if availability.get("entitlementAvailability") != "AVAILABLE":
-        found.append(
-            (
-                f"entitlement {availability.get('entitlementAvailability')}",
-                "the account is not entitled to the model: its Marketplace subscription is missing or "
-                "the account's payment method cannot buy it (an administrator checks AWS Marketplace)",
-            )
-        )
-    if availability.get("regionAvailability") != "AVAILABLE":
-        found.append(
-            (
-                f"region {availability.get('regionAvailability')}",
-                "the model is not offered in this region: choose a profile that is "
-                "(EnvConfig.bedrock_model_id)",
-            )
-        )
-    return found
+    seen = {
+        "agreement": (availability.get("agreementAvailability") or {}).get("status"),
+        "authorization": availability.get("authorizationStatus"),
+        "entitlement": availability.get("entitlementAvailability"),
+        "region": availability.get("regionAvailability"),
+    }
+    fixes = {
+        "agreement": f"an administrator accepts {model}'s offer once in {CONSOLE}, which creates its AWS "
+        "Marketplace subscription (needs aws-marketplace:Subscribe); PENDING: wait a few minutes",
+        "authorization": f"an administrator requests access to {model} once in {CONSOLE} "
+        "(for Anthropic: the use-case form)",
+        "entitlement": "the account is not entitled to the model: its Marketplace subscription is missing or "
+        "the account's payment method cannot buy it (an administrator checks AWS Marketplace)",
+        "region": "the model is not offered in this region: choose a profile that is "
+        "(EnvConfig.bedrock_model_id)",
+    }
+    usable = {"authorization": "AUTHORIZED"}  # the others: AVAILABLE
+    return [
+        (f"{what} {seen[what]}", fix)
+        for what, fix in fixes.items()
+        if seen[what] != usable.get(what, "AVAILABLE")
+    ]
 
 
 def _region_of(model_arn: str) -> str:
@@ -93,7 +81,7 @@ def check_bedrock(ctx: Context) -> Finding:
         notes.append(f"model {model} {lifecycle}")
         availability = bedrock.get_foundation_model_availability(modelId=model)
     except ClientError as err:
-        code = str(err.response.get("Error", {}).get("Code", ""))
+        code = error_code(err)
         if code in ("ResourceNotFoundException", "ValidationException"):
             return bad(
                 f"{config.bedrock_region}: {one_line(err)}",
