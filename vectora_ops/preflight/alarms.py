@@ -9,6 +9,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from vectora_core.naming import ALARM_TOPIC, resource_name
+from vectora_ops.environment import error_code
 from vectora_ops.preflight.context import Context
 from vectora_ops.preflight.identity import NO_ACCOUNT
 from vectora_ops.preflight.model import Finding, bad, ok, skip
@@ -47,7 +48,7 @@ def check_alarm_subscriptions(ctx: Context) -> Finding:
         pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
         subscriptions = [s for page in pages for s in page.get("Subscriptions", [])]
     except ClientError as err:
-        if str(err.response.get("Error", {}).get("Code")) in ("NotFound", "NotFoundException"):
+        if error_code(err) in ("NotFound", "NotFoundException"):
             return skip(f"{topic} not deployed yet: run the preflight again after the first deploy")
         raise
     return judge(topic, subscriptions)

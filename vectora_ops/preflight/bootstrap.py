@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from botocore.exceptions import ClientError
-
 from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.cloud_assembly import stack_artifacts
+from vectora_ops.environment import if_found
 from vectora_ops.errors import OperationError
 from vectora_ops.preflight.context import Context
 from vectora_ops.preflight.identity import NO_ACCOUNT
@@ -72,12 +71,10 @@ def check_bootstrap(ctx: Context) -> Finding:
         return skip("no cloud assembly to read the requirement from (--assembly DIR)")
     need = requirement(ctx.assembly, ctx.env)
     fix = f"an administrator runs, once per account and region: {bootstrap_command(ctx, need.qualifier)}"
-    try:
-        stack = ctx.client("cloudformation").describe_stacks(StackName=TOOLKIT_STACK)["Stacks"][0]
-    except ClientError as err:
-        if "does not exist" not in str(err):
-            raise
+    found = if_found(ctx.client("cloudformation").describe_stacks, StackName=TOOLKIT_STACK)
+    if found is None:
         return bad(f"no {TOOLKIT_STACK} stack in {ctx.config.region} of {ctx.account}", fix)
+    stack = found["Stacks"][0]
     status = str(stack.get("StackStatus", ""))
     parameters = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
     outputs = {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs", [])}

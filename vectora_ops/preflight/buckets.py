@@ -11,14 +11,11 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from vectora_core.naming import Bucket, resource_name
+from vectora_ops.environment import error_code
 from vectora_ops.errors import one_line
 from vectora_ops.preflight.context import Context
 from vectora_ops.preflight.identity import NO_ACCOUNT
 from vectora_ops.preflight.model import Finding, bad, ok, skip
-
-
-def bucket_names(env: str) -> list[str]:
-    return [resource_name(bucket, env) for bucket in Bucket]
 
 
 def check_buckets(ctx: Context) -> Finding:
@@ -26,11 +23,11 @@ def check_buckets(ctx: Context) -> Finding:
         return skip(NO_ACCOUNT)
     s3 = ctx.client("s3")
     free, ours, elsewhere, unknown = [], [], [], []
-    for name in bucket_names(ctx.env):
+    for name in (resource_name(bucket, ctx.env) for bucket in Bucket):
         try:
             s3.head_bucket(Bucket=name, ExpectedBucketOwner=ctx.account)
         except ClientError as err:
-            code = str(err.response.get("Error", {}).get("Code", ""))
+            code = error_code(err)
             if code in ("404", "NoSuchBucket", "NotFound"):
                 free.append(name)
             elif code in ("403", "AccessDenied", "Forbidden"):

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from botocore.exceptions import ClientError
-
 from vectora_core.environments import ENVIRONMENTS, get_env_config
 from vectora_core.naming import StackComponent, resource_name
+from vectora_ops.environment import if_found
 from vectora_ops.preflight.context import Context
 from vectora_ops.preflight.identity import NO_ACCOUNT
 from vectora_ops.preflight.model import Finding, bad, ok, skip
@@ -26,18 +25,11 @@ QUOTA_CODE: Final = "L-B99A9384"
 
 def sharing_environments(ctx: Context) -> list[str]:
     """This environment and every other one whose S1-runtime stack is in the account and region."""
-    cloudformation, found = ctx.client("cloudformation"), [ctx.env]
-    for env in ENVIRONMENTS:
-        if env == ctx.env:
-            continue
-        try:
-            cloudformation.describe_stacks(StackName=resource_name(StackComponent.RUNTIME, env))
-        except ClientError as err:
-            if "does not exist" not in str(err):
-                raise
-            continue
-        found.append(env)
-    return found
+    describe, runtime = ctx.client("cloudformation").describe_stacks, StackComponent.RUNTIME
+    others = [
+        e for e in ENVIRONMENTS if e != ctx.env and if_found(describe, StackName=resource_name(runtime, e))
+    ]
+    return [ctx.env, *others]
 
 
 def check_lambda_concurrency(ctx: Context) -> Finding:
