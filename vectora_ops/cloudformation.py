@@ -11,26 +11,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
+from vectora_ops.environment import if_found
+
+
+def _body(cloudformation: Any, stack: str) -> Any:
+    """The template of ``stack`` as submitted, as botocore hands it back (a dict or text)."""
+    return cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
 
 
 def template_text(cloudformation: Any, stack: str) -> str:
     """The template of ``stack`` as submitted, as text (JSON re-serialized when botocore parsed it)."""
-    body = cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+    body = _body(cloudformation, stack)
     return body if isinstance(body, str) else json.dumps(body, indent=1)
 
 
 def deployed_template(cloudformation: Any, stack: str, *, missing_ok: bool = False) -> dict[str, Any] | None:
     """The template of ``stack`` as submitted, parsed (JSON or YAML); ``None`` for a stack that does
     not exist when ``missing_ok``, else CloudFormation's error."""
-    try:
-        body = cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
-    except ClientError as err:
-        error = err.response.get("Error", {})
-        missing = error.get("Code") == "ValidationError" and "does not exist" in error.get("Message", "")
-        if missing and missing_ok:
-            return None
-        raise
+    body = if_found(_body, cloudformation, stack) if missing_ok else _body(cloudformation, stack)
+    if body is None:
+        return None
     return dict(body) if isinstance(body, dict) else parse_template(body)
 
 

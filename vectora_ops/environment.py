@@ -79,19 +79,6 @@ def if_found(call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T | None:
         raise
 
 
-def client(session: Any, service: str, region: str, pool: int) -> Any:
-    """A client of ``service`` with standard retries and ``pool`` connections."""
-    config = Config(max_pool_connections=pool, retries={"mode": "standard", "max_attempts": 5})
-    return session.client(service, region_name=region, config=config)
-
-
-def bucket_exists(s3: Any, bucket: str) -> bool:
-    """HeadBucket: for callers that may list the whole bucket (AWS authorizes HeadBucket as
-    ``s3:ListBucket`` with no ``s3:prefix``, so a role whose listing is limited to prefixes gets
-    403, not an answer). Such a role uses ``list_objects_if_bucket`` instead."""
-    return if_found(s3.head_bucket, Bucket=bucket) is not None
-
-
 def list_objects(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
     """Every object under ``prefix`` (Key, ETag, Size, StorageClass), in key order."""
     objects: list[dict[str, Any]] = []
@@ -119,13 +106,6 @@ def get_layer_version(aws: Environment, arn: str) -> dict[str, Any]:
     )
 
 
-def env_config(env: str) -> EnvConfig:
-    try:
-        return get_env_config(env)
-    except UnknownEnvironmentError as err:
-        raise SnapshotError(str(err)) from None
-
-
 @dataclass
 class Environment:
     """The clients of one environment's operation (one set, shared with its snapshots), and its
@@ -144,42 +124,37 @@ class Environment:
     _clients_lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.config = env_config(self.env)
+        try:
+            self.config = get_env_config(self.env)
+        except UnknownEnvironmentError as err:
+            raise SnapshotError(str(err)) from None
         self.session = self.session or new_session()
 
     def client(self, service: str) -> Any:
-        """The operation's client of ``service`` (see ``client``: retries, pool). S3's expects every
-        bucket to be the caller's account's (ExpectedBucketOwner on every request, the one place the
-        operations code sets it; the account asked of STS on the first request): a bucket of our
-        name in another account is refused."""
+        """The operation's client of ``service``: standard retries, a connection per worker. S3's
+        expects every bucket to be the caller's account's (ExpectedBucketOwner on every request,
+        the one place the operations code sets it; the account asked of STS on the first request):
+        a bucket of our name in another account is refused."""
         made = self._clients.get(service)  # made already: no lock (a dict read is atomic)
         if made is not None:
             return made
         with self._clients_lock:
             made = self._clients.get(service)
             if made is None:
+                config = Config(
+                    max_pool_connections=self.workers + 4, retries={"mode": "standard", "max_attempts": 5}
+                )
                 region = self.session.region_name or self.config.region
-                made = client(self.session, service, region, self.workers + 4)
+                made = self.session.client(service, region_name=region, config=config)
                 if service == "s3":
                     expect_bucket_owner(made, lambda: caller_account(self.client("sts")))
                 self._clients[service] = made
         return made
 
-    @property
-    def s3(self) -> Any:
-        return self.client("s3")
-
-    @property
-    def lambda_(self) -> Any:
-        return self.client("lambda")
-
-    @property
-    def cloudformation(self) -> Any:
-        return self.client("cloudformation")
-
-    @property
-    def cloudwatch(self) -> Any:
-        return self.client("cloudwatch")
+    s3 = property(lambda self: self.client("s3"))
+    lambda_ = property(lambda self: self.client("lambda"))
+    cloudformation = property(lambda self: self.client("cloudformation"))
+    cloudwatch = property(lambda self: self.client("cloudwatch"))
 
     def name(self, component: str) -> str:
         """``vectora-inbox-{component}-{env}``."""
@@ -202,7 +177,10 @@ class Environment:
         return tuple(self.name(s) for s in STACK_COMPONENTS)
 
     def bucket_exists(self, bucket: str) -> bool:
-        return bucket_exists(self.s3, bucket)
+        """HeadBucket: for callers that may list the whole bucket (AWS authorizes HeadBucket as
+        ``s3:ListBucket`` with no ``s3:prefix``, so a role whose listing is limited to prefixes gets
+        403, not an answer). Such a role uses ``list_objects_if_bucket`` instead."""
+        return if_found(self.s3.head_bucket, Bucket=bucket) is not None
 
     def require_backups_bucket(self) -> str:
         bucket = self.backups_bucket

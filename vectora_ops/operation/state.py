@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import yaml
-from botocore.exceptions import ClientError
 
 from vectora_core.naming import CANONICAL_PREFIX, CLIENTS_PREFIX, client_of
 from vectora_ops.cloudformation import deployed_template
@@ -22,7 +21,8 @@ from vectora_ops.environment import (
     LAYER_COMPONENTS,
     STACK_COMPONENTS,
     Environment,
-    is_not_found,
+    get_layer_version,
+    if_found,
 )
 
 MIXED: Final = "mixed"
@@ -124,36 +124,22 @@ def read_configs(clients: Environment, client: str | None = None) -> dict[str, C
 
 
 def _layer_sha(clients: Environment, arn: str) -> str | None:
-    layer_arn, _, version = arn.rpartition(":")
-    try:
-        info = clients.lambda_.get_layer_version(
-            LayerName=layer_arn.rsplit(":", 1)[-1], VersionNumber=int(version)
-        )
-    except ClientError as err:
-        if is_not_found(err):
-            return None
-        raise
-    return info.get("Content", {}).get("CodeSha256")
+    info = if_found(get_layer_version, clients, arn)
+    return None if info is None else info.get("Content", {}).get("CodeSha256")
 
 
 def read_functions(clients: Environment) -> tuple[dict[str, str | None], dict[str, dict[str, str | None]]]:
     """Each function's CodeSha256, and the layer versions (ARN, content sha) the functions use."""
     functions: dict[str, str | None] = {}
     used: dict[str, set[str]] = {}
+    layer_names = {clients.name(component): component for component in LAYER_COMPONENTS}
     for component in FUNCTION_COMPONENTS:
-        try:
-            config = clients.lambda_.get_function_configuration(FunctionName=clients.name(component))
-        except ClientError as err:
-            if not is_not_found(err):
-                raise
-            functions[component] = None
-            continue
+        name = clients.name(component)
+        config = if_found(clients.lambda_.get_function_configuration, FunctionName=name) or {}
         functions[component] = config.get("CodeSha256")
         for layer in config.get("Layers", []):
-            name = layer["Arn"].split(":")[-2]
-            for wanted in LAYER_COMPONENTS:
-                if name == clients.name(wanted):
-                    used.setdefault(wanted, set()).add(layer["Arn"])
+            if (wanted := layer_names.get(layer["Arn"].split(":")[-2])) is not None:
+                used.setdefault(wanted, set()).add(layer["Arn"])
     layers: dict[str, dict[str, str | None]] = {}
     for component in LAYER_COMPONENTS:
         arns = sorted(used.get(component, set()))
@@ -169,13 +155,9 @@ def read_functions(clients: Environment) -> tuple[dict[str, str | None], dict[st
 
 def read_stack(clients: Environment, component: str) -> StackState | None:
     name = clients.name(component)
-    try:
-        stack = clients.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-    except ClientError as err:
-        if is_not_found(err):
-            return None
-        raise
-    if stack.get("StackStatus") == "DELETE_COMPLETE":
+    found = if_found(clients.cloudformation.describe_stacks, StackName=name)
+    stack = found["Stacks"][0] if found else None
+    if stack is None or stack.get("StackStatus") == "DELETE_COMPLETE":
         return None
     template = deployed_template(clients.cloudformation, name) or {}
     parameters = {p["ParameterKey"]: str(p.get("ParameterValue", "")) for p in stack.get("Parameters", [])}
