@@ -32,6 +32,11 @@ def one_line(err: BaseException | str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def typed_line(err: BaseException, limit: int = 300) -> str:
+    """``TypeName: message``, the message one line (``one_line``): an error nobody expected."""
+    return f"{type(err).__name__}: {one_line(err, limit)}"
+
+
 def stop_reason(err: BaseException, limit: int = 300) -> str:
     """Why an operation stopped, for its audit record: ``interrupted`` for a Ctrl-C, else the error."""
     return "interrupted" if isinstance(err, KeyboardInterrupt) else one_line(err, limit)

@@ -37,8 +37,8 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from vectora_ops.audit import operator
-from vectora_ops.environment import Environment, error_code, is_not_found
-from vectora_ops.errors import OperationError, one_line, printable_line
+from vectora_ops.environment import Environment, error_code, if_found, is_not_found
+from vectora_ops.errors import OperationError, one_line, printable_line, typed_line
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.operation.records import iso, parse_iso
 from vectora_ops.snapshots.engine import Clock
@@ -110,64 +110,68 @@ _DATE_FIELDS: Final = ("started", "expires")
 
 def _shown(value: object) -> str:
     """A field of a lock as one short printable line (a malformed lock may hold anything)."""
-    text = printable_line(" ".join(str(value).split()))
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+    return one_line(printable_line(" ".join(str(value).split())), _SHOWN)
 
 
-def _lock_problem(data: dict[str, Any]) -> str | None:
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _lock_data(raw: bytes) -> tuple[dict[str, Any], str | None]:
+    """The lock object's body as a JSON object, and what is wrong with it (None: nothing)."""
+    if len(raw) > MAX_LOCK_BYTES:
+        return {}, f"a body over {MAX_LOCK_BYTES} bytes"
+    try:
+        data = json.loads(raw, parse_constant=lambda name: math.nan)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return {}, f"its {len(raw)}-byte body is not JSON"
+    if not isinstance(data, dict):
+        kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(
+            type(data), "a number"
+        )
+        return {}, f"its body is {kind}, not a JSON object"
     for name in _TEXT_FIELDS:
         if name not in data:
-            return f"no {name!r} field"
+            return data, f"no {name!r} field"
         if not isinstance(data[name], str):
-            return f"{name!r} is not a string"
-    pid = data.get("pid")
-    if isinstance(pid, bool) or not isinstance(pid, int):
-        return "'pid' is not a whole number"
+            return data, f"{name!r} is not a string"
+    if not _whole(data.get("pid")):
+        return data, "'pid' is not a whole number"
     for name in _DATE_FIELDS:
         try:
             parse_iso(data[name])
         except (ValueError, OverflowError):
-            return f"{name!r} is not a date: {_shown(data[name])}"
-    return None
+            return data, f"{name!r} is not a date: {_shown(data[name])}"
+    return data, None
 
 
 def parse_lock(raw: bytes, env: str) -> LockInfo:
     """The lock object's body as a LockInfo; a body the tools did not write gives one whose
     ``problem`` says what is wrong (never an exception: a malformed lock is still a lock)."""
-    if len(raw) > MAX_LOCK_BYTES:
-        return LockInfo("unknown", 0, "?", "?", "?", "", env, f"a body over {MAX_LOCK_BYTES} bytes")
-    try:
-        data = json.loads(raw, parse_constant=lambda name: math.nan)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return LockInfo("unknown", 0, "?", "?", "?", "", env, f"its {len(raw)}-byte body is not JSON")
-    if not isinstance(data, dict):
-        kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(
-            type(data), "a number"
-        )
-        return LockInfo("unknown", 0, "?", "?", "?", "", env, f"its body is {kind}, not a JSON object")
-    problem = _lock_problem(data)
+    data, problem = _lock_data(raw)
     if problem is None:
         return LockInfo(**{k: data[k] for k in LockInfo.__dataclass_fields__ if k != "problem"})
     text = {k: _shown(data[k]) if k in data else "?" for k in _TEXT_FIELDS}
     holder = text["holder"] if isinstance(data.get("holder"), str) else "unknown"
-    pid = data.get("pid") if isinstance(data.get("pid"), int) and not isinstance(data.get("pid"), bool) else 0
-    return LockInfo(
-        holder, int(pid or 0), text["command"], text["started"], text["expires"], "", env, problem
-    )
+    pid = data["pid"] if _whole(data.get("pid")) else 0
+    return LockInfo(holder, pid, text["command"], text["started"], text["expires"], "", env, problem)
+
+
+def _get(location: Location) -> tuple[bytes, dict[str, Any]] | None:
+    """The lock object's body (read no further than a lock's size) and the GetObject answer; None
+    when there is no lock object at ``location``."""
+    clients = location.clients
+    response = if_found(clients.s3.get_object, Bucket=clients.backups_bucket, Key=location.key)
+    if response is None:
+        return None
+    with contextlib.closing(response["Body"]) as body:
+        return bytes(body.read(MAX_LOCK_BYTES + 1)), response
 
 
 def read_lock(location: Location) -> LockInfo | None:
     """The lock at ``location``: None only when there is no lock object there."""
-    clients = location.clients
-    try:
-        response = clients.s3.get_object(Bucket=clients.backups_bucket, Key=location.key)
-    except ClientError as err:
-        if is_not_found(err):
-            return None
-        raise
-    with contextlib.closing(response["Body"]) as body:
-        raw = bytes(body.read(MAX_LOCK_BYTES + 1))
-    return parse_lock(raw, clients.env)
+    found = _get(location)
+    return None if found is None else parse_lock(found[0], location.clients.env)
 
 
 @dataclass
@@ -252,11 +256,7 @@ class EnvironmentLock:
             try:
                 self._release_one(location)
             except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001  # reported below, all of them
-                why = (
-                    "interrupted"
-                    if isinstance(err, KeyboardInterrupt)
-                    else f"{type(err).__name__}: {one_line(err)}"
-                )
+                why = "interrupted" if isinstance(err, KeyboardInterrupt) else typed_line(err)
                 failed.append(f"{location.uri} ({why})")
         self.held.clear()
         if failed:
@@ -269,13 +269,11 @@ class EnvironmentLock:
     def _release_one(self, location: Location) -> None:
         clients = location.clients
         try:
-            response = clients.s3.get_object(Bucket=clients.backups_bucket, Key=location.key)
-            with contextlib.closing(response["Body"]) as body:
-                raw = bytes(body.read(MAX_LOCK_BYTES + 1))
+            found = _get(location)
             # Another body (replaced, malformed) is not ours to delete: only our token is.
-            if parse_lock(raw, clients.env).token == self.token:
+            if found is not None and parse_lock(found[0], clients.env).token == self.token:
                 clients.s3.delete_object(
-                    Bucket=clients.backups_bucket, Key=location.key, IfMatch=response["ETag"]
+                    Bucket=clients.backups_bucket, Key=location.key, IfMatch=found[1]["ETag"]
                 )
         except ClientError as err:
             if not is_not_found(err) and error_code(err) not in _TAKEN:
@@ -319,14 +317,13 @@ def break_lock(
                 audit = record(location, info)
             except Exception as err:  # noqa: BLE001  # one line, the lock left as it was
                 raise OperationError(
-                    f"{not_broken}: its audit record could not be written ({type(err).__name__}: "
-                    f"{one_line(err)})"
+                    f"{not_broken}: its audit record could not be written ({typed_line(err)})"
                 ) from err
             try:
                 clients.s3.delete_object(Bucket=clients.backups_bucket, Key=location.key)
             except Exception as err:  # noqa: BLE001  # the record says it was attempted
                 raise OperationError(
-                    f"{not_broken}: {type(err).__name__}: {one_line(err)}; the attempt is recorded: {audit}"
+                    f"{not_broken}: {typed_line(err)}; the attempt is recorded: {audit}"
                 ) from err
         return location, info, audit
     return None

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from vectora_ops.environment import Environment
-from vectora_ops.errors import one_line, stop_reason
+from vectora_ops.errors import stop_reason, typed_line
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.operation.records import DeploymentRecord, record_deployment
 from vectora_ops.operation.state import EnvState, read_state
@@ -79,25 +79,15 @@ def restore(
     if previous is None:
         return True, verified
     try:
-        with deferred_interrupts():  # the restore is verified: a Ctrl-C now cannot undo it
-            _rollback_record(target, snapshot_id, previous, clock=clock, started=started, cause=cause)
+        # The restore is verified: a Ctrl-C now cannot undo it. Its ``rollback`` deployment record
+        # makes the environment's newest record describe what it runs again.
+        with deferred_interrupts():
+            record_deployment(
+                target, "rollback", commit=previous.commit, tree_clean=previous.tree_clean,
+                started=started, clock=clock, assembly=previous.assembly, snapshot=snapshot_id,
+                promotion={"rolled_back": cause},
+            )  # fmt: skip
     except Exception as err:  # noqa: BLE001  # the target is restored whatever this record's fate
-        why = f"{type(err).__name__}: {one_line(err, 200)}"
+        why = typed_line(err, 200)
         return True, f"{verified} (its rollback deployment record could not be written: {why})"
     return True, verified
-
-
-def _rollback_record(
-    target: Environment,
-    snapshot_id: str,
-    previous: DeploymentRecord,
-    *,
-    clock: Callable[[], datetime],
-    started: datetime,
-    cause: dict[str, str],
-) -> None:
-    """The ``rollback`` deployment record: the environment's newest record describes what it runs."""
-    record_deployment(
-        target, "rollback", commit=previous.commit, tree_clean=previous.tree_clean, started=started,
-        clock=clock, assembly=previous.assembly, snapshot=snapshot_id, promotion={"rolled_back": cause},
-    )  # fmt: skip

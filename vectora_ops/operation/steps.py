@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vectora_ops.errors import one_line
+from vectora_ops.errors import typed_line
 from vectora_ops.operation.records import iso
 from vectora_ops.snapshots import ProgressCallback, ProgressEvent
 
@@ -52,7 +52,7 @@ class Steps:
                 self.faults(name)
             yield record
         except BaseException as err:
-            record.update(outcome="failed", error=f"{type(err).__name__}: {one_line(err)}")
+            record.update(outcome="failed", error=typed_line(err))
             record["seconds"] = round(time.monotonic() - started, 2)
             self.note(f"✘ {title}: {record['error']}")
             raise
