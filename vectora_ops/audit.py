@@ -38,10 +38,14 @@ def safe_label(text: str, max_len: int = MAX_LABEL) -> str:
     return label[:max_len] or "unnamed"
 
 
+def dated_key(folder: str, moment: datetime, label: str) -> str:
+    """``<folder><UTC timestamp>_<label>.json`` (keys that sort by time), ``label`` made safe."""
+    return f"{folder}{moment.astimezone(UTC).strftime('%Y%m%dT%H%M%S%fZ')}_{safe_label(label)}.json"
+
+
 def audit_key(kind: str, started: datetime, label: str) -> str:
     """``audit/<kind>/<UTC timestamp>_<label>.json``; ``kind`` is the project's own word
     (``rollbacks``, ``promotions``, ``deploys``), ``label`` any text (made safe here)."""
     if not re.fullmatch(r"[a-z]+", kind):
         raise ValueError(f"audit kind {kind!r} must be lowercase letters")
-    stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{AUDIT_PREFIX}{kind}/{stamp}_{safe_label(label)}.json"
+    return dated_key(f"{AUDIT_PREFIX}{kind}/", started, label)

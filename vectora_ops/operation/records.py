@@ -13,14 +13,14 @@ attempted and how it ended, refusals included.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 from botocore.exceptions import ClientError
 
-from vectora_ops.audit import audit_key, operator, safe_label
+from vectora_ops.audit import audit_key, dated_key, operator
 from vectora_ops.environment import Environment, error_code
 from vectora_ops.operation.state import read_state
 
@@ -67,15 +67,9 @@ class DeploymentRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeploymentRecord:
-        known = {f for f in cls.__dataclass_fields__}
         if "operator" not in data and "who" in data:  # a record written before the key was renamed
             data = {**data, "operator": data["who"]}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-def deployment_key(finished: datetime, via: str) -> str:
-    stamp = finished.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{DEPLOYMENTS_PREFIX}{stamp}_{safe_label(via)}.json"
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def write_deployment(clients: Environment, record: DeploymentRecord) -> str:
@@ -84,7 +78,7 @@ def write_deployment(clients: Environment, record: DeploymentRecord) -> str:
     Never overwrites: a record finishing in the same second as another gets the next microsecond.
     """
     for offset in range(1000):
-        key = deployment_key(record.finished + timedelta(microseconds=offset), record.via)
+        key = dated_key(DEPLOYMENTS_PREFIX, record.finished + timedelta(microseconds=offset), record.via)
         try:
             clients.s3.put_object(
                 Bucket=clients.backups_bucket,
@@ -126,27 +120,23 @@ def record_deployment(
     ))  # fmt: skip
 
 
-def deployment_keys(clients: Environment) -> list[str]:
-    """Every deployment record's key, oldest first (keys sort by time)."""
-    return [k for k in clients.keys(clients.backups_bucket, DEPLOYMENTS_PREFIX) if k.endswith(".json")]
+def _newest_first(clients: Environment) -> Iterator[tuple[str, DeploymentRecord]]:
+    """Each deployment record (key, record), newest first (keys sort by time), read as asked for."""
+    keys = clients.keys(clients.backups_bucket, DEPLOYMENTS_PREFIX)
+    for key in reversed([k for k in keys if k.endswith(".json")]):
+        data = clients.read_json(clients.backups_bucket, key)
+        if isinstance(data, dict):
+            yield key, DeploymentRecord.from_json(data)
 
 
 def latest_deployment(clients: Environment) -> tuple[str, DeploymentRecord] | None:
     """The newest deployment record of the environment (key, record), or None."""
-    for key in reversed(deployment_keys(clients)):
-        data = clients.read_json(clients.backups_bucket, key)
-        if isinstance(data, dict):
-            return key, DeploymentRecord.from_json(data)
-    return None
+    return next(_newest_first(clients), None)
 
 
 def latest_where(clients: Environment, wanted: Any) -> DeploymentRecord | None:
     """The newest record for which ``wanted(record)`` is true."""
-    for key in reversed(deployment_keys(clients)):
-        data = clients.read_json(clients.backups_bucket, key)
-        if isinstance(data, dict) and wanted(record := DeploymentRecord.from_json(data)):
-            return record
-    return None
+    return next((record for _, record in _newest_first(clients) if wanted(record)), None)
 
 
 def write_audit(clients: Environment, kind: str, started: datetime, label: str, entry: dict[str, Any]) -> str:
