@@ -83,7 +83,8 @@ def run_date_type(value: str) -> str:
         raise argparse.ArgumentTypeError(f"invalid --run-date {value!r}: use YYYY-MM-DD") from None
 
 
-def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+def client_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A script's parser for one client's run: ``--env``, ``--client-id``, ``--run-date``."""
     parser = cli.parser(prog, description)
     parser.add_argument("--client-id", required=True, type=cli.client_id_type, help="e.g. lai_weekly")
     parser.add_argument("--run-date", type=run_date_type, help="YYYY-MM-DD (default: today, UTC)")
@@ -92,7 +93,7 @@ def _parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 def invoke_main(function: Function, argv: Sequence[str] | None = None) -> int:
     prog = f"invoke_{function.replace('-', '_')}.py"
-    args = _parser(prog, f"Invoke vectora-inbox-{function}-{{env}}.").parse_args(argv)
+    args = client_parser(prog, f"Invoke vectora-inbox-{function}-{{env}}.").parse_args(argv)
     result = invoke(args.env, function, args.client_id, run_date=args.run_date)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0

@@ -21,7 +21,7 @@ from vectora_core.environments import MAIN_REGION
 from vectora_core.naming import Pipeline, resource_name
 from vectora_ops import cli
 from vectora_ops.errors import OperationError
-from vectora_ops.invoke import run_date_type
+from vectora_ops.invoke import client_parser
 
 # How often a followed execution is asked for its new history events.
 POLL_S = 1.0
@@ -71,6 +71,13 @@ def _history(client: Any, execution_arn: str) -> Iterator[dict[str, Any]]:
         yield from page["events"]
 
 
+def _failure_of(event: dict[str, Any]) -> str:
+    """A failure event as ``error: cause`` (the cause on one line, cut at 300 characters)."""
+    details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    cause = " ".join(str(details.get("cause", "")).split())
+    return f"{details.get('error', event['type'])}: {cause[:300]}"
+
+
 def describe_event(event: dict[str, Any], started: datetime) -> str | None:
     """One line for a history event worth showing (a state entered or left, a failure), else None."""
     kind = str(event["type"])
@@ -79,10 +86,8 @@ def describe_event(event: dict[str, Any], started: datetime) -> str | None:
         return f"{elapsed:7.1f}s  -> {event['stateEnteredEventDetails']['name']}"
     if kind.endswith("StateExited"):
         return f"{elapsed:7.1f}s  <- {event['stateExitedEventDetails']['name']}"
-    if kind.endswith("Failed") or kind.endswith("TimedOut"):
-        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-        error, cause = details.get("error", kind), " ".join(str(details.get("cause", "")).split())
-        return f"{elapsed:7.1f}s  !! {kind}: {error}: {cause[:300]}"
+    if kind.endswith(("Failed", "TimedOut")):
+        return f"{elapsed:7.1f}s  !! {kind}: {_failure_of(event)}"
     return None
 
 
@@ -107,13 +112,6 @@ def follow(
         if time.monotonic() > deadline:
             raise PipelineRunError(f"{execution_arn} still RUNNING after {timeout_s:g} s: stopped following")
         time.sleep(POLL_S)
-
-
-def _failure_of(event: dict[str, Any]) -> str:
-    """A failure event as ``error: cause`` (the cause on one line, cut at 300 characters)."""
-    details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-    cause = " ".join(str(details.get("cause", "")).split())
-    return f"{details.get('error', event['type'])}: {cause[:300]}"
 
 
 @dataclass
@@ -207,11 +205,6 @@ def read_trail(client: Any, execution_arn: str) -> Trail:
     return trail
 
 
-def state_outcomes(client: Any, execution_arn: str) -> dict[str, str]:
-    """Each state the execution entered and its outcome (``Trail.outcomes``)."""
-    return read_trail(client, execution_arn).outcomes()
-
-
 def first_failure(client: Any, execution_arn: str) -> str | None:
     """The first failed task of an execution, as ``error: cause`` (the state machine keeps a failed
     client's cause in the history only, so its output stays small), or None."""
@@ -295,13 +288,11 @@ def list_runs(env: str, *, limit: int, client: Any | None = None) -> list[Run]:
 
 
 def run_pipeline_main(argv: Sequence[str] | None = None) -> int:
-    parser = cli.parser(
+    parser = client_parser(
         "run_pipeline.py",
         "Start the pipeline's state machine for one client, follow it state by state, print the "
         "newsletter's location.",
     )
-    parser.add_argument("--client-id", required=True, type=cli.client_id_type, help="e.g. lai_weekly")
-    parser.add_argument("--run-date", type=run_date_type, help="YYYY-MM-DD (default: today, UTC)")
     parser.add_argument("--no-wait", action="store_true", help="print the execution ARN and return")
     args = parser.parse_args(argv)
     client = sfn_client()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from vectora_ops.pipeline_runs import PipelineRunError, follow, read_trail, state_outcomes
+from vectora_ops.pipeline_runs import PipelineRunError, follow, read_trail
 from vectora_ops.preflight import CHECKS
 from vectora_ops.preflight.model import Finding, bad, ok, skip
 from vectora_ops.promotion.gates import PREFLIGHT_GATES, preflight_gate
@@ -116,7 +116,7 @@ def test_each_state_outcome_counts_map_iterations_retries_and_caught_failures() 
         ("ExecutionFailed", "", 19),
     )
     assert read_trail(History(events), "arn:x").payloads("Normalize") == [{"items": 3}]
-    assert state_outcomes(History(events, "FAILED"), "arn:x") == {
+    assert read_trail(History(events, "FAILED"), "arn:x").outcomes() == {
         "ListClients": "succeeded",
         "Batches": "succeeded",
         "Normalize": "failed 1 of 2: Lambda.Unknown: it broke there",
@@ -132,4 +132,4 @@ def test_a_run_still_going_at_the_deadline_is_one_line_naming_it() -> None:
         str(late.value)
         == "arn:aws:states:eu-west-3:1:execution:p:r still RUNNING after 0 s: stopped following"
     )
-    assert state_outcomes(running, "arn:x") == {"Wait": "not left"}
+    assert read_trail(running, "arn:x").outcomes() == {"Wait": "not left"}
