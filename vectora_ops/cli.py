@@ -29,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vectora_core.naming import ENV_NAMES, UnknownEnvironmentError, check_env
+from vectora_core.naming import ENV_NAMES, check_env
 from vectora_ops.errors import OperationError, UsageError, one_line, printable_line
 from vectora_ops.snapshots import ProgressEvent
 from vectora_ops.snapshots.ids import MAX_DAYS, check_client
@@ -96,13 +96,6 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {printable_line(message)} (see --help)\n")
 
 
-def env_type(value: str) -> str:
-    try:
-        return check_env(value)
-    except UnknownEnvironmentError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
 def arg_type(check: Callable[[str], T]) -> Callable[[str], T]:
     """An argparse ``type=`` from a validating function: the one-line message of its OperationError
     or ValueError becomes the usage error (exit 2, nothing attempted), e.g.
@@ -129,44 +122,42 @@ def days_type(value: str) -> int:
     return int(value)
 
 
+env_type = arg_type(check_env)  # an UnknownEnvironmentError is a ValueError
 # --client/--client-id: a client id, never a path (``../x`` must not name a file outside clients/ nor
 # a key outside the client's prefix).
 client_id_type = arg_type(check_client)
 
 
-def path_type(value: str) -> Path:
+def path_type(value: str, what: str = "path") -> Path:
     """A file or folder argument: a non-empty printable path (a NUL byte or a control character is
     no file name the scripts could open or print back)."""
     if not value or not value.isprintable():
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a usable path: give a path of printable characters"
+            f"{value!r} is not a usable {what}: give a path of printable characters"
         )
     return Path(value)
+
+
+def _folder_test(value: str, test: Callable[[Path], bool]) -> bool:
+    """``test(Path(value))``; an OSError (e.g. a name too long for the file system) is a usage error."""
+    try:
+        return test(Path(value))
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"{value!r} cannot be used as a folder: {err.strerror}") from None
 
 
 def existing_dir_type(value: str) -> Path:
     """A folder that must already exist (something to read, such as a cloud assembly)."""
     path = path_type(value)
-    try:
-        is_dir = path.is_dir()
-    except OSError as err:  # e.g. a name too long for the file system
-        raise argparse.ArgumentTypeError(f"{value!r} cannot be used as a folder: {err.strerror}") from None
-    if not is_dir:
+    if not _folder_test(value, Path.is_dir):
         raise argparse.ArgumentTypeError(f"{value!r} is not a folder")
     return path
 
 
 def local_dir_type(value: str) -> str:
     """``--local DIR``: a printable path (it is printed back) that is a folder, or does not exist yet."""
-    if not value or not value.isprintable():
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a usable folder path: give a path of printable characters"
-        )
-    try:
-        not_a_folder = Path(value).exists() and not Path(value).is_dir()
-    except OSError as err:  # e.g. a name too long for the file system
-        raise argparse.ArgumentTypeError(f"{value!r} cannot be used as a folder: {err.strerror}") from None
-    if not_a_folder:
+    path_type(value, "folder path")
+    if _folder_test(value, lambda path: path.exists() and not path.is_dir()):
         raise argparse.ArgumentTypeError(
             f"{value!r} exists and is not a folder: give a folder (or a path to create)"
         )
