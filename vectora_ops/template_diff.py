@@ -11,8 +11,9 @@ an approval.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 # Resource types whose every change is a permission or security change.
@@ -51,6 +52,8 @@ SECURITY_PROPERTIES: Final = {
 # CDK's version-reporting resource: it changes with the CLI's and the library's usage data, and
 # deploys nothing (cdk diff hides it too, and the pre-update snapshot's fingerprint leaves it out).
 CDK_METADATA_TYPE: Final = "AWS::CDK::Metadata"
+# What a resource's change is, in the order the plans list them.
+KINDS: Final = ("added", "changed", "removed")
 # Template sections compared besides Resources (a changed output is a change to deploy too).
 OTHER_SECTIONS: Final = ("Parameters", "Outputs", "Conditions", "Mappings", "Rules", "Transform")
 
@@ -59,7 +62,7 @@ OTHER_SECTIONS: Final = ("Parameters", "Outputs", "Conditions", "Mappings", "Rul
 class ResourceChange:
     logical_id: str
     type: str
-    kind: str  # "added", "changed" or "removed"
+    kind: str  # one of KINDS
     fields: tuple[str, ...]  # changed (or, added/removed: present) properties and attributes
     flags: tuple[str, ...]  # the security categories it touches, empty if none
 
@@ -85,10 +88,7 @@ class StackSummary:
 
     def flags(self) -> list[str]:
         """Each security category touched, with how many resources touch it: ``IAM (2)``."""
-        counts: dict[str, int] = {}
-        for change in self.changes:
-            for flag in change.flags:
-                counts[flag] = counts.get(flag, 0) + 1
+        counts = Counter(flag for change in self.changes for flag in change.flags)
         return [f"{flag} ({n})" for flag, n in sorted(counts.items())]
 
 
@@ -169,37 +169,22 @@ class StackDiff:
             return "no change"
         if self.new_stack:
             return f"new stack ({len(self.added)} resources)"
-        parts = [
-            f"{len(v)} {k}"
-            for k, v in (("added", self.added), ("changed", self.changed), ("removed", self.removed))
-            if v
-        ]
+        parts = [f"{len(labels)} {kind}" for kind in KINDS if (labels := getattr(self, kind))]
         if self.permissions:
             parts.append(f"PERMISSIONS: {', '.join(self.permissions)}")
         return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "new_stack": self.new_stack,
-            "added": list(self.added),
-            "changed": list(self.changed),
-            "removed": list(self.removed),
-            "permissions": list(self.permissions),
-        }
+        """Every field but ``stack``, the labels as lists (what an audit record keeps)."""
+        return {k: v if isinstance(v, bool) else list(v) for k, v in asdict(self).items() if k != "stack"}
 
 
 def diff_templates(stack: str, new: Mapping[str, Any], old: Mapping[str, Any] | None) -> StackDiff:
     """``new`` (the template to deploy) against ``old`` (deployed; None: the stack does not exist)."""
     summary = compare("", stack, new, old)
 
-    def labels(kind: str) -> tuple[str, ...]:
-        return tuple(f"{c.logical_id} ({c.type})" for c in summary.of_kind(kind))
-
-    return StackDiff(
-        stack=stack,
-        new_stack=old is None,
-        added=labels("added"),
-        changed=labels("changed"),
-        removed=labels("removed"),
-        permissions=tuple(sorted(c.logical_id for c in summary.changes if c.flags)),
+    added, changed, removed = (
+        tuple(f"{c.logical_id} ({c.type})" for c in summary.of_kind(kind)) for kind in KINDS
     )
+    permissions = tuple(sorted(c.logical_id for c in summary.changes if c.flags))
+    return StackDiff(stack, old is None, added, changed, removed, permissions)
