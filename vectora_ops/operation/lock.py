@@ -29,7 +29,7 @@ import json
 import math
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -49,6 +49,7 @@ _TAKEN: Final = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "
 # The tools write about 300 bytes; more than this is no lock of theirs (and is not read whole).
 MAX_LOCK_BYTES: Final = 64 * 1024
 _SHOWN: Final = 80  # characters of a field shown back from a malformed lock
+BREAK_COMMAND: Final = 'scripts/deploy/break_lock.py --env {env} --reason "..."'
 
 
 class LockHeld(OperationError):
@@ -95,13 +96,18 @@ class Location:
         return f"s3://{self.clients.backups_bucket}/{self.key}"
 
 
+def _places(target: Environment, neighbour: Environment | None) -> Iterator[Location]:
+    """Where ``target``'s lock may live (see the module docstring), in order, those whose backups
+    bucket exists (each asked only once the one before is not the answer)."""
+    places = [Location(target, LOCK_KEY)]
+    if neighbour is not None:
+        places.append(Location(neighbour, first_deployment_key(target.env)))
+    return (p for p in places if p.clients.bucket_exists(p.clients.backups_bucket))
+
+
 def lock_location(target: Environment, neighbour: Environment | None) -> Location | None:
-    """Where ``target``'s lock lives now (see the module docstring); None if nowhere yet."""
-    if target.bucket_exists(target.backups_bucket):
-        return Location(target, LOCK_KEY)
-    if neighbour is not None and neighbour.bucket_exists(neighbour.backups_bucket):
-        return Location(neighbour, first_deployment_key(target.env))
-    return None
+    """Where ``target``'s lock lives now; None if nowhere yet."""
+    return next(_places(target, neighbour), None)
 
 
 _TEXT_FIELDS: Final = ("holder", "command", "started", "expires", "token", "env")
@@ -217,7 +223,7 @@ class EnvironmentLock:
 
     def _held_message(self, info: LockInfo | None, location: Location) -> str:
         env = self.target.env
-        breaking = f'scripts/deploy/break_lock.py --env {env} --reason "..."'
+        breaking = BREAK_COMMAND.format(env=env)
         if info is None:  # released between our write and our read: the next attempt may win
             return f"{env} is locked ({location.uri}) by an operation that just ended: try again"
         if info.problem is not None:
@@ -260,10 +266,9 @@ class EnvironmentLock:
                 failed.append(f"{location.uri} ({why})")
         self.held.clear()
         if failed:
-            env = self.target.env
             raise LockNotReleased(
                 f"the lock {', '.join(failed)} could not be released: once nothing runs, break it with "
-                f'scripts/deploy/break_lock.py --env {env} --reason "..."'
+                + BREAK_COMMAND.format(env=self.target.env)
             )
 
     def _release_one(self, location: Location) -> None:
@@ -301,13 +306,8 @@ def break_lock(
     and the delete (two calls) is held back until both are done: it cannot leave a recorded break
     undone or an unrecorded one done.
     """
-    for location in (
-        Location(target, LOCK_KEY),
-        *([Location(neighbour, first_deployment_key(target.env))] if neighbour is not None else []),
-    ):
+    for location in _places(target, neighbour):
         clients = location.clients
-        if not clients.bucket_exists(clients.backups_bucket):
-            continue
         info = read_lock(location)
         if info is None:
             continue
