@@ -51,26 +51,20 @@ def new_session(session_class: type[boto3.session.Session] = boto3.session.Sessi
     return session_class(botocore_session=core, **kwargs)
 
 
-def local_aws_settings() -> Any:
-    """``local_aws.settings``, a package of the checkout (not installed): None outside one."""
+def local_aws_endpoint() -> tuple[str, dict[str, str]] | None:
+    """The project's local AWS endpoint and its credentials when something listens on its port;
+    None when nothing does, or outside a checkout (``local_aws`` is its package, not installed)."""
     try:
         from local_aws import settings
     except ImportError:
         return None
-    return settings
-
-
-def local_aws_endpoint() -> str | None:
-    """The project's local AWS endpoint when something listens on its port, else None."""
-    local_settings = local_aws_settings()
-    if local_settings is None:
-        return None
     try:
-        port = local_settings.port_from_env()
-        with socket.create_connection((local_settings.BIND_HOST, port), timeout=0.5):
-            return local_settings.endpoint_url(port)
+        port = settings.port_from_env()
+        with socket.create_connection((settings.BIND_HOST, port), timeout=0.5):
+            endpoint = settings.endpoint_url(port)
     except (OSError, ValueError):
         return None
+    return endpoint, settings.client_env(port)
 
 
 class EndpointSession(boto3.session.Session):
@@ -90,11 +84,10 @@ def session_for(env: str) -> tuple[Any, str]:
     """A boto3 session and a description of where it points (see the module docstring)."""
     if os.environ.get("AWS_ENDPOINT_URL"):
         return new_session(), f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']}"
-    endpoint = local_aws_endpoint()
-    if endpoint is None:
+    local = local_aws_endpoint()
+    if local is None:
         return new_session(), "AWS (boto3's default credentials)"
-    local_settings = local_aws_settings()
-    creds = local_settings.client_env(local_settings.port_from_env())
+    endpoint, creds = local
     session = new_session(
         EndpointSession,
         endpoint_url=endpoint,
