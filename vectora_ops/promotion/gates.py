@@ -20,6 +20,7 @@ from vectora_ops.operation.records import DeploymentRecord
 from vectora_ops.operation.state import EnvState
 from vectora_ops.preflight.model import Check, Finding
 from vectora_ops.promotion import gitinfo
+from vectora_ops.promotion.plan import code_differences
 from vectora_ops.promotion.stability import Stability
 from vectora_ops.promotion.testrecords import read_record, record_path
 from vectora_ops.promotion.watch import Watch, human
@@ -102,14 +103,12 @@ def source_record_gate(
     env: str, record: DeploymentRecord | None, key: str | None, live: EnvState, fix_command: str
 ) -> Gate:
     """The source was deployed by a guarded deploy or a promotion, from a clean tree, and still runs it."""
+
+    def refused(evidence: dict[str, Any], problem: str, fix: str = fix_command) -> Gate:
+        return Gate("source-deployment", False, evidence, problem, fix)
+
     if record is None:
-        return Gate(
-            "source-deployment",
-            False,
-            {},
-            f"{env} has no deployment record (what it runs is unknown)",
-            fix_command,
-        )
+        return refused({}, f"{env} has no deployment record (what it runs is unknown)")
     evidence = {
         "record": key,
         "commit": record.commit,
@@ -117,39 +116,22 @@ def source_record_gate(
         "assembly": record.assembly,
     }
     if not record.tree_clean:
-        return Gate(
-            "source-deployment",
-            False,
-            evidence,
-            f"{env} was deployed from a dirty tree ({record.commit})",
-            f"commit, then {fix_command}",
+        return refused(
+            evidence, f"{env} was deployed from a dirty tree ({record.commit})", f"commit, then {fix_command}"
         )
     if record.assembly is None:
-        return Gate(
-            "source-deployment",
-            False,
-            evidence,
-            f"{env}'s deployment record names no cloud assembly",
-            fix_command,
-        )
+        return refused(evidence, f"{env}'s deployment record names no cloud assembly")
     recorded = {
         "functions": record.functions,
         "layers": {k: v.get("code_sha256") for k, v in record.layers.items()},
     }
-    live_code = live.code()
-    drift = [
-        f"{section[:-1]} {name}"
-        for section in ("functions", "layers")
-        for name in sorted(set(recorded[section]) | set(live_code[section]))
-        if recorded[section].get(name) != live_code[section].get(name)
-    ]
+    drift = code_differences(recorded, live.code())
     if drift:
-        return Gate(
-            "source-deployment", False, {**evidence, "drift": drift},
+        return refused(
+            {**evidence, "drift": drift},
             f"{env} no longer runs what its record says ({', '.join(drift)}: "
             "deployed outside the guarded deploy?)",
-            fix_command,
-        )  # fmt: skip
+        )
     return Gate("source-deployment", True, evidence)
 
 
@@ -263,10 +245,6 @@ def preflight_gate(env: str, rows: Sequence[tuple[Check, Finding]]) -> Gate:
 def refuse_if_failed(gates: list[Gate], what: str) -> None:
     failed = [g for g in gates if not g.passed]
     if failed:
-        first = failed[0]
-        more = (
-            f" (and {len(failed) - 1} more gate(s): {', '.join(g.name for g in failed[1:])})"
-            if len(failed) > 1
-            else ""
-        )
-        raise GateRefused(f"{what} refused: gate {first.line()}{more}", gates)
+        others = failed[1:]
+        more = f" (and {len(others)} more gate(s): {', '.join(g.name for g in others)})" if others else ""
+        raise GateRefused(f"{what} refused: gate {failed[0].line()}{more}", gates)

@@ -24,6 +24,7 @@ from vectora_ops.template_diff import StackDiff
 
 SAME: Final = "same"
 ABSENT: Final = "-"
+CODE_SECTIONS: Final = ("functions", "layers")  # EnvState.code()'s, named "function x", "layer y"
 
 
 @dataclass(frozen=True)
@@ -50,28 +51,13 @@ def _change(source: str | None, target: str | None) -> str:
 
 
 def code_rows(source: EnvState, target: EnvState) -> list[Row]:
-    rows = [
-        Row(
-            "function",
-            name,
-            short(sha),
-            short(target.functions.get(name)),
-            _change(sha, target.functions.get(name)),
-        )
-        for name, sha in sorted(source.functions.items())
+    mine, theirs = source.code(), target.code()
+    return [
+        Row(section[:-1], name, short(sha), short(other), _change(sha, other))
+        for section in CODE_SECTIONS
+        for name, sha in mine[section].items()
+        for other in [theirs[section].get(name)]
     ]
-    for name, layer in sorted(source.layers.items()):
-        theirs = target.layers.get(name, {}).get("code_sha256")
-        rows.append(
-            Row(
-                "layer",
-                name,
-                short(layer.get("code_sha256")),
-                short(theirs),
-                _change(layer.get("code_sha256"), theirs),
-            )
-        )
-    return rows
 
 
 def _config_label(obj: ConfigObject | None) -> str:
@@ -164,18 +150,13 @@ def build_plan(
     commit: str | None,
     assembly_sha256: str | None,
     stacks: dict[str, StackDiff],
-    extra: dict[str, Any] | None = None,
 ) -> Plan:
-    rows = code_rows(source, target) + config_rows(source.configs, target.configs)
-    rows += [
-        Row("stack", name, "assembly", "deployed" if not d.new_stack else ABSENT, d.summary())
+    # A stack the deploy leaves as it is reads "same", as an unchanged function does.
+    rows = compare(source, target) + [
+        Row(
+            "stack", name, "assembly", ABSENT if d.new_stack else "deployed", SAME if d.empty else d.summary()
+        )
         for name, d in sorted(stacks.items())
-    ]
-    rows = [
-        r
-        if not (r.kind == "stack" and r.change == "no change")
-        else Row(r.kind, r.name, r.source, r.target, SAME)
-        for r in rows
     ]
     return Plan(
         source_env=source.env,
@@ -185,28 +166,25 @@ def build_plan(
         assembly_sha256=assembly_sha256,
         rows=rows,
         stacks=stacks,
-        source_part={
-            "commit": commit,
-            "assembly_sha256": assembly_sha256,
-            **state_part(source, with_stacks=False),
-        },
+        source_part=source_part(source, commit, assembly_sha256),
         target_part=state_part(target, with_stacks=True),
-        extra=dict(extra or {}),
     )
+
+
+def differing(old: dict[str, Any], new: dict[str, Any], label: str) -> list[str]:
+    """``<label> <key>`` for every key whose value differs between ``old`` and ``new``, in key order."""
+    return [f"{label} {k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+
+
+def code_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The functions and layers (``EnvState.code()``'s sections) whose shas differ: ``function ingest-v2``."""
+    return [d for s in CODE_SECTIONS for d in differing(old.get(s, {}), new.get(s, {}), s[:-1])]
 
 
 def moved(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """What differs between two source parts, named (``function ingest-v2``, ``clients/x.yaml``)."""
-    found = []
-    for field_name in ("commit", "assembly_sha256"):
-        if before.get(field_name) != after.get(field_name):
-            found.append(field_name.replace("_", " "))
-    for section in ("functions", "layers"):
-        old, new = before.get(section, {}), after.get(section, {})
-        found += [f"{section[:-1]} {k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    found = [f.replace("_", " ") for f in ("commit", "assembly_sha256") if before.get(f) != after.get(f)]
     # Configs by content: a re-upload of the same bytes is a new version, not a change (and the copy
     # takes the versions the plan pinned anyway).
-    old = {k: v.get("sha256") for k, v in before.get("configs", {}).items()}
-    new = {k: v.get("sha256") for k, v in after.get("configs", {}).items()}
-    found += [f"config {k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
-    return found
+    old, new = ({k: v.get("sha256") for k, v in part.get("configs", {}).items()} for part in (before, after))
+    return found + code_differences(before, after) + differing(old, new, "config")
