@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
-
-from vectora_ops.environment import Environment, is_not_found
+from vectora_ops.environment import Environment, if_found
 from vectora_ops.operation.records import DeploymentRecord, iso, latest_deployment, parse_iso
 
 ROLLBACK_AUDITS: Final = "audit/rollbacks/"
@@ -34,10 +32,6 @@ class Stability:
     rollbacks: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
     alarms_watched: int = 0
-
-    @property
-    def since(self) -> datetime | None:
-        return self.last.finished if self.last else None
 
     @property
     def age(self) -> timedelta | None:
@@ -94,20 +88,15 @@ def rollbacks_since(clients: Environment, since: datetime) -> list[str]:
 
 def alarm_names(clients: Environment) -> list[str]:
     """The alarms the environment's stacks created (their physical ids are the alarm names)."""
-    names = []
+    paginator, resources = clients.cloudformation.get_paginator("list_stack_resources"), []
     for stack in clients.stack_names:
-        try:
-            pages = clients.cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
-            for page in pages:
-                names += [
-                    r["PhysicalResourceId"]
-                    for r in page.get("StackResourceSummaries", [])
-                    if r.get("ResourceType") == ALARM_TYPE and r.get("PhysicalResourceId")
-                ]
-        except ClientError as err:
-            if not is_not_found(err):
-                raise
-    return sorted(names)
+        listed = if_found(paginator.paginate(StackName=stack).build_full_result)  # None: not deployed
+        resources += (listed or {}).get("StackResourceSummaries", [])
+    return sorted(
+        r["PhysicalResourceId"]
+        for r in resources
+        if r.get("ResourceType") == ALARM_TYPE and r.get("PhysicalResourceId")
+    )
 
 
 def alarms_since(clients: Environment, names: list[str], since: datetime, now: datetime) -> list[str]:
