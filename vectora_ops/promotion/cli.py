@@ -73,22 +73,13 @@ def promote_parser() -> argparse.ArgumentParser:
     p.add_argument("source", type=cli.env_type, help="dev or stage")
     p.add_argument("target", type=cli.env_type, help="stage or prod")
     p.add_argument("--client", type=client_id_type, help="promote this client's config only (default: all)")
-    p.add_argument(
-        "--validate",
-        nargs="?",
-        const=True,
-        type=text_type("--validate"),
-        metavar="WHO",
-        help="record the business validation (WHO defaults to VECTORA_APPROVER, git user.name, $USER)",
-    )
-    p.add_argument(
-        "--approve",
-        nargs="?",
-        const=True,
-        type=text_type("--approve"),
-        metavar="WHO",
-        help="record the formal approval (required into prod; same default as --validate)",
-    )
+    people = {  # a flag alone records the default person (``who``)
+        "--validate": "record the business validation "
+        "(WHO defaults to VECTORA_APPROVER, git user.name, $USER)",
+        "--approve": "record the formal approval (required into prod; same default as --validate)",
+    }
+    for flag, help_text in people.items():
+        p.add_argument(flag, nargs="?", const=True, type=text_type(flag), metavar="WHO", help=help_text)
     p.add_argument(
         "--hotfix",
         type=text_type("--hotfix"),
@@ -205,13 +196,9 @@ def compare_main(argv: Sequence[str] | None = None) -> int:
         raise UsageError(f"compare two different environments (got {args.first} twice)")
     a, b = Environment(args.first), Environment(args.second)
     rows = compare(read_state(a, stacks=False), read_state(b, stacks=False))
-    commits = [f"{c.env}: {_commit_of(c)}" for c in (a, b)]
-    out = console()
-    out.print(
-        rows_table(
-            f"{args.first} vs {args.second} (commits: {'; '.join(commits)})", rows, args.first, args.second
-        )
-    )
+    commits = "; ".join(f"{c.env}: {_commit_of(c)}" for c in (a, b))
+    title = f"{args.first} vs {args.second} (commits: {commits})"
+    console().print(rows_table(title, rows, args.first, args.second))
     drift = [r for r in rows if r.change != "same"]
     if drift:
         print(f"{len(drift)} difference(s) between {args.first} and {args.second}")
