@@ -13,16 +13,16 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
-
-from vectora_ops.environment import Environment, is_not_found
+from vectora_ops.environment import STACK_COMPONENTS, Environment, if_found
 from vectora_ops.errors import OperationError
+from vectora_ops.operation.state import StackState
 from vectora_ops.promotion.cdk import run_cdk
+from vectora_ops.template_diff import StackDiff, diff_templates
 
 ASSEMBLIES_PREFIX: Final = "assemblies/"
 _ZIP_DATE: Final = (1980, 1, 1, 0, 0, 0)
@@ -44,6 +44,18 @@ class Assembly:
             raise AssemblyError(f"the assembly {self.sha256[:12]} holds no stack {stack_name}")
         data: dict[str, Any] = json.loads(path.read_text())
         return data
+
+    def deploy_args(self, stacks: Sequence[str]) -> list[str]:
+        """``cdk deploy`` of ``stacks`` from this folder (no synth), without a prompt."""
+        return ["deploy", "--app", str(self.directory), *stacks, "--require-approval", "never"]
+
+    def diffs(self, env: Environment, deployed: dict[str, StackState | None]) -> dict[str, StackDiff]:
+        """Each stack of ``env``: this assembly's template against the deployed one (a plan's view)."""
+        diffs = {}
+        for component in STACK_COMPONENTS:
+            stack, state = env.name(component), deployed.get(component)
+            diffs[stack] = diff_templates(stack, self.template(stack), state.template if state else None)
+        return diffs
 
 
 def synthesize(
@@ -105,11 +117,7 @@ def split_uri(uri: str) -> tuple[str, str]:
 def store(clients: Environment, assembly: Assembly, commit: str | None) -> str:
     """Put the zip in the environment's lambda-code bucket (once per content); its ``s3://`` URI."""
     key = key_of(commit, assembly.sha256)
-    try:
-        clients.s3.head_object(Bucket=clients.code_bucket, Key=key)
-    except ClientError as err:
-        if not is_not_found(err):
-            raise
+    if if_found(clients.s3.head_object, Bucket=clients.code_bucket, Key=key) is None:
         clients.s3.put_object(
             Bucket=clients.code_bucket, Key=key, Body=assembly.data, ContentType="application/zip"
         )
@@ -119,12 +127,10 @@ def store(clients: Environment, assembly: Assembly, commit: str | None) -> str:
 def fetch(clients: Environment, location: str, sha256: str, folder: Path) -> Assembly:
     """Download a stored assembly, check its sha256, unpack it into ``folder``."""
     bucket, key = split_uri(location)
-    try:
-        data = bytes(clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    except ClientError as err:
-        if is_not_found(err):
-            raise AssemblyError(f"the recorded assembly {location} is gone") from None
-        raise
+    found = if_found(clients.s3.get_object, Bucket=bucket, Key=key)
+    if found is None:
+        raise AssemblyError(f"the recorded assembly {location} is gone")
+    data = bytes(found["Body"].read())
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise AssemblyError(

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from vectora_core.naming import CLIENTS_PREFIX, client_of
-from vectora_ops.environment import STACK_COMPONENTS, Environment
+from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError
 from vectora_ops.interrupts import Settlement, deferred_interrupts
 from vectora_ops.operation.lock import EnvironmentLock
@@ -46,7 +46,7 @@ from vectora_ops.promotion import gitinfo
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.smoke import smoke
 from vectora_ops.snapshots import ProgressCallback, SnapshotEngine
-from vectora_ops.template_diff import StackDiff, diff_templates
+from vectora_ops.template_diff import StackDiff
 
 
 class DeployRefused(OperationError):
@@ -110,7 +110,7 @@ class GuardedDeploy(Operation):
                 self._refuse(str(err))
         built = self._synth(work)
         if self.dry_run:
-            diffs = self._diffs(built)
+            diffs = built.diffs(self.clients, read_state(self.clients).stacks)
             self.entry["plan"] = {name: d.as_dict() for name, d in diffs.items()}
             self.settled.settle()
             return DeployOutcome("dry run", self._audit("dry run"), diffs, commit=checkout.commit)
@@ -135,16 +135,6 @@ class GuardedDeploy(Operation):
             info["assembly_sha256"] = built.sha256
         self.entry["assembly_sha256"] = built.sha256
         return built
-
-    def _diffs(self, built: assemblies.Assembly) -> dict[str, StackDiff]:
-        diffs = {}
-        deployed_stacks = read_state(self.clients).stacks
-        for component in STACK_COMPONENTS:
-            stack, deployed = self.clients.name(component), deployed_stacks.get(component)
-            diffs[stack] = diff_templates(
-                stack, built.template(stack), deployed.template if deployed else None
-            )
-        return diffs
 
     def _deploy(
         self, built: assemblies.Assembly, lock: EnvironmentLock, checkout: gitinfo.Checkout
@@ -177,14 +167,7 @@ class GuardedDeploy(Operation):
     ) -> str:
         target = self.clients
         with self.steps.step("deploy", f"cdk deploy {self.env} ({', '.join(target.stack_names)})") as info:
-            args = [
-                "deploy",
-                "--app",
-                str(built.directory),
-                *target.stack_names,
-                "--require-approval",
-                "never",
-            ]
+            args = built.deploy_args(target.stack_names)
             run_cdk(self.root, args, echo=self.steps.detail)
             info["command"] = args
         lock.take_own()

@@ -32,7 +32,7 @@ from vectora_core.naming import CLIENTS_PREFIX, REINFORCED_PARAMETER, StackCompo
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.config.runtime import check_runtime, deployed_runtime_version
-from vectora_ops.environment import STACK_COMPONENTS, Environment
+from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.interrupts import Settlement, deferred_interrupts
 from vectora_ops.operation.lock import EnvironmentLock
@@ -68,7 +68,6 @@ from vectora_ops.promotion.smoke import SmokeFailed, smoke
 from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.watch import current_watch, epoch, watch_until
 from vectora_ops.snapshots import ProgressCallback, SnapshotEngine, SnapshotError
-from vectora_ops.template_diff import diff_templates
 
 SessionFactory = Callable[[str], Any]
 # The gates that run last, and only for real: they take minutes, and the snapshot writes.
@@ -277,15 +276,9 @@ class Promotion(Operation):
         )
         self.assembly = built
         target_state = read_state(self.target, self.request.client)
-        diffs = {}
-        for component in STACK_COMPONENTS:
-            stack, deployed = self.target.name(component), target_state.stacks.get(component)
-            diffs[stack] = diff_templates(
-                stack, built.template(stack), deployed.template if deployed else None
-            )
         return build_plan(
             source=source_state, target=target_state, client=self.request.client, commit=record.commit,
-            assembly_sha256=record.assembly["sha256"], stacks=diffs,
+            assembly_sha256=record.assembly["sha256"], stacks=built.diffs(self.target, target_state.stacks),
         )  # fmt: skip
 
     def _check_reviewed(self, plan: Plan) -> None:
@@ -379,14 +372,7 @@ class Promotion(Operation):
     def _deploy(self, plan: Plan) -> list[str]:
         assert self.assembly is not None  # noqa: S101  # fetched while planning
         target = self.target
-        args = [
-            "deploy",
-            "--app",
-            str(self.assembly.directory),
-            *target.stack_names,
-            "--require-approval",
-            "never",
-        ]
+        args = self.assembly.deploy_args(target.stack_names)
         hours, runtime = target.config.post_promotion_watch_hours, target.name(StackComponent.RUNTIME)
         if hours and REINFORCED_PARAMETER in self.assembly.template(runtime).get("Parameters", {}):
             # The watch starts when the target starts running the new code: the deploy.
