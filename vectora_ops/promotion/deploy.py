@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vectora_core.naming import CLIENTS_PREFIX, client_of
 from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError
 from vectora_ops.interrupts import Settlement, deferred_interrupts
@@ -44,7 +43,7 @@ from vectora_ops.operation.steps import FaultHook
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import gitinfo
 from vectora_ops.promotion.cdk import run_cdk
-from vectora_ops.promotion.smoke import smoke
+from vectora_ops.promotion.smoke import client_ids, smoke
 from vectora_ops.snapshots import ProgressCallback, SnapshotEngine
 from vectora_ops.template_diff import StackDiff
 
@@ -174,12 +173,9 @@ class GuardedDeploy(Operation):
         with self.steps.step("store-assembly", f"store the assembly in {target.code_bucket}") as info:
             info["location"] = location = assemblies.store(target, built, checkout.commit)
         with self.steps.step("smoke", f"smoke test of {self.env}") as info:
-            client_ids = sorted(
-                filter(None, (client_of(k) for k in target.keys(target.config_bucket, CLIENTS_PREFIX)))
-            )
             info["evidence"] = smoke(
-                target, client_ids, note=self.steps.detail, require_pipeline=False
-            ).evidence()
+                target, client_ids(target), note=self.steps.detail, require_pipeline=False
+            )
         with self.steps.step("record", f"deployment record of {self.env}") as info:
             info["record"] = record = record_deployment(
                 target, "deploy", commit=checkout.commit, tree_clean=checkout.clean, started=self.started,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from vectora_core.environments import get_env_config
-from vectora_core.naming import CLIENTS_PREFIX, REINFORCED_PARAMETER, StackComponent, client_of
+from vectora_core.naming import REINFORCED_PARAMETER, StackComponent
 from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.config.runtime import check_runtime, deployed_runtime_version
@@ -64,7 +64,7 @@ from vectora_ops.promotion.gates import (
     tests_gate,
 )
 from vectora_ops.promotion.plan import Plan, build_plan, moved, source_part
-from vectora_ops.promotion.smoke import SmokeFailed, smoke
+from vectora_ops.promotion.smoke import SmokeFailed, client_ids, smoke
 from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.watch import current_watch, epoch, watch_until
 from vectora_ops.snapshots import ProgressCallback, SnapshotEngine, SnapshotError
@@ -291,10 +291,10 @@ class Promotion(Operation):
 
     def _live_gates(self, gates: list[Gate]) -> None:
         """The source's smoke test now, then a snapshot of it: the last gates, the slow ones."""
-        source, client_ids = self.source, self._client_ids()
+        source, clients = self.source, self._client_ids()
         with self.steps.step("source-smoke", f"smoke test of {source.env} (now)", injectable=False) as info:
             try:
-                info["evidence"] = evidence = smoke(source, client_ids, note=self.steps.detail).evidence()
+                info["evidence"] = evidence = smoke(source, clients, note=self.steps.detail)
             except OperationError as err:
                 # The failed execution, state by state, in the gate's evidence.
                 info["evidence"] = seen = err.evidence if isinstance(err, SmokeFailed) else {}
@@ -359,7 +359,7 @@ class Promotion(Operation):
             info["copied"] = self._copy_configs()
         with self.steps.step("target-smoke", f"smoke test of {target.env}") as info:
             try:
-                info["evidence"] = smoke(target, self._client_ids(), note=self.steps.detail).evidence()
+                info["evidence"] = smoke(target, self._client_ids(), note=self.steps.detail)
             except SmokeFailed as err:
                 info["evidence"] = err.evidence  # the failed execution, state by state, in the audit
                 raise
@@ -459,11 +459,8 @@ class Promotion(Operation):
         return Environment(env, self.session_factory(env) if self.session_factory else None)
 
     def _client_ids(self) -> list[str]:
-        if self.request.client:
-            return [self.request.client]
-        return sorted(
-            filter(None, (client_of(k) for k in self.source.keys(self.source.config_bucket, CLIENTS_PREFIX)))
-        )
+        """The client promoted, or every client of the source."""
+        return [self.request.client] if self.request.client else client_ids(self.source)
 
     def _command(self) -> str:
         r = self.request

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Final
 
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from vectora_core.naming import Function
+from vectora_core.naming import CLIENTS_PREFIX, Function, client_of
 from vectora_ops.environment import FUNCTION_COMPONENTS, Environment
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.invoke import summary_line
@@ -37,7 +35,6 @@ from vectora_ops.pipeline_runs import (
 # promotion restores the target next, and a run still writing into it must not outlive that). A
 # weekly client's run takes minutes; the state machine's own bound (6 h) is for every client.
 SMOKE_TIMEOUT_S: Final = 30 * 60
-_SFN_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
 class SmokeFailed(OperationError):
@@ -49,14 +46,9 @@ class SmokeFailed(OperationError):
         self.evidence = evidence or {}
 
 
-@dataclass
-class SmokeReport:
-    env: str
-    functions: dict[str, str] = field(default_factory=dict)
-    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def evidence(self) -> dict[str, Any]:
-        return {"functions": self.functions, "pipeline_runs": self.runs}
+def client_ids(clients: Environment) -> list[str]:
+    """Every client with a config in the environment's config bucket."""
+    return sorted(filter(None, (client_of(k) for k in clients.keys(clients.config_bucket, CLIENTS_PREFIX))))
 
 
 def _function_ready(clients: Environment, component: str) -> str:
@@ -82,9 +74,7 @@ def _summaries(trail: Trail) -> dict[str, str]:
     return found
 
 
-def _run(
-    clients: Environment, sfn: Any, client_id: str, echo: Callable[[str], None], timeout_s: float
-) -> dict[str, Any]:
+def _run(clients: Environment, sfn: Any, client_id: str, echo: Callable[[str], None]) -> dict[str, Any]:
     """One execution for ``client_id``, followed to its end: its evidence; SmokeFailed (with the
     evidence) if it did not succeed for the client or wrote no newsletter."""
     env = clients.env
@@ -92,7 +82,7 @@ def _run(
     arn = start_run(env, client_id=client_id, run_date=None, client=sfn)
     seen: dict[str, Any] = {"execution": arn}
     try:
-        described = follow(arn, sfn, echo=echo, timeout_s=timeout_s)
+        described = follow(arn, sfn, echo=echo, timeout_s=SMOKE_TIMEOUT_S)
     except OperationError as err:  # still running at the deadline
         try:
             sfn.stop_execution(executionArn=arn, error="SmokeTestTimeout", cause=one_line(err))
@@ -136,22 +126,20 @@ def smoke(
     *,
     note: Callable[[str], None] | None = None,
     require_pipeline: bool = True,
-    timeout_s: float = SMOKE_TIMEOUT_S,
-) -> SmokeReport:
+) -> dict[str, Any]:
     """Check every function and the state machine, then run the pipeline for each of
-    ``client_ids``; SmokeFailed on failure."""
-    report = SmokeReport(env=clients.env)
-    for component in FUNCTION_COMPONENTS:
-        report.functions[component] = _function_ready(clients, component)
+    ``client_ids``: the evidence (``functions``, ``pipeline_runs``); SmokeFailed on failure."""
+    runs: dict[str, dict[str, Any]] = {}
+    functions = {c: _function_ready(clients, c) for c in FUNCTION_COMPONENTS}
+    report = {"functions": functions, "pipeline_runs": runs}
     if not client_ids:
         if require_pipeline:
             raise SmokeFailed(
                 f"no client config in {clients.config_bucket}: the pipeline cannot be run (publish one first)"
             )
-        report.runs["(none)"] = {"pipeline": f"not run: no client config in {clients.config_bucket}"}
+        runs["(none)"] = {"pipeline": f"not run: no client config in {clients.config_bucket}"}
         return report
-    region = clients.session.region_name or clients.config.region
-    sfn = clients.session.client("stepfunctions", region_name=region, config=_SFN_CONFIG)
+    sfn = clients.client("stepfunctions")
     try:
         state_machine_arn(clients.env, sfn)
     except OperationError as err:
@@ -162,5 +150,5 @@ def smoke(
             if note is not None:
                 note(f"{clients.env} {who}: {line.strip()}")
 
-        report.runs[client_id] = _run(clients, sfn, client_id, echo, timeout_s)
+        runs[client_id] = _run(clients, sfn, client_id, echo)
     return report
