@@ -23,7 +23,6 @@ once the deployment is recorded changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,16 @@ from vectora_ops.promotion import gitinfo
 from vectora_ops.promotion.cdk import run_cdk
 from vectora_ops.promotion.smoke import client_ids, smoke
 from vectora_ops.snapshots import ProgressCallback, SnapshotEngine
+from vectora_ops.snapshots.engine import utc_now
 from vectora_ops.template_diff import StackDiff
+
+
+def deploy_command(env: str) -> str:
+    return f"scripts/deploy/deploy_lambda.sh --env {env}"
+
+
+def script_for(source: str, target: str) -> str:
+    return f"scripts/deploy/promote_{source}_to_{target}.sh"
 
 
 class DeployRefused(OperationError):
@@ -74,7 +82,7 @@ class GuardedDeploy(Operation):
     root: Path
     alarm_emails: str | None
     dry_run: bool = False
-    clock: Clock = field(default=lambda: datetime.now(UTC))
+    clock: Clock = utc_now
     progress: ProgressCallback | None = None
     faults: FaultHook | None = None
     session: Any = None
@@ -89,7 +97,7 @@ class GuardedDeploy(Operation):
     def run(self) -> DeployOutcome:
         config = self.clients.config
         if not config.direct_changes_allowed:
-            how = f"scripts/deploy/promote_{config.promoted_from}_to_{self.env}.sh --client <id> --approve"
+            how = f"{script_for(str(config.promoted_from), self.env)} --client <id> --approve"
             self._refuse(f"--env {self.env} is refused: {self.env} only receives promotions ({how})")
         checkout = gitinfo.checkout(self.root)
         self.entry.update(commit=checkout.commit, tree_clean=checkout.clean)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from vectora_ops.preflight import run_checks
 from vectora_ops.promotion import assembly as assemblies
 from vectora_ops.promotion import configcopy
 from vectora_ops.promotion.cdk import run_cdk
+from vectora_ops.promotion.deploy import deploy_command, script_for
 from vectora_ops.promotion.gates import (
     Gate,
     GateRefused,
@@ -66,8 +67,9 @@ from vectora_ops.promotion.gates import (
 from vectora_ops.promotion.plan import Plan, build_plan, moved, source_part
 from vectora_ops.promotion.smoke import SmokeFailed, client_ids, smoke
 from vectora_ops.promotion.stability import stability
-from vectora_ops.promotion.watch import current_watch, epoch, watch_until
+from vectora_ops.promotion.watch import current_watch
 from vectora_ops.snapshots import ProgressCallback, SnapshotEngine, SnapshotError
+from vectora_ops.snapshots.engine import utc_now
 
 SessionFactory = Callable[[str], Any]
 # The gates that run last, and only for real: they take minutes, and the snapshot writes.
@@ -106,18 +108,6 @@ class Outcome:
     gates: list[Gate] = field(default_factory=list)
     record: str | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def deploy_command(env: str) -> str:
-    return f"scripts/deploy/deploy_lambda.sh --env {env}"
-
-
-def script_for(source: str, target: str) -> str:
-    return f"scripts/deploy/promote_{source}_to_{target}.sh"
 
 
 @dataclass
@@ -239,15 +229,11 @@ class Promotion(Operation):
 
     def _configs_gate(self, source_state: EnvState) -> Gate:
         """The source's configs, valid together and for the runtime the promoted artifact carries."""
-        source = self.source
+        source, unknown = self.source, None
         try:
             self.runtime = deployed_runtime_version(source.lambda_, source.env)
-            unknown = None
         except OperationError as err:
-            self.runtime, unknown = (
-                None,
-                f"the runtime version {source.env}'s artifact carries is unknown: {err}",
-            )
+            unknown = f"the runtime version {source.env}'s artifact carries is unknown: {err}"
         files = configcopy.load(source, source_state.configs)
         checked = configcopy.validate(source, files, runtime=self.runtime, target_env=self.target.env)
         problems = [unknown, *checked.problems] if unknown else checked.problems
@@ -376,9 +362,9 @@ class Promotion(Operation):
         hours, runtime = target.config.post_promotion_watch_hours, target.name(StackComponent.RUNTIME)
         if hours and REINFORCED_PARAMETER in self.assembly.template(runtime).get("Parameters", {}):
             # The watch starts when the target starts running the new code: the deploy.
-            until = watch_until(self.clock(), hours)
+            until = self.clock() + timedelta(hours=hours)
             plan.extra["watch_until"] = iso(until)
-            args += ["--parameters", f"{runtime}:{REINFORCED_PARAMETER}={epoch(until)}"]
+            args += ["--parameters", f"{runtime}:{REINFORCED_PARAMETER}={int(until.timestamp())}"]
         run_cdk(self.root, args, echo=self.steps.detail)
         return args
 

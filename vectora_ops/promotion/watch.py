@@ -28,14 +28,6 @@ class Watch:
         return now < self.until
 
 
-def watch_until(finished: datetime, hours: int) -> datetime:
-    return finished + timedelta(hours=hours)
-
-
-def epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
 def current_watch(clients: Environment) -> Watch | None:
     """The newest recorded watch window of the environment (ended or not), or None."""
     if not clients.bucket_exists(clients.backups_bucket):
