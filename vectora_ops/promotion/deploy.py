@@ -32,7 +32,6 @@ from vectora_ops.interrupts import Settlement, deferred_interrupts
 from vectora_ops.operation.lock import EnvironmentLock
 from vectora_ops.operation.operation import Clock, Operation
 from vectora_ops.operation.records import (
-    DeploymentRecord,
     latest_deployment,
     record_deployment,
     write_audit,
@@ -159,7 +158,12 @@ class GuardedDeploy(Operation):
         try:
             record = self._apply(built, lock, checkout, pre_id)
         except BaseException as err:  # noqa: BLE001  # Ctrl-C included: the environment is put back first
-            raise self._undo(err, pre_id, before, previous[1] if previous else None) from err
+            line, step, restored = self._restore(
+                err, target, pre_id, before=before, previous=previous[1] if previous else None, approve=None,
+                cause={"kind": "deploy"},
+                first=f"first deployment of {self.env}: nothing to restore, what it created is kept",
+            )  # fmt: skip
+            raise DeployFailed(f"deploy of {self.env} {line}", step=step, restored=restored) from err
         self.settled.settle()
         return DeployOutcome(
             "done", self._audit("done", record=record), commit=checkout.commit, record=record
@@ -190,16 +194,6 @@ class GuardedDeploy(Operation):
                 clock=self.clock, assembly={"sha256": built.sha256, "location": location}, snapshot=pre_id,
             )  # fmt: skip
         return record
-
-    def _undo(
-        self, err: BaseException, pre_id: str | None, before: Any, previous: DeploymentRecord | None
-    ) -> DeployFailed:
-        line, step, restored = self._restore(
-            err, self.clients, pre_id, before=before, previous=previous, approve=None,
-            cause={"kind": "deploy"},
-            first=f"first deployment of {self.env}: nothing to restore, what it created is kept",
-        )  # fmt: skip
-        return DeployFailed(f"deploy of {self.env} {line}", step=step, restored=restored)
 
     def _write_audit(self, entry: dict[str, Any]) -> str | None:
         try:

@@ -68,7 +68,7 @@ from vectora_ops.promotion.plan import Plan, build_plan, moved, source_part
 from vectora_ops.promotion.smoke import SmokeFailed, client_ids, smoke
 from vectora_ops.promotion.stability import stability
 from vectora_ops.promotion.watch import current_watch
-from vectora_ops.snapshots import ProgressCallback, SnapshotEngine, SnapshotError
+from vectora_ops.snapshots import ProgressCallback, SnapshotEngine
 from vectora_ops.snapshots.engine import utc_now
 
 SessionFactory = Callable[[str], Any]
@@ -157,29 +157,27 @@ class Promotion(Operation):
         if self.request.dry_run:
             result = "dry run" + ("" if all(g.passed for g in gates) else " (gates would refuse)")
             gates += [Gate(name, True, skipped="not run in a dry run") for name in LIVE_GATES]
+            self.entry["gates"] = [g.as_dict() for g in gates]
             self.settled.settle()
-            return Outcome(result, self._audit(result, plan=plan, gates=gates), plan, gates)
+            return Outcome(result, self._audit(result), plan, gates)
         self._refusing(lambda: self._live_gates(gates))
         self._refusing(lambda: self._recheck(plan))
         return self._change_target(lock, plan, gates)
 
     def _refusing(self, action: Callable[[], Any]) -> Any:
-        """Run ``action``; a refusal, an error or an interrupt before the target changes is audited
-        and re-raised."""
+        """Run ``action``; a refusal or an error before the target changes is audited and re-raised
+        (an interrupt is audited by ``_locked``)."""
         try:
             return action()
         except GateRefused as err:
             self.entry["gates"] = [g.as_dict() for g in err.gates]
             self._audit("refused", error=str(err))
             raise
-        except (OperationError, SnapshotError) as err:
+        except OperationError as err:  # SnapshotError included
             self._audit("refused", error=str(err))
             raise
         except Exception as err:  # an AWS error while only reading: nothing changed
             self._audit("failed before any change", error=f"{type(err).__name__}: {one_line(err)}")
-            raise
-        except KeyboardInterrupt:
-            self._audit("interrupted before any change", error="interrupted")
             raise
 
     # --- before anything changes -----------------------------------------------------------------
@@ -324,11 +322,17 @@ class Promotion(Operation):
         try:
             record = self._apply(lock, plan)
         except BaseException as err:  # noqa: BLE001  # Ctrl-C included: the target is put back first
-            raise self._undo(err, pre_id, before, previous) from err
+            line, step, restored = self._restore(
+                err, target, pre_id, before=before, previous=previous,
+                approve=self.request.approved_by or self.request.validated_by,
+                cause={"kind": "promotion", "from": self.source.env, "audit": self._audit_uri()},
+                first=f"first promotion into {target.env}: nothing to restore, what it created is kept",
+            )  # fmt: skip
+            what = f"promotion {self.source.env} -> {target.env}"
+            raise PromotionFailed(f"{what} {line}", step=step, restored=restored) from err
         self.settled.settle()
-        return Outcome(
-            "done", self._audit("done", plan=plan, gates=gates, record=record), plan, gates, record
-        )
+        # The plan as deployed (with its watch window); the entry holds the gates since the live ones.
+        return Outcome("done", self._audit("done", plan=plan.as_dict(), record=record), plan, gates, record)
 
     def _apply(self, lock: EnvironmentLock, plan: Plan) -> str:
         source, target = self.source, self.target
@@ -422,24 +426,6 @@ class Promotion(Operation):
             watch_until=plan.extra.get("watch_until"),
         )  # fmt: skip
 
-    # --- when a step fails -------------------------------------------------------------------------------
-    def _undo(
-        self,
-        err: BaseException,
-        pre_id: str | None,
-        before: EnvState | None,
-        previous: DeploymentRecord | None,
-    ) -> PromotionFailed:
-        line, step, restored = self._restore(
-            err, self.target, pre_id, before=before, previous=previous,
-            approve=self.request.approved_by or self.request.validated_by,
-            cause={"kind": "promotion", "from": self.source.env, "audit": self._audit_uri()},
-            first=f"first promotion into {self.target.env}: nothing to restore, what it created is kept",
-        )  # fmt: skip
-        return PromotionFailed(
-            f"promotion {self.source.env} -> {self.target.env} {line}", step=step, restored=restored
-        )
-
     # --- helpers --------------------------------------------------------------------------------------------
     def _clients(self, env: str) -> Environment:
         return Environment(env, self.session_factory(env) if self.session_factory else None)
@@ -457,14 +443,6 @@ class Promotion(Operation):
 
     def _audit_uri(self) -> str:
         return f"s3://{self.target.backups_bucket}/{audit_key('promotions', self.started, self._label())}"
-
-    def _recorded(self, extra: dict[str, Any]) -> dict[str, Any]:
-        recorded = {k: v for k, v in extra.items() if k not in ("plan", "gates")}
-        if extra.get("plan") is not None:
-            recorded["plan"] = extra["plan"].as_dict()
-        if extra.get("gates") is not None:
-            recorded["gates"] = [g.as_dict() for g in extra["gates"]]
-        return recorded
 
     def _write_audit(self, entry: dict[str, Any]) -> str | None:
         """In the target's backups bucket (the source's if it has none yet)."""
