@@ -58,17 +58,13 @@ class Operation:
         """Write one audit record; where it goes is the operation's. Never raises."""
         raise NotImplementedError
 
-    def _recorded(self, extra: dict[str, Any]) -> dict[str, Any]:
-        """``extra`` as the record holds it (an operation may keep objects there)."""
-        return extra
-
     def _audit(self, result: str, **extra: Any) -> str | None:
         """One record per outcome: the entry so far, ``extra``, the result and the steps."""
         self.audited = (result, extra)
         now = self.clock()
         entry = {
             **self.entry,
-            **self._recorded(extra),
+            **extra,
             "result": result,
             "steps": self.steps.records,
             "finished_at": iso(now),
