@@ -17,7 +17,7 @@ from vectora_ops.checklist.model import Status
 from vectora_ops.preflight import CHECKS, Context, run_checks
 from vectora_ops.preflight.alarms import judge
 from vectora_ops.preflight.bedrock import availability_problems
-from vectora_ops.sessions import EndpointSession
+from vectora_ops.reach import EndpointSession
 
 pytestmark = pytest.mark.emulator
 ENV = "stage"

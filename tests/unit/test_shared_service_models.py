@@ -37,7 +37,8 @@ def test_a_session_of_another_data_path_gets_a_loader_of_its_own(
 def test_the_tooling_sessions_share_the_loader_and_keep_their_own_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from vectora_ops.sessions import EndpointSession, new_session
+    from vectora_ops.reach import EndpointSession
+    from vectora_ops.sessions import new_session
 
     # botocore as the operator's process has it (the suite shares the loader for every session)
     monkeypatch.setattr(botocore.session, "create_loader", botocore.loaders.create_loader)

@@ -3,7 +3,7 @@
 Templates come from a cloud assembly: an existing folder (``--assembly DIR``, e.g. ``cdk.out``; an
 ``-c env=all`` assembly serves every environment) or a synth of the environment by the pinned CLI
 into a temporary folder. The deployed state is read through boto3 (read only), where
-``vectora_ops.sessions.session_for`` points (``AWS_ENDPOINT_URL``, else the local AWS when it
+``vectora_ops.reach.session_for`` points (``AWS_ENDPOINT_URL``, else the local AWS when it
 answers, else an AWS account). Every read is made once and kept.
 """
 
@@ -30,7 +30,7 @@ from vectora_ops.checklist.model import Result, Status, failed, first_failure, n
 from vectora_ops.cloud_assembly import stack_artifacts
 from vectora_ops.environment import Environment, if_found
 from vectora_ops.errors import OperationError, one_line
-from vectora_ops.sessions import session_for
+from vectora_ops.reach import session_for
 from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.retention import SnapshotInfo
 

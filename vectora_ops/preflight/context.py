@@ -15,7 +15,7 @@ from typing import Any
 from botocore.config import Config
 
 from vectora_core.environments import EnvConfig, get_env_config
-from vectora_ops.sessions import session_for
+from vectora_ops.reach import session_for
 
 # A read that fails fails once: the preflight reports it, it does not wait on retries.
 READ_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 2})
