@@ -187,14 +187,16 @@ def test_plain_progress_prints_start_tenths_and_end() -> None:
 
 
 def test_snapshot_engine_has_no_third_party_imports() -> None:
-    # The pre-update Lambda bundles the engine with only boto3 available.
+    # The pre-update Lambda bundles the engine with only boto3 available: every file it bundles.
     import ast
-    from pathlib import Path
 
-    import vectora_ops.snapshots as package
+    from vectora_constructs.pre_update_snapshot import _bundle_sources
 
     allowed = {"boto3", "botocore", "vectora_core", "vectora_ops"}
-    for path in Path(package.__file__).parent.rglob("*.py"):
+    # Imported inside the one function that needs it: a YAML template (the team's, before a
+    # takeover); the stacks the Lambda reads are the CDK's, whose templates are JSON.
+    lazy = {("cloudformation.py", "yaml")}
+    for _relative, path in _bundle_sources():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names = []
@@ -204,6 +206,8 @@ def test_snapshot_engine_has_no_third_party_imports() -> None:
                 names = [node.module]
             for name in names:
                 top = name.split(".")[0]
+                if (path.name, top) in lazy:
+                    continue
                 assert top in allowed or top in __import__("sys").stdlib_module_names, f"{path.name}: {name}"
 
 

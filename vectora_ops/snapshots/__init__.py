@@ -1,9 +1,10 @@
 """The snapshot engine: one implementation for the operations scripts and the pre-update Lambda.
 
-Imports only the standard library, boto3/botocore (the Lambda runtime's) and the few modules of
-``vectora_core`` (names, environments) and ``vectora_ops`` (errors, audit keys) that the Lambda
-bundles with it; never display or validation libraries: progress goes to an optional callback
-that the caller renders.
+Imports only the standard library, boto3/botocore (the Lambda runtime's) and the modules of
+``vectora_core`` and ``vectora_ops`` the Lambda bundles with it (``BUNDLED`` in
+``vectora_constructs/pre_update_snapshot.py``: names, environments, the environment's clients,
+errors, audit keys, interrupts, sessions, deployed templates); never display or validation
+libraries: progress goes to an optional callback that the caller renders.
 
     from vectora_ops.snapshots import SnapshotEngine, SnapshotError
     engine = SnapshotEngine("dev")
@@ -44,6 +45,10 @@ def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 __all__ = [
