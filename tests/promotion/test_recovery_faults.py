@@ -40,7 +40,7 @@ def restore(env: str = "stage") -> tuple[bool, str]:
         pytest.fail("the Ctrl-C escaped the restore")
 
 
-def engine_whose_rollback(rollback: Callable[..., Any]) -> Callable[..., Any]:
+def engine_whose_rollback(rollback: Callable[..., Any]) -> classmethod[Any, ..., Any]:
     """A stand-in for ``SnapshotEngine.on``: its engine's rollback is ``rollback``."""
     return classmethod(lambda *_a, **_k: SimpleNamespace(rollback=rollback))
 

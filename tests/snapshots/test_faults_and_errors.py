@@ -265,7 +265,7 @@ def run_script_env(state: DevState, name: str, *args: str) -> tuple[int, str]:
     REAL_ENTRY_CASES,
     ids=[f"{c[0]} {' '.join(c[1])}" for c in REAL_ENTRY_CASES],
 )
-def test_every_error_is_one_line_with_its_exit_status_and_changes_nothing(
+def test_each_refusal_and_bad_command_line_is_one_line_and_changes_nothing(
     dev_state: DevState, script: str, args: list[str], code: int, message: str
 ) -> None:
     before, audits_before = fingerprint(dev_state), audit_keys(dev_state)

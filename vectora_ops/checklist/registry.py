@@ -7,7 +7,7 @@ from typing import Final
 from vectora_ops.checklist import clients, deployment, recorded, safety, target
 from vectora_ops.checklist.context import Context
 from vectora_ops.checklist.model import Item, Result, failed
-from vectora_ops.errors import one_line
+from vectora_ops.errors import typed_line
 
 T: Final = "tests/checklist/"
 ITEMS: Final[tuple[Item, ...]] = (
@@ -163,7 +163,7 @@ def run_item(item: Item, ctx: Context) -> Result:
     try:
         return item.check(ctx)
     except Exception as err:  # noqa: BLE001  # one item's error must not hide the others
-        return failed(f"the check itself failed: {type(err).__name__}: {one_line(err)}")
+        return failed(f"the check itself failed: {typed_line(err)}")
 
 
 def run_items(ctx: Context, items: tuple[Item, ...] = ITEMS) -> list[tuple[Item, Result]]:

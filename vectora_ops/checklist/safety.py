@@ -18,7 +18,7 @@ from vectora_ops.checklist.context import Context, Deployed, on_deployed, unreac
 from vectora_ops.checklist.freshness import snapshot_command, stale_reason
 from vectora_ops.checklist.model import Result, failed, passed
 from vectora_ops.environment import Environment
-from vectora_ops.errors import OperationError, one_line
+from vectora_ops.errors import OperationError, one_line, typed_line
 from vectora_ops.sessions import new_session
 from vectora_ops.snapshots import SnapshotEngine
 from vectora_ops.snapshots.store import LocalStore
@@ -53,7 +53,7 @@ def _rehearse(operation: Callable[[], Any], refusal_words: str) -> str | None:
     except OperationError as err:
         return None if refusal_words in str(err) else f"refused for another reason: {one_line(err)}"
     except Exception as err:  # noqa: BLE001  # any other outcome is a guard that did not hold
-        return f"not refused: {type(err).__name__}: {one_line(err)}"
+        return f"not refused: {typed_line(err)}"
     return "not refused: it completed"
 
 

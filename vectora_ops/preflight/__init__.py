@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from vectora_ops.errors import one_line
+from vectora_ops.errors import typed_line
 from vectora_ops.preflight.alarms import check_alarm_subscriptions
 from vectora_ops.preflight.bedrock import check_bedrock, check_bedrock_invoke
 from vectora_ops.preflight.bootstrap import check_bootstrap
@@ -43,7 +43,7 @@ def run_checks(ctx: Context, checks: tuple[Check, ...] = CHECKS) -> list[tuple[C
         try:
             finding = check.run(ctx)
         except Exception as err:  # noqa: BLE001  # one broken check must not hide the others
-            finding = bad(f"{type(err).__name__}: {one_line(err)}", "fix what the evidence names, then retry")
+            finding = bad(typed_line(err), "fix what the evidence names, then retry")
         rows.append((check, finding))
     return rows
 

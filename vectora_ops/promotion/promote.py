@@ -33,7 +33,7 @@ from vectora_ops.audit import audit_key
 from vectora_ops.config.integrity import byte_differences, config_objects
 from vectora_ops.config.runtime import check_runtime, deployed_runtime_version
 from vectora_ops.environment import Environment
-from vectora_ops.errors import OperationError, one_line
+from vectora_ops.errors import OperationError, one_line, typed_line
 from vectora_ops.interrupts import Settlement, deferred_interrupts
 from vectora_ops.operation.lock import EnvironmentLock
 from vectora_ops.operation.operation import Clock, Operation
@@ -177,7 +177,7 @@ class Promotion(Operation):
             self._audit("refused", error=str(err))
             raise
         except Exception as err:  # an AWS error while only reading: nothing changed
-            self._audit("failed before any change", error=f"{type(err).__name__}: {one_line(err)}")
+            self._audit("failed before any change", error=typed_line(err))
             raise
 
     # --- before anything changes -----------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from vectora_core.naming import StackComponent, resource_name
 from vectora_ops.audit import operator
-from vectora_ops.errors import OperationError, SnapshotError, one_line
+from vectora_ops.errors import OperationError, SnapshotError, one_line, typed_line
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.snapshots.ids import (
     COMPONENTS,
@@ -108,7 +108,7 @@ class RollbackAudit:
             with deferred_interrupts():
                 return self.store.write_audit(AUDIT_KIND, self.started, self.label, entry)
         except Exception as err:  # noqa: BLE001  # said where the record's location would be
-            return f"NOT written ({type(err).__name__}: {one_line(err)})"
+            return f"NOT written ({typed_line(err)})"
 
 
 def resolve_snapshot_id(store: Store, env: str, ref: str) -> str:
@@ -154,7 +154,7 @@ def pre_rollback_components(chosen: tuple[str, ...]) -> tuple[str, ...]:
 def failure_reason(err: BaseException) -> str:
     if isinstance(err, KeyboardInterrupt):
         return "interrupted (Ctrl-C)"
-    return str(err) if isinstance(err, SnapshotError) else f"{type(err).__name__}: {one_line(err)}"
+    return str(err) if isinstance(err, SnapshotError) else typed_line(err)
 
 
 def refusal(err: BaseException) -> str:

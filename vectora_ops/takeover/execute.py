@@ -82,7 +82,7 @@ def wait_stack(cfn: Any, stack: str, until: str, doing: str) -> None:
         try:
             status: str = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
         except ClientError as err:
-            if until == "DELETE_COMPLETE" and "does not exist" in str(err):
+            if until == "DELETE_COMPLETE" and is_not_found(err):
                 return
             raise
         if not status.endswith("_IN_PROGRESS"):

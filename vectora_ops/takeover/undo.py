@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError
 
 from vectora_ops import cli
 from vectora_ops.cloudformation import deployed_template
-from vectora_ops.environment import Environment, is_not_found
+from vectora_ops.environment import Environment, if_found, is_not_found
 from vectora_ops.errors import OperationError, one_line
 from vectora_ops.operation.records import write_audit
 from vectora_ops.takeover.execute import AUDIT_KIND, STATE_KEY, archive_prefix, save_state, wait_stack
@@ -155,13 +155,8 @@ class Undo:
             self.echo(f"    deleted {stack}")
 
     def _exists(self, stack: str) -> bool:
-        try:
-            status = self.cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
-        except ClientError as err:
-            if "does not exist" in str(err):
-                return False
-            raise
-        return status != "DELETE_COMPLETE"
+        found = if_found(self.cfn.describe_stacks, StackName=stack)
+        return found is not None and found["Stacks"][0]["StackStatus"] != "DELETE_COMPLETE"
 
     def _core_back(self) -> None:
         for stack in self._bucket_stacks():
