@@ -129,3 +129,20 @@ def test_variables_follow_from_what_a_function_may_touch() -> None:
     )
     assert EnvVar.NEWSLETTERS_BUCKET in spec.variables
     assert spec.environment(ENVIRONMENTS["stage"])["NEWSLETTERS_BUCKET"] == "vectora-inbox-newsletters-stage"
+
+
+def test_the_snapshot_layout_is_read_without_the_engine_or_boto3() -> None:
+    # stacks/core_stack.py reads the layout's sleep tag at every synth; the engine and boto3 behind
+    # vectora_ops.snapshots cost 0.1 s of it, so the package resolves them on first use.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, vectora_ops.snapshots.layout as layout; "
+        "print(layout.SLEEP_TAG_KEY and sorted({'boto3', 'vectora_ops.snapshots.engine'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    from vectora_ops.snapshots import SnapshotEngine  # and on first use, the name is there
+
+    assert SnapshotEngine.__module__ == "vectora_ops.snapshots.engine"
