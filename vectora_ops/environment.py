@@ -186,7 +186,7 @@ class Environment:
         bucket = self.backups_bucket
         if not self.bucket_exists(bucket):
             raise SnapshotError(
-                f"backups bucket {bucket} does not exist: deploy {resource_name('s0-core', self.env)} first "
+                f"backups bucket {bucket} does not exist: deploy {self.name(StackComponent.CORE)} first "
                 "(or use --local DIR)"
             )
         return bucket
