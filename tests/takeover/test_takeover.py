@@ -112,11 +112,11 @@ def test_the_plan_names_its_blocker_and_changes_nothing(
     assert account_state(on_account) == before
 
 
-@pytest.mark.e2e
 def _failing_cdk(*_args: object, **_kwargs: object) -> str:
     raise OperationError("cdk deploy interrupted (rehearsed)")
 
 
+@pytest.mark.e2e
 def test_execute_takes_over_and_the_pipeline_runs(
     on_account: LocalAws,
     adopted_assembly: CloudAssembly,
