@@ -13,7 +13,7 @@ import getpass
 import re
 import socket
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 AUDIT_PREFIX: Final = "audit/"
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
@@ -28,6 +28,14 @@ def operator() -> str:
     except Exception:  # noqa: BLE001  # no user database in a container: the audit still gets written
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+def audit_entry(kind: str, started: datetime, **fields: Any) -> dict[str, Any]:
+    """How every audit record begins, so that they all read alike: what was attempted (``kind``),
+    by whom (``operator``), since when (``started_at``, UTC), then ``fields``; each outcome adds
+    its ``result``."""
+    moment = started.astimezone(UTC).isoformat(timespec="seconds")
+    return {"kind": kind, "operator": operator(), "started_at": moment, **fields}
 
 
 def safe_label(text: str, max_len: int = MAX_LABEL) -> str:

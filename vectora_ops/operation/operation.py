@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vectora_ops.audit import operator
+from vectora_ops.audit import audit_entry
 from vectora_ops.environment import Environment
 from vectora_ops.errors import stop_reason
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
@@ -52,7 +52,7 @@ class Operation:
         """Start the clock, the steps and the audit entry (the operator's, every record's)."""
         self.started = self.clock()
         self.steps = Steps(self.progress, self.clock, self.faults)
-        self.entry = {"kind": kind, "operator": operator(), "started_at": iso(self.started), **entry}
+        self.entry = audit_entry(kind, self.started, **entry)
 
     def _write_audit(self, entry: dict[str, Any]) -> str | None:
         """Write one audit record; where it goes is the operation's. Never raises."""
