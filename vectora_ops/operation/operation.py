@@ -1,7 +1,7 @@
 """The frame the guarded deploy and the promotion share (the rollback script and the takeover
 keep their own for now).
 
-An operation runs under the target's lock in a scratch folder, as named steps (``Steps``); its
+An operation runs under the target's lock (in a scratch folder), as named steps (``Steps``); its
 audit entry grows as it goes and is written once per outcome (a refusal, a failure, a dry run,
 success), a lock that could not be released added to the last record; a failure after the
 target's snapshot restores it (``recovery.restore``); once the outcome is known, a Ctrl-C cannot
@@ -73,29 +73,40 @@ class Operation:
         return self._write_audit(entry)
 
     def _locked(self, lock: EnvironmentLock, scratch: str, body: Callable[[Path], Result]) -> Result:
-        """``body(folder)`` in a scratch folder, then the lock released whatever happened: an outcome
-        raised before any record is audited first; a lock that stays is added to the outcome."""
-        work = Path(tempfile.mkdtemp(prefix=scratch))
+        """``_held``, with a scratch folder: ``body(folder)``, the folder removed before the lock is
+        released."""
+
+        def in_scratch() -> Result:
+            work = Path(tempfile.mkdtemp(prefix=scratch))
+            try:
+                return body(work)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+
+        return self._held(lock, in_scratch)
+
+    def _held(self, lock: EnvironmentLock | None, body: Callable[[], Result]) -> Result:
+        """``body()``, then ``lock`` released whatever happened (None: a dry run's, or held by the
+        caller): an outcome raised before any record is audited first; a lock that stays is added
+        to the outcome."""
         with self.settled:
             try:
-                outcome = body(work)
+                outcome = body()
             except BaseException as err:
                 if self.audited is None:  # an interrupt or an AWS error before any change
                     failed = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
                     self._audit(f"{failed} before any change", error=stop_reason(err))
                 self._release(lock, err)
                 raise
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
             warnings: list[str] = outcome.warnings  # type: ignore[attr-defined]  # every outcome has them
             warnings += self._release(lock, None)
             if self.settled.interrupted:
                 warnings.append(LATE_INTERRUPT)
             return outcome
 
-    def _release(self, lock: EnvironmentLock, outcome: BaseException | None) -> list[str]:
+    def _release(self, lock: EnvironmentLock | None, outcome: BaseException | None) -> list[str]:
         """Release the lock; a failure is added to the outcome and its audit record, not raised."""
-        problem = lock_outcome(lock, outcome, self.steps.note)
+        problem = lock_outcome(lock, outcome, self.steps.note) if lock is not None else None
         if problem and self.audited is not None:
             self.entry["lock"] = problem
             self._audit(self.audited[0], **self.audited[1])
