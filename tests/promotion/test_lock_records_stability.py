@@ -160,21 +160,20 @@ def test_stability_reads_the_records_the_rollback_audits_and_the_alarm_history(a
     stage, now = clients(aws, "stage"), datetime.now(UTC)
     write_deployment(stage, record("stage", now - timedelta(days=20), via="promotion"))
     assert stability(stage, 14, now).problems() == []  # no rollback, no alarm: stable
-    # a successful rollback since the last deployment counts; a dry run or a refused one does not
-    audits = [(25, "succeeded", False), (9, "dry-run", True), (8, "refused", False), (5, "succeeded", False)]
-    for days, outcome, dry in audits:
+    # a successful rollback since the last deployment counts; a dry run or a refused one does not;
+    # nor does the format: a record written before the rename (``time``, ``outcome``) counts too
+    new, old = ("started_at", "result"), ("time", "outcome")
+    audits = [(25, "succeeded", False, new), (9, "dry-run", True, new), (8, "refused", False, new)]
+    audits += [(5, "succeeded", False, new), (3, "succeeded", False, old), (2, "refused", False, old)]
+    for days, result, dry, (at, said) in audits:
         when = now - timedelta(days=days)
-        body = {
-            "time": iso(when),
-            "outcome": outcome,
-            "dry_run": dry,
-            "snapshot": f"snap_{outcome}",
-            "env": "stage",
-        }
+        body = {at: iso(when), said: result, "dry_run": dry, "snapshot": f"snap_{result}_{days}"}
         stage.s3.put_object(
             Bucket=stage.backups_bucket, Key=f"audit/rollbacks/{iso(when)}.json", Body=json.dumps(body)
         )
-    assert stability(stage, 14, now).rollbacks == [f"snap_succeeded at {iso(now - timedelta(days=5))}"]
+    assert stability(stage, 14, now).rollbacks == [
+        f"snap_succeeded_{days} at {iso(now - timedelta(days=days))}" for days in (5, 3)
+    ]
     # an alarm of stage's own stacks that went to ALARM since then counts; dev's does not
     for env in ("stage", "dev"):
         alarm = {

@@ -71,14 +71,18 @@ def _days(delta: timedelta) -> str:
 
 
 def rollbacks_since(clients: Environment, since: datetime) -> list[str]:
-    """Successful rollbacks of the environment recorded at or after ``since``."""
+    """Successful rollbacks of the environment recorded at or after ``since``; a record written
+    before the rollback ran in the operations' frame says ``outcome`` and ``time`` instead of
+    ``result`` and ``started_at`` (an account keeps its old ones)."""
     found = []
     for key in clients.keys(clients.backups_bucket, ROLLBACK_AUDITS):
         entry = clients.read_json(clients.backups_bucket, key)
-        if not isinstance(entry, dict) or entry.get("outcome") != "succeeded" or entry.get("dry_run"):
+        if not isinstance(entry, dict) or entry.get("dry_run"):
+            continue
+        if entry.get("result", entry.get("outcome")) != "succeeded":
             continue
         try:
-            when = parse_iso(str(entry.get("time")))
+            when = parse_iso(str(entry.get("started_at", entry.get("time"))))
         except ValueError:
             continue
         if when >= since:
