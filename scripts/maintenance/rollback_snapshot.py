@@ -26,7 +26,8 @@ from vectora_ops import cli as _cli
 from vectora_ops.environment import Environment
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.operation.lock import EnvironmentLock
-from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, RollbackReport, SnapshotEngine
+from vectora_ops.operation.rollback import Rollback, RollbackReport
+from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, SnapshotEngine
 from vectora_ops.snapshots.ids import check_ref, parse_components
 
 
@@ -75,9 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     lock = None if args.local else EnvironmentLock(environment, f"rollback {args.env} to {args.snapshot}")
     with _cli.progress_display() as progress:
         engine = SnapshotEngine.open(args.env, local=args.local, progress=progress, aws=environment)
-        report = engine.rollback(
-            args.snapshot, args.components, approve=args.approve, dry_run=args.dry_run, lock=lock
+        rollback = Rollback(
+            engine, args.snapshot, args.components, approve=args.approve, dry_run=args.dry_run, lock=lock
         )
+        report = rollback.run()
     with deferred_interrupts():  # the rollback is over: a Ctrl-C must not hide how it ended
         print_report(args.env, report)
     return 0

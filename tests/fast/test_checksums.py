@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fast.conftest import BACKUPS, CONFIG, EngineFactory, get, keys, put
+from vectora_ops.operation.rollback import Rollback
 from vectora_ops.snapshots import SnapshotEngine, SnapshotError, SnapshotMetadata
 
 COMPONENTS = ["client_config", "canonical", "curated"]
@@ -49,7 +50,7 @@ def test_a_tampered_canonical_file_refuses_a_client_config_rollback(
     backups_before = keys(s3, BACKUPS, "snapshots/")
     # when only client_config is asked for
     with pytest.raises(SnapshotError) as err:
-        engine.rollback(snapshot_id, components=["client_config"])
+        Rollback(engine, snapshot_id, components=["client_config"]).run()
     # then refused, naming the file, and nothing changed: no restore, no pre_rollback_ snapshot
     assert str(err.value) == (
         f"snapshot {snapshot_id} is refused: 1 file(s) fail their checksum: {CANONICAL_FILE}; "
@@ -58,7 +59,7 @@ def test_a_tampered_canonical_file_refuses_a_client_config_rollback(
     assert get(s3, CONFIG, "clients/lai_weekly.yaml") == b"changed\n"
     assert keys(s3, BACKUPS, "snapshots/") == backups_before
     (audit,) = keys(s3, BACKUPS, "audit/rollbacks/")
-    assert json.loads(get(s3, BACKUPS, audit) or b"")["outcome"] == "refused"
+    assert json.loads(get(s3, BACKUPS, audit) or b"")["result"] == "refused"
 
 
 def test_every_bad_file_is_named_in_one_line(s3: Any, make_engine: EngineFactory) -> None:
@@ -108,7 +109,7 @@ def test_a_tampered_file_on_disk_is_refused(s3: Any, make_engine: EngineFactory,
     snapshot_id = engine.create("on_disk", components=COMPONENTS)
     (tmp_path / "snapshots" / snapshot_id / CANONICAL_FILE).write_bytes(b"scope: TAMPERED\n")
     with pytest.raises(SnapshotError, match=rf"1 file\(s\) fail their checksum: {CANONICAL_FILE};"):
-        engine.rollback(snapshot_id, components=["client_config"])
+        Rollback(engine, snapshot_id, components=["client_config"]).run()
 
 
 @pytest.mark.parametrize(
@@ -137,6 +138,6 @@ def test_a_hand_edited_metadata_file_is_refused_and_listed_as_incomplete(
     edit(metadata)
     put(s3, BACKUPS, key, json.dumps(metadata).encode())
     with pytest.raises(SnapshotError, match=message) as err:
-        engine.rollback(snapshot_id)
+        Rollback(engine, snapshot_id).run()
     assert str(err.value).startswith(f"snapshot {snapshot_id} is refused: ")
     assert [(i.snapshot_id, i.complete) for i in engine.list_snapshots()] == [(snapshot_id, False)]

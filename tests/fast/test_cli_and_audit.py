@@ -19,6 +19,7 @@ from tests.support.cli_cases import ERROR_CASES, USAGE
 from vectora_ops import cli
 from vectora_ops.audit import audit_key
 from vectora_ops.environment import Environment
+from vectora_ops.operation.rollback import Rollback
 from vectora_ops.snapshots import BackupsBucketStore, LocalStore, SnapshotError
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "maintenance"
@@ -85,12 +86,12 @@ def test_a_climbing_snapshot_id_is_a_bad_command_line_with_the_bucket(
     assert keys(s3, BACKUPS) == []
 
 
-def test_the_engine_refuses_a_climbing_id_too_and_audits_nothing(
+def test_a_rollback_refuses_a_climbing_id_too_and_audits_nothing(
     s3: Any, make_engine: EngineFactory, tmp_path: Path
 ) -> None:
     for engine in (make_engine(), make_engine(local=tmp_path)):
         with pytest.raises(SnapshotError, match="malformed snapshot id"):
-            engine.rollback("../../../../../escaped")
+            Rollback(engine, "../../../../../escaped").run()
     assert keys(s3, BACKUPS) == [] and all_files(tmp_path) == []
 
 
@@ -128,7 +129,7 @@ def test_a_pattern_is_audited_under_the_id_it_resolved_to(
     (audit,) = keys(s3, BACKUPS, "audit/")
     assert AUDIT_KEY_RE.match(audit) and audit.endswith(f"_{snapshot_id}.json")
     entry = json.loads(s3.get_object(Bucket=BACKUPS, Key=audit)["Body"].read())
-    assert (entry["pattern"], entry["snapshot"], entry["outcome"]) == (
+    assert (entry["pattern"], entry["snapshot"], entry["result"]) == (
         "pre_deploy_*",
         snapshot_id,
         "succeeded",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.fast.conftest import BACKUPS, CONFIG, DATA, Clock, EngineFactory, get, keys, make_buckets, put
+from vectora_ops.operation.rollback import Rollback
 from vectora_ops.snapshots import SnapshotError, SnapshotMetadata
 
 S3_COMPONENTS = ["client_config", "canonical", "curated"]
@@ -185,7 +186,7 @@ def test_rollback_restores_the_s3_components_after_a_pre_rollback_snapshot(
     put(s3, CONFIG, "canonical/scopes/added.yaml", b"added: true\n")
     put(s3, DATA, "curated/lai_weekly/curated_items.json", b'{"items": []}')
     # when
-    report = engine.rollback(snapshot_id)
+    report = Rollback(engine, snapshot_id).run()
     # then the three prefixes equal the snapshot again
     assert report.verified and report.warnings == []
     assert get(s3, CONFIG, "clients/lai_weekly.yaml") == b"client_id: lai_weekly\nversion: 1.0.0\n"
@@ -204,14 +205,17 @@ def test_rollback_restores_the_s3_components_after_a_pre_rollback_snapshot(
     # and the attempt is audited
     assert report.audit == f"s3://{BACKUPS}/audit/rollbacks/20260130T143522000000Z_{snapshot_id}.json"
     entry = json.loads(get(s3, BACKUPS, report.audit.split("/", 3)[3]) or b"")
-    assert (entry["outcome"], entry["pre_rollback"], entry["snapshot"]) == (
+    assert (entry["result"], entry["pre_rollback"], entry["snapshot"]) == (
         "succeeded",
         report.pre_rollback_id,
         snapshot_id,
     )
+    # in the frame every operation's record has (vectora_ops.operation.operation)
+    assert (entry["kind"], entry["started_at"]) == ("rollback", "2026-01-30T14:35:22+00:00")
+    assert {"operator", "steps", "finished_at", "duration_s"} <= set(entry) and "outcome" not in entry
     # a second rollback has nothing to do
     clock.advance(minutes=1)
-    again = engine.rollback(snapshot_id)
+    again = Rollback(engine, snapshot_id).run()
     assert again.changes == [] and again.pre_rollback_id is None and again.verified
 
 
@@ -223,7 +227,7 @@ def test_a_rollback_of_one_component_leaves_the_others_alone(
     put(s3, CONFIG, "clients/lai_weekly.yaml", b"changed\n")
     put(s3, CONFIG, "canonical/scopes/tech.yaml", b"changed\n")
     clock.advance(seconds=1)
-    report = engine.rollback(snapshot_id, components=["client_config"])
+    report = Rollback(engine, snapshot_id, components=["client_config"]).run()
     assert report.components == ("client_config",)
     assert get(s3, CONFIG, "clients/lai_weekly.yaml") == b"client_id: lai_weekly\nversion: 1.0.0\n"
     assert get(s3, CONFIG, "canonical/scopes/tech.yaml") == b"changed\n"
@@ -233,7 +237,7 @@ def test_a_dry_run_changes_nothing_and_takes_no_snapshot(s3: Any, make_engine: E
     engine = make_engine()
     snapshot_id = engine.create("dry", components=S3_COMPONENTS)
     put(s3, CONFIG, "clients/lai_weekly.yaml", b"changed\n")
-    report = engine.rollback(snapshot_id, dry_run=True)
+    report = Rollback(engine, snapshot_id, dry_run=True).run()
     assert report.changes == [f"client_config s3://{CONFIG}/clients/lai_weekly.yaml: put (changed)"]
     assert get(s3, CONFIG, "clients/lai_weekly.yaml") == b"changed\n"
     assert [i.snapshot_id for i in engine.list_snapshots()] == [snapshot_id]
@@ -249,7 +253,7 @@ def test_a_pattern_rolls_back_to_its_newest_complete_match(
         clock.advance(hours=1)
     put(s3, BACKUPS, "snapshots/pre_deploy_x_20270101_000000/snapshot_metadata.json", b'{"complete": false}')
     put(s3, CONFIG, "clients/lai_weekly.yaml", b"version: 3.0.0\n")
-    report = engine.rollback("pre_deploy_*", components=["client_config"])
+    report = Rollback(engine, "pre_deploy_*", components=["client_config"]).run()
     assert report.snapshot_id == "pre_deploy_x_20260130_153022"
     assert get(s3, CONFIG, "clients/lai_weekly.yaml") == b"version: 2.0.0\n"
 
@@ -258,9 +262,9 @@ def test_a_snapshot_lacking_an_asked_component_is_refused(s3: Any, make_engine: 
     engine = make_engine()
     snapshot_id = engine.create("only_canonical", components=["canonical"])
     with pytest.raises(SnapshotError, match=r"holds no 'client_config' component \(it holds: canonical\)"):
-        engine.rollback(snapshot_id, components=["client_config"])
+        Rollback(engine, snapshot_id, components=["client_config"]).run()
     # without an explicit choice, the components it holds are restored
-    assert engine.rollback(snapshot_id).components == ("canonical",)
+    assert Rollback(engine, snapshot_id).run().components == ("canonical",)
 
 
 def test_a_local_dir_holds_the_same_layout_and_restores(
@@ -273,7 +277,7 @@ def test_a_local_dir_holds_the_same_layout_and_restores(
     for rel, record in metadata.files.items():
         assert hashlib.sha256((folder / rel).read_bytes()).hexdigest() == record.sha256
     put(s3, CONFIG, "clients/lai_weekly.yaml", b"changed\n")
-    report = engine.rollback(snapshot_id, components=["client_config"])
+    report = Rollback(engine, snapshot_id, components=["client_config"]).run()
     assert get(s3, CONFIG, "clients/lai_weekly.yaml") == b"client_id: lai_weekly\nversion: 1.0.0\n"
     assert report.audit and Path(report.audit).parent == tmp_path / "audit" / "rollbacks"
     assert keys(s3, BACKUPS) == []  # nothing went to the bucket
@@ -289,5 +293,5 @@ def test_keys_with_spaces_and_symbols_are_snapshotted_and_restored(
     snapshot_id = engine.create("odd_keys", components=["canonical"])
     assert odd in engine.verify(snapshot_id).files
     put(s3, CONFIG, odd, b"odd: 2\n")
-    engine.rollback(snapshot_id)
+    Rollback(engine, snapshot_id).run()
     assert get(s3, CONFIG, odd) == b"odd: 1\n"

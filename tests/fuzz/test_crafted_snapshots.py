@@ -83,7 +83,7 @@ def assert_refused(s3: Any, snapshot_id: str, rel: str, components: str, before:
     audits = [k for k in objects(s3, BACKUPS) if k.startswith("audit/rollbacks/")]
     assert len(audits) == 1, audits
     entry = json.loads(s3.get_object(Bucket=BACKUPS, Key=audits[0])["Body"].read())
-    assert entry["outcome"] == "refused" and rel in entry["error"], entry
+    assert entry["result"] == "refused" and rel in entry["error"], entry
 
 
 # --- the case, on both backends ----------------------------------------------------------

@@ -120,7 +120,7 @@ def check_outcome(
         assert state == before, result  # opening the audit store (the backups bucket) failed
     else:
         assert len(records) == 1, (records, result)
-        assert records[0]["outcome"].startswith(outcome), (records[0], result)
+        assert records[0]["result"].startswith(outcome), (records[0], result)
     lock_left = objects(s3, BACKUPS, LOCK_KEY)
     assert not lock_left or "could not be released" in said, result
     for key, body in objects(s3, BACKUPS, "snapshots/").items():
@@ -170,7 +170,7 @@ def test_a_lock_that_cannot_be_released_does_not_hide_a_finished_rollback(
     assert "WARNING: the lock s3://vectora-inbox-backups-dev/locks/environment.json" in err, err
     assert "could not be released" in err and "break_lock.py --env dev" in err, err
     (record,) = audits(s3)
-    assert record["outcome"] == "succeeded" and "could not be released" in record["lock"], record
+    assert record["result"] == "succeeded" and "could not be released" in record["lock"], record
 
 
 def test_a_lock_that_cannot_be_released_does_not_hide_a_restored_failure(dev: tuple[Any, CallFaults]) -> None:
@@ -198,9 +198,7 @@ def test_a_lock_that_cannot_be_released_does_not_hide_a_restored_failure(dev: tu
     assert "the previous state of client_config, canonical, curated was restored" in line, result
     assert "could not be released" in line and live(s3) == before, result
     (record,) = audits(s3)
-    assert (
-        record["outcome"] == "failed, previous state restored" and "could not be released" in record["lock"]
-    )
+    assert record["result"] == "failed, previous state restored" and "could not be released" in record["lock"]
 
 
 @pytest.mark.parametrize(
@@ -216,7 +214,7 @@ def test_an_interrupt_before_any_change_is_audited(dev: tuple[Any, CallFaults], 
     assert faults.fired is not None and result[0] == 130, result
     assert live(s3) == before
     (record,) = audits(s3)
-    assert record["outcome"] == "interrupted before any change" and record["error"] == "interrupted (Ctrl-C)"
+    assert record["result"] == "interrupted before any change" and record["error"] == "interrupted (Ctrl-C)"
     for key, body in objects(s3, BACKUPS, "snapshots/pre_rollback_").items():
         if key.endswith("/snapshot_metadata.json"):
             metadata = json.loads(body)
@@ -244,7 +242,7 @@ def test_an_interrupt_after_the_rollback_finished_changes_nothing(dev: tuple[Any
     assert code == 0 and f"rolled back {ENV} to {snapshot_id}" in out, result
     assert f"WARNING: {LATE_INTERRUPT}" in err and live(s3) == wanted
     (record,) = audits(s3)
-    assert record["outcome"] == "succeeded"
+    assert record["result"] == "succeeded"
     assert not objects(s3, BACKUPS, LOCK_KEY)
 
 

@@ -69,7 +69,7 @@ def check_lock_body(s3: Any, body: bytes) -> None:
     refused = [k for k in audit_keys(s3) if k not in audits]
     assert len(refused) == 1 and refused[0].startswith("audit/rollbacks/"), refused
     entry = json.loads(s3.get_object(Bucket=BACKUPS, Key=refused[0])["Body"].read())
-    assert entry["outcome"] == "refused: environment locked", entry
+    assert entry["result"] == "refused: environment locked", entry
     # break_lock.py: always breaks it, audited, one line
     code, out, err = run_main(break_lock_main, ["--env", ENV, "--reason", "fuzzed lock"])
     assert (code, err) == (0, ""), (code, out, err)

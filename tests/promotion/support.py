@@ -212,7 +212,8 @@ class World:
         keeps its order (a rollback's audit stays before the record it left).
         """
         clients, delta = self.clients(env), timedelta(days=days)
-        fields = {"deployments/": ("started_at", "finished_at", "watch_until"), "audit/rollbacks/": ("time",)}
+        times = ("started_at", "finished_at")
+        fields = {"deployments/": (*times, "watch_until"), "audit/rollbacks/": times}
         for prefix, names in fields.items():
             for key in clients.keys(clients.backups_bucket, prefix):
                 data = clients.read_json(clients.backups_bucket, key)

@@ -1,8 +1,8 @@
 """The restore after a failed promotion or deploy (``recovery.restore``) never raises: its outcome
 is the operation's. A Ctrl-C while it restores stops it and says NOT restored with the command that
 restores the snapshot by hand; once verified, a lost connection or a Ctrl-C on its deployment
-record leaves it restored (and says the record is missing). No AWS here: the engine and the reads
-are stand-ins, the point is what reaches the operation's one line.
+record leaves it restored (and says the record is missing). No AWS here: the rollback and the
+reads are stand-ins, the point is what reaches the operation's one line.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from botocore.exceptions import EndpointConnectionError
 
 from vectora_ops.environment import Environment
 from vectora_ops.operation import records, recovery
+from vectora_ops.operation import rollback as rollbacks
 from vectora_ops.operation.records import DeploymentRecord
 from vectora_ops.operation.state import EnvState
 from vectora_ops.operation.steps import Steps
-from vectora_ops.snapshots import SnapshotEngine
 
 NOW = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
 SNAPSHOT = "pre_promotion_from_dev_20261205_080000"
@@ -40,14 +40,14 @@ def restore(env: str = "stage") -> tuple[bool, str]:
         pytest.fail("the Ctrl-C escaped the restore")
 
 
-def engine_whose_rollback(rollback: Callable[..., Any]) -> classmethod[Any, ..., Any]:
-    """A stand-in for ``SnapshotEngine.on``: its engine's rollback is ``rollback``."""
-    return classmethod(lambda *_a, **_k: SimpleNamespace(rollback=rollback))
+def rollback_that(run: Callable[..., Any]) -> Callable[..., Any]:
+    """A stand-in for ``Rollback``: whatever it is asked, its ``run`` is ``run``."""
+    return lambda *_a, **_k: SimpleNamespace(run=run)
 
 
 @pytest.fixture(autouse=True)
 def verified(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SnapshotEngine, "on", engine_whose_rollback(lambda *_a, **_k: None))
+    monkeypatch.setattr(rollbacks, "Rollback", rollback_that(lambda: None))
     monkeypatch.setattr(recovery, "read_state", lambda *_a, **_k: STATE)
     monkeypatch.setattr(records, "read_state", lambda *_a, **_k: STATE)  # the rollback record's
 
@@ -59,7 +59,7 @@ def test_a_ctrl_c_during_the_restore_says_not_restored_and_how_to_restore(
     def interrupted(*_: Any, **__: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(SnapshotEngine, "on", engine_whose_rollback(interrupted))
+    monkeypatch.setattr(rollbacks, "Rollback", rollback_that(interrupted))
     restored, line = restore(env)
     assert restored is False and "\n" not in line
     assert line.startswith(f"restoring {SNAPSHOT} FAILED (interrupted): restore it by hand with ")

@@ -18,6 +18,7 @@ from tests.snapshots.conftest import BACKUPS_BUCKET, CONFIG_BUCKET, ENV, DevStat
 from tests.support.cli_cases import REAL_ENTRY_CASES, USAGE
 from vectora_ops.environment import Environment
 from vectora_ops.operation.lock import LOCK_KEY, EnvironmentLock
+from vectora_ops.operation.rollback import Rollback
 from vectora_ops.snapshots import RollbackError, SnapshotError
 from vectora_ops.snapshots.restore.s3_objects import S3ObjectsPlanner
 
@@ -134,7 +135,7 @@ def test_a_tampered_file_of_another_component_refuses_the_rollback(
         k for k in dev_state.keys("audit/rollbacks/", BACKUPS_BUCKET) if k.endswith(f"_{snapshot_id}.json")
     ]
     entry = json.loads(dev_state.get(audit_key, BACKUPS_BUCKET) or b"{}")
-    assert entry["outcome"] == "refused" and canonical_key in entry["error"]
+    assert entry["result"] == "refused" and canonical_key in entry["error"]
 
 
 def test_a_rollback_while_another_operation_holds_the_lock_is_refused_and_audited(
@@ -174,7 +175,7 @@ def test_a_rollback_while_another_operation_holds_the_lock_is_refused_and_audite
         for k in dev_state.keys("audit/rollbacks/", BACKUPS_BUCKET)
         if k.endswith(f"_{snapshot_id}.json")
     ]
-    assert [a["outcome"] for a in audits].count("refused: environment locked") == 1
+    assert [a["result"] for a in audits].count("refused: environment locked") == 1
     assert dry_run.code == 0 and "1 would change" in dry_run.stdout, dry_run
     # and once the lock is released, the same rollback goes through (and leaves no lock behind)
     assert run_script(dev_state.aws, *rollback).code == 0
@@ -191,7 +192,7 @@ def test_every_bad_file_is_named_in_one_line(dev_state: DevState) -> None:
     tamper(dev_state, f"{prefix}README.md", b"# not the README\n", with_checksum=False)
     dev_state.s3.delete_object(Bucket=BACKUPS_BUCKET, Key=f"{prefix}{dev_state.client_key}")
     with pytest.raises(SnapshotError) as err:
-        engine().rollback(snapshot_id)
+        Rollback(engine(), snapshot_id).run()
     assert str(err.value) == (
         f"snapshot {snapshot_id} is refused: 2 file(s) fail their checksum: README.md, "
         f"clients/{dev_state.client_id}/a.yaml; 1 file(s) are missing: {dev_state.client_key}; "
@@ -213,7 +214,7 @@ def test_a_failure_part_way_through_a_rollback_restores_the_previous_state(dev_s
     faulty, calls = failing_on("CopyObject", 2, bucket=CONFIG_BUCKET)
     # when
     with pytest.raises(RollbackError) as err:
-        engine(session=faulty, workers=1).rollback(snapshot_id)
+        Rollback(engine(session=faulty, workers=1), snapshot_id).run()
     # then: the previous (changed) state is back, and the error says so in one line
     assert calls[0] >= 2
     assert err.value.restored is True and err.value.pre_rollback_id
@@ -226,7 +227,7 @@ def test_a_failure_part_way_through_a_rollback_restores_the_previous_state(dev_s
         for k in dev_state.keys("audit/rollbacks/", BACKUPS_BUCKET)
         if k.endswith(f"_{snapshot_id}.json")
     ]
-    assert [a["outcome"] for a in audits] == ["failed, previous state restored"]
+    assert [a["result"] for a in audits] == ["failed, previous state restored"]
 
 
 def test_a_failed_verification_also_restores_the_previous_state(
@@ -250,7 +251,7 @@ def test_a_failed_verification_also_restores_the_previous_state(
 
     monkeypatch.setattr(S3ObjectsPlanner, "plan_component", plan_without_deletes)
     with pytest.raises(RollbackError, match=r"verification failed: client_config .*added\.yaml: delete"):
-        engine().rollback(snapshot_id, components="client_config")
+        Rollback(engine(), snapshot_id, components="client_config").run()
     assert dev_state.get(dev_state.client_key) == b"changed\n"
     assert dev_state.get(extra) == b"added\n"
 
@@ -313,7 +314,7 @@ def test_the_audit_key_of_a_pattern_names_the_snapshot_it_resolved_to(
     assert record.parent == tmp_path / "audit" / "rollbacks"
     assert record.name.endswith(f"_{snapshot_id}.json") and "*" not in record.name
     entry = json.loads(record.read_text())
-    assert (entry["snapshot"], entry["pattern"], entry["outcome"]) == (
+    assert (entry["snapshot"], entry["pattern"], entry["result"]) == (
         snapshot_id,
         f"auditglob_{dev_state.client_id}_*",
         "dry-run",
@@ -408,5 +409,5 @@ def test_prod_rollback_needs_an_approver_and_every_attempt_is_audited(
         json.loads(dev_state.get(k, "vectora-inbox-backups-prod") or b"{}")
         for k in dev_state.keys("audit/rollbacks/", "vectora-inbox-backups-prod")
     ]
-    outcomes = {(e["approved_by"], e["outcome"]) for e in entries}
+    outcomes = {(e["approved_by"], e["result"]) for e in entries}
     assert outcomes == {(None, "refused: no approval"), ("alice", "refused")}

@@ -211,7 +211,7 @@ def test_full_rollback_restores_config_env_and_code_and_pre_rollback_holds_the_c
         k for k in dev_state.keys("audit/rollbacks/", BACKUPS_BUCKET) if k.endswith(f"{snapshot_id}.json")
     ]
     entries = [json.loads(dev_state.get(k, BACKUPS_BUCKET) or b"{}") for k in audit]
-    assert any(e["outcome"] == "succeeded" and e["pre_rollback"] == pre for e in entries)
+    assert any(e["result"] == "succeeded" and e["pre_rollback"] == pre for e in entries)
     # a second rollback finds nothing to do
     again = run_script(aws_env, "rollback_snapshot.py", "--snapshot", snapshot_id, "--env", ENV)
     assert again.code == 0 and "nothing to do" in again.stdout

@@ -14,6 +14,7 @@ import pytest
 
 from tests.snapshots.conftest import ENV, INGEST, DevState, engine, run_script
 from vectora_core.naming import Function, StackComponent, resource_name
+from vectora_ops.operation.rollback import Rollback
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,7 @@ def test_stacks_component_redeploys_the_snapshot_templates(dev_state: DevState, 
     assert "drifts" not in result.stderr  # the change went through CloudFormation
     assert all("SNAPTEST_VAR" not in dev_state.env_vars(f) for f in functions)
     assert cfn.describe_stacks(StackName=runtime)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
-    again = engine().rollback(snapshot_id, components="stacks", dry_run=True)
+    again = Rollback(engine(), snapshot_id, components="stacks", dry_run=True).run()
     assert again.changes == []
 
 
@@ -61,7 +62,7 @@ def test_layers_component_republishes_a_deleted_layer_version(dev_state: DevStat
         lam.delete_layer_version(LayerName="snaptest-layer", VersionNumber=published["Version"])
         lam.update_function_configuration(FunctionName=INGEST, Layers=original_layers)
         # when
-        report = engine().rollback(snapshot_id, components="layers")
+        report = Rollback(engine(), snapshot_id, components="layers").run()
         # then: a new version with the snapshot's content is published and attached
         layers = [layer["Arn"] for layer in dev_state.config().get("Layers", [])]
         assert layers[: len(original_layers)] == original_layers and len(layers) == len(original_layers) + 1

@@ -81,7 +81,9 @@ def _engine(env: str, session: Any, work: Path) -> SnapshotEngine:
 
 
 def _rollback(env: str, session: Any, work: Path) -> str | None:
-    return _rehearse(lambda: _engine(env, session, work).rollback(REHEARSAL_SNAPSHOT), "--approve")
+    from vectora_ops.operation.rollback import Rollback
+
+    return _rehearse(lambda: Rollback(_engine(env, session, work), REHEARSAL_SNAPSHOT).run(), "--approve")
 
 
 def _cleanup(env: str, session: Any, work: Path) -> str | None:

@@ -6,5 +6,6 @@ the commands (deploy, promotion, rollback, takeover):
 - ``lock``: one operation at a time per environment (an S3 conditional write);
 - ``steps``: the step runner (progress, fault hook, timings);
 - ``recovery``: putting an environment back from its snapshot after a failure, and proving it;
-- ``operation``: the frame (lock, steps, audit record, snapshot-then-undo) the operations run in.
+- ``operation``: the frame (lock, steps, audit record, snapshot-then-undo) the operations run in;
+- ``rollback``: an environment rolled back to a snapshot, in that frame.
 """

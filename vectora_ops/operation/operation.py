@@ -1,5 +1,5 @@
-"""The frame the guarded deploy and the promotion share (the rollback script and the takeover
-keep their own for now).
+"""The frame the guarded deploy, the promotion and the rollback share (the takeover keeps its own
+for now).
 
 An operation runs under the target's lock (in a scratch folder), as named steps (``Steps``); its
 audit entry grows as it goes and is written once per outcome (a refusal, a failure, a dry run,

@@ -60,12 +60,16 @@ def restore(
         f"scripts/maintenance/rollback_snapshot.py --env {target.env} --snapshot {snapshot_id} "
         f"--components {','.join(COMPONENTS)}" + (' --approve "<who>"' if target.env == "prod" else "")
     )
+    # Imported here: the rollback runs in the frame (``operation``) that imports this module.
+    from vectora_ops.operation.rollback import Rollback
+
     try:
         with steps.step(
             "restore", f"restore {target.env} from {snapshot_id} (stacks included)", injectable=False
         ):
             engine = SnapshotEngine.on(target, clock, progress)
-            engine.rollback(snapshot_id, components=COMPONENTS, approve=approve)  # stacks included
+            # Stacks included; no lock: the failed operation holds it.
+            Rollback(engine, snapshot_id, COMPONENTS, approve=approve).run()
         with steps.step(
             "verify-restore", f"compare {target.env} with its state before", injectable=False
         ) as info:

@@ -25,7 +25,6 @@ from vectora_ops.snapshots.progress import ProgressCallback, ProgressEvent
 if TYPE_CHECKING:
     from vectora_ops.snapshots.engine import Preview, SnapshotEngine
     from vectora_ops.snapshots.retention import SnapshotInfo
-    from vectora_ops.snapshots.rollback import RollbackReport
     from vectora_ops.snapshots.store import BackupsBucketStore, LocalStore, Store
 
 # Imported on first use: they bring boto3 and the environment's clients, which the CDK app (it
@@ -34,7 +33,6 @@ _LAZY = {
     "Preview": "engine",
     "SnapshotEngine": "engine",
     "SnapshotInfo": "retention",
-    "RollbackReport": "rollback",
     "BackupsBucketStore": "store",
     "LocalStore": "store",
     "Store": "store",
@@ -60,7 +58,6 @@ __all__ = [
     "ProgressCallback",
     "ProgressEvent",
     "RollbackError",
-    "RollbackReport",
     "BackupsBucketStore",
     "SnapshotEngine",
     "SnapshotError",

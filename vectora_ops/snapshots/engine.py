@@ -2,7 +2,7 @@
 
     engine = SnapshotEngine("dev")                      # the backups bucket, boto3's default session
     snapshot_id = engine.create("lai_v7_stable", client="lai_weekly")
-    report = engine.rollback(snapshot_id, components=["client_config"])
+    engine.verify(snapshot_id)
     engine.apply_retention()
 
 Collaborators, each injected one way (a keyword of the constructor): ``aws`` (the
@@ -12,7 +12,8 @@ now, for ids and ages) and ``progress`` (a callback receiving ``ProgressEvent``s
 ``SnapshotEngine.open`` is the scripts' shortcut (``--local DIR`` or the bucket).
 
 Every method validates its input first and raises ``SnapshotError`` (one line) when a request is
-refused or fails; ``RollbackError`` when a rollback failed after it had started changing things.
+refused or fails. A rollback is an operation (``vectora_ops.operation.rollback``: the lock, the
+audit record, the undo), built on the primitives here: verify, create, plan and apply a restore.
 """
 
 from __future__ import annotations
@@ -26,20 +27,16 @@ from typing import Any, Final
 
 from vectora_ops.audit import operator
 from vectora_ops.environment import Environment
-from vectora_ops.errors import OperationError, RollbackError, SnapshotError, one_line
-from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
+from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots import restore
 from vectora_ops.snapshots.capture import Capture, NullStore, check_client_exists, readme
 from vectora_ops.snapshots.earlier import EarlierStacks
 from vectora_ops.snapshots.ids import (
     COMPONENTS,
-    DEFAULT_ROLLBACK_COMPONENTS,
-    MAX_NAME,
     check_client,
     check_components,
     check_days,
     check_name,
-    check_ref,
     make_id,
 )
 from vectora_ops.snapshots.metadata import (
@@ -60,18 +57,7 @@ from vectora_ops.snapshots.retention import (
     older_than,
     retention_victims,
 )
-from vectora_ops.snapshots.rollback import (
-    PRE_ROLLBACK_PREFIX,
-    RollbackAudit,
-    RollbackReport,
-    drift_warnings,
-    failure_reason,
-    held_components,
-    lock_problem,
-    pre_rollback_components,
-    refusal,
-    resolve_snapshot_id,
-)
+from vectora_ops.snapshots.rollback import failure_reason
 from vectora_ops.snapshots.scopes import check_targets
 from vectora_ops.snapshots.store import BackupsBucketStore, LocalStore, Store
 from vectora_ops.snapshots.verify import load_complete, verify_snapshot
@@ -97,7 +83,7 @@ class Preview:
 
 
 class SnapshotEngine:
-    """Snapshots of one environment: create, preview, list, verify, rollback, retention, cleanup, archive."""
+    """Snapshots of one environment: create, preview, list, verify, restore, retention, cleanup, archive."""
 
     def __init__(
         self,
@@ -112,7 +98,7 @@ class SnapshotEngine:
         if self.aws.env != env:
             raise ValueError(f"the Environment clients are {self.aws.env}'s, not {env}'s")
         self.env = env
-        self.clock = clock
+        self.clock, self.progress = clock, progress
         self._store = store
         self._reporter = Reporter(progress)
 
@@ -229,7 +215,7 @@ class SnapshotEngine:
             failed = reserved.failed(failure_reason(err))
             store.put_bytes(reserved.snapshot_id, METADATA_FILE, failed.to_json())
 
-    # --- verify and roll back ----------------------------------------------------------------------
+    # --- verify and restore -------------------------------------------------------------------------
     def verify(self, snapshot_id: str) -> SnapshotMetadata:
         """The metadata of a restorable snapshot: complete, of this environment, and every file it
         lists stored with its recorded size and SHA-256; else SnapshotError naming every bad file."""
@@ -238,183 +224,22 @@ class SnapshotEngine:
         verify_snapshot(self.store, metadata, self.aws.workers)
         return metadata
 
-    def rollback(
+    def restore_plan(self, metadata: SnapshotMetadata, components: tuple[str, ...]) -> restore.Plan:
+        """What restoring ``components`` from ``metadata``'s snapshot would change now (reads only)."""
+        return restore.plan(self.aws, restore.SnapshotSource(self.store, metadata), components)
+
+    def restore(
         self,
-        snapshot: str,
-        components: Components = None,
-        approve: str | None = None,
-        dry_run: bool = False,
-        lock: contextlib.AbstractContextManager[object] | None = None,
-    ) -> RollbackReport:
-        """Restore ``components`` (default: all but stacks) from ``snapshot`` (an id, or a glob for
-        its newest complete match).
-
-        Raises SnapshotError (nothing changed) when the request or the snapshot is refused, and
-        RollbackError when a step failed after the pre-rollback snapshot (``restored`` tells
-        whether the previous state was put back). Every attempt is audited.
-
-        ``lock``: the environment's lock (``vectora_ops.operation.lock.EnvironmentLock``, the one
-        deploy and promotion take), held from validation to verification unless this is a dry run;
-        an operation that already holds it (a promotion rolling back) passes none. Taken by another
-        operation: refused (audited), nothing changed. A failure to release it never hides the
-        outcome: it is added to the outcome's message or warnings, and to its audit record.
-
-        A Ctrl-C is a failure like any other: before any change it is audited (a pre-rollback
-        snapshot it cut short is marked with why) and re-raised; during the restore it puts the
-        previous state back (RollbackError); once the rollback is verified it changes nothing.
-        """
-        ref = check_ref(snapshot)
-        chosen = check_components(components, default=DEFAULT_ROLLBACK_COMPONENTS)
-        audit = RollbackAudit(self.store, self.clock(), self.env, ref, chosen, approve, dry_run)
-        if self.aws.config.approval_required and not (approve or "").strip():
-            audit.record("refused: no approval")
-            raise SnapshotError(
-                f'rollback in {self.env} needs --approve "<who>" (recorded in the audit log); '
-                "nothing was changed"
-            )
-        held = None if dry_run else lock
-        self._take(held, audit)
-        # Once the outcome is settled, a Ctrl-C is noted, never allowed to change it (interrupts).
-        with Settlement() as settled:
-            try:
-                report = self._rollback(ref, chosen, components is not None, dry_run, audit, settled)
-            except BaseException as err:
-                self._release(held, audit, err)
-                raise
-            report.warnings += self._release(held, audit, None)
-            if settled.interrupted:
-                report.warnings.append(LATE_INTERRUPT)
-            return report
-
-    def _rollback(
-        self,
-        ref: str,
-        chosen: tuple[str, ...],
-        explicit: bool,
-        dry_run: bool,
-        audit: RollbackAudit,
-        settled: Settlement,
-    ) -> RollbackReport:
-        # 1. Validate the whole snapshot and plan the restore. Both only read: nothing changed yet.
-        try:
-            metadata = self.verify(resolve_snapshot_id(self.store, self.env, ref))
-            chosen = held_components(metadata, chosen, explicit=explicit)
-            audit.resolved(metadata.snapshot_id, chosen)
-            source = restore.SnapshotSource(self.store, metadata)
-            plan = restore.plan(self.aws, source, chosen)
-        except (Exception, KeyboardInterrupt) as err:
-            audit.record(refusal(err), error=failure_reason(err))
-            raise
-        report = RollbackReport(
-            metadata.snapshot_id, self.env, chosen, dry_run, [str(c) for c in plan.changes], plan.notes
-        )
-        if dry_run or not plan.changes:
-            settled.settle()
-            report.verified = not plan.changes
-            report.audit = audit.record("dry-run" if dry_run else "nothing to change", changes=report.changes)
-            return report
-        # 2. Snapshot the current state.
-        report.pre_rollback_id = pre_id = self._pre_rollback_snapshot(metadata, chosen, audit)
-        # 3. Restore, 4. verify: the plan computed again must be empty. Any failure, an
-        # interruption too, puts the pre-rollback state back.
-        try:
-            restore.apply_changes(plan.changes, self.aws.workers, self._reporter, "restore")
-            remaining = restore.plan(self.aws, source, chosen).changes
-            if remaining:
-                raise SnapshotError(f"verification failed: {remaining[0]} still differs from the snapshot")
-            settled.settle()
-            report.verified = True
-        except (Exception, KeyboardInterrupt) as err:
-            raise self._undo(pre_id, chosen, audit, failure_reason(err)) from err
-        report.warnings = drift_warnings(self.env, metadata.snapshot_id, plan.changes)
-        report.audit = audit.record("succeeded", changes=report.changes, pre_rollback=pre_id)
-        return report
-
-    @staticmethod
-    def _take(lock: contextlib.AbstractContextManager[object] | None, audit: RollbackAudit) -> None:
-        """``lock`` taken; a refusal, an error or an interrupt while taking it is audited."""
-        if lock is None:
-            return
-        try:
-            lock.__enter__()
-        except OperationError as err:  # another operation holds it (the message names it)
-            audit.record("refused: environment locked", error=one_line(err))
-            raise
-        except (Exception, KeyboardInterrupt) as err:
-            audit.record(refusal(err), error=failure_reason(err))
-            raise
-
-    def _release(
-        self,
-        lock: contextlib.AbstractContextManager[object] | None,
-        audit: RollbackAudit,
-        outcome: BaseException | None,
-    ) -> list[str]:
-        """Release ``lock``; a failure to do so never replaces the rollback's outcome: it is added
-        to the outcome's message (or returned, as a warning), to its audit record, and shown."""
-        if lock is None:
-            return []
-        try:
-            lock.__exit__(None, None, None)
-        except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001  # reported with the outcome
-            problem = lock_problem(err)
-            audit.amend(lock=problem)
-            if isinstance(outcome, OperationError):
-                # The one line the user reads is the outcome's: it must say the lock stayed too.
-                outcome.args = (f"{outcome}; {problem}", *outcome.args[1:])
-            elif outcome is not None:  # an interrupt, an unexpected error: no message to add it to
-                self._reporter.note(f"WARNING: {problem}")
-            return [problem]
-        return []
-
-    def _pre_rollback_snapshot(
-        self, metadata: SnapshotMetadata, chosen: tuple[str, ...], audit: RollbackAudit
-    ) -> str:
-        name = (PRE_ROLLBACK_PREFIX + metadata.snapshot_id)[:MAX_NAME]
-        self._reporter.note(f"snapshot of the current state ({name}_...)")
-        try:
-            return self.create(name, metadata.client, pre_rollback_components(chosen))
-        except KeyboardInterrupt as err:
-            audit.record(refusal(err), error=failure_reason(err))
-            raise
-        except Exception as err:  # a lost connection while reserving its id too
-            audit.record("failed before any change", error=failure_reason(err))
-            raise SnapshotError(
-                f"could not snapshot the current state, nothing was changed: {failure_reason(err)}"
-            ) from err
-
-    def _undo(self, pre_id: str, chosen: tuple[str, ...], audit: RollbackAudit, reason: str) -> RollbackError:
-        """Put the pre-rollback state back; the error to raise says whether that worked (and of
-        which components: the only ones the rollback could change)."""
-        what = ", ".join(chosen)
-        try:
-            source = restore.SnapshotSource(self.store, load_complete(self.store, pre_id, self.env))
-            restore.apply_changes(
-                restore.plan(self.aws, source, chosen).changes, self.aws.workers, self._reporter, "undo"
-            )
-            if restore.plan(self.aws, source, chosen).changes:
-                raise SnapshotError("state still differs from the pre-rollback snapshot")
-        except (Exception, KeyboardInterrupt) as undo_err:  # noqa: BLE001  # reported with both errors below
-            audit_at = audit.record(
-                "failed, previous state NOT restored",
-                error=reason,
-                undo_error=failure_reason(undo_err),
-                pre_rollback=pre_id,
-            )
-            return RollbackError(
-                f"rollback failed ({reason}) and restoring {pre_id} failed too ({failure_reason(undo_err)}): "
-                f"restore it by hand with --snapshot {pre_id} --components {','.join(chosen)}; "
-                f"audit: {audit_at}",
-                pre_rollback_id=pre_id,
-                restored=False,
-            )
-        audit_at = audit.record("failed, previous state restored", error=reason, pre_rollback=pre_id)
-        return RollbackError(
-            f"rollback failed ({reason}); the previous state of {what} was restored from {pre_id} "
-            f"and verified; audit: {audit_at}",
-            pre_rollback_id=pre_id,
-            restored=True,
-        )
+        metadata: SnapshotMetadata,
+        components: tuple[str, ...],
+        step: str,
+        changes: list[restore.Change] | None = None,
+    ) -> list[restore.Change]:
+        """Apply ``changes`` (default: the plan now) towards ``metadata``'s snapshot, then plan
+        again: what still differs (empty: the restore is verified). ``step`` names its progress."""
+        todo = self.restore_plan(metadata, components).changes if changes is None else changes
+        restore.apply_changes(todo, self.aws.workers, self._reporter, step)
+        return self.restore_plan(metadata, components).changes
 
     # --- retention, cleanup, archive ---------------------------------------------------------------
     def apply_retention(self, dry_run: bool = False, pending: int = 0) -> list[str]:

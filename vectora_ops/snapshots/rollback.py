@@ -1,27 +1,18 @@
-"""What a rollback reports and records, and the small decisions it takes on the way.
+"""The snapshot side of a rollback: which snapshot a reference names, which of its components a
+rollback restores, what the pre-rollback snapshot captures, and what a restore leaves drifting.
 
-The orchestration itself is ``SnapshotEngine.rollback``: validate the snapshot (complete, every
-checksum) → snapshot the current state (``pre_rollback_…``) → restore the chosen components →
-compute the plan again, which must be empty → on any failure put the ``pre_rollback_…`` state
-back → one audit record per attempt, under ``audit/rollbacks/`` of the store.
-
-An interrupt (Ctrl-C) is a failure like any other, and a lost connection never hides an outcome:
-an audit record that cannot be written, or a lock that cannot be released, is said in the
-outcome (``audit: NOT written (...)``, a warning or the error's line) rather than raised instead
-of it.
+The rollback itself (lock, pre-rollback snapshot, restore, verification, undo, audit record) is an
+operation: ``vectora_ops.operation.rollback``. The pre-update Lambda bundles this package: nothing
+here imports the operation layer.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from vectora_core.naming import StackComponent, resource_name
-from vectora_ops.audit import operator
-from vectora_ops.errors import OperationError, SnapshotError, one_line, typed_line
-from vectora_ops.interrupts import deferred_interrupts
+from vectora_ops.errors import SnapshotError, typed_line
 from vectora_ops.snapshots.ids import (
     COMPONENTS,
     LAMBDA_COMPONENTS,
@@ -36,79 +27,6 @@ from vectora_ops.snapshots.store import Store
 from vectora_ops.snapshots.verify import read_metadata
 
 PRE_ROLLBACK_PREFIX: Final = "pre_rollback_"
-AUDIT_KIND: Final = "rollbacks"
-
-
-@dataclass
-class RollbackReport:
-    snapshot_id: str
-    env: str
-    components: tuple[str, ...]
-    dry_run: bool
-    changes: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    pre_rollback_id: str | None = None
-    audit: str | None = None
-    verified: bool = False
-
-
-class RollbackAudit:
-    """The audit record of one rollback attempt: ``audit/rollbacks/<start>_<snapshot>.json``.
-
-    The key's label is the resolved snapshot id once known, else what was asked for (an id or a
-    pattern, validated before it gets here; ``audit_key`` makes it safe all the same).
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        started: datetime,
-        env: str,
-        ref: str,
-        components: tuple[str, ...],
-        approve: str | None,
-        dry_run: bool,
-    ) -> None:
-        self.store, self.started, self.label = store, started, ref
-        self.entry: dict[str, Any] = {
-            "time": started.astimezone(UTC).isoformat(),
-            "env": env,
-            "snapshot": ref,
-            "components": list(components),
-            "approved_by": approve,
-            "operator": operator(),
-            "dry_run": dry_run,
-        }
-        if is_pattern(ref):
-            self.entry["pattern"] = ref
-
-        self.last: dict[str, Any] | None = None
-
-    def resolved(self, snapshot_id: str, components: tuple[str, ...]) -> None:
-        self.label = snapshot_id
-        self.entry.update(snapshot=snapshot_id, components=list(components))
-
-    def record(self, outcome: str, **extra: Any) -> str:
-        """Write the record with this outcome; returns where it went, or ``NOT written (why)``:
-        the outcome being reported matters more than its record (a lost connection)."""
-        self.last = {**self.entry, "outcome": outcome, **extra}
-        return self._write(self.last)
-
-    def amend(self, **extra: Any) -> str | None:
-        """Add to the last record written (the same key): what happened after its outcome."""
-        if self.last is None:
-            return None
-        self.last.update(extra)
-        return self._write(self.last)
-
-    def _write(self, entry: dict[str, Any]) -> str:
-        # Every record is an outcome: a Ctrl-C while it is written must not lose it.
-        try:
-            with deferred_interrupts():
-                return self.store.write_audit(AUDIT_KIND, self.started, self.label, entry)
-        except Exception as err:  # noqa: BLE001  # said where the record's location would be
-            return f"NOT written ({typed_line(err)})"
 
 
 def resolve_snapshot_id(store: Store, env: str, ref: str) -> str:
@@ -155,21 +73,6 @@ def failure_reason(err: BaseException) -> str:
     if isinstance(err, KeyboardInterrupt):
         return "interrupted (Ctrl-C)"
     return str(err) if isinstance(err, SnapshotError) else typed_line(err)
-
-
-def refusal(err: BaseException) -> str:
-    """The audit outcome of a failure before anything changed."""
-    if isinstance(err, KeyboardInterrupt):
-        return "interrupted before any change"
-    return "refused" if isinstance(err, OperationError) else "failed before any change"
-
-
-def lock_problem(err: BaseException) -> str:
-    """One line: the lock stayed (``LockNotReleased`` names it and how to break it)."""
-    if isinstance(err, OperationError):
-        return one_line(err)
-    why = failure_reason(err)
-    return f"the environment's lock could not be released ({why}): break it with break_lock.py"
 
 
 def drift_warnings(env: str, snapshot_id: str, changes: list[Change]) -> list[str]:
