@@ -193,7 +193,7 @@ def test_archive_keeps_the_newest_and_below_the_archive_age_needs_an_approval_al
     assert refused.code == 1, refused.stderr
     assert refused.stderr.count("\n") == 1 and 'needs --approve "<who>"' in refused.stderr
     assert archived() == set()
-    assert [r["outcome"] for r in audit_records(prod_bucket, "archives")] == ["refused: no approval"]
+    assert [r["result"] for r in audit_records(prod_bucket, "archives")] == ["refused: no approval"]
     # when approved: every snapshot but the newest complete one moves
     done = run_script(
         env_of, "archive_snapshots.py", "--env", "prod", "--older-than", "0", "--approve", "Olga Ops"
@@ -201,9 +201,11 @@ def test_archive_keeps_the_newest_and_below_the_archive_age_needs_an_approval_al
     assert done.code == 0, done.stderr
     assert "2 snapshot(s) archived" in done.stdout
     assert archived() == set(made[:2])
-    records = {r["outcome"]: r for r in audit_records(prod_bucket, "archives")}
+    records = {r["result"]: r for r in audit_records(prod_bucket, "archives")}
     assert set(records) == {"refused: no approval", "succeeded"}
     assert records["succeeded"]["approved_by"] == "Olga Ops" and records["succeeded"]["kept_newest"] == newest
+    done_record = records["succeeded"]  # keyed as every operation's audit record
+    assert done_record["kind"] == "archive" and {"operator", "started_at"} <= set(done_record)
     assert sorted(records["succeeded"]["archived"]) == sorted(made[:2])
     # then prod's safety net is still readable: an approved rollback can verify it
     assert engine("prod").verify(newest).snapshot_id == newest

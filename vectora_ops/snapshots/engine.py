@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from vectora_ops.audit import operator
+from vectora_ops.audit import audit_entry
 from vectora_ops.environment import Environment
 from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots import restore
@@ -307,19 +307,14 @@ class SnapshotEngine:
                 "snapshots on disk (--local) have no storage class: archive applies to the backups bucket"
             )
         started = self.clock()
-        entry: dict[str, Any] = {
-            "time": started.astimezone(UTC).isoformat(),
-            "env": self.env,
-            "older_than_days": days,
-            "archive_age_days": configured,
-            "approved_by": approve,
-            "operator": operator(),
-            "dry_run": dry_run,
-        }
+        entry = audit_entry(
+            "archive", started, env=self.env, older_than_days=days, archive_age_days=configured,
+            approved_by=approve, dry_run=dry_run,
+        )  # fmt: skip
 
-        def record(outcome: str, **extra: Any) -> str:
+        def record(result: str, **extra: Any) -> str:
             return self.store.write_audit(
-                ARCHIVE_AUDIT_KIND, started, f"older-than-{days}", {**entry, "outcome": outcome, **extra}
+                ARCHIVE_AUDIT_KIND, started, f"older-than-{days}", {**entry, "result": result, **extra}
             )
 
         if days < configured and not (approve or "").strip():
