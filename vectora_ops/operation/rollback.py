@@ -45,6 +45,8 @@ AUDIT_KIND: Final = "rollbacks"
 
 @dataclass
 class RollbackReport:
+    """How a rollback ended, as ``rollback_snapshot.py`` prints it."""
+
     snapshot_id: str
     env: str
     components: tuple[str, ...]
@@ -112,11 +114,11 @@ class Rollback(Operation):
         why) and re-raised; during the restore it puts the previous state back (RollbackError);
         once the rollback is verified it changes nothing.
         """
-        env = self.engine.env
         if self.engine.aws.config.approval_required and not (self.approve or "").strip():
             self._audit("refused: no approval")
             raise SnapshotError(
-                f'rollback in {env} needs --approve "<who>" (recorded in the audit log); nothing was changed'
+                f'rollback in {self.engine.env} needs --approve "<who>" (recorded in the audit log); '
+                "nothing was changed"
             )
         lock = None if self.dry_run else self.lock  # a dry run changes nothing: it needs no lock
         return self._held(lock, lambda: self._run(lock))
