@@ -83,7 +83,6 @@ BUNDLED = (
             "__init__.py",
             "errors.py",
             "audit.py",
-            "interrupts.py",
             "sessions.py",
             "cloudformation.py",
             "environment.py",

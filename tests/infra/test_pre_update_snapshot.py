@@ -359,7 +359,6 @@ def test_the_bundle_holds_what_the_handler_imports_and_nothing_else(tmp_path: Pa
         "vectora_ops/cloudformation.py",
         "vectora_ops/environment.py",
         "vectora_ops/errors.py",
-        "vectora_ops/interrupts.py",
         "vectora_ops/sessions.py",
     ]
     # when the handler builds its engine in an interpreter that sees the bundle and the Lambda

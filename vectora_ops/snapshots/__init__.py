@@ -3,7 +3,7 @@
 Imports only the standard library, boto3/botocore (the Lambda runtime's) and the modules of
 ``vectora_core`` and ``vectora_ops`` the Lambda bundles with it (``BUNDLED`` in
 ``vectora_constructs/pre_update_snapshot.py``: names, environments, the environment's clients,
-errors, audit keys, interrupts, sessions, deployed templates); never display or validation
+errors, audit keys, sessions, deployed templates); never display or validation
 libraries: progress goes to an optional callback that the caller renders.
 
     from vectora_ops.snapshots import SnapshotEngine, SnapshotError
