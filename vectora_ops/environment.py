@@ -66,6 +66,18 @@ def is_not_found(err: ClientError) -> bool:
     return code in NOT_FOUND_CODES or (code == "ValidationError" and "does not exist" in str(err))
 
 
+# S3's refusals of a conditional write (IfNoneMatch/IfMatch): the key exists or changed
+# (PreconditionFailed), or a concurrent conditional write to it is in flight
+# (ConditionalRequestConflict); the bare statuses when a response carries no error code.
+WRITE_CONFLICT_CODES: Final = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
+
+
+def is_write_conflict(err: ClientError) -> bool:
+    """A conditional write lost to another (see ``WRITE_CONFLICT_CODES``): the snapshot store's
+    reservations, the environment's lock and the deployment records all read it so."""
+    return error_code(err) in WRITE_CONFLICT_CODES
+
+
 T = TypeVar("T")
 
 

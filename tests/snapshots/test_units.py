@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from vectora_core.naming import client_of
 from vectora_ops import cli
-from vectora_ops.environment import is_not_found
+from vectora_ops.environment import is_not_found, is_write_conflict
 from vectora_ops.snapshots import COMPONENTS, DEFAULT_ROLLBACK_COMPONENTS, SnapshotError, make_id, parse_id
 from vectora_ops.snapshots.ids import check_client, check_components, check_name, check_ref, parse_components
 from vectora_ops.snapshots.progress import ProgressEvent
@@ -228,3 +228,22 @@ def test_snapshot_engine_has_no_third_party_imports() -> None:
 def test_one_not_found_rule_for_every_operation(code: str, message: str, missing: bool) -> None:
     err = ClientError({"Error": {"Code": code, "Message": message}}, "AnyOperation")
     assert is_not_found(err) is missing
+
+
+@pytest.mark.parametrize(
+    ("code", "lost"),
+    [
+        ("PreconditionFailed", True),
+        ("ConditionalRequestConflict", True),
+        ("412", True),  # a response without an error body: its bare status
+        ("409", True),
+        ("AccessDenied", False),
+        ("NoSuchBucket", False),
+        ("SlowDown", False),
+    ],
+)
+def test_one_write_conflict_rule_for_the_store_the_lock_and_the_records(code: str, lost: bool) -> None:
+    # A lost conditional write is retried elsewhere (store, records) or read as "taken" (lock); any
+    # other error is raised: treating a refusal as a conflict would retry or wait for nothing.
+    err = ClientError({"Error": {"Code": code, "Message": "m"}}, "PutObject")
+    assert is_write_conflict(err) is lost

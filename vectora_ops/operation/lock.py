@@ -37,7 +37,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from vectora_ops.audit import operator
-from vectora_ops.environment import Environment, error_code, if_found, is_not_found
+from vectora_ops.environment import Environment, if_found, is_not_found, is_write_conflict
 from vectora_ops.errors import OperationError, one_line, printable_line, typed_line
 from vectora_ops.interrupts import deferred_interrupts
 from vectora_ops.operation.records import iso, parse_iso
@@ -45,7 +45,6 @@ from vectora_ops.snapshots.engine import Clock
 
 LOCK_KEY: Final = "locks/environment.json"
 DEFAULT_TTL: Final = timedelta(hours=2)
-_TAKEN: Final = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
 # The tools write about 300 bytes; more than this is no lock of theirs (and is not read whole).
 MAX_LOCK_BYTES: Final = 64 * 1024
 _SHOWN: Final = 80  # characters of a field shown back from a malformed lock
@@ -216,7 +215,7 @@ class EnvironmentLock:
                 ContentType="application/json",
             )
         except ClientError as err:
-            if error_code(err) not in _TAKEN:
+            if not is_write_conflict(err):
                 raise
             raise LockHeld(self._held_message(read_lock(location), location)) from None
         self.held.append(location)
@@ -281,7 +280,7 @@ class EnvironmentLock:
                     Bucket=clients.backups_bucket, Key=location.key, IfMatch=found[1]["ETag"]
                 )
         except ClientError as err:
-            if not is_not_found(err) and error_code(err) not in _TAKEN:
+            if not is_not_found(err) and not is_write_conflict(err):
                 raise
 
     def __enter__(self) -> EnvironmentLock:

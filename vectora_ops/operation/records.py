@@ -21,7 +21,7 @@ from typing import Any, Final, Literal
 from botocore.exceptions import ClientError
 
 from vectora_ops.audit import audit_key, dated_key, operator
-from vectora_ops.environment import Environment, error_code
+from vectora_ops.environment import Environment, is_write_conflict
 from vectora_ops.operation.state import read_state
 
 DEPLOYMENTS_PREFIX: Final = "deployments/"
@@ -88,7 +88,7 @@ def write_deployment(clients: Environment, record: DeploymentRecord) -> str:
                 IfNoneMatch="*",
             )
         except ClientError as err:
-            if error_code(err) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            if not is_write_conflict(err):
                 raise
             continue
         return f"s3://{clients.backups_bucket}/{key}"

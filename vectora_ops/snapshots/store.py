@@ -25,7 +25,7 @@ from typing import Any, Final, Protocol
 from botocore.exceptions import ClientError
 
 from vectora_ops.audit import AUDIT_PREFIX, audit_key
-from vectora_ops.environment import Environment, error_code, if_found
+from vectora_ops.environment import Environment, if_found, is_write_conflict
 from vectora_ops.errors import SnapshotError
 from vectora_ops.snapshots.layout import SLEEP_TAGGING, may_sleep
 from vectora_ops.snapshots.metadata import METADATA_FILE, FileRecord
@@ -35,9 +35,6 @@ GLACIER: Final = "GLACIER"
 ARCHIVED_CLASSES: Final = frozenset({GLACIER, "DEEP_ARCHIVE"})
 _CHUNK: Final = 1024 * 1024
 _DELETE_BATCH: Final = 1000
-# Conditional-write refusals: the key already exists (PreconditionFailed) or a concurrent
-# conditional write to the same key is in flight (ConditionalRequestConflict).
-_TAKEN_CODES: Final = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
 
 # What is wrong with a stored file (FileProblem.kind).
 MISMATCH: Final = "mismatch"  # other size or other SHA-256 than the metadata says
@@ -132,7 +129,7 @@ class BackupsBucketStore:
                 ChecksumAlgorithm="SHA256",
             )
         except ClientError as err:
-            if error_code(err) in _TAKEN_CODES:
+            if is_write_conflict(err):
                 return False
             raise
         return True
