@@ -36,6 +36,7 @@ from tests.promotion.support import World
 from tests.promotion.test_e2e_b_faults import _MAJOR, _MINOR, _PATCH, CLIENT, fingerprint, publish_to_dev
 from vectora_ops.environment import STACK_COMPONENTS
 from vectora_ops.operation import records as records_module
+from vectora_ops.operation.operation import ChangeFailed
 from vectora_ops.operation.records import DeploymentRecord, latest_deployment
 from vectora_ops.pipeline_runs import state_machine_arn
 from vectora_ops.promotion import assembly as assemblies
@@ -169,7 +170,7 @@ def no_stack_change(_promotion: Promotion, plan: Plan) -> bool:
 
 
 def check_failed(
-    err: PromotionFailed | DeployFailed,
+    err: ChangeFailed,
     step: str,
     fault: str,
     audit: dict[str, Any],

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from vectora_ops.audit import audit_entry
 from vectora_ops.environment import Environment
-from vectora_ops.errors import stop_reason
+from vectora_ops.errors import OperationError, stop_reason
 from vectora_ops.interrupts import LATE_INTERRUPT, Settlement
 from vectora_ops.operation import recovery
 from vectora_ops.operation.lock import EnvironmentLock, lock_outcome
@@ -33,6 +33,15 @@ from vectora_ops.snapshots.engine import Clock
 Result = TypeVar("Result")
 # The audit record's result after a failure, by whether the target was restored (None: nothing to).
 FAILED: dict[bool | None, str] = {True: "failed, restored", False: "failed, NOT restored", None: "failed"}
+
+
+class ChangeFailed(OperationError):
+    """A step failed after the target's snapshot: ``step`` names it, ``restored`` says whether the
+    target was put back (None: nothing had changed yet)."""
+
+    def __init__(self, message: str, *, step: str | None, restored: bool | None) -> None:
+        super().__init__(message)
+        self.step, self.restored = step, restored
 
 
 class Operation:

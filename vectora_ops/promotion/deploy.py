@@ -30,7 +30,7 @@ from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError
 from vectora_ops.interrupts import Settlement, deferred_interrupts
 from vectora_ops.operation.lock import EnvironmentLock
-from vectora_ops.operation.operation import Clock, Operation
+from vectora_ops.operation.operation import ChangeFailed, Clock, Operation
 from vectora_ops.operation.records import (
     latest_deployment,
     record_deployment,
@@ -59,10 +59,8 @@ class DeployRefused(OperationError):
     """Refused before anything changed (audited when the environment has a backups bucket)."""
 
 
-class DeployFailed(OperationError):
-    def __init__(self, message: str, *, step: str | None, restored: bool | None) -> None:
-        super().__init__(message)
-        self.step, self.restored = step, restored
+class DeployFailed(ChangeFailed):
+    """A step of a guarded deploy failed after the environment's snapshot."""
 
 
 @dataclass

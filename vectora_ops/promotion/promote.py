@@ -36,7 +36,7 @@ from vectora_ops.environment import Environment
 from vectora_ops.errors import OperationError, one_line, typed_line
 from vectora_ops.interrupts import Settlement, deferred_interrupts
 from vectora_ops.operation.lock import EnvironmentLock
-from vectora_ops.operation.operation import Clock, Operation
+from vectora_ops.operation.operation import ChangeFailed, Clock, Operation
 from vectora_ops.operation.records import (
     DeploymentRecord,
     iso,
@@ -80,12 +80,8 @@ class PromotionRefused(OperationError):
     """Refused before anything changed in the target (audited)."""
 
 
-class PromotionFailed(OperationError):
-    """A step failed after the target's snapshot; ``restored`` says whether it was put back."""
-
-    def __init__(self, message: str, *, step: str | None, restored: bool | None) -> None:
-        super().__init__(message)
-        self.step, self.restored = step, restored
+class PromotionFailed(ChangeFailed):
+    """A step of a promotion failed after the target's snapshot."""
 
 
 @dataclass(frozen=True)
