@@ -246,6 +246,10 @@ class Planner:
             leaves = [r for r in live.resources if declared.get(r.logical_id, {}).get("Type") != r.type]
             if len(leaves) == len(live.resources):  # nothing stays: the stack goes, the new one is created
                 self._retire_stack(stack)
+            else:  # what stays is kept in place; the stack itself still needs the project's template
+                kept = len(live.resources) - len(leaves)
+                how = f"by the deploy: the project's template replaces the team's ({kept} resources kept)"
+                self.plan.add(Verdict.UPDATED, "stack", stack, how)
             for resource in leaves:
                 self._retired_resource(stack, resource)
 
