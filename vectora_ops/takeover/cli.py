@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vectora_ops import cli
+from vectora_ops.environment import Environment
 from vectora_ops.errors import UsageError
 from vectora_ops.promotion.cli import alarm_emails, text_type
 from vectora_ops.sessions import new_session
@@ -83,7 +84,10 @@ def main(argv: Sequence[str] | None = None, *, root: Path) -> int:
             )
             declared = declared_stacks.synthesize(args.env, root, work, emails)
         account = Reader(args.env, session).read()
-        plan = make_plan(account, declared, root, datetime.now(UTC).date(), session.client("s3"))
+        # Through the environment's S3 client: the config bucket is read by name, and a bucket of that
+        # name in another account is refused (ExpectedBucketOwner), never planned from.
+        s3 = Environment(args.env, session).s3
+        plan = make_plan(account, declared, root, datetime.now(UTC).date(), s3)
         render(plan)
         if not args.execute:
             return cli.EXIT_FAILED if plan.blockers else cli.EXIT_OK
