@@ -258,7 +258,8 @@ class Takeover:
 
     # --- 3. the import --------------------------------------------------------------------------------
     def _import(self) -> None:
-        imports = dict(self.plan.imports)
+        # Copies of the lists: the plan stays as it was shown.
+        imports = {stack: list(resources) for stack, resources in self.plan.imports.items()}
         backups = next((r for r in self.declared.resources() if r.name == self.clients.backups_bucket), None)
         if backups is not None and self.account.owner("AWS::S3::Bucket", backups.name) is None:
             imports.setdefault(backups.stack, []).append(backups)
