@@ -155,6 +155,17 @@ def test_validate_config_reports_every_problem_and_exits_1(tmp_path) -> None:
     assert lines[-1] == "error: invalid config: 2 problem(s)"
 
 
+def test_a_key_with_control_characters_is_named_escaped_on_one_line(tmp_path) -> None:
+    # given a config with a key that carries a terminal escape and a newline
+    config = tmp_path / "lai_weekly.yaml"
+    config.write_text('"x\\x1b[2J\\ny": 1\n' + (CONFIGS / "lai_weekly.yaml").read_text("utf-8"))
+    result = run_script("validate_config.py", str(config))
+    # then the warning naming it is one line, the key escaped: the terminal is neither cleared nor fooled
+    assert result.returncode == 0
+    assert result.stderr.count("\n") == 1 and "\x1b" not in result.stderr
+    assert "unknown to the schema, kept as they are: x\\x1b[2J\\ny, " in result.stderr
+
+
 def test_validate_config_accepts_both_configs_and_prints_the_one_warning() -> None:
     ok = run_script("validate_config.py", "clients/lai_weekly.yaml", "tests/pipeline/configs/lai_weekly.yaml")
     assert ok.returncode == 0, ok.stderr

@@ -27,7 +27,7 @@ from vectora_ops.config.files import read_config_bytes
 from vectora_ops.config.migration import MigrationError, migrate_text
 from vectora_ops.config.publish import ConfigFile, canonical_files_index, repo_files, upload, validate_files
 from vectora_ops.config.runtime import runtime_gate
-from vectora_ops.errors import OperationError
+from vectora_ops.errors import OperationError, printable_line
 
 # vectora_ops/config/cli.py -> the repository root
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -58,8 +58,9 @@ class Refused(OperationError):
 
 
 def report(problems: Sequence[str], warnings: Sequence[str] = ()) -> None:
+    """Each on one line of stderr, escaped: a problem may name a key or a value of the file."""
     for line in [*warnings, *problems]:
-        print(line, file=sys.stderr)
+        print(printable_line(line), file=sys.stderr)
 
 
 def canonical_index(root: Path) -> tuple[CanonicalIndex, list[str]]:
