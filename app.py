@@ -11,11 +11,13 @@ cache = SynthCache(Path(__file__).resolve().parent)
 if cache.replay():
     sys.exit(0)
 
-from stacks import build_environment, new_app  # noqa: E402
+import aws_cdk as cdk  # noqa: E402  # after the cache: the jsii runtime starts on import
+
+from stacks import build_environment  # noqa: E402
 from stacks.context import ContextError, read_context  # noqa: E402
 from vectora_constructs.nag import add_security_checks  # noqa: E402
 
-app = new_app()
+app = cdk.App()
 try:
     context = read_context(app.node.try_get_context)
 except ContextError as error:

@@ -3,14 +3,9 @@
 ``cdk synth -c env=stage`` (one environment: what every deploy and diff pays) and
 ``cdk synth -c env=all`` (the nine stacks) are each compared with a one-bucket app synthesized the
 same way (the pinned CLI and Node.js, the same venv, the same feature flags, a fresh output folder
-each run). The synths alternate in each round, so that the machine's speed drifting during the run
-weighs on all alike; the ratio of each pair (the project's synth / the one-bucket synth of the same
-round) shows how much the noise moves it.
-
-Two one-bucket apps: the app as anyone writes it (``cdk.App()``: the targets are against it), and
-the same app with the project's App settings (``stacks.new_app``: no built-in template validator,
-which the project leaves to cfn-lint). The second shows what the project's own code adds
-(``added by the project``): the first one's synth is mostly that validator's cost.
+each run). The three synths alternate in each round, so that the machine's speed drifting during
+the run weighs on all alike; the ratio of each pair (the project's synth / the one-bucket synth of
+the same round) shows how much the noise moves it.
 Targets: one environment <= 1.3x, all nine stacks <= 1.5x (printed, never enforced: timings belong
 to benchmarks, not tests). Run: ``make bench`` (or ``.venv/bin/python benchmarks/bench_synth.py``);
 ``--smoke`` runs one round without warm-up (it must run, not meet its figure).
@@ -44,46 +39,36 @@ MINIMAL_APP = """
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 
-app = cdk.App({props})
+app = cdk.App()
 stack = cdk.Stack(app, "bench-one-bucket")
 s3.Bucket(stack, "Bucket")
 app.synth()
 """
-# stacks.APP_PROPS written out: importing stacks would load the project's constructs into the baseline.
-PROJECT_APP_PROPS = "builtin_cloud_formation_validation=False"
 
 
 @dataclass
 class Measure:
-    """One of the project's synths against the two one-bucket apps, round by round."""
+    """One of the project's synths against the one-bucket app, pair by pair."""
 
     label: str
     args: list[str]
     target: float
     ours: list[float] = field(default_factory=list)
-    base: list[float] = field(default_factory=list)  # the one-bucket app as anyone writes it
-    same: list[float] = field(default_factory=list)  # the one-bucket app with the project's settings
+    base: list[float] = field(default_factory=list)
 
     def report(self) -> list[str]:
-        ours, base, same = (statistics.median(times) for times in (self.ours, self.base, self.same))
-        ratios, same_ratios = pair_ratios(self.ours, self.base), pair_ratios(self.ours, self.same)
+        ours, base = statistics.median(self.ours), statistics.median(self.base)
+        ratios = sorted(o / b for o, b in zip(self.ours, self.base, strict=True))
         ratio = statistics.median(ratios)
         verdict = "PASS" if ratio <= self.target else "FAIL"
         return [
             f"{self.label}",
-            f"  medians: project {ours:.2f} s, one-bucket app {base:.2f} s, with the project's settings"
-            f" {same:.2f} s; added by the project {ours - same:.2f} s (against the latter)",
+            f"  medians: project {ours:.2f} s, one-bucket app {base:.2f} s;"
+            f" added by the project {ours - base:.2f} s (difference of the medians)",
             f"  pair ratios: median {ratio:.2f}, range {ratios[0]:.2f} .. {ratios[-1]:.2f}"
             f" ({len(ratios)} pairs); target <= {self.target} -> {verdict}",
-            f"  against the one-bucket app with the project's settings: median"
-            f" {statistics.median(same_ratios):.2f}, range {same_ratios[0]:.2f} .. {same_ratios[-1]:.2f}",
-            f"  runs (s): project {rounded(self.ours)}, one-bucket app {rounded(self.base)},"
-            f" with the project's settings {rounded(self.same)}",
+            f"  runs (s): project {rounded(self.ours)}, one-bucket app {rounded(self.base)}",
         ]
-
-
-def pair_ratios(ours: list[float], base: list[float]) -> list[float]:
-    return sorted(o / b for o, b in zip(ours, base, strict=True))
 
 
 def rounded(times: list[float]) -> list[float]:
@@ -103,17 +88,6 @@ def synth_seconds(app_dir: Path, args: list[str]) -> float:
         return elapsed
     finally:
         shutil.rmtree(out, ignore_errors=True)
-
-
-def minimal_app(folder: Path, props: str) -> Path:
-    """The one-bucket app in ``folder``, its ``cdk.App`` given ``props``, with the project's feature flags."""
-    folder.mkdir()
-    (folder / "app.py").write_text(MINIMAL_APP.format(props=props))
-    feature_flags = json.loads((REPO / "cdk.json").read_text())["context"]
-    (folder / "cdk.json").write_text(
-        json.dumps({"app": f"{sys.executable} app.py", "context": feature_flags})
-    )
-    return folder
 
 
 def node_release() -> str:
@@ -148,27 +122,26 @@ def main() -> int:
         Measure("cdk synth -c env=all (9 stacks)", ["-c", "env=all", *ALARM_CONTEXT], target=1.5),
     ]
     with tempfile.TemporaryDirectory(prefix="bench-minimal-app-") as tmp:
-        base, same = (
-            minimal_app(Path(tmp) / "default", ""),
-            minimal_app(Path(tmp) / "same", PROJECT_APP_PROPS),
+        minimal = Path(tmp)
+        (minimal / "app.py").write_text(MINIMAL_APP)
+        feature_flags = json.loads((REPO / "cdk.json").read_text())["context"]
+        (minimal / "cdk.json").write_text(
+            json.dumps({"app": f"{sys.executable} app.py", "context": feature_flags})
         )
         # One warm-up each: the layer build cache and the OS file cache, as in day-to-day use.
         for measure in [] if args.smoke else measures:
             synth_seconds(REPO, measure.args)
-        for app in [] if args.smoke else [base, same]:
-            synth_seconds(app, [])
+        if not args.smoke:
+            synth_seconds(minimal, [])
         for round_ in range(pairs):
-            # Each round: one synth of each, a one-bucket app between the project's two; the order
-            # flips every round so neither of the project's synths always follows the same app.
+            # Each round: one synth of each, the one-bucket app between them; the order flips every
+            # round so neither of the project's synths always follows the baseline.
             first, second = measures if round_ % 2 == 0 else measures[::-1]
-            first_app, second_app = (base, same) if round_ % 2 == 0 else (same, base)
             first.ours.append(synth_seconds(REPO, first.args))
-            times = {first_app: synth_seconds(first_app, [])}
+            base = synth_seconds(minimal, [])
             second.ours.append(synth_seconds(REPO, second.args))
-            times[second_app] = synth_seconds(second_app, [])
             for measure in measures:
-                measure.base.append(times[base])
-                measure.same.append(times[same])
+                measure.base.append(base)
     print(f"node {node_release()}")
     for measure in measures:
         print("\n".join(measure.report()))

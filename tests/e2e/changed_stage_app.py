@@ -13,12 +13,13 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
+import aws_cdk as cdk  # noqa: E402  # after the path set-up above
 
-from stacks import build_environment, new_app  # noqa: E402
+from stacks import build_environment  # noqa: E402
 from vectora_constructs.nag import add_security_checks  # noqa: E402
 from vectora_core.environments import get_env_config  # noqa: E402
 
-app = new_app(context=json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+app = cdk.App(context=json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
 probe = str(app.node.try_get_context("snapshot_probe"))  # -c snapshot_probe=<value>
 build_environment(app, get_env_config("stage"), extra_environment={"SNAPSHOT_PROBE": probe})
 add_security_checks(app)

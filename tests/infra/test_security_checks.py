@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 
-from stacks import build_environment, new_app
+from stacks import build_environment
 from tests.infra.conftest import CloudAssembly
 from tests.support.cdk_cli import REPO_ROOT
 from vectora_constructs.nag import add_security_checks
@@ -26,7 +27,7 @@ def test_cdk_nag_reports_no_unacknowledged_finding(assembly: CloudAssembly) -> N
 def test_a_new_wildcard_is_not_covered_by_existing_acknowledgements(tmp_path: Path) -> None:
     # given the real dev stacks with the app's security checks
     feature_flags = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    app = new_app(outdir=str(tmp_path), context=feature_flags)
+    app = cdk.App(outdir=str(tmp_path), context=feature_flags)
     stacks = build_environment(app, get_env_config("dev"))
     add_security_checks(app)
     # when a role gains one more wildcard resource than was acknowledged

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks import build_environment, new_app
+from stacks import build_environment
 from stacks.context import with_alarm_emails
 from tests.promotion.support import REPO_ROOT
 from tests.support.cdk_cli import TEST_ALARM_EMAIL
@@ -21,7 +22,7 @@ from vectora_core.naming import REINFORCED_PARAMETER, Function
 
 @pytest.fixture(scope="module")
 def runtime_templates() -> dict[str, dict[str, Any]]:
-    app = new_app(context=json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+    app = cdk.App(context=json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
     built = {
         config.name: build_environment(app, config)
         for config in with_alarm_emails(list(ENVIRONMENTS.values()), TEST_ALARM_EMAIL)
