@@ -37,7 +37,8 @@ from vectora_ops.promotion.promote import Promotion, Request
 from vectora_ops.promotion.testrecords import RECORDS_ENV
 
 VALIDATOR = "Ana Validator"
-# Without the CDK's built-in template validator, as the project's app (stacks.new_app): ~1.5 s less.
+# Without the CDK's built-in template validator (~1.5 s of WebAssembly): a bootstrap-only app, no
+# template of the project's (whose app keeps the validator).
 BOOTSTRAP_APP = (
     "import aws_cdk as cdk\napp = cdk.App(builtin_cloud_formation_validation=False)\n"
     "cdk.Stack(app, 'BootstrapOnly')\napp.synth()\n"

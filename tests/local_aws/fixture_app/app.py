@@ -102,8 +102,9 @@ class RuntimeStack(cdk.Stack):
         cdk.CfnOutput(self, "MainFunctionName", value=main_fn.function_name)
 
 
-# Without the CDK's built-in template validator, as the project's app (stacks.new_app): each of the
-# tests' deploys synthesizes this app again, ~1.5 s of WebAssembly each.
+# Without the CDK's built-in template validator: the local AWS's fixture, not a template of the
+# project (whose app keeps the validator), synthesized again by each of its tests' deploys (~1.5 s
+# of WebAssembly each).
 app = cdk.App(builtin_cloud_formation_validation=False)
 env = cdk.Environment(account="123456789012", region="eu-west-3")
 buckets = BucketStack(app, "LocalAwsFixtureBuckets", env=env)
