@@ -73,8 +73,8 @@ HANDLER_DIR = LAMBDAS_DIR / "pre_update_snapshot"
 CORE_PACKAGE = LAYERS_DIR / "vectora_core" / "python" / "vectora_core"
 OPS_PACKAGE = REPO_ROOT / "vectora_ops"
 # What the handler imports, and nothing more: the names and configs of vectora_core, and of
-# vectora_ops the snapshot engine with the modules it uses (errors, audit keys, interrupts, its
-# AWS sessions, the environment, and how a deployed template is read).
+# vectora_ops the snapshot engine with the modules it uses (errors, audit keys, its AWS
+# sessions, the environment, and how a deployed template is read).
 BUNDLED = (
     (CORE_PACKAGE, ("__init__.py", "bucket_owner.py", "naming.py", "environments.py")),
     (

@@ -3,7 +3,7 @@
 Stable for N days means, all three from records rather than from anyone's word:
 - its last deployment (deploy, promotion or rollback: the newest deployment record) finished at
   least N days ago;
-- no rollback succeeded since (the snapshot engine's ``audit/rollbacks/`` records);
+- no rollback succeeded since (the rollbacks' ``audit/rollbacks/`` records, of either key set);
 - none of its alarms (the ``AWS::CloudWatch::Alarm`` resources of its stacks) went to ALARM since
   (CloudWatch's alarm history, ``StateUpdate`` items).
 """
