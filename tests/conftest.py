@@ -34,7 +34,7 @@ from local_aws.server import LocalAws
 from local_aws.settings import CDK_CLI_QUIET_ENV
 from tests.support.assembly import assembly  # noqa: F401  # the session synth, registered here once
 from tests.support.backends import BACKENDS, aws_backend_for
-from tests.support.cdk_cli import ALARM_CONTEXT
+from tests.support.cdk_cli import ALARM_CONTEXT, VALIDATION_ENV
 from tests.support.models import share_service_models
 from tests.support.parallel import assign_groups, is_worker, make_scheduler, share_groups_folder
 from vectora_constructs.synth_cache import CACHE_ENV
@@ -43,6 +43,10 @@ from vectora_constructs.synth_cache import CACHE_ENV
 # Node.js (PATH, the project's node first) without a version check: set before any test module
 # imports aws_cdk, whose jsii runtime spawns the first `node` on PATH.
 os.environ.update(CDK_CLI_QUIET_ENV)
+# The CDK's built-in template validator (its default rules, errors with cdk.json's flag) costs 1-2 s
+# of WebAssembly per synth: the suite runs it once, in the session synth of all nine stacks
+# (tests/support/assembly.py, the gate), and skips it in every other synth, whose templates are those.
+os.environ[VALIDATION_ENV] = "false"
 
 # A CDK command that takes longer than this is hung: the failure then carries the emulator log.
 CDK_TIMEOUT_S = float(os.environ.get("LOCAL_AWS_CDK_TIMEOUT_S", "300"))

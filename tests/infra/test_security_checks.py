@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from aws_cdk import aws_iam as iam
 
 from stacks import build_environment
 from tests.infra.conftest import CloudAssembly
-from tests.support.cdk_cli import REPO_ROOT
+from tests.support.cdk_cli import REPO_ROOT, VALIDATION_ENV
 from vectora_constructs.nag import add_security_checks
 from vectora_core.environments import get_env_config
 
@@ -65,3 +66,42 @@ def test_cfn_lint_finds_no_error_in_any_template(assembly: CloudAssembly) -> Non
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# A GameLift fleet whose ingress port range is inverted: schema-valid, refused by GameLift at deploy
+# time, and caught by one of the CDK's default rules (CDK-GameLift-001), the reason the project
+# keeps the CDK's built-in validator (cdk.json's validateAgainstDefaultRules makes it an error).
+DEFAULT_RULE_PROBE = """
+import json, sys
+import aws_cdk as cdk
+from aws_cdk import aws_gamelift as gamelift
+app = cdk.App(context=json.loads(open(sys.argv[1]).read())["context"])
+inverted = gamelift.CfnFleet.IpPermissionProperty(
+    from_port=2000, to_port=1000, ip_range="10.0.0.0/16", protocol="TCP"
+)
+stack = cdk.Stack(app, "DefaultRuleProbe")
+gamelift.CfnFleet(stack, "Fleet", name="probe", ec2_inbound_permissions=[inverted])
+app.synth()
+"""
+
+
+@pytest.mark.parametrize("validation", ["true", "false"])
+def test_the_cdk_default_rules_fail_synth_unless_the_suite_turns_the_validator_off(
+    tmp_path: Path, validation: str
+) -> None:
+    # given a template only the CDK's default rules catch, and the project's feature flags
+    app = tmp_path / "app.py"
+    app.write_text(DEFAULT_RULE_PROBE)
+    # when it is synthesized with the built-in validator on (as every synth outside the suite, and
+    # the suite's session synth) or off (the suite's other synths)
+    result = subprocess.run(
+        [sys.executable, str(app), str(REPO_ROOT / "cdk.json")],
+        env={**os.environ, VALIDATION_ENV: validation, "CDK_OUTDIR": str(tmp_path / "out")},
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    # then the validator's finding fails the synth, by its rule's id; without it, nothing does
+    if validation == "true":
+        assert result.returncode != 0
+        assert "Acknowledge with 'CloudFormation-Validate::CDK-GameLift-001'" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr

@@ -14,6 +14,8 @@ CDK_BIN = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 # stage and prod refuse to synthesize without somebody to notify: the tests' subscriber.
 TEST_ALARM_EMAIL = "alarms@example.com"
 ALARM_CONTEXT = ("-c", f"alarm_emails={TEST_ALARM_EMAIL}")
+# "false" turns off the CDK's built-in template validator (aws-cdk-lib reads it in node).
+VALIDATION_ENV = "CDK_VALIDATION"
 
 
 def cdk_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
