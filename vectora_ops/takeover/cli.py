@@ -84,15 +84,15 @@ def main(argv: Sequence[str] | None = None, *, root: Path) -> int:
             )
             declared = declared_stacks.synthesize(args.env, root, work, emails)
         account = Reader(args.env, session).read()
-        # Through the environment's S3 client: the config bucket is read by name, and a bucket of that
-        # name in another account is refused (ExpectedBucketOwner), never planned from.
-        s3 = Environment(args.env, session).s3
-        plan = make_plan(account, declared, root, datetime.now(UTC).date(), s3)
+        # The environment's clients: the config bucket is read by name, and a bucket of that name in
+        # another account is refused (ExpectedBucketOwner), never planned from nor changed.
+        clients = Environment(args.env, session)
+        plan = make_plan(account, declared, root, datetime.now(UTC).date(), clients.s3)
         render(plan)
         if not args.execute:
             return cli.EXIT_FAILED if plan.blockers else cli.EXIT_OK
         from vectora_ops.takeover.execute import execute_main  # noqa: PLC0415  # only --execute needs it
 
-        return execute_main(args, root, plan, declared, account, session)
+        return execute_main(args, root, plan, declared, account, clients)
     finally:
         shutil.rmtree(work, ignore_errors=True)

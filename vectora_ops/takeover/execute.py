@@ -106,14 +106,10 @@ class Takeover:
     plan: Plan
     declared: DeclaredStacks
     account: Account
-    session: Any
+    clients: Environment  # the plan's: the same clients, the same bucket-owner check
     approved_by: str
     echo: Callable[[str], None] = print
-    clients: Environment = field(init=False)
     state: dict[str, Any] = field(init=False, default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.clients = Environment(self.env, self.session)
 
     # --- the state record -------------------------------------------------------------------------
     def _load_state(self) -> None:
@@ -375,7 +371,12 @@ class Takeover:
 
 
 def execute_main(
-    args: argparse.Namespace, root: Path, plan: Plan, declared: DeclaredStacks, account: Account, session: Any
+    args: argparse.Namespace,
+    root: Path,
+    plan: Plan,
+    declared: DeclaredStacks,
+    account: Account,
+    clients: Environment,
 ) -> int:
     if plan.blockers:
         raise OperationError(f"--execute refused: {len(plan.blockers)} blocker(s) above; nothing was changed")
@@ -385,7 +386,7 @@ def execute_main(
     if args.dry_run:
         print("dry run: the steps would be " + ", ".join(STEPS) + "; nothing was changed")
         return cli.EXIT_OK
-    takeover = Takeover(args.env, root, plan, declared, account, session, args.approve)
+    takeover = Takeover(args.env, root, plan, declared, account, clients, args.approve)
     audit = takeover.run()
     print(
         f"takeover of {args.env} done; archive s3://{takeover.clients.backups_bucket}/"
